@@ -1,0 +1,34 @@
+# Two commands from a fresh clone (OPERATIONS.md): `make run` and `make test`.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.requirements-installed
+PORT   ?= 5003
+export PORT
+
+.PHONY: setup run test train evaluate bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+# Train the default profile when MODELS_DIR holds no trained models, then serve the Procfile's line.
+run: setup
+	$(PY) scripts/bootstrap.py
+	exec $$(sed -n 's/^web: *//p' Procfile)
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check python-services tests scripts
+
+bench: setup
+	$(PY) scripts/bench_data.py
+	$(PY) scripts/bench_models.py
+	$(PY) scripts/bench_api.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,143 @@
+"""One facade over sources and store: what the service asks when it needs candles.
+
+Modes, decided from settings (OPERATIONS.md):
+- ``csv``: OHLCV_DIR is set; candles come from that folder (missing timeframes resampled).
+- ``live``: the exchange, cached in the store with a short time-to-live; when the exchange is
+  unreachable the store answers with ``data_stale``; with nothing stored, 503.
+- ``synthetic``: offline with an empty store: the synthetic market, labelled in every answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from ..config import Settings
+from ..errors import DataError, NotFound, SourceError, Unavailable, UnknownSeries
+from .candles import Candles, resample
+from .sources.csvdir import CsvFolderSource
+from .sources.exchange import ExchangeSource
+from .sources.synthetic import SyntheticSource
+from .store import CandleStore
+from .timeframes import TIMEFRAME_MS, lower_timeframes
+from .universe import BUNDLED_TOP100, STABLECOINS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MarketStatus:
+    mode: str
+    warning: str | None = None
+
+
+class MarketData:
+    def __init__(self, settings: Settings, *, clock=time.time):
+        self.settings = settings
+        self.clock = clock
+        self._refreshed: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+        self.store: CandleStore | None = None
+        self.csv: CsvFolderSource | None = None
+        self.exchange: ExchangeSource | None = None
+        synthetic_symbols = [f"{c}USDT" for c in BUNDLED_TOP100 if c not in STABLECOINS]
+        self.synthetic = SyntheticSource(synthetic_symbols, clock=clock)
+        if settings.ohlcv_dir is not None:
+            self.csv = CsvFolderSource(settings.ohlcv_dir)
+            self.mode = "csv"
+        else:
+            self.store = CandleStore(settings.store_path)
+            self.exchange = ExchangeSource(settings.exchange_url, clock=clock, retries=2, timeout=(2.0, 8.0))
+            self.mode = "synthetic" if settings.offline and not self.store.count() else "live"
+
+    def status(self) -> MarketStatus:
+        if self.mode == "synthetic":
+            return MarketStatus("synthetic", "serving the synthetic market: no exchange reachable and no stored "
+                                             "candles; predictions are not about real prices")
+        return MarketStatus(self.mode)
+
+    def symbols(self, timeframe: str) -> list[str] | None:
+        if self.mode == "csv":
+            found = set(self.csv.symbols(timeframe))
+            for lower in lower_timeframes(timeframe):
+                found |= set(self.csv.symbols(lower))
+            return sorted(found)
+        if self.mode == "synthetic":
+            return self.synthetic.symbols(timeframe)
+        return None
+
+    def candles(self, symbol: str, timeframe: str, last: int) -> Candles:
+        """The last ``last`` closed candles, with ``meta`` saying where they came from and how fresh."""
+        if self.mode == "csv":
+            candles = self._from_csv(symbol, timeframe)
+            candles = candles.last(last)
+            candles.meta.update(data_source=candles.source, data_stale=False)
+        elif self.mode == "synthetic":
+            candles = self.synthetic.fetch(symbol, timeframe, start_ms=self._start_for(timeframe, last))
+            if symbol not in self.synthetic.universe:
+                raise NotFound(f"no market data for {symbol} on {timeframe} (synthetic market)", field="symbol",
+                               code="unknown_symbol")
+            candles = candles.last(last)
+            candles.meta.update(data_source="synthetic", data_stale=False, warning=self.status().warning)
+        else:
+            candles = self._from_live(symbol, timeframe, last)
+        if not len(candles):
+            raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol", code="unknown_symbol")
+        if self.mode == "live":
+            age = self.clock() - candles.last_close_time_ms / 1000
+            candles.meta["last_candle_age_s"] = round(age, 1)
+            if age > self.settings.stale_after_candles * TIMEFRAME_MS[timeframe] / 1000:
+                candles.meta["data_stale"] = True
+        return candles
+
+    def _start_for(self, timeframe: str, last: int) -> int:
+        step = TIMEFRAME_MS[timeframe]
+        return (int(self.clock() * 1000) // step - last - 1) * step
+
+    def _from_csv(self, symbol: str, timeframe: str) -> Candles:
+        if self.csv.signature(symbol, timeframe) is not None:
+            return self.csv.fetch(symbol, timeframe)
+        for lower in lower_timeframes(timeframe):
+            if self.csv.signature(symbol, lower) is not None:
+                return resample(self.csv.fetch(symbol, lower), timeframe)
+        raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol", code="unknown_symbol")
+
+    def _from_live(self, symbol: str, timeframe: str, last: int) -> Candles:
+        key = (symbol, timeframe)
+        stale_reason = None
+        now = self.clock()
+        if now - self._refreshed.get(key, 0.0) >= self.settings.live_ttl_s:
+            try:
+                self.refresh(symbol, timeframe, last)
+                with self._lock:
+                    self._refreshed[key] = now
+            except UnknownSeries as exc:
+                raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol",
+                               code="unknown_symbol") from exc
+            except SourceError as exc:
+                stale_reason = str(exc)
+                log.warning("live refresh of %s %s failed: %s", symbol, timeframe, exc)
+        candles = self.store.read(symbol, timeframe, last=last)
+        if not len(candles):
+            if stale_reason:
+                raise Unavailable(f"exchange unreachable and no stored candles for {symbol} on {timeframe}",
+                                  code="data_unavailable", retry_after=30)
+            raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol", code="unknown_symbol")
+        candles.meta.update(data_source="exchange (store)", data_stale=bool(stale_reason))
+        if stale_reason:
+            candles.meta["stale_reason"] = stale_reason
+        return candles
+
+    def refresh(self, symbol: str, timeframe: str, last: int) -> int:
+        """Fetch only what the store lacks (at least the last ``last`` candles) and upsert it."""
+        step = TIMEFRAME_MS[timeframe]
+        stored = self.store.last_time(symbol, timeframe)
+        wanted_start = self._start_for(timeframe, last)
+        start = wanted_start if stored is None else max(stored + step, wanted_start)
+        try:
+            fresh = self.exchange.fetch(symbol, timeframe, start_ms=start)
+        except DataError as exc:
+            raise SourceError(str(exc)) from exc
+        return self.store.upsert(fresh) if len(fresh) else 0

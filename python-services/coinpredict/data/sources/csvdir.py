@@ -1,0 +1,93 @@
+"""A folder laid out as ``<timeframe>/<SYMBOL>.csv`` (OHLCV_DIR), in either of two formats.
+
+- the project layout: header ``timestamp,open,high,low,close,volume`` with UTC text times;
+- the exchange's raw 12-column kline export: no header, epoch-ms (or us) open times.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import pandas as pd
+
+from ...errors import DataError
+from ..candles import Candles, QualityReport, clean_frame
+
+log = logging.getLogger(__name__)
+KLINE_COLUMNS = ["t", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades",
+                 "taker_base", "taker_quote", "ignore"]
+
+
+def read_candle_csv(path: Path, timeframe: str, symbol: str | None = None) -> tuple[Candles, QualityReport]:
+    """Read and clean one file; raises DataError naming the file when it cannot be used."""
+    symbol = symbol or path.stem.upper()
+    try:
+        head = path.open("r", encoding="utf-8", errors="replace").readline()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from exc
+    first = head.strip().split(",")[0].strip().lower()
+    try:
+        if first.replace(".", "", 1).isdigit():
+            df = pd.read_csv(path, header=None, dtype=str)
+            if df.shape[1] < 6:
+                raise DataError(f"{path}: kline file needs at least 6 columns, found {df.shape[1]}")
+            df = df.iloc[:, :12]
+            df.columns = KLINE_COLUMNS[: df.shape[1]]
+        else:
+            df = pd.read_csv(path, dtype={"timestamp": str})
+            df.columns = [c.strip().lower() for c in df.columns]
+            df = df.rename(columns={"timestamp": "t", "time": "t", "open_time": "t", "date": "t"})
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"{path}: not a readable CSV ({exc})") from exc
+    clean, report = clean_frame(df, timeframe, str(path))
+    if report.rejected:
+        log.warning("%s: rejected %d rows, e.g. %s", path, len(report.rejected), report.summary()["rejected_examples"])
+    return Candles.from_frame(symbol, timeframe, clean, source=f"csv:{path.parent.parent}",
+                              meta={"quality": report.summary()}), report
+
+
+class CsvFolderSource:
+    name = "csv"
+    live = False
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._cache: dict[tuple[str, str], tuple[tuple[float, int], Candles]] = {}
+        self._lock = threading.Lock()
+
+    def path_for(self, symbol: str, timeframe: str) -> Path:
+        return self.root / timeframe / f"{symbol}.csv"
+
+    def signature(self, symbol: str, timeframe: str) -> tuple[float, int] | None:
+        try:
+            st = self.path_for(symbol, timeframe).stat()
+        except OSError:
+            return None
+        return (st.st_mtime, st.st_size)
+
+    def fetch(self, symbol: str, timeframe: str, start_ms: int | None = None,
+              end_ms: int | None = None) -> Candles:
+        sig = self.signature(symbol, timeframe)
+        if sig is None:
+            raise DataError(f"no file for {symbol} on {timeframe} under {self.root}")
+        key = (symbol, timeframe)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is None or cached[0] != sig:
+            candles, _ = read_candle_csv(self.path_for(symbol, timeframe), timeframe, symbol)
+            with self._lock:
+                self._cache[key] = (sig, candles)
+        else:
+            candles = cached[1]
+        lo = 0 if start_ms is None else int(candles.t.searchsorted(start_ms))
+        hi = len(candles) if end_ms is None else int(candles.t.searchsorted(end_ms))
+        return candles.slice(lo, hi)
+
+    def symbols(self, timeframe: str) -> list[str]:
+        folder = self.root / timeframe
+        return sorted(p.stem.upper() for p in folder.glob("*.csv")) if folder.is_dir() else []
+
+    def timeframes(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []

@@ -1,0 +1,129 @@
+"""Embedded candle store (SQLite in WAL mode): keyed by (symbol, timeframe, open time).
+
+WAL lets any number of readers go on while one writer commits; every write is one transaction, so a
+crash mid-write leaves the previous state intact. One connection per thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .candles import Candles
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS candles (
+    symbol TEXT NOT NULL, timeframe TEXT NOT NULL, t INTEGER NOT NULL,
+    open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL, volume REAL NOT NULL,
+    PRIMARY KEY (symbol, timeframe, t)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS series (
+    symbol TEXT NOT NULL, timeframe TEXT NOT NULL, source TEXT, signature TEXT,
+    refreshed_at REAL, PRIMARY KEY (symbol, timeframe)
+);
+"""
+
+
+class CandleStore:
+    def __init__(self, path: Path | str):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        with self._conn() as conn:
+            conn.executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cache_size=-65536")
+            self._local.conn = conn
+        return conn
+
+    def upsert(self, candles: Candles, *, signature: str | None = None) -> int:
+        """Insert or replace candles and record the series' refresh, all in one transaction."""
+        rows = list(zip(
+            [candles.symbol] * len(candles), [candles.timeframe] * len(candles), candles.t.tolist(),
+            candles.open.tolist(), candles.high.tolist(), candles.low.tolist(), candles.close.tolist(),
+            candles.volume.tolist(),
+        ))
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("INSERT OR REPLACE INTO candles VALUES (?,?,?,?,?,?,?,?)", rows)
+                conn.execute(
+                    "INSERT OR REPLACE INTO series VALUES (?,?,?,?,?)",
+                    (candles.symbol, candles.timeframe, candles.source, signature, time.time()),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return len(rows)
+
+    def touch(self, symbol: str, timeframe: str, source: str, signature: str | None = None) -> None:
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("INSERT OR REPLACE INTO series VALUES (?,?,?,?,?)",
+                         (symbol, timeframe, source, signature, time.time()))
+
+    def series_info(self, symbol: str, timeframe: str) -> dict | None:
+        row = self._conn().execute(
+            "SELECT source, signature, refreshed_at FROM series WHERE symbol=? AND timeframe=?", (symbol, timeframe)
+        ).fetchone()
+        return None if row is None else {"source": row[0], "signature": row[1], "refreshed_at": row[2]}
+
+    def last_time(self, symbol: str, timeframe: str) -> int | None:
+        row = self._conn().execute(
+            "SELECT MAX(t) FROM candles WHERE symbol=? AND timeframe=?", (symbol, timeframe)
+        ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def read(self, symbol: str, timeframe: str, *, last: int | None = None, start_ms: int | None = None,
+             end_ms: int | None = None) -> Candles:
+        """Candles in [start_ms, end_ms), or the ``last`` n of them, oldest first."""
+        sql = "SELECT t, open, high, low, close, volume FROM candles WHERE symbol=? AND timeframe=?"
+        args: list = [symbol, timeframe]
+        if start_ms is not None:
+            sql += " AND t >= ?"
+            args.append(int(start_ms))
+        if end_ms is not None:
+            sql += " AND t < ?"
+            args.append(int(end_ms))
+        if last is not None:
+            sql += " ORDER BY t DESC LIMIT ?"
+            args.append(int(last))
+        else:
+            sql += " ORDER BY t"
+        rows = self._conn().execute(sql, args).fetchall()
+        arr = np.array(rows, dtype=np.float64).reshape(-1, 6)
+        if last is not None:
+            arr = arr[::-1]
+        info = self.series_info(symbol, timeframe)
+        return Candles.from_arrays(symbol, timeframe, arr[:, 0].astype(np.int64), *arr[:, 1:].T,
+                                   source=(info or {}).get("source") or "store")
+
+    def read_many(self, symbols: list[str], timeframe: str, last: int) -> dict[str, Candles]:
+        return {s: self.read(s, timeframe, last=last) for s in symbols}
+
+    def symbols(self, timeframe: str) -> list[str]:
+        rows = self._conn().execute("SELECT symbol FROM series WHERE timeframe=? ORDER BY symbol", (timeframe,))
+        return [r[0] for r in rows]
+
+    def count(self) -> int:
+        return int(self._conn().execute("SELECT COUNT(*) FROM candles").fetchone()[0])
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,45 @@
+"""The nine timeframes of the API and their lengths in milliseconds."""
+
+from __future__ import annotations
+
+MINUTE_MS = 60_000
+TIMEFRAME_MS: dict[str, int] = {
+    "1m": MINUTE_MS,
+    "5m": 5 * MINUTE_MS,
+    "15m": 15 * MINUTE_MS,
+    "30m": 30 * MINUTE_MS,
+    "1h": 60 * MINUTE_MS,
+    "2h": 120 * MINUTE_MS,
+    "4h": 240 * MINUTE_MS,
+    "1d": 1440 * MINUTE_MS,
+    "1w": 10080 * MINUTE_MS,
+}
+TIMEFRAMES = tuple(TIMEFRAME_MS)
+# Exchange weeks open on Monday 00:00 UTC; the epoch fell on a Thursday.
+WEEK_OFFSET_MS = 4 * 1440 * MINUTE_MS
+
+
+def check_timeframe(tf: str) -> str:
+    if tf not in TIMEFRAME_MS:
+        raise ValueError(f"unknown timeframe {tf!r}; use one of {', '.join(TIMEFRAMES)}")
+    return tf
+
+
+def period_start(t_ms, tf: str):
+    """Open time of the ``tf`` period containing ``t_ms`` (works on ints and numpy arrays)."""
+    step = TIMEFRAME_MS[tf]
+    offset = WEEK_OFFSET_MS if tf == "1w" else 0
+    return (t_ms - offset) // step * step + offset
+
+
+def lower_timeframes(tf: str) -> list[str]:
+    """Timeframes that aggregate exactly into ``tf``, largest first."""
+    step = TIMEFRAME_MS[tf]
+    return [
+        lower for lower in reversed(TIMEFRAMES)
+        if TIMEFRAME_MS[lower] < step and step % TIMEFRAME_MS[lower] == 0
+    ]
+
+
+def periods_per_year(tf: str) -> float:
+    return 365.25 * 86_400_000 / TIMEFRAME_MS[tf]

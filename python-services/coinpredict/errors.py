@@ -1,0 +1,53 @@
+"""One error hierarchy: each class carries its HTTP status and a stable code (API.md, Errors)."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 retry_after: int | None = None, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+        self.retry_after = retry_after
+        self.details = details or {}
+
+    def to_dict(self) -> dict:
+        body: dict = {"code": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        body.update(self.details)
+        return {"error": body}
+
+
+class BadRequest(ServiceError):
+    status, code = 400, "bad_request"
+
+
+class NotFound(ServiceError):
+    status, code = 404, "not_found"
+
+
+class Unavailable(ServiceError):
+    status, code = 503, "unavailable"
+
+
+class DataError(ValueError):
+    """Market data that cannot be used (wrong columns, unreadable file, bad rows)."""
+
+
+class SourceError(RuntimeError):
+    """A candle source could not answer (network down, bad response)."""
+
+
+class ArtifactError(RuntimeError):
+    """A saved model that cannot be loaded: missing, corrupt or mismatched."""
+
+
+class UnknownSeries(LookupError):
+    """A source that is up says it has no such symbol or timeframe."""

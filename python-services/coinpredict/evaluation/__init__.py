@@ -1,0 +1,1 @@
+"""Honest out-of-sample evaluation: metrics, baselines, backtest, look-ahead audit and report."""

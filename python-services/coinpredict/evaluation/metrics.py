@@ -1,0 +1,91 @@
+"""Classification metrics for direction forecasts (checked against scikit-learn in tests)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import binomtest, rankdata, spearmanr
+
+
+def fast_auc(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC via the rank-sum statistic (ties averaged); NaN when one class is absent."""
+    y = np.asarray(y).astype(bool)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(score)
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def log_loss(y: np.ndarray, p: np.ndarray) -> float:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-7, 1 - 1e-7)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """Weighted |observed - predicted| over equal-count probability bins."""
+    order = np.argsort(p)
+    err = 0.0
+    for chunk in np.array_split(order, bins):
+        if len(chunk):
+            err += len(chunk) * abs(float(y[chunk].mean()) - float(p[chunk].mean()))
+    return err / max(len(p), 1)
+
+
+def accuracy_p_value(correct: int, n: int, base_rate: float) -> float:
+    """One-sided binomial test that accuracy beats max(50%, majority-class rate)."""
+    if n == 0:
+        return float("nan")
+    return float(binomtest(correct, n, max(0.5, base_rate), alternative="greater").pvalue)
+
+
+def classification_metrics(y: np.ndarray, p: np.ndarray, future_return: np.ndarray | None = None,
+                           threshold: float = 0.5) -> dict:
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    pred = p > threshold
+    truth = y > 0.5
+    tp, fp = int((pred & truth).sum()), int((pred & ~truth).sum())
+    fn, tn = int((~pred & truth).sum()), int((~pred & ~truth).sum())
+    n = len(y)
+    correct = tp + tn
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    tnr = tn / (tn + fp) if tn + fp else 0.0
+    base = float(truth.mean()) if n else 0.5
+    out = {
+        "n": n,
+        "auc": fast_auc(truth, p),
+        "accuracy": correct / n if n else float("nan"),
+        "balanced_accuracy": (recall + tnr) / 2,
+        "precision": precision, "recall": recall,
+        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "log_loss": log_loss(y, p) if n else float("nan"),
+        "brier": float(np.mean((p - y) ** 2)) if n else float("nan"),
+        "ece": expected_calibration_error(y, p) if n else float("nan"),
+        "base_rate_up": base,
+        "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
+        "p_value": accuracy_p_value(correct, n, max(base, 1 - base)),
+    }
+    if future_return is not None and n > 2 and np.std(p) > 0:
+        out["ic"] = float(spearmanr(p, future_return).statistic)
+    else:
+        out["ic"] = float("nan")
+    return out
+
+
+def block_bootstrap_auc(y: np.ndarray, p: np.ndarray, block: int = 24, draws: int = 200,
+                        seed: int = 0) -> tuple[float, float]:
+    """95% interval for AUC resampling contiguous blocks (keeps serial dependence)."""
+    n = len(y)
+    if n < block * 4:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    n_blocks = n // block
+    starts = np.arange(n_blocks) * block
+    aucs = []
+    for _ in range(draws):
+        pick = rng.choice(starts, n_blocks, replace=True)
+        idx = (pick[:, None] + np.arange(block)).ravel()
+        aucs.append(fast_auc(y[idx], p[idx]))
+    lo, hi = np.nanpercentile(aucs, [2.5, 97.5])
+    return float(lo), float(hi)

@@ -1,0 +1,148 @@
+"""Pooled datasets: every symbol's feature rows in one float32 array; windows and tables are
+gathered from it by index, so nothing is copied once per window.
+
+Labels: 1 when the close ``horizon`` candles ahead is above the close at t (ties are not up); the
+future candle must sit exactly ``horizon`` steps later, so gaps never produce a label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..data.candles import Candles
+from ..data.timeframes import TIMEFRAME_MS
+from .pipeline import FeatureSet, warmup_rows
+
+TABLE_LAGS = (1, 2, 3, 4, 5, 6, 12, 24)
+CLIP = 5.0
+
+
+def direction_labels(candles: Candles, horizon: int) -> np.ndarray:
+    """float32 labels (1 up, 0 not up) with NaN where the candle ``horizon`` steps ahead is missing."""
+    n = len(candles)
+    y = np.full(n, np.nan, dtype=np.float32)
+    if n > horizon:
+        step = TIMEFRAME_MS[candles.timeframe]
+        exact = candles.t[horizon:] - candles.t[:-horizon] == horizon * step
+        up = (candles.close[horizon:] > candles.close[:-horizon]).astype(np.float32)
+        y[:-horizon] = np.where(exact, up, np.nan)
+    return y
+
+
+@dataclass
+class Scaler:
+    """Per-feature standardisation fitted on training rows only; outliers clipped at +-5 sd."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, rows: np.ndarray) -> "Scaler":
+        mean = np.nanmean(rows, axis=0)
+        std = np.nanstd(rows, axis=0)
+        return cls(np.nan_to_num(mean).astype(np.float32), np.where(std > 1e-12, std, 1.0).astype(np.float32))
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        z = (x - self.mean) / self.std
+        np.clip(z, -CLIP, CLIP, out=z)
+        return np.nan_to_num(z, nan=0.0).astype(np.float32, copy=False)
+
+    def to_dict(self) -> dict:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Scaler":
+        return cls(np.asarray(d["mean"], dtype=np.float32), np.asarray(d["std"], dtype=np.float32))
+
+
+@dataclass
+class PooledData:
+    """Feature rows of many symbols end to end; ``ends`` index rows that can close a window."""
+
+    feature_set: FeatureSet
+    window: int
+    features: np.ndarray  # (N, F) float32, raw until ``scale`` is called
+    t: np.ndarray  # (N,) open times, ms
+    close: np.ndarray
+    labels: np.ndarray  # (N,) float32, NaN where unknown
+    symbol_index: np.ndarray  # (N,) int32
+    symbols: list[str]
+    can_end: np.ndarray  # (N,) bool: a full window of warmed-up rows of one symbol ends here
+    scaler: Scaler | None = None
+    meta: dict = field(default_factory=dict)
+
+    def select(self, start_ms: int | None = None, end_ms: int | None = None, *, labelled: bool = True,
+               label_before_ms: int | None = None, horizon_ms: int = 0) -> np.ndarray:
+        """Window ends with open time in [start_ms, end_ms); with ``label_before_ms`` the labelling
+        candle must also open before it (so nothing at or after ``--end`` is ever used)."""
+        mask = self.can_end.copy()
+        if start_ms is not None:
+            mask &= self.t >= start_ms
+        if end_ms is not None:
+            mask &= self.t < end_ms
+        if labelled:
+            mask &= np.isfinite(self.labels)
+        if label_before_ms is not None:
+            mask &= self.t + horizon_ms < label_before_ms
+        return np.flatnonzero(mask)
+
+    def fit_scaler(self, ends: np.ndarray) -> Scaler:
+        self.scaler = Scaler.fit(self.features[ends])
+        return self.scaler
+
+    def scale(self, scaler: Scaler) -> None:
+        """Standardise in place (chunked, to keep peak memory near one copy)."""
+        for lo in range(0, len(self.features), 200_000):
+            self.features[lo:lo + 200_000] = scaler.apply(self.features[lo:lo + 200_000])
+        self.scaler = scaler
+
+    def windows(self, ends: np.ndarray) -> np.ndarray:
+        """(B, T, F) windows ending at ``ends`` (inclusive), gathered on demand."""
+        offsets = np.arange(-self.window + 1, 1)
+        return self.features[ends[:, None] + offsets]
+
+    def tables(self, ends: np.ndarray) -> np.ndarray:
+        return table_rows(self.features, ends, self.feature_set)
+
+
+def table_rows(features: np.ndarray, ends: np.ndarray, feature_set: FeatureSet) -> np.ndarray:
+    """Flat rows for boosting: all features at t plus lagged normalised returns and volume."""
+    ret_col = feature_set.names.index("ret_z")
+    vol_col = feature_set.names.index("vol_z")
+    lags = [features[ends - k][:, [ret_col, vol_col]] for k in TABLE_LAGS]
+    return np.concatenate([features[ends]] + lags, axis=1)
+
+
+def table_columns(feature_set: FeatureSet) -> list[str]:
+    return list(feature_set.names) + [f"{c}_lag{k}" for k in TABLE_LAGS for c in ("ret_z", "vol_z")]
+
+
+def min_history(window: int) -> int:
+    """Rows a window needs before it: the features' warm-up plus the window and the table lags."""
+    return WARMUP_ROWS + max(window, max(TABLE_LAGS) + 1)
+
+
+WARMUP_ROWS = 200  # >= the longest feature lookback (pos_168 + return lag); checked in tests
+
+
+def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int, horizon: int) -> PooledData:
+    blocks, ts, closes, labels, sym, can_end = [], [], [], [], [], []
+    for i, candles in enumerate(series):
+        x = feature_set.compute(candles)
+        n = len(x)
+        ok = np.zeros(n, dtype=bool)
+        first = max(warmup_rows(x), WARMUP_ROWS) + max(window, max(TABLE_LAGS) + 1) - 1
+        ok[first:] = True
+        blocks.append(x)
+        ts.append(candles.t)
+        closes.append(candles.close)
+        labels.append(direction_labels(candles, horizon))
+        sym.append(np.full(n, i, dtype=np.int32))
+        can_end.append(ok)
+    cat = (lambda parts, dt: np.concatenate(parts).astype(dt, copy=False) if parts else np.zeros(0, dt))
+    features = np.concatenate(blocks) if blocks else np.zeros((0, len(feature_set)), np.float32)
+    return PooledData(feature_set, window, features, cat(ts, np.int64), cat(closes, np.float64),
+                      cat(labels, np.float32), cat(sym, np.int32), [c.symbol for c in series],
+                      cat(can_end, bool))

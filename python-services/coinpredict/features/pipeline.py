@@ -1,0 +1,162 @@
+"""Feature matrices from candles: hand-made core features, chosen TA-Lib outputs, higher timeframes.
+
+Every feature at row t is a function of candles at or before t only (no centred windows, no
+forward fills from the future); ``tests/features`` proves it with Hypothesis. All are scale-free.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..data.candles import Candles
+from ..data.timeframes import TIMEFRAME_MS
+from .catalogue import catalogue, compute_output, rolling_mean, rolling_std
+
+FEATURE_VERSION = 1
+VOL_WINDOW = 48
+
+CORE_FEATURES = (
+    "ret_1", "ret_z", "range_hl", "body", "wick_up", "wick_dn", "vol_z",
+    "ret_3", "ret_6", "ret_12", "ret_24", "ret_72", "vol_ratio", "pos_24", "pos_168",
+    "hour_sin", "hour_cos", "dow_sin", "dow_cos",
+)
+HTF_FEATURES = ("htf_4h_ret", "htf_4h_pos6", "htf_1d_ret", "htf_1d_pos7")
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """An ordered list of feature names; its hash ties saved models to the code that fed them."""
+
+    names: tuple[str, ...]
+
+    @property
+    def hash(self) -> str:
+        blob = json.dumps({"version": FEATURE_VERSION, "names": list(self.names)})
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def compute(self, candles: Candles) -> np.ndarray:
+        """(n, F) float32 matrix; rows inside the warm-up hold NaN."""
+        return compute_features(candles, self.names)
+
+
+def _log(x: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(x)
+
+
+def _lag(x: np.ndarray, k: int) -> np.ndarray:
+    out = np.full(x.shape, np.nan)
+    out[k:] = x[:-k]
+    return out
+
+
+def _rolling_extreme(x: np.ndarray, window: int, fn) -> np.ndarray:
+    out = np.full(x.shape, np.nan)
+    if len(x) >= window:
+        out[window - 1:] = fn(np.lib.stride_tricks.sliding_window_view(x, window), axis=-1)
+    return out
+
+
+def _position(close, high, low, window):
+    hi, lo = _rolling_extreme(high, window, np.max), _rolling_extreme(low, window, np.min)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(hi > lo, (close - lo) / (hi - lo), 0.5) * 2 - 1
+
+
+def _higher_timeframe(c: Candles, htf: str, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return and range position of the last *closed* higher-timeframe candle at each row.
+
+    Row i's candle closes at t_i + step; a higher candle is visible once its end <= that time.
+    """
+    step, big = TIMEFRAME_MS[c.timeframe], TIMEFRAME_MS[htf]
+    n = len(c)
+    ret, pos = np.full(n, np.nan), np.full(n, np.nan)
+    if big <= step or n == 0:
+        return ret, pos
+    end_of_row = c.t + step
+    closes_period = end_of_row % big == 0  # row i is the last candle of its higher period
+    idx = np.where(closes_period, np.arange(n), -1)
+    last_boundary = np.maximum.accumulate(idx)  # latest row that closed a higher period (<= i)
+    boundaries = np.flatnonzero(closes_period)
+    if len(boundaries) < window + 1:
+        return ret, pos
+    b_close = c.close[boundaries]
+    b_ret = np.concatenate([[np.nan], _log(b_close[1:] / b_close[:-1])])
+    per = big // step
+    hi = _rolling_extreme(c.high, per, np.max)[boundaries]
+    lo = _rolling_extreme(c.low, per, np.min)[boundaries]
+    b_hi, b_lo = _rolling_extreme(hi, window, np.max), _rolling_extreme(lo, window, np.min)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b_pos = np.where(b_hi > b_lo, (b_close - b_lo) / (b_hi - b_lo), 0.5) * 2 - 1
+    which = np.searchsorted(boundaries, last_boundary)  # position of that boundary in ``boundaries``
+    valid = last_boundary >= 0
+    ret[valid], pos[valid] = b_ret[which[valid]], b_pos[which[valid]]
+    return ret, pos
+
+
+def compute_features(c: Candles, names: tuple[str, ...]) -> np.ndarray:
+    o, h, lo, cl, v = c.open, c.high, c.low, c.close, c.volume
+    n = len(c)
+    ret = np.concatenate([[np.nan], _log(cl[1:] / cl[:-1])]) if n else np.zeros(0)
+    vol = rolling_std(ret, VOL_WINDOW)
+    wanted = set(names)
+    cols: dict[str, np.ndarray] = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cols["ret_1"] = ret
+        cols["ret_z"] = ret / vol
+        cols["range_hl"] = _log(h / lo)
+        cols["body"] = _log(cl / o)
+        cols["wick_up"] = _log(h / np.maximum(o, cl))
+        cols["wick_dn"] = _log(np.minimum(o, cl) / lo)
+        lv = np.log1p(v)
+        cols["vol_z"] = (lv - rolling_mean(lv, VOL_WINDOW)) / (rolling_std(lv, VOL_WINDOW) + 1e-9)
+        log_close = _log(cl)
+        for k in (3, 6, 12, 24, 72):
+            name = f"ret_{k}"
+            if name in wanted:
+                cols[name] = (log_close - _lag(log_close, k)) / (vol * np.sqrt(k))
+        if "vol_ratio" in wanted:
+            cols["vol_ratio"] = _log(rolling_std(ret, 24) / rolling_std(ret, 168))
+        for w in (24, 168):
+            if f"pos_{w}" in wanted:
+                cols[f"pos_{w}"] = _position(cl, h, lo, w)
+    hours = (c.t // 3_600_000) % 24
+    days = (c.t // 86_400_000 + 3) % 7  # 0 = Monday
+    cols["hour_sin"], cols["hour_cos"] = np.sin(2 * np.pi * hours / 24), np.cos(2 * np.pi * hours / 24)
+    cols["dow_sin"], cols["dow_cos"] = np.sin(2 * np.pi * days / 7), np.cos(2 * np.pi * days / 7)
+    for htf, window in (("4h", 6), ("1d", 7)):
+        if f"htf_{htf}_ret" in wanted or f"htf_{htf}_pos{window}" in wanted:
+            r, p = _higher_timeframe(c, htf, window)
+            cols[f"htf_{htf}_ret"], cols[f"htf_{htf}_pos{window}"] = r, p
+    specs = catalogue()
+    series = {"open": o, "high": h, "low": lo, "close": cl, "volume": v}
+    cache: dict = {}
+    out = np.empty((n, len(names)), dtype=np.float32)
+    for j, name in enumerate(names):
+        if name in cols:
+            col = cols[name]
+        elif name in specs:
+            col = compute_output(specs[name], series, cache) if n else np.zeros(0)
+        else:
+            raise KeyError(f"unknown feature {name!r}")
+        out[:, j] = col
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def warmup_rows(matrix: np.ndarray) -> int:
+    """Index of the first row after which every column has started (finite at least once)."""
+    if not len(matrix):
+        return 0
+    finite = np.isfinite(matrix)
+    started = finite.any(axis=0)
+    if not started.all():
+        return len(matrix)
+    return int(finite.argmax(axis=0).max())

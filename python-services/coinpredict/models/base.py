@@ -1,0 +1,107 @@
+"""The one abstract base every model implements (scikit-learn spirit: the constructor only stores
+its parameters; ``fit`` learns attributes ending in ``_`` and returns self)."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from ..errors import ArtifactError
+from ..features.datasets import PooledData
+
+MANIFEST = "manifest.json"
+
+
+class DataView:
+    """A set of window ends into pooled data: what a model trains or is validated on."""
+
+    def __init__(self, data: PooledData, ends: np.ndarray):
+        self.data = data
+        self.ends = np.asarray(ends, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.data.labels[self.ends]
+
+    def inputs(self, kind: str, subset: np.ndarray | None = None) -> np.ndarray:
+        ends = self.ends if subset is None else self.ends[subset]
+        return self.data.windows(ends) if kind == "sequence" else self.data.tables(ends)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -50, 50)))
+
+
+class PredictionModel(ABC):
+    """Predicts P(close[t+h] > close[t]) from a window (sequence models) or a row (boosting)."""
+
+    family: ClassVar[str]
+    input_kind: ClassVar[str] = "sequence"  # or "table"
+
+    def __init__(self, model_id: str, **params):
+        self.model_id = model_id
+        self.params = params
+
+    # -- learning -------------------------------------------------------------------------------
+    @abstractmethod
+    def fit(self, train: DataView, valid: DataView, **options) -> "PredictionModel":
+        """Learn from ``train``, early-stop on ``valid``; sets ``n_features_in_`` and ``history_``."""
+
+    @abstractmethod
+    def decision_function(self, x: np.ndarray) -> np.ndarray:
+        """Uncalibrated scores (logits), shape (n,)."""
+
+    def calibrate(self, valid: DataView) -> "PredictionModel":
+        """Platt scaling on validation: ``probability_up`` then means what it says."""
+        from ..training.calibration import fit_platt
+
+        self.calibration_ = fit_platt(self.decision_function(valid.inputs(self.input_kind)), valid.labels)
+        return self
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        a, b = getattr(self, "calibration_", (1.0, 0.0))
+        return sigmoid(a * self.decision_function(x) + b)
+
+    # -- persistence ---------------------------------------------------------------------------
+    def get_params(self) -> dict:
+        return dict(self.params)
+
+    @abstractmethod
+    def save_weights(self, directory: Path) -> list[str]:
+        """Write native weights into ``directory``; return the file names."""
+
+    @abstractmethod
+    def load_weights(self, directory: Path, manifest: dict) -> None:
+        """Restore weights saved by ``save_weights``; raise ArtifactError naming the bad file."""
+
+    def state(self) -> dict:
+        """What the manifest needs to rebuild this model besides weights."""
+        return {"n_features_in": int(self.n_features_in_), "calibration": list(self.calibration_)}
+
+    def restore_state(self, manifest: dict) -> None:
+        self.n_features_in_ = int(manifest["state"]["n_features_in"])
+        self.calibration_ = tuple(manifest["state"]["calibration"])
+
+    def describe(self) -> dict:
+        return {"id": self.model_id, "family": self.family, "params": self.get_params(),
+                "input_kind": self.input_kind, "n_parameters": self.n_parameters()}
+
+    def n_parameters(self) -> int:
+        return 0
+
+
+def read_manifest(directory: Path) -> dict:
+    path = Path(directory) / MANIFEST
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise ArtifactError(f"{path}: missing") from exc
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{path}: unreadable manifest ({exc})") from exc

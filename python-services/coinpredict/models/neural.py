@@ -1,0 +1,73 @@
+"""All torch models behind the base: the architecture comes from the registry's ``arch`` and
+parameters; training goes through ``training.trainer`` (written once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from ..errors import ArtifactError
+from ..training.trainer import TrainConfig, pick_device, predict_batches, train_module
+from .attention import InformerNet, TransformerNet
+from .base import DataView, PredictionModel
+from .convolutional import ConvNet
+from .recurrent import RecurrentNet
+
+ARCHITECTURES = {"recurrent": RecurrentNet, "transformer": TransformerNet, "informer": InformerNet,
+                 "conv": ConvNet}
+WEIGHTS = "weights.safetensors"
+
+
+class NeuralModel(PredictionModel):
+    input_kind = "sequence"
+
+    def __init__(self, model_id: str, *, family: str, arch: str, **params):
+        super().__init__(model_id, **params)
+        self.family = family
+        self.arch = arch
+
+    def get_params(self) -> dict:
+        return {"arch": self.arch, **self.params}
+
+    def build(self, n_features: int) -> torch.nn.Module:
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in self.params.items()}
+        return ARCHITECTURES[self.arch](n_features, **params)
+
+    def fit(self, train: DataView, valid: DataView, *, config: TrainConfig | None = None, **_) -> "NeuralModel":
+        cfg = config or TrainConfig()
+        self.n_features_in_ = train.data.features.shape[1]
+        torch.manual_seed(cfg.seed)
+        self.module_ = self.build(self.n_features_in_)
+        self.history_ = train_module(
+            self.module_, lambda idx: train.inputs("sequence", idx), train.labels,
+            lambda idx: valid.inputs("sequence", idx), valid.labels, cfg, name=self.model_id)
+        return self
+
+    def decision_function(self, x: np.ndarray) -> np.ndarray:
+        return predict_batches(self.module_, np.asarray(x, dtype=np.float32), next(self.module_.parameters()).device)
+
+    def n_parameters(self) -> int:
+        module = getattr(self, "module_", None)
+        return sum(p.numel() for p in module.parameters()) if module is not None else 0
+
+    def save_weights(self, directory: Path) -> list[str]:
+        state = {k: v.detach().cpu().contiguous() for k, v in self.module_.state_dict().items()}
+        save_file(state, str(directory / WEIGHTS))
+        return [WEIGHTS]
+
+    def load_weights(self, directory: Path, manifest: dict) -> None:
+        path = directory / WEIGHTS
+        self.module_ = self.build(self.n_features_in_)
+        try:
+            state = load_file(str(path))
+            self.module_.load_state_dict(state, strict=True)
+        except FileNotFoundError as exc:
+            raise ArtifactError(f"{path}: missing") from exc
+        except (SafetensorError, RuntimeError, OSError, ValueError) as exc:
+            raise ArtifactError(f"{path}: cannot load weights ({str(exc).splitlines()[0][:200]})") from exc
+        self.module_.eval()
+        self.module_.to(pick_device())

@@ -1,0 +1,1 @@
+"""Training: the torch loop (written once), splits, calibration, artifacts and the pipeline."""

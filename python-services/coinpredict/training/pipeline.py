@@ -1,0 +1,198 @@
+"""The training pipeline behind ``scripts/train.py``: load candles, build pooled features, split by
+time with an embargo, fit the scaler on training rows, train, calibrate, save; then the ensemble."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..data.candles import Candles, resample
+from ..data.sources.csvdir import CsvFolderSource
+from ..data.timeframes import TIMEFRAME_MS, lower_timeframes
+from ..errors import ArtifactError
+from ..evaluation.metrics import classification_metrics
+from ..features.datasets import PooledData, build_pooled
+from ..features.default import default_feature_set
+from ..models.base import DataView
+from ..models.ensemble import Ensemble
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS, create_model
+from .artifacts import load_model, save_model, save_version
+from .trainer import TrainConfig
+
+log = logging.getLogger(__name__)
+SKILL_P_VALUE = 0.01
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    train: TrainConfig
+    window: int = 48
+    boost_rounds: int = 600
+    boost_rows: int = 400_000
+    valid_days: float = 120.0
+    max_symbols: int | None = None
+    train_start: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+PROFILES = {
+    "smoke": Profile("smoke", TrainConfig(epochs=2, samples_per_epoch=1024, batch_size=256, max_valid=1024,
+                                          patience=2, progress=False), window=16, boost_rounds=20,
+                     boost_rows=5_000, valid_days=20.0),
+    "default": Profile("default", TrainConfig(epochs=6, samples_per_epoch=32_768, batch_size=512, max_valid=30_000,
+                                              patience=2), window=48, boost_rounds=500, boost_rows=300_000),
+    "full": Profile("full", TrainConfig(epochs=20, samples_per_epoch=200_000, batch_size=512, max_valid=100_000,
+                                        patience=4), window=48, boost_rounds=3000, boost_rows=2_000_000),
+}
+
+
+def to_ms(text: str | None) -> int | None:
+    if text is None:
+        return None
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return int(dt.timestamp() * 1000)
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def load_folder(data_dir: Path, timeframe: str, symbols: list[str] | None = None, start_ms: int | None = None,
+                end_ms: int | None = None) -> list[Candles]:
+    """Every symbol's candles in [start, end) from an OHLCV_DIR folder (resampled when needed)."""
+    source = CsvFolderSource(data_dir)
+    found = set(source.symbols(timeframe))
+    lowers = [lower for lower in lower_timeframes(timeframe) if source.symbols(lower)]
+    names = symbols or sorted(found | {s for lower in lowers for s in source.symbols(lower)})
+    out = []
+    for symbol in names:
+        if symbol in found:
+            candles = source.fetch(symbol, timeframe, start_ms, end_ms)
+        else:
+            lower = next((lo for lo in lowers if symbol in source.symbols(lo)), None)
+            if lower is None:
+                log.warning("no data for %s on %s in %s", symbol, timeframe, data_dir)
+                continue
+            candles = resample(source.fetch(symbol, lower, None, end_ms), timeframe)
+            candles = candles.slice(int(candles.t.searchsorted(start_ms)) if start_ms else 0, None)
+        if len(candles):
+            out.append(candles)
+    return out
+
+
+@dataclass
+class Split:
+    data: PooledData
+    train: DataView
+    valid: DataView
+    ranges: dict
+
+
+def make_split(series: list[Candles], timeframe: str, profile: Profile, horizon: int, end_ms: int) -> Split:
+    fs = default_feature_set(timeframe)
+    data = build_pooled(series, fs, window=profile.window, horizon=horizon)
+    step = TIMEFRAME_MS[timeframe]
+    horizon_ms = horizon * step
+    valid_len = max(int(profile.valid_days * 86_400_000), 400 * step)
+    valid_start = end_ms - valid_len
+    embargo = (profile.window + horizon) * step
+    train_start = to_ms(profile.train_start)
+    train_ends = data.select(train_start, valid_start - embargo, label_before_ms=valid_start - embargo + step,
+                             horizon_ms=horizon_ms)
+    valid_ends = data.select(valid_start, end_ms, label_before_ms=end_ms, horizon_ms=horizon_ms)
+    if len(train_ends) < 100 or len(valid_ends) < 50:
+        raise ValueError(f"not enough labelled candles to train ({len(train_ends)} train, {len(valid_ends)} valid)")
+    data.scale(data.fit_scaler(train_ends))
+    ranges = {"train": [iso(int(data.t[train_ends].min())), iso(int(data.t[train_ends].max()))],
+              "valid": [iso(int(data.t[valid_ends].min())), iso(int(data.t[valid_ends].max()))],
+              "embargo_candles": profile.window + horizon, "end_exclusive": iso(end_ms),
+              "n_train": int(len(train_ends)), "n_valid": int(len(valid_ends))}
+    return Split(data, DataView(data, train_ends), DataView(data, valid_ends), ranges)
+
+
+def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, profile: str = "default",
+                 model_ids: list[str] | None = None, start: str | None = None, horizon: int = 1,
+                 symbols: list[str] | None = None, seed: int = 0) -> dict:
+    prof = PROFILES[profile]
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
+    end_ms = to_ms(end)
+    ids = model_ids or [*MODEL_IDS, ENSEMBLE_ID]
+    t0 = time.time()
+    series = load_folder(Path(data_dir), timeframe, symbols, to_ms(start), end_ms)
+    if prof.max_symbols:
+        series = series[: prof.max_symbols]
+    if not series:
+        raise ValueError(f"no candles for {timeframe} in {data_dir}")
+    split = make_split(series, timeframe, prof, horizon, end_ms)
+    log.info("data ready in %.1fs: %s", time.time() - t0, split.ranges)
+    common = {
+        "feature_names": list(split.data.feature_set.names), "feature_hash": split.data.feature_set.hash,
+        "window": prof.window, "horizon": horizon, "scaler": split.data.scaler.to_dict(),
+        "training": {**split.ranges, "symbols": split.data.symbols, "profile": profile, "seed": seed,
+                     "data_dir": str(data_dir)},
+    }
+    results: dict[str, dict] = {}
+    valid_probs: dict[str, np.ndarray] = {}
+    y_valid = split.valid.labels
+    for model_id in [i for i in ids if i != ENSEMBLE_ID]:
+        started = time.time()
+        model = create_model(model_id)
+        if model.input_kind == "table":
+            model.fit(split.train, split.valid, max_rows=prof.boost_rows, seed=seed, rounds=prof.boost_rounds)
+        else:
+            model.fit(split.train, split.valid, config=replace(prof.train, seed=seed))
+        model.calibrate(split.valid)
+        p = model.predict_proba(split.valid.inputs(model.input_kind))
+        valid_probs[model_id] = p
+        metrics = classification_metrics(y_valid, p)
+        metrics["skill"] = "some" if metrics["p_value"] < SKILL_P_VALUE else "none"
+        seconds = time.time() - started
+        manifest = {**common, "metrics": {"validation": metrics}, "history": model.history_,
+                    "training": {**common["training"], "seconds": round(seconds, 1),
+                                 "epochs": len(model.history_)}}
+        version = save_model(model, models_dir, timeframe, manifest)
+        results[model_id] = {"version": version, "seconds": seconds, "valid_auc": metrics["auc"],
+                             "valid_log_loss": metrics["log_loss"], "skill": metrics["skill"],
+                             "epochs": len(model.history_), "n_parameters": model.n_parameters()}
+        log.info("%s trained in %.1fs: valid AUC %.4f", model_id, seconds, metrics["auc"])
+    if ENSEMBLE_ID in ids:
+        results[ENSEMBLE_ID] = train_ensemble(split, valid_probs, models_dir, timeframe, common)
+    results["_meta"] = {"seconds": time.time() - t0, **split.ranges}
+    return results
+
+
+def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir: Path, timeframe: str,
+                   common: dict) -> dict:
+    """Weights from validation predictions only; members not trained in this run are loaded."""
+    for model_id in MODEL_IDS:
+        if model_id in valid_probs:
+            continue
+        try:
+            model, manifest = load_model(models_dir, timeframe, model_id)
+        except (FileNotFoundError, ArtifactError) as exc:
+            log.warning("ensemble: %s unavailable (%s)", model_id, exc)
+            continue
+        if manifest["feature_hash"] != common["feature_hash"] or manifest["window"] != common["window"] or \
+                manifest["scaler"] != common["scaler"]:
+            log.warning("ensemble: %s was trained on other data; leaving it out", model_id)
+            continue
+        valid_probs[model_id] = model.predict_proba(split.valid.inputs(model.input_kind))
+    y = split.valid.labels
+    ens = Ensemble().fit(valid_probs, y)
+    combined = ens.combine(valid_probs)["probability_up"]
+    metrics = classification_metrics(y, combined)
+    metrics["skill"] = "some" if metrics["p_value"] < SKILL_P_VALUE else "none"
+    manifest = {**common, "family": "ensemble", "params": {"method": ens.method, "shrinkage": ens.shrinkage},
+                "ensemble": ens.to_dict(), "metrics": {"validation": metrics}}
+    version = save_version(models_dir, timeframe, ENSEMBLE_ID, manifest)
+    return {"version": version, "seconds": 0.0, "valid_auc": metrics["auc"], "valid_log_loss": metrics["log_loss"],
+            "skill": metrics["skill"], "epochs": 0, "n_parameters": len(valid_probs)}

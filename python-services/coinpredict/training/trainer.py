@@ -1,0 +1,105 @@
+"""The one training loop for every torch model: class-balanced BCE, AdamW, cosine schedule,
+gradient clipping, early stopping on validation loss that restores the best weights."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..evaluation.metrics import fast_auc
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 8
+    batch_size: int = 512
+    samples_per_epoch: int = 60_000
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    clip_norm: float = 1.0
+    patience: int = 3
+    max_valid: int = 40_000
+    seed: int = 0
+    progress: bool = True
+
+
+def pick_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def predict_batches(module: nn.Module, x: np.ndarray, device: torch.device, batch_size: int = 4096) -> np.ndarray:
+    module.eval()
+    out = []
+    with torch.inference_mode():
+        for lo in range(0, len(x), batch_size):
+            out.append(module(torch.from_numpy(np.ascontiguousarray(x[lo:lo + batch_size])).to(device)).float().cpu())
+    return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)
+
+
+def train_module(module: nn.Module, fetch, y_train: np.ndarray, fetch_valid, y_valid: np.ndarray,
+                 cfg: TrainConfig, name: str = "model") -> list[dict]:
+    """Train ``module`` in place. ``fetch(idx)`` returns inputs for training rows ``idx``;
+    ``fetch_valid(idx)`` the same for validation rows. Returns per-epoch history."""
+    device = pick_device()
+    module.to(device)
+    rng = np.random.default_rng(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    pos = float(np.mean(y_train))
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor((1 - pos) / max(pos, 1e-6), device=device))
+    plain_loss = nn.BCEWithLogitsLoss()
+    opt = torch.optim.AdamW(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    per_epoch = min(cfg.samples_per_epoch, len(y_train))
+    steps = max(1, math.ceil(per_epoch / cfg.batch_size))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps * cfg.epochs,
+                                                pct_start=0.2)
+    valid_idx = np.arange(len(y_valid))
+    if len(valid_idx) > cfg.max_valid:
+        valid_idx = np.sort(rng.choice(valid_idx, cfg.max_valid, replace=False))
+    x_valid = fetch_valid(valid_idx)
+    yv = y_valid[valid_idx]
+    yv_t = torch.from_numpy(yv.astype(np.float32))
+    best_loss, best_state, bad_epochs, history = math.inf, None, 0, []
+    bar = tqdm(range(cfg.epochs), desc=f"{name:<22}", disable=not cfg.progress, leave=False)
+    for epoch in bar:
+        module.train()
+        order = rng.choice(len(y_train), per_epoch, replace=False)
+        total, seen = 0.0, 0
+        for lo in range(0, per_epoch, cfg.batch_size):
+            idx = np.sort(order[lo:lo + cfg.batch_size])
+            xb = torch.from_numpy(fetch(idx)).to(device)
+            yb = torch.from_numpy(y_train[idx].astype(np.float32)).to(device)
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(module(xb), yb)
+            loss.backward()
+            nn.utils.clip_grad_norm_(module.parameters(), cfg.clip_norm)
+            opt.step()
+            sched.step()
+            total += loss.item() * len(idx)
+            seen += len(idx)
+        logits = predict_batches(module, x_valid, device)
+        v_loss = float(plain_loss(torch.from_numpy(logits - np.log((1 - pos) / max(pos, 1e-6))), yv_t))
+        v_auc = fast_auc(yv, logits)
+        history.append({"epoch": epoch + 1, "train_loss": total / max(seen, 1), "valid_loss": v_loss,
+                        "valid_auc": v_auc})
+        bar.set_postfix(train=f"{total / max(seen, 1):.4f}", valid=f"{v_loss:.4f}", auc=f"{v_auc:.4f}")
+        log.info("%s epoch %d train_loss %.5f valid_loss %.5f valid_auc %.4f", name, epoch + 1,
+                 total / max(seen, 1), v_loss, v_auc)
+        if v_loss < best_loss - 1e-5:
+            best_loss, best_state, bad_epochs = v_loss, copy.deepcopy(module.state_dict()), 0
+        else:
+            bad_epochs += 1
+            if bad_epochs >= cfg.patience:
+                break
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    module.to("cpu").eval()
+    return history
