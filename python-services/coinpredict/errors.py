@@ -51,3 +51,7 @@ class ArtifactError(RuntimeError):
 
 class UnknownSeries(LookupError):
     """A source that is up says it has no such symbol or timeframe."""
+
+
+class Unauthorized(ServiceError):
+    status, code = 401, "unauthorized"

@@ -105,7 +105,7 @@ class BoostingModel(PredictionModel):
             elif self.library == "lightgbm":
                 import lightgbm as lgb
 
-                self.booster_ = lgb.Booster(model_file=str(path), params={"num_threads": 1})
+                self.booster_ = lgb.Booster(model_file=str(path))
                 n = self.booster_.num_feature()
             else:
                 from catboost import CatBoostClassifier

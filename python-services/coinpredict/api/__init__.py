@@ -1,0 +1,1 @@
+"""HTTP layer: thin Flask blueprints over ``serving``; schemas validate and document requests."""

@@ -1,0 +1,68 @@
+"""The application factory: defaults, then the environment, then test overrides."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from flask_cors import CORS
+
+from ..config import Settings
+from ..data.market import MarketData
+from ..data.universe import Universe
+from ..model_store import ModelStore
+from ..serving import Predictor
+from . import health, meta, models, predictions
+from .errors import register_error_handlers
+from .observability import configure_json_logging, init_observability
+from .state import KEY, ServiceState
+
+log = logging.getLogger(__name__)
+
+
+def _finite(obj):
+    """NaN and infinity are not JSON: they leave as null."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    sort_keys = False
+
+    def dumps(self, obj, **kwargs):
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(_finite(obj), **kwargs)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """``config`` may hold a ``settings`` object or Settings field overrides (tests)."""
+    config = dict(config or {})
+    settings = config.pop("settings", None) or Settings.from_env()
+    for key, value in list(config.items()):
+        if hasattr(settings, key):
+            setattr(settings, key, config.pop(key))
+    app = Flask(__name__)
+    app.json = StrictJSONProvider(app)
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, **config)
+    if not app.testing:
+        configure_json_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    market = MarketData(settings)
+    store = ModelStore(settings.models_dir).load_all()
+    universe = Universe(None if settings.offline or settings.ohlcv_dir else settings.universe_url)
+    predictor = Predictor(settings, market, store, universe)
+    app.extensions[KEY] = ServiceState(settings, market, store, predictor)
+    log.info("loaded models: %s from %s; data: %s", store.counts(), settings.models_dir, market.mode)
+    CORS(app, origins=settings.cors_origins)
+    init_observability(app)
+    register_error_handlers(app)
+    for bp in (health.bp, models.bp, predictions.bp, meta.bp):
+        app.register_blueprint(bp)
+    return app

@@ -1,0 +1,108 @@
+"""Model listing, per-model status (training, validation and test metrics, serving figures), reload."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, request
+
+from ..errors import NotFound, Unauthorized
+from ..model_store import ModelStore
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
+from .state import state
+
+bp = Blueprint("models", __name__, url_prefix="/models")
+PREFERRED_TIMEFRAME = "1h"
+
+
+def _primary(store: ModelStore, model_id: str):
+    """The entry shown for a model: 1h when it is ready there, else the first ready timeframe."""
+    entries = [store.get(tf, model_id) for tf in store.timeframes]
+    ready = [e for e in entries if e.status == "ready"]
+    pool = ready or [e for e in entries if e.status == "failed"] or entries
+    return next((e for e in pool if e.timeframe == PREFERRED_TIMEFRAME), pool[0] if pool else None)
+
+
+def _skill(manifest: dict, evaluation: dict | None) -> str | None:
+    test = (evaluation or {}).get("metrics", {})
+    if test:
+        return test.get("skill")
+    return manifest.get("metrics", {}).get("validation", {}).get("skill")
+
+
+@bp.get("/list")
+def list_models():
+    st = state()
+    out = []
+    for model_id in MODEL_IDS:
+        status, timeframes = st.store.status_of(model_id)
+        entry = _primary(st.store, model_id)
+        manifest = entry.manifest if entry else {}
+        out.append({"id": model_id, "family": MODEL_SPECS[model_id].family, "params": MODEL_SPECS[model_id].params,
+                    "status": status, "timeframes": timeframes, "model_version": manifest.get("version"),
+                    "skill": _skill(manifest, st.store.evaluation(entry.timeframe, model_id) if entry else None),
+                    "reason": entry.reason if entry and status != "ready" else None})
+    ens_tfs = sorted(st.store.ensembles)
+    return {"count": len(out), "models": out,
+            "ensemble": {"id": ENSEMBLE_ID, "timeframes": ens_tfs, "methods": ["weighted_average", "median", "best"],
+                         "status": "ready" if ens_tfs else "not_trained"}}
+
+
+@bp.get("/<model_id>/status")
+def model_status(model_id: str):
+    st = state()
+    if model_id == ENSEMBLE_ID:
+        return _ensemble_status()
+    if model_id not in MODEL_IDS:
+        raise NotFound(f"unknown model {model_id!r}", field="model", code="unknown_model")
+    status, timeframes = st.store.status_of(model_id)
+    entry = _primary(st.store, model_id)
+    manifest = entry.manifest if entry else {}
+    evaluation = st.store.evaluation(entry.timeframe, model_id) if entry else None
+    training = dict(manifest.get("training", {}))
+    if training:
+        training["data_range"] = {"train": training.get("train"), "valid": training.get("valid"),
+                                  "end_exclusive": training.get("end_exclusive")}
+    return {"id": model_id, "status": status, "family": MODEL_SPECS[model_id].family,
+            "params": manifest.get("params", MODEL_SPECS[model_id].params), "timeframes": timeframes,
+            "timeframe": entry.timeframe if entry else None, "model_version": manifest.get("version"),
+            "trained_at": manifest.get("trained_at"), "reason": entry.reason if entry else None,
+            "feature_hash": manifest.get("feature_hash"), "n_features": len(manifest.get("feature_names", [])),
+            "window": manifest.get("window"), "horizon": manifest.get("horizon"),
+            "n_parameters": manifest.get("describe", {}).get("n_parameters"),
+            "training": training, "skill": _skill(manifest, evaluation),
+            "metrics": {"validation": manifest.get("metrics", {}).get("validation", {}),
+                        "test": (evaluation or {}).get("metrics", {}),
+                        "test_period": (evaluation or {}).get("period")},
+            "serving": st.predictor.stats.summary(model_id)}
+
+
+def _ensemble_status():
+    st = state()
+    tf = PREFERRED_TIMEFRAME if PREFERRED_TIMEFRAME in st.store.ensembles else next(iter(sorted(st.store.ensembles)),
+                                                                                     None)
+    ens, manifest = st.store.ensembles.get(tf, (None, {}))
+    evaluation = st.store.evaluation(tf, ENSEMBLE_ID) if tf else None
+    return {"id": ENSEMBLE_ID, "status": "ready" if ens else "not_trained", "family": "ensemble",
+            "params": manifest.get("params", {}), "timeframes": sorted(st.store.ensembles), "timeframe": tf,
+            "model_version": manifest.get("version"), "trained_at": manifest.get("trained_at"),
+            "training": manifest.get("training", {}), "ensemble": manifest.get("ensemble", {}),
+            "skill": _skill(manifest, evaluation),
+            "metrics": {"validation": manifest.get("metrics", {}).get("validation", {}),
+                        "test": (evaluation or {}).get("metrics", {})},
+            "serving": st.predictor.stats.summary(ENSEMBLE_ID)}
+
+
+@bp.post("/reload")
+def reload_models():
+    """Load the current versions from MODELS_DIR without a restart (needs API_KEY when set)."""
+    st = state()
+    if st.settings.api_key:
+        given = request.headers.get("X-API-Key", "")
+        if not hmac.compare_digest(given, st.settings.api_key):
+            raise Unauthorized("a valid X-API-Key header is required")
+    fresh = ModelStore(st.settings.models_dir).load_all()
+    st.store = fresh
+    st.predictor.store = fresh
+    st.predictor.features = type(st.predictor.features)()
+    return {"reloaded": True, "models": fresh.counts()}

@@ -1,0 +1,116 @@
+"""Trained models loaded once per process, with each id's status: ready, not_trained or failed.
+One bad artifact marks that model failed (with the reason) and never stops the others."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ArtifactError
+from .features.datasets import Scaler
+from .features.pipeline import FeatureSet
+from .models.base import PredictionModel
+from .models.ensemble import Ensemble
+from .models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
+from .training.artifacts import load_manifest, load_model, trained_timeframes
+
+log = logging.getLogger(__name__)
+EVALUATION_FILE = "evaluation.json"
+
+
+@dataclass
+class LoadedModel:
+    model_id: str
+    timeframe: str
+    status: str  # ready | failed | not_trained
+    model: PredictionModel | None = None
+    manifest: dict = field(default_factory=dict)
+    reason: str | None = None
+    feature_set: FeatureSet | None = None
+    scaler: Scaler | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def version(self) -> str | None:
+        return self.manifest.get("version")
+
+
+class ModelStore:
+    def __init__(self, models_dir: Path):
+        self.models_dir = Path(models_dir)
+        self.models: dict[tuple[str, str], LoadedModel] = {}
+        self.ensembles: dict[str, tuple[Ensemble, dict]] = {}
+        self.timeframes: list[str] = []
+        self.evaluations: dict[str, dict] = {}
+
+    def load_all(self) -> "ModelStore":
+        self.timeframes = trained_timeframes(self.models_dir)
+        for tf in self.timeframes:
+            scalers: dict[str, Scaler] = {}
+            for model_id in MODEL_IDS:
+                self.models[(tf, model_id)] = self._load_one(tf, model_id, scalers)
+            try:
+                _, manifest = load_manifest(self.models_dir, tf, ENSEMBLE_ID)
+                self.ensembles[tf] = (Ensemble.from_dict(manifest["ensemble"]), manifest)
+            except (FileNotFoundError, ArtifactError, KeyError) as exc:
+                log.warning("ensemble for %s unavailable: %s", tf, exc)
+            path = self.models_dir / tf / EVALUATION_FILE
+            if path.is_file():
+                try:
+                    self.evaluations[tf] = json.loads(path.read_text())
+                except (OSError, ValueError) as exc:
+                    log.warning("%s unreadable: %s", path, exc)
+        return self
+
+    def evaluation(self, timeframe: str, model_id: str) -> dict | None:
+        """The latest out-of-sample evaluation of a model (written by scripts/evaluate.py)."""
+        ev = self.evaluations.get(timeframe)
+        if not ev or model_id not in ev.get("models", {}):
+            return None
+        return {"metrics": ev["models"][model_id], "period": {k: ev.get(k) for k in ("start", "end", "symbols")}}
+
+    def _load_one(self, tf: str, model_id: str, scalers: dict[str, Scaler]) -> LoadedModel:
+        try:
+            model, manifest = load_model(self.models_dir, tf, model_id)
+        except FileNotFoundError:
+            return LoadedModel(model_id, tf, "not_trained", reason=f"no trained version for {tf}")
+        except ArtifactError as exc:
+            log.error("model %s (%s) failed to load: %s", model_id, tf, exc)
+            return LoadedModel(model_id, tf, "failed", reason=str(exc))
+        except Exception as exc:  # noqa: BLE001 - any loader bug must degrade one model, not the service
+            log.exception("model %s (%s) failed to load", model_id, tf)
+            return LoadedModel(model_id, tf, "failed", reason=f"{exc.__class__.__name__}: {exc}")
+        fs = FeatureSet(tuple(manifest["feature_names"]))
+        # Models of one training run share one scaler object, so serving scales each symbol once per run.
+        key = hashlib.sha1(json.dumps(manifest["scaler"]).encode()).hexdigest()
+        scaler = scalers.setdefault(key, Scaler.from_dict(manifest["scaler"]))
+        return LoadedModel(model_id, tf, "ready", model, manifest, feature_set=fs, scaler=scaler)
+
+    def get(self, timeframe: str, model_id: str) -> LoadedModel:
+        entry = self.models.get((timeframe, model_id))
+        if entry is None:
+            return LoadedModel(model_id, timeframe, "not_trained", reason=f"no trained version for {timeframe}")
+        return entry
+
+    def status_of(self, model_id: str) -> tuple[str, list[str]]:
+        """Overall status across timeframes, and the timeframes where the model is ready."""
+        entries = [self.models[(tf, model_id)] for tf in self.timeframes if (tf, model_id) in self.models]
+        ready = [e.timeframe for e in entries if e.status == "ready"]
+        if ready:
+            return "ready", ready
+        if any(e.status == "failed" for e in entries):
+            return "failed", []
+        return "not_trained", []
+
+    def counts(self) -> dict:
+        statuses = [self.status_of(m)[0] for m in MODEL_IDS]
+        return {"ready": statuses.count("ready"), "failed": statuses.count("failed"),
+                "not_trained": statuses.count("not_trained")}
+
+    @staticmethod
+    def family(model_id: str) -> str:
+        return "ensemble" if model_id == ENSEMBLE_ID else MODEL_SPECS[model_id].family
