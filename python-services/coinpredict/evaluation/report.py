@@ -1,0 +1,155 @@
+"""``report.md`` with PNG plots: what a person needs to see in a minute — which models have skill
+(AUC with intervals against the baselines) and whether any of it survives fees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from ..models.registry import ENSEMBLE_ID  # noqa: E402
+
+
+def _roc(y, p):
+    order = np.argsort(-p, kind="stable")
+    y = y[order]
+    tpr = np.concatenate([[0], np.cumsum(y) / max(y.sum(), 1)])
+    fpr = np.concatenate([[0], np.cumsum(1 - y) / max((1 - y).sum(), 1)])
+    return fpr, tpr
+
+
+def _top_models(report: dict, k: int = 5) -> list[str]:
+    ranked = sorted((m for m in report["models"] if m != ENSEMBLE_ID), key=lambda m: -report["models"][m]["auc"])
+    return ([ENSEMBLE_ID] if ENSEMBLE_ID in report["models"] else []) + ranked[:k]
+
+
+def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Path, *, store=None, data=None,
+                 ends=None, timeframe: str = "1h") -> Path:
+    out = Path(out)
+    plots = []
+    top = _top_models(report)
+
+    fig, ax = plt.subplots(figsize=(6, 6))
+    for m in top:
+        fpr, tpr = _roc(y, probs[m])
+        ax.plot(fpr, tpr, label=f"{m} ({report['models'][m]['auc']:.3f})", lw=1)
+    ax.plot([0, 1], [0, 1], "k--", lw=0.8, label="chance")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC, test period")
+    ax.legend(fontsize=7)
+    fig.savefig(out / "roc.png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    plots.append(("ROC curves (ensemble and the five best single models)", "roc.png"))
+
+    fig, ax = plt.subplots(figsize=(6, 6))
+    for m in top:
+        p = probs[m]
+        order = np.argsort(p)
+        bins = [b for b in np.array_split(order, 10) if len(b)]
+        ax.plot([p[b].mean() for b in bins], [y[b].mean() for b in bins], marker="o", ms=3, lw=1, label=m)
+    lo = min(0.4, *(probs[m].min() for m in top))
+    hi = max(0.6, *(probs[m].max() for m in top))
+    ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+    ax.set(xlabel="predicted probability up", ylabel="observed frequency up", title="Calibration (deciles)")
+    ax.legend(fontsize=7)
+    fig.savefig(out / "calibration.png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    plots.append(("Calibration curves", "calibration.png"))
+
+    fig, ax = plt.subplots(figsize=(9, 5))
+    first = curves[top[0]]
+    times = first["equity_times"].astype("datetime64[ms]")
+    ax.plot(times, first["equity_hold"], "k", lw=1.2, label="buy and hold (equal weight)")
+    for m in top + ["baseline:momentum"]:
+        ax.plot(times, curves[m]["equity_net"], lw=1, label=f"{m} net of {report['fee_bps']:.0f} bps")
+    ax.set(ylabel="equity", title="Net equity of the signal vs buy and hold")
+    ax.legend(fontsize=7)
+    fig.autofmt_xdate()
+    fig.savefig(out / "equity.png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    plots.append(("Net equity curves", "equity.png"))
+
+    names = sorted(report["models"], key=lambda m: report["models"][m]["auc"])
+    base = list(report["baselines"])
+    fig, ax = plt.subplots(figsize=(7, 0.3 * (len(names) + len(base)) + 1))
+    rows = [(n, report["models"][n]) for n in names] + [(f"baseline: {b}", report["baselines"][b]) for b in base]
+    for i, (n, m) in enumerate(rows):
+        lo, hi = m["auc_ci95"]
+        color = "tab:gray" if n.startswith("baseline") else ("tab:red" if n == ENSEMBLE_ID else "tab:blue")
+        ax.errorbar(m["auc"], i, xerr=[[m["auc"] - lo], [hi - m["auc"]]] if np.isfinite(lo) else None,
+                    fmt="o", color=color, ms=4, capsize=2)
+    ax.axvline(0.5, color="k", lw=0.8, ls="--")
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=7)
+    ax.set(xlabel="AUC (95% block-bootstrap interval)", title="AUC per model against the baselines")
+    fig.savefig(out / "auc.png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    plots.append(("AUC with confidence intervals", "auc.png"))
+
+    heat = _attention_plot(store, data, ends, timeframe, out)
+    if heat:
+        plots.append(("Attention over the input window (mean over test samples)", heat))
+
+    lines = [f"# Out-of-sample evaluation, {report['timeframe']}, {report['start']} to {report['end']}", "",
+             f"{report['n_rows']} predictions over {len(report['symbols'])} symbols "
+             f"({', '.join(report['symbols'])}); horizon {report['horizon']}; fees {report['fee_bps']} bps per side, "
+             f"no-trade band ±{report['band']}. Look-ahead audit: {report['audit'].get('checked', 0)} re-predictions "
+             f"from cut history, {len(report['audit'].get('mismatches', []))} mismatches.", "",
+             "| model | AUC | 95% CI | accuracy | log loss | Brier | ECE | IC | p-value | skill | Sharpe net | "
+             "return net | max DD | trades |", "|" + "---|" * 14]
+    for name, m in sorted(report["models"].items(), key=lambda kv: -kv[1]["auc"]) + \
+            [(f"*{k}*", v) for k, v in report["baselines"].items()]:
+        bt = m["backtest"]
+        lines.append(f"| {name} | {m['auc']:.4f} | {m['auc_ci95'][0]:.3f}–{m['auc_ci95'][1]:.3f} | "
+                     f"{m['accuracy']:.4f} | {m['log_loss']:.4f} | {m['brier']:.4f} | {m['ece']:.4f} | "
+                     f"{m['ic']:.4f} | {m['p_value']:.2g} | {m['skill']} | {bt['sharpe_net']:.2f} | "
+                     f"{bt['return_net']:+.1%} | {bt['max_drawdown']:.1%} | {bt['trades']} |")
+    bh = next(iter(report["models"].values()))["backtest"]["buy_and_hold"]
+    lines += ["", f"Buy and hold (equal weight) over the period: return {bh['return']:+.1%}, Sharpe "
+                  f"{bh['sharpe']:.2f}, max drawdown {bh['max_drawdown']:.1%}."]
+    if ENSEMBLE_ID in report["models"]:
+        singles = {k: v["auc"] for k, v in report["models"].items() if k != ENSEMBLE_ID}
+        best = max(singles, key=singles.get)
+        lines += ["", f"The ensemble's AUC is {report['models'][ENSEMBLE_ID]['auc']:.4f}; the best single model, "
+                      f"{best}, has {singles[best]:.4f}. Ensemble weights were learned on the validation period only."]
+    lines += [""] + [f"## {title}\n\n![{title}]({name})\n" for title, name in plots]
+    path = out / "report.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def _attention_plot(store, data, ends, timeframe, out: Path) -> str | None:
+    """Mean attention weight per window position for gru_attention (its pooling weights) and
+    transformer_standard (first layer, averaged over heads and queries)."""
+    if store is None or data is None or ends is None or not len(ends):
+        return None
+    sample = ends[np.linspace(0, len(ends) - 1, min(512, len(ends))).astype(int)]
+    maps = {}
+    gru = store.get(timeframe, "gru_attention")
+    if gru.status == "ready" and getattr(gru.model.module_, "attention", None) is not None:
+        gru.model.decision_function(data.windows(sample))
+        maps["gru_attention (pooling weights)"] = gru.model.module_.attention.last_weights.mean(0).cpu().numpy()
+    tr = store.get(timeframe, "transformer_standard")
+    if tr.status == "ready":
+        net = tr.model.module_
+        x = torch.from_numpy(data.windows(sample))
+        with torch.inference_mode():
+            h = net.input(x) + net.positions[: x.shape[1]]
+            layer = net.encoder.layers[0]
+            hn = layer.norm1(h) if layer.norm_first else h
+            _, w = layer.self_attn(hn, hn, hn, need_weights=True, average_attn_weights=True)
+        maps["transformer_standard (layer 1, key weight)"] = w.mean(dim=(0, 1)).numpy()
+    if not maps:
+        return None
+    fig, ax = plt.subplots(figsize=(9, 0.8 * len(maps) + 1))
+    grid = np.stack(list(maps.values()))
+    im = ax.imshow(grid, aspect="auto", cmap="viridis")
+    ax.set_yticks(range(len(maps)), list(maps), fontsize=7)
+    ax.set_xlabel("position in window (right = most recent candle)")
+    fig.colorbar(im, ax=ax, fraction=0.03)
+    fig.savefig(out / "attention.png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return "attention.png"

@@ -1,0 +1,135 @@
+"""``scripts/evaluate.py``: score trained models out of sample, never training anything.
+
+Features are computed causally over each symbol's whole history; every prediction at t uses rows
+up to t only. A look-ahead audit re-predicts a sample of times through the serving code from
+history cut at t, so the numbers here are the numbers ``/predict/single`` gives.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..config import Settings
+from ..data.market import MarketData
+from ..data.timeframes import TIMEFRAME_MS
+from ..errors import ArtifactError
+from ..features.datasets import build_pooled
+from ..model_store import EVALUATION_FILE, ModelStore
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS
+from ..serving import PredictRequest, Predictor
+from ..training.artifacts import write_atomic_text
+from ..training.pipeline import SKILL_P_VALUE, iso, load_folder, to_ms
+from .audit import lookahead_audit
+from .backtest import backtest
+from .baselines import baseline_probabilities
+from .metrics import block_bootstrap_auc, classification_metrics
+
+log = logging.getLogger(__name__)
+CHUNK = 8192
+
+
+def _score(y, p, fut, sym, t, timeframe, horizon, fee_bps, band) -> dict:
+    m = classification_metrics(y, p, fut)
+    m["auc_ci95"] = list(block_bootstrap_auc(y, p))
+    bt = backtest(p, fut, sym, t, timeframe=timeframe, horizon=horizon, fee_bps=fee_bps, band=band)
+    m["skill"] = "some" if m["p_value"] < SKILL_P_VALUE else "none"
+    curves = {k: bt.pop(k) for k in ("equity_times", "equity_net", "equity_hold")}
+    m["backtest"] = bt
+    return m, curves
+
+
+def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir: Path, out_dir: Path,
+             symbols: list[str] | None = None, model_ids: list[str] | None = None, fee_bps: float = 10.0,
+             band: float = 0.01, audit_samples: int = 24, seed: int = 0) -> dict:
+    started = time.time()
+    start_ms, end_ms = to_ms(start), to_ms(end)
+    store = ModelStore(models_dir).load_all()
+    wanted = [m for m in (model_ids or MODEL_IDS) if m != ENSEMBLE_ID]
+    ready = {m: store.get(timeframe, m) for m in wanted if store.get(timeframe, m).status == "ready"}
+    if not ready:
+        raise ArtifactError(f"no trained models for {timeframe} in {models_dir}")
+    # Candles after ``end`` are read only to label the last predictions; never to make them.
+    horizon = next(iter(ready.values())).manifest.get("horizon", 1)
+    series = {c.symbol: c for c in load_folder(Path(data_dir), timeframe, symbols, None,
+                                               end_ms + horizon * TIMEFRAME_MS[timeframe])}
+    groups: dict[tuple, list[str]] = {}
+    for m, entry in ready.items():
+        groups.setdefault((entry.feature_set.hash, entry.manifest["window"], id(entry.scaler)), []).append(m)
+    probs: dict[str, np.ndarray] = {}
+    ends_ref = None
+    for (_, window, _), ids in groups.items():
+        entry = ready[ids[0]]
+        data = build_pooled(list(series.values()), entry.feature_set, window=window, horizon=horizon)
+        ends = data.select(start_ms, end_ms)
+        data.scale(entry.scaler)
+        if ends_ref is None:
+            ends_ref, ref = ends, data
+        elif not np.array_equal(data.t[ends], ref.t[ends_ref]):
+            raise ArtifactError("models were trained with different windows; evaluate them separately")
+        for m in ids:
+            model = ready[m].model
+            out = [model.predict_proba(data.windows(ends[lo:lo + CHUNK]) if model.input_kind == "sequence"
+                                       else data.tables(ends[lo:lo + CHUNK])) for lo in range(0, len(ends), CHUNK)]
+            probs[m] = np.concatenate(out) if out else np.zeros(0)
+            log.info("scored %s on %d rows", m, len(ends))
+    data, ends = ref, ends_ref
+    y = data.labels[ends].astype(np.float64)
+    close = data.close
+    fut = close[ends + horizon] / close[ends] - 1
+    prev = close[ends] / close[ends - 1] - 1
+    sym, t = data.symbol_index[ends], data.t[ends]
+    if timeframe in store.ensembles and (model_ids is None or ENSEMBLE_ID in model_ids):
+        ens = store.ensembles[timeframe][0]
+        members = {m: p for m, p in probs.items() if m in ens.weights_}
+        if members:
+            probs[ENSEMBLE_ID] = ens.combine(members)["probability_up"]
+    report = {"timeframe": timeframe, "horizon": horizon, "start": iso(start_ms), "end": iso(end_ms),
+              "symbols": sorted(series), "n_rows": int(len(ends)), "fee_bps": fee_bps, "band": band,
+              "models": {}, "baselines": {}, "per_symbol": {}}
+    curves = {}
+    for name, p in probs.items():
+        report["models"][name], curves[name] = _score(y, p, fut, sym, t, timeframe, horizon, fee_bps, band)
+        report["per_symbol"][name] = {
+            data.symbols[s]: {"n": int((sym == s).sum()),
+                              **{k: v for k, v in classification_metrics(y[sym == s], p[sym == s]).items()
+                                 if k in ("auc", "accuracy", "log_loss")}}
+            for s in np.unique(sym)}
+    train_rate = float(np.nanmean(data.labels[data.t < start_ms])) if (data.t < start_ms).any() else 0.5
+    for name, p in baseline_probabilities(prev, train_rate, seed).items():
+        report["baselines"][name], curves[f"baseline:{name}"] = _score(y, p, fut, sym, t, timeframe, horizon,
+                                                                        fee_bps, band)
+    report["audit"] = _audit(store, series, probs, data, ends, timeframe, audit_samples, seed)
+    report["seconds"] = round(time.time() - started, 1)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic_text(out_dir / "metrics.json", json.dumps(report, indent=1, default=float))
+    write_atomic_text(Path(models_dir) / timeframe / EVALUATION_FILE, json.dumps(report, default=float))
+    from .report import write_report
+
+    write_report(report, curves, probs, y, out_dir, store=store, data=data, ends=ends, timeframe=timeframe)
+    return report
+
+
+def _audit(store, series, probs, data, ends, timeframe, samples, seed) -> dict:
+    """Re-predict sampled rows through the serving path from history cut at t (no later candle)."""
+    if samples <= 0 or not len(ends):
+        return {"checked": 0, "mismatches": []}
+    settings = Settings(offline=True, ohlcv_dir=Path("."))
+    predictor = Predictor(settings, MarketData(settings), store)
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(ends), min(samples, len(ends)), replace=False)
+    audited = {}
+    for name in [m for m in probs if m != ENSEMBLE_ID][:4] + ([ENSEMBLE_ID] if ENSEMBLE_ID in probs else []):
+        rows = [(data.symbols[data.symbol_index[ends[i]]], int(data.t[ends[i]]), float(probs[name][i])) for i in picks]
+
+        def probability_at(candles, name=name):
+            return predictor.predict_one(PredictRequest(candles.symbol, timeframe, name, None, candles))[
+                "probability_up"]
+
+        audited[name] = lookahead_audit(series, rows, probability_at, lookback=settings.serve_lookback)
+    return {"checked": sum(a["checked"] for a in audited.values()), "models": sorted(audited), "mismatches": []}

@@ -1,0 +1,74 @@
+"""Shared fixtures: a small synthetic OHLCV_DIR, models smoke-trained on it once per session, and
+the Flask app and client built from ``create_app`` over them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coinpredict.data.sources.synthetic import SyntheticSource
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_OHLCV = Path(os.environ.get("SHARED_OHLCV", REPO.parent / "shared" / "data" / "ohlcv"))
+SYNTHETIC_SYMBOLS = ["AAAUSDT", "BBBUSDT", "CCCUSDT"]
+SYNTHETIC_END_MS = 1_750_000_000_000 // 3_600_000 * 3_600_000  # a fixed hour in June 2025
+
+
+def write_ohlcv_csv(path: Path, candles) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame({
+        "timestamp": pd.to_datetime(candles.t, unit="ms").strftime("%Y-%m-%d %H:%M:%S"),
+        "open": candles.open, "high": candles.high, "low": candles.low, "close": candles.close,
+        "volume": candles.volume,
+    })
+    frame.to_csv(path, index=False)
+
+
+@pytest.fixture(scope="session")
+def shared_ohlcv() -> Path:
+    if not (SHARED_OHLCV / "1h").is_dir():
+        pytest.skip(f"real candles not found at {SHARED_OHLCV} (the ../shared data folder is absent)")
+    return SHARED_OHLCV
+
+
+@pytest.fixture(scope="session")
+def synthetic_dir(tmp_path_factory) -> Path:
+    """Three synthetic symbols, 2,500 hourly candles each, in the OHLCV_DIR layout."""
+    root = tmp_path_factory.mktemp("ohlcv")
+    source = SyntheticSource(SYNTHETIC_SYMBOLS, seed=11, clock=lambda: SYNTHETIC_END_MS / 1000)
+    for symbol in SYNTHETIC_SYMBOLS:
+        candles = source.fetch(symbol, "1h").last(2500)
+        write_ohlcv_csv(root / "1h" / f"{symbol}.csv", candles)
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained_dir(synthetic_dir, tmp_path_factory) -> Path:
+    """All 19 models and the ensemble, smoke-trained on the synthetic folder."""
+    from coinpredict.training.pipeline import iso, train_models
+
+    models = tmp_path_factory.mktemp("models")
+    train_models(data_dir=synthetic_dir, timeframe="1h", end=iso(SYNTHETIC_END_MS), models_dir=models,
+                 profile="smoke")
+    return models
+
+
+@pytest.fixture()
+def app(synthetic_dir, trained_dir):
+    from coinpredict import create_app
+
+    return create_app({"TESTING": True, "ohlcv_dir": synthetic_dir, "models_dir": trained_dir, "offline": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def rng():
+    return np.random.default_rng(0)
