@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--symbols", default=None, help="comma-separated symbols (default: every file)")
     ap.add_argument("--horizon", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--placebo", action="store_true", help="train on shuffled labels (a leak check)")
     ap.add_argument("--models-dir", type=Path, default=None, help="overrides MODELS_DIR")
     args = ap.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(message)s")
@@ -46,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     results = train_models(data_dir=args.data_dir, timeframe=args.timeframe, end=args.end, start=args.start,
                            models_dir=models_dir, profile=args.profile, model_ids=ids, horizon=args.horizon,
-                           symbols=args.symbols.split(",") if args.symbols else None, seed=args.seed)
+                           symbols=args.symbols.split(",") if args.symbols else None, seed=args.seed,
+                           shuffle_labels=args.placebo)
     meta = results.pop("_meta")
     print(f"\ntrained {len(results)} models for {args.timeframe} in {time.time() - started:.0f}s -> {models_dir}")
     print(f"train {meta['train'][0]} .. {meta['train'][1]} ({meta['n_train']} windows), "

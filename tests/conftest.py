@@ -14,7 +14,7 @@ from coinpredict.data.sources.synthetic import SyntheticSource
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_OHLCV = Path(os.environ.get("SHARED_OHLCV", REPO.parent / "shared" / "data" / "ohlcv"))
-SYNTHETIC_SYMBOLS = ["AAAUSDT", "BBBUSDT", "CCCUSDT"]
+SYNTHETIC_SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
 SYNTHETIC_END_MS = 1_750_000_000_000 // 3_600_000 * 3_600_000  # a fixed hour in June 2025
 
 

@@ -85,7 +85,7 @@ def _higher_timeframe(c: Candles, htf: str, window: int) -> tuple[np.ndarray, np
     idx = np.where(closes_period, np.arange(n), -1)
     last_boundary = np.maximum.accumulate(idx)  # latest row that closed a higher period (<= i)
     boundaries = np.flatnonzero(closes_period)
-    if len(boundaries) < window + 1:
+    if len(boundaries) == 0:
         return ret, pos
     b_close = c.close[boundaries]
     b_ret = np.concatenate([[np.nan], _log(b_close[1:] / b_close[:-1])])

@@ -121,7 +121,9 @@ def make_split(series: list[Candles], timeframe: str, profile: Profile, horizon:
 
 def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, profile: str = "default",
                  model_ids: list[str] | None = None, start: str | None = None, horizon: int = 1,
-                 symbols: list[str] | None = None, seed: int = 0) -> dict:
+                 symbols: list[str] | None = None, seed: int = 0, shuffle_labels: bool = False) -> dict:
+    """Train ``model_ids`` (default: all 19 and the ensemble). ``shuffle_labels`` trains a placebo:
+    labels permuted within train and validation, so any skill it shows in evaluation is a leak."""
     prof = PROFILES[profile]
     torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
     end_ms = to_ms(end)
@@ -133,12 +135,16 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
     if not series:
         raise ValueError(f"no candles for {timeframe} in {data_dir}")
     split = make_split(series, timeframe, prof, horizon, end_ms)
+    if shuffle_labels:
+        rng = np.random.default_rng(seed)
+        for view in (split.train, split.valid):
+            split.data.labels[view.ends] = rng.permutation(split.data.labels[view.ends])
     log.info("data ready in %.1fs: %s", time.time() - t0, split.ranges)
     common = {
         "feature_names": list(split.data.feature_set.names), "feature_hash": split.data.feature_set.hash,
         "window": prof.window, "horizon": horizon, "scaler": split.data.scaler.to_dict(),
         "training": {**split.ranges, "symbols": split.data.symbols, "profile": profile, "seed": seed,
-                     "data_dir": str(data_dir)},
+                     "data_dir": str(data_dir), "shuffled_labels": shuffle_labels},
     }
     results: dict[str, dict] = {}
     valid_probs: dict[str, np.ndarray] = {}

@@ -1,0 +1,87 @@
+#!/usr/bin/env python
+"""``make run``'s first step: when MODELS_DIR holds no trained model, find candles and train the
+default profile. Candles come from OHLCV_DIR, else the shared folder beside the repo, else the
+exchange (downloaded into data/ohlcv), else the synthetic market (with a loud warning)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
+
+from coinpredict.config import REPO_ROOT, Settings  # noqa: E402
+from coinpredict.data.sources.exchange import ExchangeSource  # noqa: E402
+from coinpredict.data.sources.synthetic import SyntheticSource  # noqa: E402
+from coinpredict.data.timeframes import TIMEFRAME_MS  # noqa: E402
+from coinpredict.errors import SourceError  # noqa: E402
+from coinpredict.training.artifacts import trained_timeframes  # noqa: E402
+from coinpredict.training.pipeline import iso, train_models  # noqa: E402
+
+log = logging.getLogger("bootstrap")
+COINS = ["BTC", "ETH", "BNB", "XRP", "ADA", "DOGE", "SOL", "TRX", "LTC", "AVAX", "DOT", "LINK", "XLM", "BCH",
+         "ATOM", "ETC"]
+HISTORY_DAYS = 3 * 365
+
+
+def write_csv(path: Path, candles) -> None:
+    import pandas as pd
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    pd.DataFrame({"timestamp": pd.to_datetime(candles.t, unit="ms").strftime("%Y-%m-%d %H:%M:%S"),
+                  "open": candles.open, "high": candles.high, "low": candles.low, "close": candles.close,
+                  "volume": candles.volume}).to_csv(tmp, index=False)
+    tmp.replace(path)
+
+
+def find_data(settings: Settings) -> tuple[Path, str]:
+    if settings.ohlcv_dir:
+        return settings.ohlcv_dir, "OHLCV_DIR"
+    shared = REPO_ROOT.parent / "shared" / "data" / "ohlcv"
+    if (shared / "1h").is_dir():
+        return shared, "the shared candle folder"
+    target = REPO_ROOT / "data" / "ohlcv"
+    start = int((time.time() - HISTORY_DAYS * 86_400) * 1000)
+    if not settings.offline:
+        exchange = ExchangeSource(settings.exchange_url)
+        try:
+            for coin in COINS:
+                log.warning("downloading %sUSDT 1h candles from the exchange", coin)
+                write_csv(target / "1h" / f"{coin}USDT.csv", exchange.fetch(f"{coin}USDT", "1h", start_ms=start))
+            return target, "the exchange"
+        except SourceError as exc:
+            log.warning("exchange unreachable (%s)", exc)
+    target = REPO_ROOT / "data" / "synthetic-ohlcv"
+    log.warning("NO REAL DATA: training on the synthetic market; predictions will have no real meaning")
+    synthetic = SyntheticSource([f"{c}USDT" for c in COINS])
+    for coin in COINS:
+        write_csv(target / "1h" / f"{coin}USDT.csv", synthetic.fetch(f"{coin}USDT", "1h", start_ms=start))
+    return target, "the synthetic market"
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    settings = Settings.from_env()
+    if trained_timeframes(settings.models_dir):
+        print(f"trained models found in {settings.models_dir}; serving them")
+        return 0
+    data_dir, origin = find_data(settings)
+    from coinpredict.data.sources.csvdir import CsvFolderSource
+
+    source = CsvFolderSource(data_dir)
+    last = max(int(source.fetch(s, "1h").t[-1]) for s in source.symbols("1h"))
+    end = iso(last + TIMEFRAME_MS["1h"])
+    print(f"no trained models in {settings.models_dir}: training the default profile on 1h candles from {origin} "
+          f"({data_dir}), up to {end}; this takes about 15 minutes on 2 cores")
+    results = train_models(data_dir=data_dir, timeframe="1h", end=end, models_dir=settings.models_dir,
+                           profile="default")
+    meta = results.pop("_meta")
+    print(f"trained {len(results)} models in {meta['seconds']:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

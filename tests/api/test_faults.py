@@ -1,0 +1,63 @@
+"""Faults degrade one answer, not the service: a corrupt model, an unreachable exchange, fuzzed bodies."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from coinpredict import create_app
+from coinpredict.training.artifacts import current_dir
+
+
+def test_a_corrupt_model_fails_alone_and_the_ensemble_answers_without_it(synthetic_dir, trained_dir, tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(trained_dir, models)
+    (current_dir(models, "1h", "gru_stacked") / "weights.safetensors").write_bytes(b"garbage")
+    c = create_app({"TESTING": True, "ohlcv_dir": synthetic_dir, "models_dir": models}).test_client()
+    health = c.get("/health").get_json()
+    assert health["status"] == "degraded" and health["models"]["failed"] == 1 and health["models_loaded"] == 18
+    listed = {m["id"]: m for m in c.get("/models/list").get_json()["models"]}
+    assert listed["gru_stacked"]["status"] == "failed" and "weights.safetensors" in listed["gru_stacked"]["reason"]
+    body = c.post("/predict/single", json={"symbol": "BTC"}).get_json()
+    assert "gru_stacked" in body["failed_members"] and "gru_stacked" not in body["members"]
+    assert len(body["members"]) == 18
+    resp = c.post("/predict/single", json={"symbol": "BTC", "model": "gru_stacked"})
+    assert resp.status_code == 503 and resp.get_json()["error"]["code"] == "model_not_ready"
+
+
+def test_unreachable_exchange_with_nothing_stored_is_503_with_retry_after(trained_dir, tmp_path):
+    c = create_app({"TESTING": True, "models_dir": trained_dir, "store_path": tmp_path / "s.sqlite",
+                    "exchange_url": "http://127.0.0.1:9", "universe_url": "http://127.0.0.1:9"}).test_client()
+    resp = c.post("/predict/single", json={"symbol": "BTC", "model": "xgboost"})
+    assert resp.status_code == 503 and resp.headers["Retry-After"]
+    assert resp.get_json()["error"]["code"] == "data_unavailable"
+    assert c.get("/health").status_code == 200
+
+
+def test_no_models_at_all_is_degraded_and_503(synthetic_dir, tmp_path):
+    c = create_app({"TESTING": True, "ohlcv_dir": synthetic_dir, "models_dir": tmp_path / "empty"}).test_client()
+    assert c.get("/health").get_json()["status"] == "degraded"
+    assert c.get("/models/list").get_json()["models"][0]["status"] == "not_trained"
+    assert c.post("/predict/single", json={"symbol": "BTC"}).status_code == 503
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
+                           lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids,
+                                                                                        max_size=4), max_leaves=12)
+fields = st.fixed_dictionaries({}, optional={"symbol": json_values | st.sampled_from(["BTC", "eth", "x/y"]),
+                                             "timeframe": json_values | st.just("1h"), "model": json_values,
+                                             "horizon": json_values, "candles": json_values, "items": json_values,
+                                             "method": json_values})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(body=fields | json_values)
+def test_malformed_requests_never_get_a_500(client, body):
+    for path in ("/predict/single", "/predict/batch"):
+        resp = client.post(path, data=json.dumps(body), content_type="application/json")
+        assert resp.status_code < 500 or resp.status_code == 503, resp.get_data(as_text=True)
+        assert resp.is_json

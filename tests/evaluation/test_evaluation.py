@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from coinpredict.evaluation import runner
+from coinpredict.evaluation.audit import LookAheadError, lookahead_audit
+from coinpredict.evaluation.backtest import backtest
+from coinpredict.evaluation.metrics import classification_metrics, fast_auc
+from coinpredict.training.pipeline import iso
+from tests.conftest import SYNTHETIC_END_MS
+
+
+def test_metrics_match_scikit_learn():
+    rng = np.random.default_rng(1)
+    y = (rng.random(500) > 0.45).astype(float)
+    p = np.clip(0.5 + 0.15 * (y - 0.5) + 0.2 * rng.standard_normal(500), 0.01, 0.99)
+    p[:20] = 0.5  # ties
+    m = classification_metrics(y, p)
+    pred = p > 0.5
+    assert m["auc"] == pytest.approx(skm.roc_auc_score(y, p))
+    assert m["log_loss"] == pytest.approx(skm.log_loss(y, p))
+    assert m["brier"] == pytest.approx(skm.brier_score_loss(y, p))
+    assert m["accuracy"] == pytest.approx(skm.accuracy_score(y, pred))
+    assert m["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, pred))
+    assert m["precision"] == pytest.approx(skm.precision_score(y, pred))
+    assert m["recall"] == pytest.approx(skm.recall_score(y, pred))
+    assert m["f1"] == pytest.approx(skm.f1_score(y, pred))
+    tn, fp, fn, tp = skm.confusion_matrix(y, pred).ravel()
+    assert m["confusion"] == {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
+    assert fast_auc(y, -p) == pytest.approx(1 - m["auc"])
+
+
+def test_backtest_positions_earn_the_next_return_and_pay_fees():
+    p = np.array([0.6, 0.6, 0.4, 0.5])
+    r = np.array([0.01, -0.02, -0.01, 0.05])
+    bt = backtest(p, r, np.zeros(4, int), np.arange(4), timeframe="1h", fee_bps=10, band=0.01)
+    # long, long, short, flat: +1%, -2%, +1%, 0; turnover 1, 0, 2, 1 at 10 bps
+    expected = np.array([0.01 - 0.001, -0.02, 0.01 - 0.002, -0.001])
+    assert bt["return_net"] == pytest.approx(np.prod(1 + expected) - 1)
+    assert bt["trades"] == 3 and bt["buy_and_hold"]["return"] == pytest.approx(np.prod(1 + r) - 1)
+
+
+def test_audit_catches_a_feature_that_peeks_at_the_next_close(synthetic_dir):
+    from coinpredict.data.sources.csvdir import CsvFolderSource
+
+    candles = CsvFolderSource(synthetic_dir).fetch("BTCUSDT", "1h")
+
+    def honest(c):
+        return 0.5 + 0.1 * np.tanh(np.log(c.close[-1] / c.close[-2]))
+
+    def peeking(c):
+        """Uses the close after the last row when the history it is given has one."""
+        return 0.5 + 0.1 * np.sign(c.close[-1] - c.close[-1])  # a cut history has no next close
+
+    times = candles.t[[600, 900, 1500]]
+    rows_h = [("BTCUSDT", int(t), honest(candles.slice(0, int(np.searchsorted(candles.t, t)) + 1))) for t in times]
+    assert lookahead_audit({"BTCUSDT": candles}, rows_h, honest, lookback=500)["checked"] == 3
+    rows_p = [("BTCUSDT", int(t), 0.5 + 0.1 * np.sign(candles.close[i + 1] - candles.close[i]))
+              for t, i in ((t, int(np.searchsorted(candles.t, t))) for t in times)]
+    with pytest.raises(LookAheadError):
+        lookahead_audit({"BTCUSDT": candles}, rows_p, peeking, lookback=500)
+
+
+def test_evaluate_writes_the_contract_metrics_report_and_status(synthetic_dir, trained_dir, tmp_path):
+    from coinpredict import create_app
+
+    models = tmp_path / "models"
+    shutil.copytree(trained_dir, models)
+    start, end = iso(SYNTHETIC_END_MS - 20 * 86_400_000), iso(SYNTHETIC_END_MS)
+    out = tmp_path / "eval"
+    runner.evaluate(data_dir=synthetic_dir, timeframe="1h", start=start, end=end, models_dir=models, out_dir=out,
+                    audit_samples=4)
+    report = json.loads((out / "metrics.json").read_text())
+    assert {"timeframe", "horizon", "start", "end", "symbols", "models", "baselines"} <= set(report)
+    assert len(report["models"]) == 20 and "ensemble" in report["models"]
+    for m in list(report["models"].values()) + list(report["baselines"].values()):
+        assert {"n", "auc", "accuracy", "log_loss", "brier", "p_value", "backtest"} <= set(m)
+        assert {"fee_bps", "sharpe_net", "return_net", "max_drawdown", "trades"} <= set(m["backtest"])
+    assert {"coin_flip", "always_up", "momentum", "mean_reversion"} <= set(report["baselines"])
+    assert report["audit"]["checked"] > 0 and report["audit"]["mismatches"] == []
+    for name in ("report.md", "roc.png", "calibration.png", "equity.png", "auc.png", "attention.png"):
+        assert (out / name).stat().st_size > 0
+    status = create_app({"TESTING": True, "ohlcv_dir": synthetic_dir, "models_dir": models}).test_client() \
+        .get("/models/xgboost/status").get_json()
+    assert status["metrics"]["test"]["n"] == report["models"]["xgboost"]["n"]
+
+
+def test_evaluation_fails_loudly_when_a_feature_peeks(synthetic_dir, trained_dir, tmp_path, monkeypatch):
+    """Make ret_1 the *next* candle's return: the audit sees the full and cut histories disagree."""
+    from coinpredict.features import pipeline
+
+    honest = pipeline.compute_features
+
+    def leaky(c, names):
+        out = honest(c, names)
+        j = names.index("ret_1")
+        out[:-1, j] = out[1:, j]
+        out[-1, j] = np.nan
+        return out
+
+    monkeypatch.setattr(pipeline, "compute_features", leaky)
+    start, end = iso(SYNTHETIC_END_MS - 10 * 86_400_000), iso(SYNTHETIC_END_MS)
+    with pytest.raises(LookAheadError):
+        runner.evaluate(data_dir=synthetic_dir, timeframe="1h", start=start, end=end, models_dir=trained_dir,
+                        out_dir=tmp_path / "eval", model_ids=["xgboost", "gru_standard"], audit_samples=6)
+
+
+def test_a_model_trained_on_shuffled_labels_scores_chance(shared_ohlcv, tmp_path):
+    from coinpredict.training.pipeline import train_models
+
+    symbols = ["ADAUSDT", "LTCUSDT", "XLMUSDT"]
+    models = tmp_path / "models"
+    train_models(data_dir=shared_ohlcv, timeframe="1h", end="2025-03-01", start="2023-06-01", models_dir=models,
+                 profile="smoke", model_ids=["lightgbm"], symbols=symbols, shuffle_labels=True)
+    report = runner.evaluate(data_dir=shared_ohlcv, timeframe="1h", start="2025-03-01", end="2025-07-01",
+                             models_dir=models, out_dir=tmp_path / "eval", symbols=symbols, model_ids=["lightgbm"],
+                             audit_samples=2)
+    m = report["models"]["lightgbm"]
+    assert m["n"] > 8000 and abs(m["auc"] - 0.5) < 0.025

@@ -1,0 +1,98 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from coinpredict.errors import ArtifactError
+from coinpredict.features.default import default_feature_set
+from coinpredict.model_store import ModelStore
+from coinpredict.models.ensemble import Ensemble
+from coinpredict.models.registry import MODEL_IDS
+from coinpredict.training.artifacts import CURRENT, current_dir, load_model
+
+
+@pytest.fixture()
+def models(trained_dir, tmp_path):
+    target = tmp_path / "models"
+    shutil.copytree(trained_dir, target)
+    return target
+
+
+def test_every_model_and_the_ensemble_were_trained_and_load(trained_dir):
+    store = ModelStore(trained_dir).load_all()
+    assert store.counts() == {"ready": 19, "failed": 0, "not_trained": 0}
+    assert "1h" in store.ensembles
+    manifest = store.get("1h", "gru_attention").manifest
+    for key in ("feature_names", "feature_hash", "scaler", "window", "training", "metrics", "code_version", "files"):
+        assert key in manifest
+    assert manifest["feature_hash"] == default_feature_set("1h").hash
+
+
+def test_a_new_version_keeps_the_old_and_moves_the_pointer(models):
+    from coinpredict.training.artifacts import save_version
+
+    root = models / "1h" / "xgboost"
+    before = current_dir(models, "1h", "xgboost")
+    manifest = json.loads((before / "manifest.json").read_text())
+
+    def write_weights(directory):
+        shutil.copy(before / "model.json", directory / "model.json")
+        return ["model.json"]
+
+    save_version(models, "1h", "xgboost", {**manifest, "note": "newer"}, write_weights)
+    after = current_dir(models, "1h", "xgboost")
+    assert after != before and before.is_dir() and (root / CURRENT).read_text().strip() == after.name
+    assert not list(root.glob(".tmp-*"))
+
+
+def test_corrupt_weights_are_refused_naming_the_file_and_others_still_load(models):
+    weights = current_dir(models, "1h", "gru_standard") / "weights.safetensors"
+    blob = bytearray(weights.read_bytes())
+    blob[100:110] = b"\x00" * 10
+    weights.write_bytes(bytes(blob))
+    with pytest.raises(ArtifactError, match="weights.safetensors"):
+        load_model(models, "1h", "gru_standard")
+    store = ModelStore(models).load_all()
+    assert store.get("1h", "gru_standard").status == "failed"
+    assert "weights.safetensors" in store.get("1h", "gru_standard").reason
+    assert store.counts()["ready"] == 18
+
+
+def test_missing_weight_file_and_mismatched_features_are_refused(models):
+    (current_dir(models, "1h", "lightgbm") / "model.txt").unlink()
+    with pytest.raises(ArtifactError, match="model.txt"):
+        load_model(models, "1h", "lightgbm")
+    path = current_dir(models, "1h", "cnn_tcn") / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["feature_names"] = manifest["feature_names"][:-1]
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match="feature hash"):
+        load_model(models, "1h", "cnn_tcn")
+
+
+def test_shape_mismatch_is_refused(models):
+    path = current_dir(models, "1h", "lstm_standard") / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["params"]["hidden"] = 7
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match="weights.safetensors"):
+        load_model(models, "1h", "lstm_standard")
+
+
+def test_ensemble_methods_and_missing_members():
+    rng = np.random.default_rng(0)
+    y = (rng.random(2000) > 0.5).astype(float)
+    good = np.clip(0.5 + 0.2 * (y - 0.5) + 0.05 * rng.standard_normal(2000), 0.01, 0.99)
+    members = {"a": good, "b": np.full(2000, 0.5), "c": rng.uniform(0.3, 0.7, 2000)}
+    ens = Ensemble().fit(members, y)
+    assert ens.best_ == "a" and ens.weights_["a"] == max(ens.weights_.values())
+    assert abs(sum(ens.weights_.values()) - 1) < 1e-9
+    out = ens.combine({k: v[:3] for k, v in members.items()})
+    assert out["probability_up"].shape == (3,) and out["uncertainty"].shape == (3,)
+    partial = ens.combine({"b": members["b"][:3], "c": members["c"][:3]})
+    assert set(partial["weights"]) == {"b", "c"} and abs(sum(partial["weights"].values()) - 1) < 1e-9
+    assert ens.combine({k: v[:3] for k, v in members.items()}, "best")["weights"] == {"a": 1.0}
+    med = ens.combine({k: v[:3] for k, v in members.items()}, "median")["probability_up"]
+    np.testing.assert_allclose(med, np.median(np.column_stack([members[k][:3] for k in "abc"]), axis=1))
+    assert len(MODEL_IDS) == 19
