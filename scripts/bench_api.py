@@ -77,7 +77,7 @@ def main() -> int:
             try:
                 if requests.get(f"{base}/health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.3)
         session = requests.Session()
         symbols = [p.stem for p in sorted((args.data_dir / "1h").glob("*.csv"))]

@@ -33,9 +33,9 @@ def test_procfile_web_command_serves(synthetic_dir, trained_dir):
         deadline = time.time() + 90
         while True:
             try:
-                health = requests.get(f"{base}/health", timeout=2)
+                health = requests.get(f"{base}/health", timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if proc.poll() is not None or time.time() > deadline:
                     out = proc.stdout.read().decode(errors="replace") if proc.poll() is not None else ""
                     pytest.fail(f"server did not start: {out[-2000:]}")

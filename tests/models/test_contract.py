@@ -35,7 +35,7 @@ def planted():
 def _fit(model, train, valid):
     if model.input_kind == "table":
         return model.fit(train, valid, rounds=60, seed=0)
-    return model.fit(train, valid, config=TrainConfig(epochs=3, samples_per_epoch=2048, batch_size=128,
+    return model.fit(train, valid, config=TrainConfig(epochs=4, samples_per_epoch=4096, batch_size=128,
                                                       max_valid=1000, patience=3, lr=3e-3, progress=False))
 
 

@@ -38,6 +38,7 @@ class MarketData:
         self.settings = settings
         self.clock = clock
         self._refreshed: dict[tuple[str, str], float] = {}
+        self.last_stale_at: float | None = None  # when an answer last had to use stale candles
         self._lock = threading.Lock()
         self.store: CandleStore | None = None
         self.csv: CsvFolderSource | None = None
@@ -56,6 +57,9 @@ class MarketData:
         if self.mode == "synthetic":
             return MarketStatus("synthetic", "serving the synthetic market: no exchange reachable and no stored "
                                              "candles; predictions are not about real prices")
+        if self.last_stale_at is not None and self.clock() - self.last_stale_at < 300:
+            return MarketStatus(self.mode, "some answers in the last 5 minutes used stale candles "
+                                           "(exchange unreachable or behind)")
         return MarketStatus(self.mode)
 
     def symbols(self, timeframe: str) -> list[str] | None:
@@ -90,6 +94,8 @@ class MarketData:
             candles.meta["last_candle_age_s"] = round(age, 1)
             if age > self.settings.stale_after_candles * TIMEFRAME_MS[timeframe] / 1000:
                 candles.meta["data_stale"] = True
+            if candles.meta.get("data_stale"):
+                self.last_stale_at = self.clock()
         return candles
 
     def _start_for(self, timeframe: str, last: int) -> int:

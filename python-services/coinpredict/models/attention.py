@@ -30,7 +30,7 @@ class TransformerNet(nn.Module):
         layer = nn.TransformerEncoderLayer(d_model, heads, ff, dropout, batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
-        self.head = nn.Linear(d_model, 1)
+        self.head = nn.Linear(d_model if causal else 2 * d_model, 1)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         t = x.shape[1]
@@ -40,7 +40,8 @@ class TransformerNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.encode(x)
-        pooled = h[:, -1] if self.causal else h.mean(dim=1)
+        # Causal: the last position has seen the whole window. Otherwise mean pooling beside the last position.
+        pooled = h[:, -1] if self.causal else torch.cat([h.mean(dim=1), h[:, -1]], dim=-1)
         return self.head(pooled).squeeze(-1)
 
 
@@ -108,7 +109,7 @@ class InformerNet(nn.Module):
         self.layers = nn.ModuleList(InformerLayer(d_model, heads, ff, dropout, factor) for _ in range(layers))
         self.distil = nn.ModuleList(DistillingLayer(d_model) for _ in range(layers - 1))
         self.norm = nn.LayerNorm(d_model)
-        self.head = nn.Linear(d_model, 1)
+        self.head = nn.Linear(2 * d_model, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.input(x) + self.positions[: x.shape[1]]
@@ -116,4 +117,5 @@ class InformerNet(nn.Module):
             h = layer(h)
             if i < len(self.distil):
                 h = self.distil[i](h)
-        return self.head(self.norm(h).mean(dim=1)).squeeze(-1)
+        h = self.norm(h)
+        return self.head(torch.cat([h.mean(dim=1), h[:, -1]], dim=-1)).squeeze(-1)

@@ -64,9 +64,11 @@ class ConvNet(nn.Module):
                                         causal=style == "tcn", dropout=dropout))
             c = channels
         self.body = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(channels, 1))
+        readout = channels if style == "tcn" else 2 * channels
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(readout, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.body(x.transpose(1, 2))  # (B, C, T)
-        pooled = h[:, :, -1] if self.style == "tcn" else h.mean(dim=-1)
+        # The TCN's last step sees the whole window; the others read global pooling beside the last step.
+        pooled = h[:, :, -1] if self.style == "tcn" else torch.cat([h.mean(dim=-1), h[:, :, -1]], dim=1)
         return self.head(pooled).squeeze(-1)

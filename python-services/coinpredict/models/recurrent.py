@@ -42,7 +42,9 @@ class RecurrentNet(nn.Module):
             self.rnn = rnn_cls(n_features, hidden, num_layers=layers, batch_first=True,
                                bidirectional=bidirectional, dropout=dropout if layers > 1 else 0.0)
         self.attention = AttentionPooling(width) if pooling == "attention" else None
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, 1))
+        # The attention context is read beside the last state: recency matters most in markets.
+        readout = 2 * width if pooling == "attention" else width
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(readout, 1))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         if self.residual:
@@ -56,5 +58,5 @@ class RecurrentNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.encode(x)
-        pooled = self.attention(h) if self.attention is not None else h[:, -1]
+        pooled = torch.cat([self.attention(h), h[:, -1]], dim=-1) if self.attention is not None else h[:, -1]
         return self.head(pooled).squeeze(-1)
