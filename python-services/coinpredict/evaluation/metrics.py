@@ -66,7 +66,7 @@ def classification_metrics(y: np.ndarray, p: np.ndarray, future_return: np.ndarr
         "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
         "p_value": accuracy_p_value(correct, n, max(base, 1 - base)),
     }
-    if future_return is not None and n > 2 and np.std(p) > 0:
+    if future_return is not None and n > 2 and np.ptp(p) > 0 and np.ptp(future_return) > 0:
         out["ic"] = float(spearmanr(p, future_return).statistic)
     else:
         out["ic"] = float("nan")

@@ -14,7 +14,7 @@ METHODS = ("weighted_average", "median", "best")
 class Ensemble:
     family = "ensemble"
 
-    def __init__(self, method: str = "weighted_average", shrinkage: float = 0.5):
+    def __init__(self, method: str = "weighted_average", shrinkage: float = 0.3):
         self.method = method
         self.shrinkage = shrinkage  # pulls learned weights toward equal: validation is one period
 

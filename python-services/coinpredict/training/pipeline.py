@@ -47,7 +47,7 @@ PROFILES = {
                                           patience=2, progress=False), window=16, boost_rounds=20,
                      boost_rows=5_000, valid_days=20.0),
     "default": Profile("default", TrainConfig(epochs=5, samples_per_epoch=24_576, batch_size=512, max_valid=16_384,
-                                              patience=2), window=32, boost_rounds=500, boost_rows=300_000),
+                                              patience=2), window=32, boost_rounds=500, boost_rows=600_000),
     "full": Profile("full", TrainConfig(epochs=20, samples_per_epoch=200_000, batch_size=512, max_valid=100_000,
                                         patience=4), window=48, boost_rounds=3000, boost_rows=2_000_000),
 }
