@@ -28,13 +28,29 @@ def test_a_corrupt_model_fails_alone_and_the_ensemble_answers_without_it(synthet
     assert resp.status_code == 503 and resp.get_json()["error"]["code"] == "model_not_ready"
 
 
-def test_unreachable_exchange_with_nothing_stored_is_503_with_retry_after(trained_dir, tmp_path):
+def test_unreachable_exchange_with_nothing_stored_for_the_symbol_is_503_with_retry_after(trained_dir, tmp_path):
+    from coinpredict.data.store import CandleStore
+    from coinpredict.data.sources.synthetic import SyntheticSource
+
+    CandleStore(tmp_path / "s.sqlite").upsert(SyntheticSource(["ETHUSDT"]).fetch("ETHUSDT", "1h").last(600))
     c = create_app({"TESTING": True, "models_dir": trained_dir, "store_path": tmp_path / "s.sqlite",
                     "exchange_url": "http://127.0.0.1:9", "universe_url": "http://127.0.0.1:9"}).test_client()
     resp = c.post("/predict/single", json={"symbol": "BTC", "model": "xgboost"})
     assert resp.status_code == 503 and resp.headers["Retry-After"]
     assert resp.get_json()["error"]["code"] == "data_unavailable"
-    assert c.get("/health").status_code == 200
+    stale = c.post("/predict/single", json={"symbol": "ETH", "model": "xgboost"}).get_json()
+    assert stale["data_stale"] is True and stale["last_candle_age_s"] >= 0
+    health = c.get("/health").get_json()
+    assert health["status"] == "degraded" and any("stale" in w for w in health["warnings"])
+
+
+def test_offline_with_an_empty_store_serves_the_synthetic_market_with_warnings(trained_dir, tmp_path):
+    c = create_app({"TESTING": True, "models_dir": trained_dir, "store_path": tmp_path / "s.sqlite",
+                    "exchange_url": "http://127.0.0.1:9", "universe_url": "http://127.0.0.1:9"}).test_client()
+    health = c.get("/health").get_json()
+    assert health["status"] == "degraded" and health["data_source"] == "synthetic"
+    body = c.post("/predict/single", json={"symbol": "BTC", "model": "xgboost"}).get_json()
+    assert body["data_source"] == "synthetic" and "synthetic" in body["warning"]
 
 
 def test_no_models_at_all_is_degraded_and_503(synthetic_dir, tmp_path):

@@ -45,14 +45,16 @@ def test_offline_with_an_empty_store_serves_the_labelled_synthetic_market(tmp_pa
 
 def test_unreachable_exchange_answers_from_the_store_marked_stale(tmp_path):
     settings = Settings(store_path=tmp_path / "s.sqlite", exchange_url="http://127.0.0.1:9")
-    market = MarketData(settings, clock=lambda: NOW)
-    with pytest.raises(Unavailable) as err:
-        market.candles("XUSDT", "1h", 100)
-    assert err.value.retry_after
     stored = SyntheticSource(["XUSDT"], clock=lambda: NOW - 7200).fetch("XUSDT", "1h")
-    stored.symbol, stored.source = "XUSDT", "exchange"
-    market.store.upsert(stored.last(300))
-    market._refreshed.clear()
+    stored.source = "exchange"
+    from coinpredict.data.store import CandleStore
+
+    CandleStore(settings.store_path).upsert(stored.last(300))
+    market = MarketData(settings, clock=lambda: NOW)
+    assert market.mode == "live"
+    with pytest.raises(Unavailable) as err:
+        market.candles("YUSDT", "1h", 100)
+    assert err.value.retry_after
     candles = market.candles("XUSDT", "1h", 100)
     assert len(candles) == 100 and candles.meta["data_stale"] is True
     assert candles.meta["last_candle_age_s"] >= 3600

@@ -51,7 +51,9 @@ class MarketData:
         else:
             self.store = CandleStore(settings.store_path)
             self.exchange = ExchangeSource(settings.exchange_url, clock=clock, retries=2, timeout=(2.0, 8.0))
-            self.mode = "synthetic" if settings.offline and not self.store.count() else "live"
+            empty = not self.store.count()
+            # Offline (declared, or the exchange unreachable at start) with nothing stored: synthetic market.
+            self.mode = "synthetic" if empty and (settings.offline or not self.exchange.reachable()) else "live"
 
     def status(self) -> MarketStatus:
         if self.mode == "synthetic":

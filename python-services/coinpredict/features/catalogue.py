@@ -7,7 +7,9 @@ computed on a reference series, then with prices x1000, volume x1000 and the fir
 - degree 2 in price (VAR)                                  -> ``sqrt(out) / close``  ("price_sq")
 - degree 1 in volume                                       -> ``out / mean volume``  ("volume")
 - scale-free already (RSI, patterns, CORREL)              -> ``out / spread``       ("ratio")
-- depends on where the history starts (OBV, AD, NVI)       -> change over 24 candles, then as above
+- depends on where the history starts (OBV, AD)            -> change over 24 candles, then as above
+Outputs whose change still depends on where the history starts (NVI, PVI, VWAP) are left out: a
+served window of 500 candles would not reproduce what training saw.
 Math operators and transforms do not apply to prices and are left out, as is MAVP (needs a period series).
 """
 
@@ -82,6 +84,8 @@ def _classify(function: str, output: int, ref: dict[str, np.ndarray]) -> OutputS
     if cumulative:
         diff = lambda x: x - np.roll(x, CUMULATIVE_WINDOW)  # noqa: E731 - only used to classify the change
         base_c = diff(base)
+        if not same(diff(run(drop=500)), base_c):
+            return None  # multiplicative or averaged from the start (NVI, PVI, VWAP): no finite memory
         price_scaled, vol_scaled = diff(run(price_k=1000.0)), diff(run(vol_k=1000.0))
     else:
         base_c, price_scaled, vol_scaled = base, run(price_k=1000.0), run(vol_k=1000.0)

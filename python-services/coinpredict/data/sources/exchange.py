@@ -99,6 +99,13 @@ class ExchangeSource:
     def symbols(self, timeframe: str) -> list[str] | None:
         return None
 
+    def reachable(self, timeout: float = 2.0) -> bool:
+        """One quick ping, no retries: used once at start to tell offline from online."""
+        try:
+            return requests.get(f"{self.base_url}/api/v3/ping", timeout=timeout).status_code == 200
+        except requests.RequestException:
+            return False
+
 
 def klines_to_candles(symbol: str, timeframe: str, rows: list, *, now_ms: int | None = None,
                       source: str = "exchange") -> Candles:
