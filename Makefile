@@ -23,6 +23,7 @@ test: setup
 	$(PY) -m pytest
 
 lint: setup
+	test -x $(VENV)/bin/ruff || $(PY) -m pip install --quiet ruff
 	$(VENV)/bin/ruff check python-services tests scripts
 
 bench: setup

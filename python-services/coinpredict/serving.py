@@ -23,7 +23,7 @@ from .data.symbols import normalise_symbol
 from .data.timeframes import TIMEFRAME_MS
 from .data.universe import Universe
 from .errors import BadRequest, NotFound, ServiceError, Unavailable
-from .features.datasets import min_history, table_rows
+from .features.datasets import input_rows, min_history, table_rows
 from .model_store import LoadedModel, ModelStore
 from .models.ensemble import METHODS
 from .models.registry import ENSEMBLE_ID, MODEL_IDS
@@ -205,7 +205,7 @@ class Predictor:
         for (tf, model_id), rows in wanted.items():
             entry = self.store.get(tf, model_id)
             window = entry.manifest["window"]
-            need_rows = max(window, 25)
+            need_rows = input_rows(window)
             try:
                 block = np.stack([self._rows(candles[i], entry, need_rows) for i in rows])
                 if entry.model.input_kind == "sequence":

@@ -17,6 +17,7 @@ from .pipeline import FeatureSet, warmup_rows
 
 TABLE_LAGS = (1, 2, 3, 4, 5, 6, 12, 24)
 CLIP = 5.0
+WARMUP_ROWS = 200  # >= the longest feature lookback (pos_168 + return lag); checked in tests
 
 
 def direction_labels(candles: Candles, horizon: int) -> np.ndarray:
@@ -119,12 +120,14 @@ def table_columns(feature_set: FeatureSet) -> list[str]:
     return list(feature_set.names) + [f"{c}_lag{k}" for k in TABLE_LAGS for c in ("ret_z", "vol_z")]
 
 
+def input_rows(window: int) -> int:
+    """Feature rows one prediction reads: the window, or the deepest table lag, whichever is longer."""
+    return max(window, max(TABLE_LAGS) + 1)
+
+
 def min_history(window: int) -> int:
-    """Rows a window needs before it: the features' warm-up plus the window and the table lags."""
-    return WARMUP_ROWS + max(window, max(TABLE_LAGS) + 1)
-
-
-WARMUP_ROWS = 200  # >= the longest feature lookback (pos_168 + return lag); checked in tests
+    """Candles one prediction needs: the features' warm-up plus its input rows."""
+    return WARMUP_ROWS + input_rows(window)
 
 
 def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int, horizon: int) -> PooledData:
@@ -133,7 +136,7 @@ def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int,
         x = feature_set.compute(candles)
         n = len(x)
         ok = np.zeros(n, dtype=bool)
-        first = max(warmup_rows(x), WARMUP_ROWS) + max(window, max(TABLE_LAGS) + 1) - 1
+        first = max(warmup_rows(x), WARMUP_ROWS) + input_rows(window) - 1
         ok[first:] = True
         blocks.append(x)
         ts.append(candles.t)
