@@ -17,7 +17,7 @@ $(STAMP): requirements.txt
 # Train the default profile when MODELS_DIR holds no trained models, then serve the Procfile's line.
 run: setup
 	$(PY) scripts/bootstrap.py
-	exec $$(sed -n 's/^web: *//p' Procfile)
+	eval "exec $$(sed -n 's/^web: *//p' Procfile)"
 
 test: setup
 	$(PY) -m pytest

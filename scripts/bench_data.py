@@ -20,8 +20,8 @@ from coinpredict.data.ingest import ingest_folder  # noqa: E402
 from coinpredict.data.sources.synthetic import SyntheticSource  # noqa: E402
 from coinpredict.data.store import CandleStore  # noqa: E402
 from coinpredict.data.universe import BUNDLED_TOP100  # noqa: E402
-from coinpredict.features.default import default_feature_set  # noqa: E402
 from coinpredict.features.catalogue import catalogue  # noqa: E402
+from coinpredict.features.default import default_feature_set  # noqa: E402
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "ohlcv"
 

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -56,13 +55,10 @@ def main() -> int:
         n_in = entry.model.n_features_in_
         window = entry.manifest["window"]
 
-        def batch(n):
-            shape = (n, window, n_in) if entry.model.input_kind == "sequence" else (n, n_in)
-            return rng.standard_normal(shape).astype(np.float32)
-
         timings = {}
         for n in (1, 100):
-            x = batch(n)
+            shape = (n, window, n_in) if entry.model.input_kind == "sequence" else (n, n_in)
+            x = rng.standard_normal(shape).astype(np.float32)
             entry.model.predict_proba(x)
             runs = []
             for _ in range(30 if n == 1 else 10):

@@ -33,7 +33,7 @@ class Settings:
     serve_lookback: int = 500
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         s = cls()
         s.port = int(os.environ.get("PORT", s.port))
         if os.environ.get("OHLCV_DIR"):

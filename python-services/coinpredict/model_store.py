@@ -47,7 +47,7 @@ class ModelStore:
         self.timeframes: list[str] = []
         self.evaluations: dict[str, dict] = {}
 
-    def load_all(self) -> "ModelStore":
+    def load_all(self) -> ModelStore:
         self.timeframes = trained_timeframes(self.models_dir)
         for tf in self.timeframes:
             scalers: dict[str, Scaler] = {}

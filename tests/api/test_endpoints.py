@@ -83,10 +83,10 @@ def test_ensemble_answer(client):
         assert client.post("/predict/single", json={"symbol": "ETH", "method": method}).get_json()["method"] == method
 
 
-def _candles(client_candles, n):
-    return [{"t": int(t), "o": o, "h": h, "l": l, "c": c, "v": v}  # noqa: E741
-            for t, o, h, l, c, v in zip(client_candles.t[-n:], client_candles.open[-n:], client_candles.high[-n:],
-                                        client_candles.low[-n:], client_candles.close[-n:], client_candles.volume[-n:])]
+def _candles(candles, n):
+    c = candles.last(n)
+    return [{"t": int(t), "o": o, "h": h, "l": lo, "c": cl, "v": v}
+            for t, o, h, lo, cl, v in zip(c.t, c.open, c.high, c.low, c.close, c.volume)]
 
 
 @pytest.fixture()

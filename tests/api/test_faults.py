@@ -29,8 +29,8 @@ def test_a_corrupt_model_fails_alone_and_the_ensemble_answers_without_it(synthet
 
 
 def test_unreachable_exchange_with_nothing_stored_for_the_symbol_is_503_with_retry_after(trained_dir, tmp_path):
-    from coinpredict.data.store import CandleStore
     from coinpredict.data.sources.synthetic import SyntheticSource
+    from coinpredict.data.store import CandleStore
 
     CandleStore(tmp_path / "s.sqlite").upsert(SyntheticSource(["ETHUSDT"]).fetch("ETHUSDT", "1h").last(600))
     c = create_app({"TESTING": True, "models_dir": trained_dir, "store_path": tmp_path / "s.sqlite",

@@ -46,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     """``config`` may hold a ``settings`` object or Settings field overrides (tests)."""
     config = dict(config or {})
     settings = config.pop("settings", None) or Settings.from_env()
-    for key, value in list(config.items()):
+    for key in list(config):
         if hasattr(settings, key):
             setattr(settings, key, config.pop(key))
     app = Flask(__name__)

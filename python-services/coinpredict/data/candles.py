@@ -32,27 +32,27 @@ class Candles:
         return int(self.t.shape[0])
 
     @classmethod
-    def from_arrays(cls, symbol: str, timeframe: str, t, o, h, l, c, v, **kw) -> "Candles":  # noqa: E741
+    def from_arrays(cls, symbol: str, timeframe: str, t, o, h, l, c, v, **kw) -> Candles:  # noqa: E741
         return cls(symbol, timeframe, np.asarray(t, dtype=np.int64),
                    *(np.asarray(a, dtype=np.float64) for a in (o, h, l, c, v)), **kw)
 
     @classmethod
-    def from_frame(cls, symbol: str, timeframe: str, df: pd.DataFrame, **kw) -> "Candles":
+    def from_frame(cls, symbol: str, timeframe: str, df: pd.DataFrame, **kw) -> Candles:
         return cls.from_arrays(symbol, timeframe, df["t"].to_numpy(), *(df[c].to_numpy() for c in COLUMNS), **kw)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame({"t": self.t, **{c: getattr(self, c) for c in COLUMNS}})
 
-    def slice(self, start: int | None = None, stop: int | None = None) -> "Candles":
+    def slice(self, start: int | None = None, stop: int | None = None) -> Candles:
         s = slice(start, stop)
         return Candles(self.symbol, self.timeframe, self.t[s], self.open[s], self.high[s], self.low[s],
                        self.close[s], self.volume[s], self.source, dict(self.meta))
 
-    def until(self, end_ms: int) -> "Candles":
+    def until(self, end_ms: int) -> Candles:
         """Candles opened strictly before ``end_ms``."""
         return self.slice(None, int(np.searchsorted(self.t, end_ms, side="left")))
 
-    def last(self, n: int) -> "Candles":
+    def last(self, n: int) -> Candles:
         return self.slice(max(0, len(self) - n), None)
 
     @property

@@ -49,6 +49,7 @@ def backtest(p: np.ndarray, future_return: np.ndarray, symbol_index: np.ndarray,
         "max_drawdown": drawdown(book), "trades": int((turnover > 0).sum()),
         "turnover_per_period": float(turnover.sum() / max(len(times), 1)),
         "exposure": float(np.mean(pos != 0)),
-        "buy_and_hold": {"return": float(np.prod(1 + hold) - 1), "sharpe": sharpe(hold), "max_drawdown": drawdown(hold)},
+        "buy_and_hold": {"return": float(np.prod(1 + hold) - 1), "sharpe": sharpe(hold),
+                         "max_drawdown": drawdown(hold)},
         "equity_times": times, "equity_net": np.cumprod(1 + book), "equity_hold": np.cumprod(1 + hold),
     }

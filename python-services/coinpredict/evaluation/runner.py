@@ -21,7 +21,7 @@ from ..errors import ArtifactError
 from ..features.datasets import build_pooled
 from ..model_store import EVALUATION_FILE, ModelStore
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
-from ..serving import PredictRequest, Predictor
+from ..serving import Predictor, PredictRequest
 from ..training.artifacts import write_atomic_text
 from ..training.pipeline import SKILL_P_VALUE, iso, load_folder, to_ms
 from .audit import lookahead_audit

@@ -48,7 +48,7 @@ def _reference_series(n: int = 3000, seed: int = 3) -> dict[str, np.ndarray]:
     return {"open": open_, "high": high, "low": low, "close": close, "volume": volume}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _direct(function: str) -> tuple:
     """The plain TA-Lib function and the series it reads, in order (the abstract API is ~10x slower)."""
     keys: list[str] = []

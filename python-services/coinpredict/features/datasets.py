@@ -40,7 +40,7 @@ class Scaler:
     std: np.ndarray
 
     @classmethod
-    def fit(cls, rows: np.ndarray) -> "Scaler":
+    def fit(cls, rows: np.ndarray) -> Scaler:
         mean = np.nanmean(rows, axis=0)
         std = np.nanstd(rows, axis=0)
         return cls(np.nan_to_num(mean).astype(np.float32), np.where(std > 1e-12, std, 1.0).astype(np.float32))
@@ -54,7 +54,7 @@ class Scaler:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Scaler":
+    def from_dict(cls, d: dict) -> Scaler:
         return cls(np.asarray(d["mean"], dtype=np.float32), np.asarray(d["std"], dtype=np.float32))
 
 
@@ -144,7 +144,10 @@ def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int,
         labels.append(direction_labels(candles, horizon))
         sym.append(np.full(n, i, dtype=np.int32))
         can_end.append(ok)
-    cat = (lambda parts, dt: np.concatenate(parts).astype(dt, copy=False) if parts else np.zeros(0, dt))
+
+    def cat(parts, dt):
+        return np.concatenate(parts).astype(dt, copy=False) if parts else np.zeros(0, dt)
+
     features = np.concatenate(blocks) if blocks else np.zeros((0, len(feature_set)), np.float32)
     return PooledData(feature_set, window, features, cat(ts, np.int64), cat(closes, np.float64),
                       cat(labels, np.float32), cat(sym, np.int32), [c.symbol for c in series],

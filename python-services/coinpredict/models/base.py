@@ -51,14 +51,14 @@ class PredictionModel(ABC):
 
     # -- learning -------------------------------------------------------------------------------
     @abstractmethod
-    def fit(self, train: DataView, valid: DataView, **options) -> "PredictionModel":
+    def fit(self, train: DataView, valid: DataView, **options) -> PredictionModel:
         """Learn from ``train``, early-stop on ``valid``; sets ``n_features_in_`` and ``history_``."""
 
     @abstractmethod
     def decision_function(self, x: np.ndarray) -> np.ndarray:
         """Uncalibrated scores (logits), shape (n,)."""
 
-    def calibrate(self, valid: DataView) -> "PredictionModel":
+    def calibrate(self, valid: DataView) -> PredictionModel:
         """Platt scaling on validation: ``probability_up`` then means what it says."""
         from ..training.calibration import fit_platt
 

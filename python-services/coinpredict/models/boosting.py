@@ -23,7 +23,7 @@ class BoostingModel(PredictionModel):
         return {"library": self.library, **self.params}
 
     def fit(self, train: DataView, valid: DataView, *, max_rows: int | None = None, seed: int = 0,
-            threads: int = 2, rounds: int = 400, **_) -> "BoostingModel":
+            threads: int = 2, rounds: int = 400, **_) -> BoostingModel:
         rng = np.random.default_rng(seed)
         rows = np.arange(len(train))
         if max_rows and len(rows) > max_rows:

@@ -18,7 +18,7 @@ class Ensemble:
         self.method = method
         self.shrinkage = shrinkage  # pulls learned weights toward equal: validation is one period
 
-    def fit(self, member_probs: dict[str, np.ndarray], y: np.ndarray) -> "Ensemble":
+    def fit(self, member_probs: dict[str, np.ndarray], y: np.ndarray) -> Ensemble:
         ids = sorted(member_probs)
         p = np.column_stack([member_probs[i] for i in ids])
         losses = {i: log_loss(y, member_probs[i]) for i in ids}
@@ -63,7 +63,7 @@ class Ensemble:
                 "validation_log_loss": self.validation_log_loss_, "best": self.best_}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Ensemble":
+    def from_dict(cls, d: dict) -> Ensemble:
         ens = cls(d.get("method", "weighted_average"), d.get("shrinkage", 0.5))
         ens.weights_ = {k: float(v) for k, v in d["weights"].items()}
         ens.validation_log_loss_ = d.get("validation_log_loss", {})

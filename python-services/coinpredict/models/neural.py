@@ -37,7 +37,7 @@ class NeuralModel(PredictionModel):
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in self.params.items()}
         return ARCHITECTURES[self.arch](n_features, **params)
 
-    def fit(self, train: DataView, valid: DataView, *, config: TrainConfig | None = None, **_) -> "NeuralModel":
+    def fit(self, train: DataView, valid: DataView, *, config: TrainConfig | None = None, **_) -> NeuralModel:
         cfg = config or TrainConfig()
         self.n_features_in_ = train.data.features.shape[1]
         torch.manual_seed(cfg.seed)

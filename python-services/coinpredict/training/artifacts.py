@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import __version__
@@ -58,7 +58,7 @@ def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: dict
     """Write ``manifest`` (plus files from ``write_files(dir) -> [names]``) as a new current version."""
     root = model_root(models_dir, timeframe, model_id)
     root.mkdir(parents=True, exist_ok=True)
-    trained_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    trained_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
     try:
         files = write_files(tmp) if write_files else []

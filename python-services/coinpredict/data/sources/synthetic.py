@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 from scipy.signal import lfilter
@@ -26,7 +26,7 @@ VOL_PER_HOUR = 0.008
 
 
 def _origin_ms(timeframe: str) -> int:
-    day = datetime.fromisoformat(_ORIGIN.get(timeframe, DEFAULT_ORIGIN)).replace(tzinfo=timezone.utc)
+    day = datetime.fromisoformat(_ORIGIN.get(timeframe, DEFAULT_ORIGIN)).replace(tzinfo=UTC)
     step = TIMEFRAME_MS[timeframe]
     return int(day.timestamp() * 1000) // step * step
 
@@ -46,7 +46,8 @@ class SyntheticSource:
         return list(self.universe)
 
     def _rng(self, symbol: str, timeframe: str, chunk: int) -> np.random.Generator:
-        return np.random.default_rng([self.seed, zlib.crc32(symbol.encode()), zlib.crc32(timeframe.encode()), chunk + 1])
+        keys = [self.seed, zlib.crc32(symbol.encode()), zlib.crc32(timeframe.encode()), chunk + 1]
+        return np.random.default_rng(keys)
 
     def _make_chunk(self, symbol: str, timeframe: str, index: int, state: np.ndarray) -> np.ndarray:
         """Rows (o, h, l, c, v, log_var_end) for one chunk, continuing from ``state`` = (log_price, log_var)."""
