@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from collections import OrderedDict, defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,6 +105,7 @@ class Predictor:
         self.band = no_trade_band
         self.stats = ServingStats()
         self.features = FeatureCache()
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="candles")
         # One intra-op thread per request: gunicorn's workers and threads parallelise across requests.
         torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "1")))
 
@@ -161,13 +163,26 @@ class Predictor:
             self.features.put(key, rows)
         return rows
 
+    def _fetch_all(self, wanted: dict[tuple[str, str], tuple[PredictRequest, int]]) -> dict:
+        """Candles for every distinct (symbol, timeframe); live fetches overlap in a thread pool."""
+
+        def one(job):
+            try:
+                return self._candles(*job)
+            except ServiceError as exc:
+                return exc
+
+        if self.market.mode == "live" and len(wanted) > 1:
+            return dict(zip(wanted, self._pool.map(one, wanted.values())))
+        return {key: one(job) for key, job in wanted.items()}
+
     # -- prediction ------------------------------------------------------------------------------
     def predict_many(self, reqs: list[PredictRequest]) -> list[dict | ServiceError]:
         started = time.perf_counter()
         results: list[dict | ServiceError | None] = [None] * len(reqs)
         members: dict[int, list[LoadedModel]] = {}
         candles: dict[int, Candles] = {}
-        fetched: dict[tuple[str, str], Candles | ServiceError] = {}
+        needs: dict[int, int] = {}
         for i, req in enumerate(reqs):
             try:
                 if req.method is not None and req.method not in METHODS:
@@ -177,23 +192,26 @@ class Predictor:
                 ready = [m for m in ms if m.status == "ready"]
                 for m in ready:
                     self._check_horizon(req, m)
-                need = max(min_history(m.manifest["window"]) for m in ready)
-                if req.candles is None:
-                    key = (req.symbol, req.timeframe)
-                    if key not in fetched:
-                        try:
-                            fetched[key] = self._candles(req, need)
-                        except ServiceError as exc:
-                            fetched[key] = exc
-                    got = fetched[key]
-                    if isinstance(got, ServiceError):
-                        raise got
-                    candles[i] = got
-                else:
-                    candles[i] = self._candles(req, need)
+                needs[i] = max(min_history(m.manifest["window"]) for m in ready)
                 members[i] = ms
             except ServiceError as exc:
                 results[i] = exc
+        wanted_candles: dict[tuple[str, str], tuple[PredictRequest, int]] = {}
+        for i, need in needs.items():
+            if reqs[i].candles is None:
+                key = (reqs[i].symbol, reqs[i].timeframe)
+                wanted_candles[key] = (reqs[i], max(need, wanted_candles.get(key, (None, 0))[1]))
+        fetched = self._fetch_all(wanted_candles)
+        for i in list(members):
+            req = reqs[i]
+            try:
+                got = fetched[(req.symbol, req.timeframe)] if req.candles is None else self._candles(req, needs[i])
+                if isinstance(got, ServiceError):
+                    raise got
+                candles[i] = got
+            except ServiceError as exc:
+                results[i] = exc
+                del members[i]
         # Batch by model: one forward pass per model over every row that needs it.
         wanted: dict[tuple[str, str], list[int]] = defaultdict(list)
         for i, ms in members.items():

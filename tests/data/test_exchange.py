@@ -36,6 +36,8 @@ class Exchange(BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802
         url = urlparse(self.path)
+        if url.path.endswith("/ping"):
+            return self._send(200, b"{}")
         q = {k: v[0] for k, v in parse_qs(url.query).items()}
         fault = self.faults.pop(0) if self.faults else "ok"
         type(self).calls.append(fault)
@@ -120,3 +122,22 @@ def test_unknown_symbol_is_not_retried(server):
 def test_unreachable_exchange_is_a_source_error():
     with pytest.raises(SourceError, match="unreachable"):
         source("http://127.0.0.1:9", retries=0).fetch("XUSDT", "1h")
+
+
+def test_live_market_caches_in_the_store_and_fetches_only_what_is_missing(server, tmp_path):
+    from coinpredict.config import Settings
+    from coinpredict.data.market import MarketData
+
+    now = [(START + 2000 * H) / 1000 + 60]
+    market = MarketData(Settings(store_path=tmp_path / "s.sqlite", exchange_url=server, live_ttl_s=60),
+                        clock=lambda: now[0])
+    assert market.mode == "live"
+    first = market.candles("XUSDT", "1h", 500)
+    assert len(first) == 500 and first.t[-1] == START + 1999 * H and first.meta["data_stale"] is False
+    calls, stored = len(Exchange.calls), market.store.count()
+    market.candles("XUSDT", "1h", 500)
+    assert len(Exchange.calls) == calls  # within the time-to-live: the store answers
+    now[0] += 3 * 3600
+    later = market.candles("XUSDT", "1h", 500)
+    assert later.t[-1] == START + 2002 * H and len(Exchange.calls) == calls + 1
+    assert market.store.count() == stored + 3  # only the three new candles were fetched and added
