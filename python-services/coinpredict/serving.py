@@ -303,7 +303,11 @@ class Predictor:
         available = self.market.symbols(timeframe)
         skipped, reqs = [], []
         for coin in coins:
-            symbol = normalise_symbol(coin)
+            try:
+                symbol = normalise_symbol(coin)
+            except ValueError:
+                skipped.append({"symbol": coin, "reason": "not a tradable symbol"})
+                continue
             if available is not None and symbol not in available:
                 skipped.append({"symbol": symbol, "reason": f"no market data on {timeframe}"})
             else:

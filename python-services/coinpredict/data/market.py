@@ -81,10 +81,10 @@ class MarketData:
             candles = candles.last(last)
             candles.meta.update(data_source=candles.source, data_stale=False)
         elif self.mode == "synthetic":
-            candles = self.synthetic.fetch(symbol, timeframe, start_ms=self._start_for(timeframe, last))
             if symbol not in self.synthetic.universe:
                 raise NotFound(f"no market data for {symbol} on {timeframe} (synthetic market)", field="symbol",
                                code="unknown_symbol")
+            candles = self.synthetic.fetch(symbol, timeframe, start_ms=self._start_for(timeframe, last))
             candles = candles.last(last)
             candles.meta.update(data_source="synthetic", data_stale=False, warning=self.status().warning)
         else:
