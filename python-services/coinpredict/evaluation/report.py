@@ -28,6 +28,12 @@ def _top_models(report: dict, k: int = 5) -> list[str]:
     return ([ENSEMBLE_ID] if ENSEMBLE_ID in report["models"] else []) + ranked[:k]
 
 
+def _save(fig, out: Path, name: str) -> str:
+    fig.savefig(out / name, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return name
+
+
 def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Path, *, store=None, data=None,
                  ends=None, timeframe: str = "1h") -> Path:
     out = Path(out)
@@ -41,9 +47,7 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
     ax.plot([0, 1], [0, 1], "k--", lw=0.8, label="chance")
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC, test period")
     ax.legend(fontsize=7)
-    fig.savefig(out / "roc.png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    plots.append(("ROC curves (ensemble and the five best single models)", "roc.png"))
+    plots.append(("ROC curves (ensemble and the five best single models)", _save(fig, out, "roc.png")))
 
     fig, ax = plt.subplots(figsize=(6, 6))
     for m in top:
@@ -56,9 +60,7 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
     ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
     ax.set(xlabel="predicted probability up", ylabel="observed frequency up", title="Calibration (deciles)")
     ax.legend(fontsize=7)
-    fig.savefig(out / "calibration.png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    plots.append(("Calibration curves", "calibration.png"))
+    plots.append(("Calibration curves", _save(fig, out, "calibration.png")))
 
     fig, ax = plt.subplots(figsize=(9, 5))
     first = curves[top[0]]
@@ -69,9 +71,7 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
     ax.set(ylabel="equity", title="Net equity of the signal vs buy and hold")
     ax.legend(fontsize=7)
     fig.autofmt_xdate()
-    fig.savefig(out / "equity.png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    plots.append(("Net equity curves", "equity.png"))
+    plots.append(("Net equity curves", _save(fig, out, "equity.png")))
 
     names = sorted(report["models"], key=lambda m: report["models"][m]["auc"])
     base = list(report["baselines"])
@@ -85,9 +85,7 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
     ax.axvline(0.5, color="k", lw=0.8, ls="--")
     ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=7)
     ax.set(xlabel="AUC (95% block-bootstrap interval)", title="AUC per model against the baselines")
-    fig.savefig(out / "auc.png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    plots.append(("AUC with confidence intervals", "auc.png"))
+    plots.append(("AUC with confidence intervals", _save(fig, out, "auc.png")))
 
     heat = _attention_plot(store, data, ends, timeframe, out)
     if heat:
@@ -150,6 +148,4 @@ def _attention_plot(store, data, ends, timeframe, out: Path) -> str | None:
     ax.set_yticks(range(len(maps)), list(maps), fontsize=7)
     ax.set_xlabel("position in window (right = most recent candle)")
     fig.colorbar(im, ax=ax, fraction=0.03)
-    fig.savefig(out / "attention.png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return "attention.png"
+    return _save(fig, out, "attention.png")
