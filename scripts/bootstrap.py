@@ -18,7 +18,7 @@ from coinpredict.data.sources.synthetic import SyntheticSource  # noqa: E402
 from coinpredict.data.timeframes import TIMEFRAME_MS  # noqa: E402
 from coinpredict.errors import SourceError  # noqa: E402
 from coinpredict.training.artifacts import trained_timeframes  # noqa: E402
-from coinpredict.training.pipeline import iso, train_models  # noqa: E402
+from coinpredict.training.pipeline import iso, summary_table, train_models  # noqa: E402
 
 log = logging.getLogger("bootstrap")
 COINS = ["BTC", "ETH", "BNB", "XRP", "ADA", "DOGE", "SOL", "TRX", "LTC", "AVAX", "DOT", "LINK", "XLM", "BCH",
@@ -79,6 +79,7 @@ def main() -> int:
     results = train_models(data_dir=data_dir, timeframe="1h", end=end, models_dir=settings.models_dir,
                            profile="default")
     meta = results.pop("_meta")
+    print(summary_table(results))
     print(f"trained {len(results)} models in {meta['seconds']:.0f}s")
     return 0
 

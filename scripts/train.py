@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
 from coinpredict.config import Settings  # noqa: E402
 from coinpredict.data.timeframes import TIMEFRAMES  # noqa: E402
 from coinpredict.models.registry import resolve_ids  # noqa: E402
-from coinpredict.training.pipeline import PROFILES, train_models  # noqa: E402
+from coinpredict.training.pipeline import PROFILES, summary_table, train_models  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,10 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ntrained {len(results)} models for {args.timeframe} in {time.time() - started:.0f}s -> {models_dir}")
     print(f"train {meta['train'][0]} .. {meta['train'][1]} ({meta['n_train']} windows), "
           f"valid {meta['valid'][0]} .. {meta['valid'][1]} ({meta['n_valid']})")
-    print(f"{'model':<24}{'valid AUC':>10}{'log loss':>10}{'skill':>7}{'epochs':>8}{'params':>9}{'secs':>7}")
-    for model_id, r in results.items():
-        print(f"{model_id:<24}{r['valid_auc']:>10.4f}{r['valid_log_loss']:>10.4f}{r['skill']:>7}{r['epochs']:>8}"
-              f"{r['n_parameters']:>9}{r['seconds']:>7.0f}")
+    print(summary_table(results))
     (Path(models_dir) / args.timeframe).mkdir(parents=True, exist_ok=True)
     (Path(models_dir) / args.timeframe / "last_training.json").write_text(json.dumps({"meta": meta, **results},
                                                                                      indent=1, default=float))

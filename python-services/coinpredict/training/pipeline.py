@@ -202,3 +202,14 @@ def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir:
     version = save_version(models_dir, timeframe, ENSEMBLE_ID, manifest)
     return {"version": version, "seconds": 0.0, "valid_auc": metrics["auc"], "valid_log_loss": metrics["log_loss"],
             "skill": metrics["skill"], "epochs": 0, "n_parameters": len(valid_probs)}
+
+
+def summary_table(results: dict) -> str:
+    """The end-of-training table: one row per model (``_meta`` rows are skipped)."""
+    lines = [f"{'model':<24}{'valid AUC':>10}{'log loss':>10}{'skill':>7}{'epochs':>8}{'params':>9}{'secs':>7}"]
+    for model_id, r in results.items():
+        if model_id.startswith("_"):
+            continue
+        lines.append(f"{model_id:<24}{r['valid_auc']:>10.4f}{r['valid_log_loss']:>10.4f}{r['skill']:>7}"
+                     f"{r['epochs']:>8}{r['n_parameters']:>9}{r['seconds']:>7.0f}")
+    return "\n".join(lines)
