@@ -105,6 +105,17 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
                      f"{m['accuracy']:.4f} | {m['log_loss']:.4f} | {m['brier']:.4f} | {m['ece']:.4f} | "
                      f"{m['ic']:.4f} | {m['p_value']:.2g} | {m['skill']} | {bt['sharpe_net']:.2f} | "
                      f"{bt['return_net']:+.1%} | {bt['max_drawdown']:.1%} | {bt['trades']} |")
+    bands = sorted({b for m in report["models"].values() for b in m.get("backtest_bands", {})}, key=float)
+    if bands:
+        lines += ["", "Net Sharpe (and net return) with wider no-trade bands, same fees:", "",
+                  "| model | " + " | ".join(f"band ±{b}" for b in bands) + " |", "|---|" + "---|" * len(bands)]
+        for name, m in sorted(report["models"].items(), key=lambda kv: -kv[1]["auc"])[:8]:
+            cells = [f"{m['backtest_bands'][b]['sharpe_net']:.2f} ({m['backtest_bands'][b]['return_net']:+.0%}, "
+                     f"{m['backtest_bands'][b]['trades']} trades)" for b in bands]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if ENSEMBLE_ID in report.get("per_symbol", {}):
+        per = report["per_symbol"][ENSEMBLE_ID]
+        lines += ["", "Ensemble per symbol: " + ", ".join(f"{s} {v['auc']:.3f}" for s, v in sorted(per.items())) + "."]
     bh = next(iter(report["models"].values()))["backtest"]["buy_and_hold"]
     lines += ["", f"Buy and hold (equal weight) over the period: return {bh['return']:+.1%}, Sharpe "
                   f"{bh['sharpe']:.2f}, max drawdown {bh['max_drawdown']:.1%}."]

@@ -31,6 +31,7 @@ from .metrics import block_bootstrap_auc, classification_metrics
 
 log = logging.getLogger(__name__)
 CHUNK = 8192
+BAND_SWEEP = (0.0, 0.02, 0.03, 0.05)  # wider no-trade bands: does any edge survive fees when trading less?
 
 
 def _score(y, p, fut, sym, t, timeframe, horizon, fee_bps, band) -> dict:
@@ -40,6 +41,10 @@ def _score(y, p, fut, sym, t, timeframe, horizon, fee_bps, band) -> dict:
     m["skill"] = "some" if m["p_value"] < SKILL_P_VALUE else "none"
     curves = {k: bt.pop(k) for k in ("equity_times", "equity_net", "equity_hold")}
     m["backtest"] = bt
+    m["backtest_bands"] = {}
+    for other in BAND_SWEEP:
+        sweep = backtest(p, fut, sym, t, timeframe=timeframe, horizon=horizon, fee_bps=fee_bps, band=other)
+        m["backtest_bands"][f"{other:g}"] = {k: sweep[k] for k in ("sharpe_net", "return_net", "trades", "exposure")}
     return m, curves
 
 
@@ -89,7 +94,7 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
         if members:
             probs[ENSEMBLE_ID] = ens.combine(members)["probability_up"]
     report = {"timeframe": timeframe, "horizon": horizon, "start": iso(start_ms), "end": iso(end_ms),
-              "symbols": sorted(series), "n_rows": int(len(ends)), "fee_bps": fee_bps, "band": band,
+              "symbols": sorted({data.symbols[s] for s in np.unique(sym)}), "n_rows": int(len(ends)), "fee_bps": fee_bps, "band": band,
               "models": {}, "baselines": {}, "per_symbol": {}}
     curves = {}
     for name, p in probs.items():
