@@ -110,9 +110,9 @@ class Predictor:
         torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "1")))
 
     # -- resolving what a request needs ------------------------------------------------------------
-    def members_for(self, req: PredictRequest) -> list[LoadedModel]:
-        tf = req.timeframe
-        if req.model == ENSEMBLE_ID:
+    def members_for(self, tf: str, model: str) -> list[LoadedModel]:
+        """The loaded models a request for ``model`` on ``tf`` needs; raises when it cannot be served."""
+        if model == ENSEMBLE_ID:
             if tf not in self.store.ensembles:
                 raise Unavailable(f"the ensemble is not trained for {tf}", code="model_not_ready", retry_after=60)
             weights = self.store.ensembles[tf][0].weights_
@@ -121,11 +121,11 @@ class Predictor:
             if not ready:
                 raise Unavailable(f"no ensemble member is ready for {tf}", code="model_not_ready", retry_after=60)
             return members
-        if req.model not in MODEL_IDS:
-            raise NotFound(f"unknown model {req.model!r}", field="model", code="unknown_model")
-        entry = self.store.get(tf, req.model)
+        if model not in MODEL_IDS:
+            raise NotFound(f"unknown model {model!r}", field="model", code="unknown_model")
+        entry = self.store.get(tf, model)
         if entry.status != "ready":
-            raise Unavailable(f"model {req.model} is {entry.status} for {tf}: {entry.reason}",
+            raise Unavailable(f"model {model} is {entry.status} for {tf}: {entry.reason}",
                               code="model_not_ready", retry_after=60)
         return [entry]
 
@@ -188,7 +188,7 @@ class Predictor:
                 if req.method is not None and req.method not in METHODS:
                     raise BadRequest(f"unknown ensemble method {req.method!r}; use one of {', '.join(METHODS)}",
                                      field="method", code="invalid_value")
-                ms = self.members_for(req)
+                ms = self.members_for(req.timeframe, req.model)
                 ready = [m for m in ms if m.status == "ready"]
                 for m in ready:
                     self._check_horizon(req, m)
@@ -298,7 +298,7 @@ class Predictor:
 
     def top(self, timeframe: str, model: str, limit: int) -> dict:
         started = time.perf_counter()
-        self.members_for(PredictRequest("", timeframe, model))  # an unknown or unready model fails the call
+        self.members_for(timeframe, model)  # an unknown or unready model fails the whole call
         coins, origin = self.universe.top(100)
         available = self.market.symbols(timeframe)
         skipped, reqs = [], []

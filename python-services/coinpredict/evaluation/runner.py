@@ -94,7 +94,8 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
         if members:
             probs[ENSEMBLE_ID] = ens.combine(members)["probability_up"]
     report = {"timeframe": timeframe, "horizon": horizon, "start": iso(start_ms), "end": iso(end_ms),
-              "symbols": sorted({data.symbols[s] for s in np.unique(sym)}), "n_rows": int(len(ends)), "fee_bps": fee_bps, "band": band,
+              "symbols": sorted({data.symbols[s] for s in np.unique(sym)}), "n_rows": int(len(ends)),
+              "fee_bps": fee_bps, "band": band,
               "models": {}, "baselines": {}, "per_symbol": {}}
     curves = {}
     for name, p in probs.items():
