@@ -158,7 +158,7 @@ class Predictor:
             if hit is not None and len(hit) >= need_rows:
                 return hit[-need_rows:]
         raw = fs.compute(candles)[-need_rows:]
-        rows = entry.scaler.apply(raw.copy())
+        rows = entry.scaler.apply(raw)  # apply returns a new array; the computed matrix is not reused
         if key is not None:
             self.features.put(key, rows)
         return rows
