@@ -59,6 +59,10 @@ def test_folder_source_lists_symbols_and_slices_by_time(tmp_path: Path):
     assert len(src.fetch("XUSDT", "1h", start_ms=int(full.t[1]))) == len(full) - 1
     with pytest.raises(DataError):
         src.fetch("NOPEUSDT", "1h")
+    assert src.symbols("4h") == ["XUSDT"]  # no 4h file: resampled from 1h
+    four = src.fetch("XUSDT", "4h")
+    assert list(four.t) == [int(full.t[0]), int(full.t[0]) + 4 * 3_600_000]
+    assert four.close[0] == full.close[full.t < full.t[0] + 4 * 3_600_000][-1]
 
 
 def test_real_files_load_with_their_known_defects(shared_ohlcv):

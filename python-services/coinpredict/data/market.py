@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 from ..config import Settings
 from ..errors import DataError, NotFound, SourceError, Unavailable, UnknownSeries
-from .candles import Candles, resample
+from .candles import Candles
 from .sources.csvdir import CsvFolderSource
 from .sources.exchange import ExchangeSource
 from .sources.synthetic import SyntheticSource
 from .store import CandleStore
-from .timeframes import TIMEFRAME_MS, lower_timeframes
+from .timeframes import TIMEFRAME_MS
 from .universe import BUNDLED_TOP100, STABLECOINS
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,7 @@ class MarketData:
 
     def symbols(self, timeframe: str) -> list[str] | None:
         if self.mode == "csv":
-            found = set(self.csv.symbols(timeframe))
-            for lower in lower_timeframes(timeframe):
-                found |= set(self.csv.symbols(lower))
-            return sorted(found)
+            return self.csv.symbols(timeframe)
         if self.mode == "synthetic":
             return self.synthetic.symbols(timeframe)
         return None
@@ -105,12 +102,11 @@ class MarketData:
         return (int(self.clock() * 1000) // step - last - 1) * step
 
     def _from_csv(self, symbol: str, timeframe: str) -> Candles:
-        if self.csv.signature(symbol, timeframe) is not None:
+        try:
             return self.csv.fetch(symbol, timeframe)
-        for lower in lower_timeframes(timeframe):
-            if self.csv.signature(symbol, lower) is not None:
-                return resample(self.csv.fetch(symbol, lower), timeframe)
-        raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol", code="unknown_symbol")
+        except DataError as exc:
+            raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol",
+                           code="unknown_symbol") from exc
 
     def _from_live(self, symbol: str, timeframe: str, last: int) -> Candles:
         key = (symbol, timeframe)

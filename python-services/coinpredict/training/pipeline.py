@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.candles import Candles, resample
+from ..data.candles import Candles
 from ..data.sources.csvdir import CsvFolderSource
-from ..data.timeframes import TIMEFRAME_MS, lower_timeframes
-from ..errors import ArtifactError
+from ..data.timeframes import TIMEFRAME_MS
+from ..errors import ArtifactError, DataError
 from ..evaluation.metrics import classification_metrics
 from ..features.datasets import PooledData, build_pooled
 from ..features.default import default_feature_set
@@ -70,20 +70,13 @@ def load_folder(data_dir: Path, timeframe: str, symbols: list[str] | None = None
                 end_ms: int | None = None) -> list[Candles]:
     """Every symbol's candles in [start, end) from an OHLCV_DIR folder (resampled when needed)."""
     source = CsvFolderSource(data_dir)
-    found = set(source.symbols(timeframe))
-    lowers = [lower for lower in lower_timeframes(timeframe) if source.symbols(lower)]
-    names = symbols or sorted(found | {s for lower in lowers for s in source.symbols(lower)})
     out = []
-    for symbol in names:
-        if symbol in found:
+    for symbol in symbols or source.symbols(timeframe):
+        try:
             candles = source.fetch(symbol, timeframe, start_ms, end_ms)
-        else:
-            lower = next((lo for lo in lowers if symbol in source.symbols(lo)), None)
-            if lower is None:
-                log.warning("no data for %s on %s in %s", symbol, timeframe, data_dir)
-                continue
-            candles = resample(source.fetch(symbol, lower, None, end_ms), timeframe)
-            candles = candles.slice(int(candles.t.searchsorted(start_ms)) if start_ms else 0, None)
+        except DataError as exc:
+            log.warning("%s", exc)
+            continue
         if len(candles):
             out.append(candles)
     return out

@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from ...errors import DataError
-from ..candles import Candles, QualityReport, clean_frame
+from ..candles import Candles, QualityReport, clean_frame, resample
+from ..timeframes import lower_timeframes
 
 log = logging.getLogger(__name__)
 KLINE_COLUMNS = ["t", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades",
@@ -69,9 +70,23 @@ class CsvFolderSource:
 
     def fetch(self, symbol: str, timeframe: str, start_ms: int | None = None,
               end_ms: int | None = None) -> Candles:
+        """Candles in [start_ms, end_ms); a timeframe without a file is resampled from the largest
+        lower timeframe that has one."""
+        if self.signature(symbol, timeframe) is not None:
+            candles = self._read(symbol, timeframe)
+        else:
+            lower = next((lo for lo in lower_timeframes(timeframe) if self.signature(symbol, lo) is not None), None)
+            if lower is None:
+                raise DataError(f"no file for {symbol} on {timeframe} (or a lower timeframe) under {self.root}")
+            finer = self._read(symbol, lower)
+            candles = resample(finer if end_ms is None else finer.until(end_ms), timeframe)
+        lo = 0 if start_ms is None else int(candles.t.searchsorted(start_ms))
+        hi = len(candles) if end_ms is None else int(candles.t.searchsorted(end_ms))
+        return candles.slice(lo, hi)
+
+    def _read(self, symbol: str, timeframe: str) -> Candles:
+        """The whole cleaned file, cached until the file changes."""
         sig = self.signature(symbol, timeframe)
-        if sig is None:
-            raise DataError(f"no file for {symbol} on {timeframe} under {self.root}")
         key = (symbol, timeframe)
         with self._lock:
             cached = self._cache.get(key)
@@ -81,13 +96,16 @@ class CsvFolderSource:
                 self._cache[key] = (sig, candles)
         else:
             candles = cached[1]
-        lo = 0 if start_ms is None else int(candles.t.searchsorted(start_ms))
-        hi = len(candles) if end_ms is None else int(candles.t.searchsorted(end_ms))
-        return candles.slice(lo, hi)
+        return candles
 
     def symbols(self, timeframe: str) -> list[str]:
-        folder = self.root / timeframe
-        return sorted(p.stem.upper() for p in folder.glob("*.csv")) if folder.is_dir() else []
+        """Symbols with a file for ``timeframe`` or for a lower timeframe it can be resampled from."""
+        found: set[str] = set()
+        for tf in (timeframe, *lower_timeframes(timeframe)):
+            folder = self.root / tf
+            if folder.is_dir():
+                found.update(p.stem.upper() for p in folder.glob("*.csv"))
+        return sorted(found)
 
     def timeframes(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
