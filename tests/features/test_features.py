@@ -94,3 +94,22 @@ def test_pooled_windows_are_gathered_not_copied_and_scaler_sees_training_rows_on
     train = ends[data.t[ends] < np.median(data.t[ends])]
     scaler = data.fit_scaler(train)
     np.testing.assert_allclose(scaler.mean, np.nanmean(data.features[train], axis=0), rtol=1e-5, atol=1e-6)
+
+
+def test_outcome_features_read_the_price_grid_and_recent_outcomes():
+    """A coin priced on a 0.01 grid near 2.00: the tick is found, and flat and up shares are counted."""
+    n = 400
+    rng = np.random.default_rng(3)
+    steps = rng.choice([-2, -1, 0, 1, 2], size=n, p=[0.2, 0.2, 0.2, 0.2, 0.2])
+    close = 2.0 + np.cumsum(steps) * 0.01
+    candles = Candles.from_arrays("XUSDT", "1h", np.arange(n) * 3_600_000, close, close + 0.02, close - 0.02,
+                                  close, np.full(n, 100.0))
+    fs = FeatureSet(("tick_rel", "move_ticks", "flat_48", "up_48"))
+    x = fs.compute(candles)
+    last = n - 1
+    np.testing.assert_allclose(x[last, 0], np.log(0.01 / close[last]), rtol=1e-4)
+    assert x[last, 1] > 0  # an hour's move spans more than one tick
+    recent = np.diff(close)[-48:]
+    np.testing.assert_allclose(x[last, 2], np.mean(recent == 0), atol=1e-6)
+    np.testing.assert_allclose(x[last, 3], np.mean(recent > 0), atol=1e-6)
+    assert np.isnan(x[100, 0])  # the tick needs a week of closes

@@ -16,13 +16,15 @@ from ..data.candles import Candles
 from ..data.timeframes import TIMEFRAME_MS
 from .catalogue import catalogue, compute_output, rolling_mean, rolling_std
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 VOL_WINDOW = 48
 
+OUTCOME_FEATURES = ("tick_rel", "move_ticks", "flat_48", "up_48")
+TICK_WINDOW = 168
 CORE_FEATURES = (
     "ret_1", "ret_z", "range_hl", "body", "wick_up", "wick_dn", "vol_z",
     "ret_3", "ret_6", "ret_12", "ret_24", "ret_72", "vol_ratio", "pos_24", "pos_168",
-    "hour_sin", "hour_cos", "dow_sin", "dow_cos",
+    "hour_sin", "hour_cos", "dow_sin", "dow_cos", *OUTCOME_FEATURES,
 )
 HTF_FEATURES = ("htf_4h_ret", "htf_4h_pos6", "htf_1d_ret", "htf_1d_pos7")
 
@@ -101,6 +103,28 @@ def _higher_timeframe(c: Candles, htf: str, window: int) -> tuple[np.ndarray, np
     return ret, pos
 
 
+def _outcome_features(close: np.ndarray, vol: np.ndarray) -> dict[str, np.ndarray]:
+    """How coarse the price grid is and how often recent candles closed up or flat.
+
+    A close equal to the previous one counts as "not up", and on coins whose tick is a sizeable
+    fraction of an hour's move such ties are common (up to 10% of candles); the tick is estimated
+    as the smallest non-zero close change of the last week. On a time split of 2024 H1 these four
+    lifted a pooled LightGBM's validation AUC from 0.5459 to 0.5509, and 2024 H2 from 0.5463 to 0.5468.
+    """
+    step = np.diff(close, prepend=np.nan)
+    known = np.isfinite(step)
+    size = np.abs(step)
+    tick = _rolling_extreme(np.where(size > 0, size, np.inf), TICK_WINDOW, np.min)
+    tick = np.where(np.isfinite(tick), tick, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "tick_rel": _log(tick / close),
+            "move_ticks": np.log1p(vol * close / tick),
+            "flat_48": rolling_mean(np.where(known, (size == 0).astype(float), np.nan), 48),
+            "up_48": rolling_mean(np.where(known, (step > 0).astype(float), np.nan), 48),
+        }
+
+
 def compute_features(c: Candles, names: tuple[str, ...]) -> np.ndarray:
     o, h, lo, cl, v = c.open, c.high, c.low, c.close, c.volume
     n = len(c)
@@ -127,6 +151,8 @@ def compute_features(c: Candles, names: tuple[str, ...]) -> np.ndarray:
         for w in (24, 168):
             if f"pos_{w}" in wanted:
                 cols[f"pos_{w}"] = _position(cl, h, lo, w)
+        if wanted & set(OUTCOME_FEATURES):
+            cols.update(_outcome_features(cl, vol))
     hours = (c.t // 3_600_000) % 24
     days = (c.t // 86_400_000 + 3) % 7  # 0 = Monday
     cols["hour_sin"], cols["hour_cos"] = np.sin(2 * np.pi * hours / 24), np.cos(2 * np.pi * hours / 24)
