@@ -190,7 +190,7 @@ def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir:
     combined = ens.combine(valid_probs)["probability_up"]
     metrics = classification_metrics(y, combined)
     metrics["skill"] = "some" if metrics["p_value"] < SKILL_P_VALUE else "none"
-    manifest = {**common, "family": "ensemble", "params": {"method": ens.method, "shrinkage": ens.shrinkage},
+    manifest = {**common, "family": "ensemble", "params": {"method": ens.method, "top_k": ens.top_k},
                 "ensemble": ens.to_dict(), "metrics": {"validation": metrics}}
     version = save_version(models_dir, timeframe, ENSEMBLE_ID, manifest)
     return {"version": version, "seconds": 0.0, "valid_auc": metrics["auc"], "valid_log_loss": metrics["log_loss"],
