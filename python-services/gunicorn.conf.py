@@ -2,6 +2,7 @@
 waits overlap; every worker loads the models once (no preload: torch and fork do not mix)."""
 
 import os
+import tempfile
 
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
@@ -11,3 +12,22 @@ graceful_timeout = 20
 keepalive = 5
 max_requests = 0
 accesslog = None
+
+# Prometheus counters live in each worker; with a shared folder every scrape of /metrics, whichever
+# worker answers it, sums all workers. Set here, in the master, so workers inherit it before they
+# import prometheus_client.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="coinpredict-metrics-")
+
+
+def on_starting(server):
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(folder, exist_ok=True)
+    for name in os.listdir(folder):  # figures from an earlier run are not this run's
+        os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,14 +18,11 @@ from pathlib import Path
 
 import requests
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
+
+from coinpredict.launch import REPO, procfile_server  # noqa: E402
+
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "ohlcv"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -64,21 +59,10 @@ def main() -> int:
     ap.add_argument("--soak-seconds", type=float, default=60)
     ap.add_argument("--clients", type=int, default=16)
     args = ap.parse_args()
-    line = next(ln for ln in (REPO / "Procfile").read_text().splitlines() if ln.startswith("web:"))
-    command = line.split(":", 1)[1].strip().replace("0.0.0.0", "127.0.0.1")
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "OHLCV_DIR": str(args.data_dir), "MODELS_DIR": str(args.models_dir),
-           "OFFLINE": "1", "LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen(["bash", "-c", command], cwd=REPO, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    env = {"OHLCV_DIR": str(args.data_dir), "MODELS_DIR": str(args.models_dir), "OFFLINE": "1",
+           "LOG_LEVEL": "WARNING"}
     ok = True
-    try:
-        for _ in range(300):
-            try:
-                if requests.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.3)
+    with procfile_server(env, start_timeout=120) as (base, proc):
         session = requests.Session()
         symbols = [p.stem for p in sorted((args.data_dir / "1h").glob("*.csv"))]
         for s in symbols:  # warm both workers' candle caches
@@ -141,9 +125,6 @@ def main() -> int:
               f"({done[0] / args.soak_seconds:.0f}/s), {len(errors)} errors; serving RSS MB: start {rss_start:.0f}, "
               f"samples {[round(x) for x in samples]}, end {rss_end:.0f} (target <= 2048, flat in the second half)")
         ok &= not errors and rss_end <= 2048 and rss_end <= half * 1.03
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
     print("all targets met" if ok else "SOME TARGETS NOT MET")
     return 0 if ok else 1
 

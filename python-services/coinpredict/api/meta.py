@@ -4,9 +4,10 @@ Prometheus metrics."""
 from __future__ import annotations
 
 import html
+import os
 
 from flask import Blueprint, Response, current_app
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
 from .. import __version__
 from . import schemas
@@ -78,5 +79,9 @@ def docs():
 
 @bp.get("/metrics")
 def metrics():
-    registry = current_app.extensions["coinpredict.metrics"].registry
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # under gunicorn: every worker's figures
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = current_app.extensions["coinpredict.metrics"].registry
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

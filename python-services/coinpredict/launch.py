@@ -1,0 +1,59 @@
+"""Start the Procfile's web line on a loopback port, exactly as a deployment runs it; the end-to-end
+test and the HTTP benchmark both use this."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def procfile_web_command(host: str = "127.0.0.1") -> str:
+    line = next(ln for ln in (REPO / "Procfile").read_text().splitlines() if ln.startswith("web:"))
+    return line.split(":", 1)[1].strip().replace("0.0.0.0", host)
+
+
+@contextmanager
+def procfile_server(env: dict[str, str], *, start_timeout: float = 90,
+                    capture_output: bool = False) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Yield (base URL, process) once ``/health`` answers; the whole process group is stopped after."""
+    port = free_port()
+    out = subprocess.PIPE if capture_output else None
+    proc = subprocess.Popen(["bash", "-c", procfile_web_command()], cwd=REPO,
+                            env={**os.environ, **env, "PORT": str(port)}, start_new_session=True,
+                            stdout=out, stderr=subprocess.STDOUT if capture_output else None)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + start_timeout
+        while True:
+            try:
+                requests.get(f"{base}/health", timeout=5)
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                if proc.poll() is not None or time.time() > deadline:
+                    text = proc.stdout.read().decode(errors="replace") if capture_output and proc.poll() is not None \
+                        else ""
+                    raise RuntimeError(f"the web command did not start: {text[-2000:]}") from None
+                time.sleep(0.3)
+        yield base, proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
