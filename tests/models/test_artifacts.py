@@ -100,3 +100,20 @@ def test_ensemble_methods_and_missing_members():
     again = Ensemble.from_dict(ens.to_dict())
     assert again.ranking_ == ens.ranking_ and again.top_k == 2
     assert len(MODEL_IDS) == 19
+
+
+def test_ensemble_refit_alone_uses_the_members_stored_validation_predictions(models, synthetic_dir):
+    """Boosters are refit on validation rows after being validated; re-predicting them there would
+    be in-sample. An ensemble trained on its own must reach exactly the figures of the full run."""
+    from coinpredict.training.artifacts import load_manifest
+    from coinpredict.training.pipeline import iso, train_models
+    from tests.conftest import SYNTHETIC_END_MS
+
+    _, first = load_manifest(models, "1h", "ensemble")
+    _, booster = load_manifest(models, "1h", "lightgbm")
+    assert booster["training"]["refit_on_train_and_validation"] and "validation_probs.npy" in booster["files"]
+    train_models(data_dir=synthetic_dir, timeframe="1h", end=iso(SYNTHETIC_END_MS), models_dir=models,
+                 profile="smoke", model_ids=["ensemble"])
+    _, again = load_manifest(models, "1h", "ensemble")
+    assert again["ensemble"]["validation_log_loss"] == first["ensemble"]["validation_log_loss"]
+    assert again["metrics"]["validation"]["auc"] == first["metrics"]["validation"]["auc"]

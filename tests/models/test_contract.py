@@ -63,3 +63,23 @@ def test_model_contract(model_id, planted, tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(x), p, rtol=1e-5, atol=1e-6)
     assert saved["version"] and saved["describe"]["id"] == model_id
     assert loaded.describe()["family"] == model.family
+
+
+@pytest.mark.parametrize("model_id", [m for m in MODEL_IDS if MODEL_SPECS[m].kind == "boosting"])
+def test_booster_refit_on_train_and_validation_keeps_rounds_and_calibration(model_id, planted, tmp_path):
+    train, valid = planted
+    model = _fit(create_model(model_id), train, valid).calibrate(valid)
+    rounds, calibration = model.rounds_used(), model.calibration_
+    x = valid.inputs("table")
+    before = model.predict_proba(x)
+    model.refit(train, valid, max_rows=3000, seed=0)
+    assert model.rounds_used() == rounds and model.calibration_ == calibration
+    assert model.history_[-1] == {"refit_rows": 3000, "refit_rounds": rounds}
+    after = model.predict_proba(x)
+    assert not np.allclose(after, before)
+    assert np.corrcoef(after, valid.labels)[0, 1] > 0.3  # still the planted signal
+    manifest = {"feature_names": list(FEATURES.names), "feature_hash": FEATURES.hash, "window": WINDOW,
+                "horizon": 1, "scaler": {"mean": [0.0] * 6, "std": [1.0] * 6}}
+    save_model(model, tmp_path, "1h", manifest)
+    loaded, _ = load_model(tmp_path, "1h", model_id)
+    np.testing.assert_allclose(loaded.predict_proba(x), after, rtol=1e-5, atol=1e-6)

@@ -14,6 +14,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from .. import __version__
 from ..errors import ArtifactError
 from ..features.pipeline import FeatureSet
@@ -21,6 +23,7 @@ from ..models.base import MANIFEST, PredictionModel, read_manifest
 from ..models.registry import MODEL_SPECS, create_model
 
 CURRENT = "CURRENT"
+VALIDATION_PROBS = "validation_probs.npy"  # the model's validation predictions, before any refit
 
 
 def _sha256(path: Path) -> str:
@@ -80,10 +83,33 @@ def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: dict
     return version
 
 
-def save_model(model: PredictionModel, models_dir: Path, timeframe: str, manifest: dict) -> str:
+def save_model(model: PredictionModel, models_dir: Path, timeframe: str, manifest: dict,
+               validation_probs: np.ndarray | None = None) -> str:
+    """Save weights and manifest; ``validation_probs`` let a later ensemble fit reuse what the model
+    predicted on validation as it was validated."""
     body = {**manifest, "family": model.family, "params": model.get_params(), "state": model.state(),
             "describe": model.describe()}
-    return save_version(models_dir, timeframe, model.model_id, body, model.save_weights)
+
+    def write(directory: Path) -> list[str]:
+        names = model.save_weights(directory)
+        if validation_probs is not None:
+            np.save(directory / VALIDATION_PROBS, np.asarray(validation_probs, dtype=np.float64))
+            names = [*names, VALIDATION_PROBS]
+        return names
+
+    return save_version(models_dir, timeframe, model.model_id, body, write)
+
+
+def load_validation_probs(models_dir: Path, timeframe: str, model_id: str) -> tuple[np.ndarray, dict]:
+    """The stored validation predictions of the current version (checksums verified)."""
+    directory, manifest = load_manifest(models_dir, timeframe, model_id)
+    path = directory / VALIDATION_PROBS
+    if VALIDATION_PROBS not in manifest.get("files", {}):
+        raise ArtifactError(f"{path}: missing (trained before validation predictions were kept)")
+    try:
+        return np.load(path, allow_pickle=False), manifest
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{path}: unreadable ({exc})") from exc
 
 
 def current_dir(models_dir: Path, timeframe: str, model_id: str) -> Path | None:

@@ -22,7 +22,7 @@ from ..features.default import default_feature_set
 from ..models.base import DataView
 from ..models.ensemble import Ensemble
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, create_model
-from .artifacts import load_model, save_model, save_version
+from .artifacts import load_validation_probs, save_model, save_version
 from .trainer import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ class Profile:
     boost_rounds: int = 600
     boost_rows: int = 400_000
     valid_days: float = 120.0
+    refit_boosters: bool = True  # after early stopping, train again on train + validation rows
     max_symbols: int | None = None
     train_start: str | None = None
     extra: dict = field(default_factory=dict)
@@ -154,14 +155,18 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
         valid_probs[model_id] = p
         metrics = classification_metrics(y_valid, p)
         metrics["skill"] = "some" if metrics["p_value"] < SKILL_P_VALUE else "none"
+        epochs = len(model.history_)
+        refit = model.input_kind == "table" and prof.refit_boosters
+        if refit:
+            model.refit(split.train, split.valid, max_rows=prof.boost_rows, seed=seed)
         seconds = time.time() - started
         manifest = {**common, "metrics": {"validation": metrics}, "history": model.history_,
-                    "training": {**common["training"], "seconds": round(seconds, 1),
-                                 "epochs": len(model.history_)}}
-        version = save_model(model, models_dir, timeframe, manifest)
+                    "training": {**common["training"], "seconds": round(seconds, 1), "epochs": epochs,
+                                 "refit_on_train_and_validation": refit}}
+        version = save_model(model, models_dir, timeframe, manifest, validation_probs=p)
         results[model_id] = {"version": version, "seconds": seconds, "valid_auc": metrics["auc"],
                              "valid_log_loss": metrics["log_loss"], "skill": metrics["skill"],
-                             "epochs": len(model.history_), "n_parameters": model.n_parameters()}
+                             "epochs": epochs, "n_parameters": model.n_parameters()}
         log.info("%s trained in %.1fs: valid AUC %.4f", model_id, seconds, metrics["auc"])
     if ENSEMBLE_ID in ids:
         results[ENSEMBLE_ID] = train_ensemble(split, valid_probs, models_dir, timeframe, common)
@@ -171,20 +176,21 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
 
 def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir: Path, timeframe: str,
                    common: dict) -> dict:
-    """Weights from validation predictions only; members not trained in this run are loaded."""
+    """Weights from validation predictions only; members not trained in this run contribute the
+    validation predictions stored with them (a refit booster would be in-sample there now)."""
     for model_id in MODEL_IDS:
         if model_id in valid_probs:
             continue
         try:
-            model, manifest = load_model(models_dir, timeframe, model_id)
+            probs, manifest = load_validation_probs(models_dir, timeframe, model_id)
         except (FileNotFoundError, ArtifactError) as exc:
             log.warning("ensemble: %s unavailable (%s)", model_id, exc)
             continue
         if manifest["feature_hash"] != common["feature_hash"] or manifest["window"] != common["window"] or \
-                manifest["scaler"] != common["scaler"]:
+                manifest["scaler"] != common["scaler"] or len(probs) != len(split.valid):
             log.warning("ensemble: %s was trained on other data; leaving it out", model_id)
             continue
-        valid_probs[model_id] = model.predict_proba(split.valid.inputs(model.input_kind))
+        valid_probs[model_id] = probs
     y = split.valid.labels
     ens = Ensemble().fit(valid_probs, y)
     combined = ens.combine(valid_probs)["probability_up"]
