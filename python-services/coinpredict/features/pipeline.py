@@ -120,9 +120,21 @@ def _outcome_features(close: np.ndarray, vol: np.ndarray) -> dict[str, np.ndarra
         return {
             "tick_rel": _log(tick / close),
             "move_ticks": np.log1p(vol * close / tick),
-            "flat_48": rolling_mean(np.where(known, (size == 0).astype(float), np.nan), 48),
-            "up_48": rolling_mean(np.where(known, (step > 0).astype(float), np.nan), 48),
+            "flat_48": _trailing_share(known & (size == 0), known, 48),
+            "up_48": _trailing_share(known & (step > 0), known, 48),
         }
+
+
+def _trailing_share(flags: np.ndarray, known: np.ndarray, window: int) -> np.ndarray:
+    """Share of ``flags`` over the last ``window`` rows (NaN where any of them is unknown). Counted
+    with integer cumulative sums: exact, so a 500-candle window reproduces the full history's value."""
+    out = np.full(flags.shape, np.nan)
+    if len(flags) >= window:
+        hits = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
+        unknown = np.concatenate([[0], np.cumsum(~known, dtype=np.int64)])
+        count = hits[window:] - hits[:-window]
+        out[window - 1:] = np.where(unknown[window:] == unknown[:-window], count / window, np.nan)
+    return out
 
 
 def compute_features(c: Candles, names: tuple[str, ...]) -> np.ndarray:
