@@ -21,7 +21,6 @@ from .config import Settings
 from .data.candles import Candles, find_gaps
 from .data.market import MarketData
 from .data.symbols import normalise_symbol
-from .data.timeframes import TIMEFRAME_MS
 from .data.universe import Universe
 from .errors import BadRequest, NotFound, ServiceError, Unavailable
 from .features.datasets import input_rows, min_history, table_rows
@@ -332,7 +331,7 @@ def parse_candles(rows: list, symbol: str, timeframe: str) -> Candles:
     """Client candles ({t,o,h,l,c,v} or [t,o,h,l,c,v] rows, oldest first) -> Candles, or a clear 400."""
     import pandas as pd
 
-    from .data.candles import parse_times
+    from .data.candles import off_grid, parse_times, row_faults
 
     if not isinstance(rows, list) or not rows:
         raise BadRequest("candles must be a non-empty list", field="candles", code="invalid_candles")
@@ -350,29 +349,18 @@ def parse_candles(rows: list, symbol: str, timeframe: str) -> Candles:
         vals = df[["o", "h", "l", "c", "v"]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
     except (ValueError, TypeError) as exc:
         raise BadRequest(f"unreadable candles: {exc}", field="candles", code="invalid_candles") from exc
-    problems = []
-    bad_t = np.flatnonzero(t < 0)
-    if len(bad_t):
-        problems.append(f"unparsable time at rows {bad_t[:5].tolist()}")
-    bad_v = np.flatnonzero(~np.isfinite(vals).all(axis=1))
-    if len(bad_v):
-        problems.append(f"missing or NaN values at rows {bad_v[:5].tolist()}")
     o, h, lo, c, v = vals.T
-    with np.errstate(invalid="ignore"):
-        bad_ohlc = np.flatnonzero((h < np.maximum(o, c)) | (lo > np.minimum(o, c)) | (vals[:, :4] <= 0).any(axis=1)
-                                  | (v < 0))
-    if len(bad_ohlc):
-        problems.append(f"impossible OHLC (high below open/close, low above, non-positive price) at rows "
-                        f"{bad_ohlc[:5].tolist()}")
+    problems = [f"{why} at rows {np.flatnonzero(rows)[:5].tolist()}"
+                for rows, why in row_faults(t, o, h, lo, c, v) if rows.any()]
     if not problems:
         steps = np.diff(t)
         if (steps == 0).any():
             problems.append(f"duplicate times at rows {(np.flatnonzero(steps == 0) + 1)[:5].tolist()}")
         if (steps < 0).any():
             problems.append(f"times not sorted oldest first at rows {(np.flatnonzero(steps < 0) + 1)[:5].tolist()}")
-        off_grid = np.flatnonzero(t % TIMEFRAME_MS[timeframe] != 0) if timeframe != "1w" else []
-        if len(off_grid):
-            problems.append(f"times not on the {timeframe} grid at rows {list(off_grid[:5])}")
+        misaligned = np.flatnonzero(off_grid(t, timeframe))
+        if len(misaligned):
+            problems.append(f"times not on the {timeframe} grid at rows {misaligned[:5].tolist()}")
     if problems:
         raise BadRequest("invalid candles: " + "; ".join(problems), field="candles", code="invalid_candles")
     return Candles.from_arrays(symbol, timeframe, t, o, h, lo, c, v, source="request",

@@ -137,8 +137,8 @@ def test_bad_client_candles_get_clear_400s(client, market_candles):
                                        400)["message"]
     broken = [dict(c) for c in good]
     broken[5]["h"] = broken[5]["l"] / 2
-    assert "OHLC" in assert_error(client.post("/predict/single", json={"symbol": "SOL", "candles": broken}),
-                                  400)["message"]
+    message = assert_error(client.post("/predict/single", json={"symbol": "SOL", "candles": broken}), 400)["message"]
+    assert "impossible OHLC: high below open/close at rows [5]" in message  # the CSV reader's wording too
 
 
 def test_gaps_in_client_candles_are_reported(client, market_candles):

@@ -26,8 +26,8 @@ def test_bad_rows_are_rejected_and_named_duplicates_dropped_gaps_reported(tmp_pa
     assert list(np.diff(candles.t) // 3_600_000) == [1, 6]
     assert report.duplicates == 1
     reasons = dict(report.rejected)
-    assert reasons == {3: "high below open/close", 4: "missing or non-numeric price", 5: "non-positive price",
-                       6: "unparsable time"}
+    assert reasons == {3: "impossible OHLC: high below open/close", 4: "missing, NaN or non-numeric price",
+                       5: "non-positive price", 6: "unparsable time"}
     assert report.zero_volume == 1  # kept: no trades is a real candle
     assert report.gaps == [{"after": int(candles.t[1]), "before": int(candles.t[2]), "missing": 5}]
     assert str(path) in report.summary()["rejected_examples"][0]

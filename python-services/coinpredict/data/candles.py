@@ -95,6 +95,28 @@ def find_gaps(t: np.ndarray, timeframe: str) -> list[dict]:
     return [{"after": int(t[i]), "before": int(t[i + 1]), "missing": int(jumps[i] // step - 1)} for i in where]
 
 
+def row_faults(t, o, h, lo, c, v) -> list[tuple[np.ndarray, str]]:
+    """The candle sanity rules in order, as (rows that break it, reason): one list for CSV files,
+    whose bad rows are dropped and reported, and for client candles, which are refused."""
+    prices = np.stack([o, h, lo, c])
+    with np.errstate(invalid="ignore"):
+        return [
+            (t < 0, "unparsable time"),
+            (~np.isfinite(prices).all(axis=0), "missing, NaN or non-numeric price"),
+            ((prices <= 0).any(axis=0), "non-positive price"),
+            (~np.isfinite(v) | (v < 0), "missing, NaN or negative volume"),
+            (h < np.maximum(o, c) * (1 - 1e-9), "impossible OHLC: high below open/close"),
+            (lo > np.minimum(o, c) * (1 + 1e-9), "impossible OHLC: low above open/close"),
+        ]
+
+
+def off_grid(t: np.ndarray, timeframe: str) -> np.ndarray:
+    """Open times that do not sit on the timeframe's grid (weeks open on Mondays, not on epoch multiples)."""
+    if timeframe == "1w":
+        return np.zeros(len(t), dtype=bool)
+    return t % TIMEFRAME_MS[timeframe] != 0
+
+
 def clean_frame(df: pd.DataFrame, timeframe: str, name: str) -> tuple[pd.DataFrame, QualityReport]:
     """Validate raw rows (columns t, open..volume; t may be text or epoch numbers).
 
@@ -108,26 +130,15 @@ def clean_frame(df: pd.DataFrame, timeframe: str, name: str) -> tuple[pd.DataFra
     t = parse_times(df["t"])
     num = {c: pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=np.float64) for c in COLUMNS}
     o, h, lo, c, v = (num[k] for k in COLUMNS)
-    prices = np.stack([o, h, lo, c])
-    reasons = [
-        (t < 0, "unparsable time"),
-        (~np.isfinite(prices).all(axis=0), "missing or non-numeric price"),
-        ((prices <= 0).any(axis=0), "non-positive price"),
-        (~np.isfinite(v) | (v < 0), "missing or negative volume"),
-        (h < np.maximum(o, c) * (1 - 1e-9), "high below open/close"),
-        (lo > np.minimum(o, c) * (1 + 1e-9), "low above open/close"),
-    ]
+    reasons = row_faults(t, o, h, lo, c, v)
     bad = np.zeros(len(df), dtype=bool)
     for mask, why in reasons:
         new = mask & ~bad
         report.rejected.extend((int(i), why) for i in np.nonzero(new)[0])
         bad |= mask
-    keep = ~bad & (t >= 0)
-    if len(t):
-        step = TIMEFRAME_MS[timeframe]
-        misaligned = keep & (t % step != 0) & (timeframe != "1w")
-        report.rejected.extend((int(i), "time not on the timeframe grid") for i in np.nonzero(misaligned)[0])
-        keep &= ~misaligned
+    misaligned = ~bad & off_grid(t, timeframe)
+    report.rejected.extend((int(i), f"time not on the {timeframe} grid") for i in np.nonzero(misaligned)[0])
+    keep = ~bad & ~misaligned
     out = pd.DataFrame({"t": t[keep], "open": o[keep], "high": h[keep], "low": lo[keep], "close": c[keep],
                         "volume": v[keep]})
     out = out.sort_values("t", kind="stable")
