@@ -17,6 +17,7 @@ from coinpredict.data.sources.exchange import ExchangeSource  # noqa: E402
 from coinpredict.data.sources.synthetic import SyntheticSource  # noqa: E402
 from coinpredict.data.timeframes import TIMEFRAME_MS  # noqa: E402
 from coinpredict.errors import SourceError  # noqa: E402
+from coinpredict.models.registry import MODEL_IDS  # noqa: E402
 from coinpredict.training.artifacts import trained_timeframes  # noqa: E402
 from coinpredict.training.pipeline import iso, summary_table, train_models  # noqa: E402
 
@@ -65,17 +66,27 @@ def find_data(settings: Settings) -> tuple[Path, str]:
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     settings = Settings.from_env()
-    if trained_timeframes(settings.models_dir):
-        print(f"trained models found in {settings.models_dir}; serving them")
-        return 0
+    found = trained_timeframes(settings.models_dir)
+    if found:
+        from coinpredict.model_store import ModelStore
+
+        store = ModelStore(settings.models_dir).load_all()
+        if any(store.get(tf, m).status == "ready" for tf in found for m in MODEL_IDS):
+            print(f"trained models found in {settings.models_dir}; serving them")
+            return 0
+        reasons = sorted({store.get(tf, m).reason for tf in found for m in MODEL_IDS})
+        print(f"models in {settings.models_dir} exist but none loads (for example: {reasons[0]}); training new "
+              f"versions, the old ones are kept")
+    else:
+        print(f"no trained models in {settings.models_dir}")
     data_dir, origin = find_data(settings)
     from coinpredict.data.sources.csvdir import CsvFolderSource
 
     source = CsvFolderSource(data_dir)
     last = max(int(source.fetch(s, "1h").t[-1]) for s in source.symbols("1h"))
     end = iso(last + TIMEFRAME_MS["1h"])
-    print(f"no trained models in {settings.models_dir}: training the default profile on 1h candles from {origin} "
-          f"({data_dir}), up to {end}; this takes about 15 minutes on 2 cores")
+    print(f"training the default profile on 1h candles from {origin} "
+          f"({data_dir}), up to {end}; this takes about 10 minutes on 2 cores")
     results = train_models(data_dir=data_dir, timeframe="1h", end=end, models_dir=settings.models_dir,
                            profile="default")
     meta = results.pop("_meta")
