@@ -13,12 +13,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
 
 import lightgbm as lgb  # noqa: E402
 import numpy as np  # noqa: E402
+from _research import add_split_arguments, pooled_split  # noqa: E402
 
 from coinpredict.evaluation.metrics import fast_auc  # noqa: E402
 from coinpredict.features.catalogue import catalogue  # noqa: E402
-from coinpredict.features.datasets import build_pooled  # noqa: E402
 from coinpredict.features.pipeline import CORE_FEATURES, HTF_FEATURES, FeatureSet  # noqa: E402
-from coinpredict.training.pipeline import load_folder, to_ms  # noqa: E402
 
 PARAMS = {"objective": "binary", "num_leaves": 15, "learning_rate": 0.03, "min_data_in_leaf": 400,
           "feature_fraction": 0.6, "bagging_fraction": 0.7, "bagging_freq": 1, "verbosity": -1, "num_threads": 2}
@@ -32,21 +31,13 @@ def fit_auc(x, y, xv, yv, rounds=400):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data-dir", type=Path, required=True)
-    ap.add_argument("--timeframe", default="1h")
-    ap.add_argument("--start", default="2020-01-01")
-    ap.add_argument("--split", default="2024-07-01")
-    ap.add_argument("--end", default="2025-01-01")
+    add_split_arguments(ap)
     ap.add_argument("--rows", type=int, default=400_000)
     args = ap.parse_args()
     talib_names = [n for n in catalogue() if n not in CORE_FEATURES]
     core = list(CORE_FEATURES + HTF_FEATURES)
     fs = FeatureSet(tuple(core + talib_names))
-    series = load_folder(args.data_dir, args.timeframe, None, to_ms(args.start), to_ms(args.end))
-    data = build_pooled(series, fs, window=2, horizon=1)
-    split, end = to_ms(args.split), to_ms(args.end)
-    train = data.select(None, split - 50 * 3_600_000)
-    valid = data.select(split, end, label_before_ms=end, horizon_ms=3_600_000)
+    data, train, valid = pooled_split(args, fs)
     rng = np.random.default_rng(0)
     if len(train) > args.rows:
         train = np.sort(rng.choice(train, args.rows, replace=False))

@@ -13,31 +13,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
 
 import lightgbm as lgb  # noqa: E402
 import numpy as np  # noqa: E402
+from _research import add_split_arguments, pooled_split  # noqa: E402
 
 from coinpredict.evaluation.metrics import fast_auc  # noqa: E402
-from coinpredict.features.datasets import build_pooled, table_rows  # noqa: E402
+from coinpredict.features.datasets import table_rows  # noqa: E402
 from coinpredict.features.default import default_feature_set  # noqa: E402
 from coinpredict.models.registry import MODEL_SPECS  # noqa: E402
-from coinpredict.training.pipeline import load_folder, to_ms  # noqa: E402
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data-dir", type=Path, required=True)
-    ap.add_argument("--timeframe", default="1h")
-    ap.add_argument("--start", default="2020-01-01")
-    ap.add_argument("--split", default="2024-07-01")
-    ap.add_argument("--end", default="2025-01-01")
+    add_split_arguments(ap)
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument("--rows", type=int, default=300_000)
     ap.add_argument("--rounds", type=int, default=200)
     args = ap.parse_args()
     fs = default_feature_set(args.timeframe)
-    series = load_folder(args.data_dir, args.timeframe, None, to_ms(args.start), to_ms(args.end))
-    data = build_pooled(series, fs, window=2, horizon=1)
-    split, end, step = to_ms(args.split), to_ms(args.end), int(np.diff(series[0].t[:2])[0])
-    train = data.select(None, split - 50 * step)
-    test = data.select(split, end, label_before_ms=end, horizon_ms=step)
+    data, train, test = pooled_split(args, fs)
     params = {"objective": "binary", "verbosity": -1, "num_threads": 2, "seed": 0,
               **{k: v for k, v in MODEL_SPECS["lightgbm"].params.items() if k != "library"}}
     rng = np.random.default_rng(0)
