@@ -27,13 +27,19 @@ class Ensemble:
         self.top_k = top_k
 
     def fit(self, member_probs: dict[str, np.ndarray], y: np.ndarray) -> Ensemble:
-        losses = {i: log_loss(y, p) for i, p in sorted(member_probs.items())}
-        self.validation_log_loss_ = losses
-        self.ranking_ = sorted(losses, key=losses.get)  # best first
-        chosen = self.ranking_[: self.top_k]
-        self.weights_ = {i: (1 / len(chosen) if i in chosen else 0.0) for i in self.ranking_}
-        self.best_ = self.ranking_[0]
+        self.validation_log_loss_ = {i: log_loss(y, p) for i, p in sorted(member_probs.items())}
+        self.ranking_ = sorted(self.validation_log_loss_, key=self.validation_log_loss_.get)  # best first
         return self
+
+    @property
+    def weights_(self) -> dict[str, float]:
+        """Every ranked member's weight: equal over the ``top_k`` best, zero for the rest."""
+        chosen = self.ranking_[: self.top_k]
+        return {i: (1 / len(chosen) if i in chosen else 0.0) for i in self.ranking_}
+
+    @property
+    def best_(self) -> str:
+        return self.ranking_[0]
 
     def combine(self, member_probs: dict[str, np.ndarray], method: str | None = None) -> dict:
         """Combine the members that answered. The weighted average takes the ``top_k`` best-ranked
@@ -62,8 +68,6 @@ class Ensemble:
     @classmethod
     def from_dict(cls, d: dict) -> Ensemble:
         ens = cls(d.get("method", "weighted_average"), int(d.get("top_k", TOP_K)))
-        ens.weights_ = {k: float(v) for k, v in d["weights"].items()}
-        ens.validation_log_loss_ = d.get("validation_log_loss", {})
-        ens.ranking_ = list(d.get("ranking") or sorted(ens.weights_, key=lambda k: -ens.weights_[k]))
-        ens.best_ = d["best"]
+        ens.validation_log_loss_ = d["validation_log_loss"]
+        ens.ranking_ = list(d.get("ranking") or sorted(ens.validation_log_loss_, key=ens.validation_log_loss_.get))
         return ens
