@@ -20,7 +20,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
 
-from coinpredict.launch import REPO, procfile_server  # noqa: E402
+from coinpredict.config import REPO_ROOT as REPO  # noqa: E402
+from coinpredict.launch import procfile_server  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "ohlcv"
 

@@ -10,11 +10,10 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import requests
 
-REPO = Path(__file__).resolve().parents[2]
+from .config import REPO_ROOT
 
 
 def free_port() -> int:
@@ -24,7 +23,7 @@ def free_port() -> int:
 
 
 def procfile_web_command(host: str = "127.0.0.1") -> str:
-    line = next(ln for ln in (REPO / "Procfile").read_text().splitlines() if ln.startswith("web:"))
+    line = next(ln for ln in (REPO_ROOT / "Procfile").read_text().splitlines() if ln.startswith("web:"))
     return line.split(":", 1)[1].strip().replace("0.0.0.0", host)
 
 
@@ -34,7 +33,7 @@ def procfile_server(env: dict[str, str], *, start_timeout: float = 90,
     """Yield (base URL, process) once ``/health`` answers; the whole process group is stopped after."""
     port = free_port()
     out = subprocess.PIPE if capture_output else None
-    proc = subprocess.Popen(["bash", "-c", procfile_web_command()], cwd=REPO,
+    proc = subprocess.Popen(["bash", "-c", procfile_web_command()], cwd=REPO_ROOT,
                             env={**os.environ, **env, "PORT": str(port)}, start_new_session=True,
                             stdout=out, stderr=subprocess.STDOUT if capture_output else None)
     base = f"http://127.0.0.1:{port}"
