@@ -31,3 +31,10 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_fork(server, worker):
+    # One torch intra-op thread per worker by default: workers and threads parallelise across requests.
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "1")))

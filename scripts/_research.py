@@ -11,10 +11,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
 
+from coinpredict.common.times import to_ms  # noqa: E402
+from coinpredict.data.sources.csvdir import load_folder  # noqa: E402
 from coinpredict.data.timeframes import TIMEFRAME_MS  # noqa: E402
 from coinpredict.features.datasets import PooledData, build_pooled  # noqa: E402
 from coinpredict.features.pipeline import FeatureSet  # noqa: E402
-from coinpredict.training.pipeline import load_folder, to_ms  # noqa: E402
 
 EMBARGO_CANDLES = 50  # longer than any label or lag reaches across the split
 

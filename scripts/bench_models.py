@@ -33,8 +33,8 @@ def main() -> int:
     import torch
 
     from coinpredict.config import Settings
-    from coinpredict.model_store import ModelStore
     from coinpredict.models.registry import MODEL_IDS
+    from coinpredict.serving import ModelStore
 
     torch.set_num_threads(args.threads)
     models_dir = args.models_dir or Settings.from_env().models_dir

@@ -12,14 +12,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
 
+from coinpredict.common.times import iso  # noqa: E402
 from coinpredict.config import REPO_ROOT, Settings  # noqa: E402
 from coinpredict.data.sources.exchange import ExchangeSource  # noqa: E402
 from coinpredict.data.sources.synthetic import SyntheticSource  # noqa: E402
 from coinpredict.data.timeframes import TIMEFRAME_MS  # noqa: E402
 from coinpredict.errors import SourceError  # noqa: E402
+from coinpredict.models.artifacts import trained_timeframes  # noqa: E402
 from coinpredict.models.registry import MODEL_IDS  # noqa: E402
-from coinpredict.training.artifacts import trained_timeframes  # noqa: E402
-from coinpredict.training.pipeline import iso, summary_table, train_models  # noqa: E402
+from coinpredict.training.pipeline import summary_table, train_models  # noqa: E402
 
 log = logging.getLogger("bootstrap")
 COINS = ["BTC", "ETH", "BNB", "XRP", "ADA", "DOGE", "SOL", "TRX", "LTC", "AVAX", "DOT", "LINK", "XLM", "BCH",
@@ -68,7 +69,7 @@ def main() -> int:
     settings = Settings.from_env()
     found = trained_timeframes(settings.models_dir)
     if found:
-        from coinpredict.model_store import ModelStore
+        from coinpredict.serving import ModelStore
 
         store = ModelStore(settings.models_dir).load_all()
         if any(store.get(tf, m).status == "ready" for tf in found for m in MODEL_IDS):

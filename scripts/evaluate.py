@@ -18,6 +18,7 @@ from coinpredict.config import Settings  # noqa: E402
 from coinpredict.data.timeframes import TIMEFRAMES  # noqa: E402
 from coinpredict.evaluation.runner import evaluate  # noqa: E402
 from coinpredict.models.registry import resolve_ids  # noqa: E402
+from coinpredict.serving import ModelStore, Predictor  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models-dir", type=Path, default=None, help="overrides MODELS_DIR")
     args = ap.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(message)s")
+    models_dir = args.models_dir or Settings.from_env().models_dir
+    store = ModelStore(models_dir).load_all()
     report = evaluate(data_dir=args.data_dir, timeframe=args.timeframe, start=args.start, end=args.end,
-                      models_dir=args.models_dir or Settings.from_env().models_dir, out_dir=args.out,
+                      models_dir=models_dir, out_dir=args.out, store=store,
+                      serve=Predictor.offline(store).probability,
                       symbols=args.symbols.split(",") if args.symbols else None,
                       model_ids=resolve_ids(args.models), fee_bps=args.fee_bps, band=args.band,
                       audit_samples=args.audit_samples)

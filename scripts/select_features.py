@@ -15,7 +15,7 @@ import lightgbm as lgb  # noqa: E402
 import numpy as np  # noqa: E402
 from _research import add_split_arguments, pooled_split  # noqa: E402
 
-from coinpredict.evaluation.metrics import fast_auc  # noqa: E402
+from coinpredict.common.metrics import fast_auc  # noqa: E402
 from coinpredict.features.catalogue import catalogue  # noqa: E402
 from coinpredict.features.pipeline import CORE_FEATURES, HTF_FEATURES, FeatureSet  # noqa: E402
 

@@ -15,7 +15,7 @@ import lightgbm as lgb  # noqa: E402
 import numpy as np  # noqa: E402
 from _research import add_split_arguments, pooled_split  # noqa: E402
 
-from coinpredict.evaluation.metrics import fast_auc  # noqa: E402
+from coinpredict.common.metrics import fast_auc  # noqa: E402
 from coinpredict.features.datasets import table_rows  # noqa: E402
 from coinpredict.features.default import default_feature_set  # noqa: E402
 from coinpredict.models.registry import MODEL_SPECS  # noqa: E402

@@ -49,7 +49,8 @@ def synthetic_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def trained_dir(synthetic_dir, tmp_path_factory) -> Path:
     """All 19 models and the ensemble, smoke-trained on the synthetic folder."""
-    from coinpredict.training.pipeline import iso, train_models
+    from coinpredict.common.times import iso
+    from coinpredict.training.pipeline import train_models
 
     models = tmp_path_factory.mktemp("models")
     train_models(data_dir=synthetic_dir, timeframe="1h", end=iso(SYNTHETIC_END_MS), models_dir=models,

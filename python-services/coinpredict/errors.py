@@ -46,7 +46,18 @@ class SourceError(RuntimeError):
 
 
 class ArtifactError(RuntimeError):
-    """A saved model that cannot be loaded: missing, corrupt or mismatched."""
+    """A saved model that cannot be loaded: missing, corrupt or mismatched. The message names the
+    full path (for logs); ``public`` says the same without server paths or library texts (for clients)."""
+
+    def __init__(self, message: str, *, file: str | None = None, problem: str | None = None):
+        super().__init__(message)
+        self.file = file
+        self.problem = problem
+
+    @property
+    def public(self) -> str:
+        problem = self.problem or "unreadable artifact"
+        return f"{self.file}: {problem}" if self.file else problem
 
 
 class UnknownSeries(LookupError):

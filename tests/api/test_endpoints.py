@@ -7,6 +7,8 @@ import pytest
 
 from coinpredict.models.registry import MODEL_IDS
 
+N_MODELS = len(MODEL_IDS)
+
 API_IDS = ["lstm_standard", "lstm_bidirectional", "lstm_stacked", "gru_standard", "gru_bidirectional", "gru_stacked",
            "gru_attention", "gru_residual", "transformer_standard", "transformer_timeseries", "transformer_informer",
            "cnn_standard", "cnn_resnet", "cnn_multiscale", "cnn_dilated", "cnn_tcn", "xgboost", "lightgbm", "catboost"]
@@ -30,14 +32,14 @@ def test_registry_matches_the_contract():
 
 def test_health(client):
     body = client.get("/health").get_json()
-    assert body["status"] == "ok" and body["models_loaded"] == 19
-    assert body["models"] == {"ready": 19, "failed": 0, "not_trained": 0}
+    assert body["status"] == "ok" and body["models_loaded"] == N_MODELS
+    assert body["models"] == {"ready": N_MODELS, "failed": 0, "not_trained": 0}
     assert {"uptime_s", "version"} <= set(body)
 
 
 def test_models_list(client):
     body = client.get("/models/list").get_json()
-    assert body["count"] == 19 and [m["id"] for m in body["models"]] == API_IDS
+    assert body["count"] == N_MODELS and [m["id"] for m in body["models"]] == API_IDS
     for m in body["models"]:
         assert {"id", "family", "params", "status", "timeframes", "model_version"} <= set(m)
         assert m["status"] == "ready" and m["timeframes"] == ["1h"] and m["skill"] in ("none", "some")
@@ -226,4 +228,4 @@ def test_reload_needs_the_api_key_when_set(synthetic_dir, trained_dir):
     app = create_app({"TESTING": True, "ohlcv_dir": synthetic_dir, "models_dir": trained_dir, "api_key": "s3cret"})
     c = app.test_client()
     assert_error(c.post("/models/reload"), 401, "unauthorized")
-    assert c.post("/models/reload", headers={"X-API-Key": "s3cret"}).get_json()["models"]["ready"] == 19
+    assert c.post("/models/reload", headers={"X-API-Key": "s3cret"}).get_json()["models"]["ready"] == N_MODELS

@@ -8,6 +8,7 @@ import re
 import requests
 
 from coinpredict.launch import procfile_server
+from coinpredict.models.registry import MODEL_IDS
 
 
 def requests_counted(metrics_text: str) -> float:
@@ -20,7 +21,7 @@ def test_procfile_web_command_serves(synthetic_dir, trained_dir):
            "LOG_LEVEL": "WARNING"}
     with procfile_server(env, capture_output=True) as (base, _):
         health = requests.get(f"{base}/health", timeout=5)
-        assert health.status_code == 200 and health.json()["models_loaded"] == 19
+        assert health.status_code == 200 and health.json()["models_loaded"] == len(MODEL_IDS)
         single = requests.post(f"{base}/predict/single", json={"symbol": "btc/usdt"}, timeout=30)
         assert single.status_code == 200 and single.json()["symbol"] == "BTCUSDT"
         missing = requests.get(f"{base}/nope", timeout=5)

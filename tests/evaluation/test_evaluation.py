@@ -7,12 +7,20 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
+from coinpredict.common.metrics import classification_metrics, fast_auc
+from coinpredict.common.times import iso
 from coinpredict.evaluation import runner
 from coinpredict.evaluation.audit import LookAheadError, lookahead_audit
 from coinpredict.evaluation.backtest import backtest
-from coinpredict.evaluation.metrics import classification_metrics, fast_auc
-from coinpredict.training.pipeline import iso
+from coinpredict.models.registry import MODEL_IDS
+from coinpredict.serving import ModelStore, Predictor
 from tests.conftest import SYNTHETIC_END_MS
+
+
+def serving_path(models_dir) -> dict:
+    """What scripts/evaluate.py hands the runner: the loaded models and the serving path."""
+    store = ModelStore(models_dir).load_all()
+    return {"store": store, "serve": Predictor.offline(store).probability}
 
 
 def test_metrics_match_scikit_learn():
@@ -74,10 +82,10 @@ def test_evaluate_writes_the_contract_metrics_report_and_status(synthetic_dir, t
     start, end = iso(SYNTHETIC_END_MS - 20 * 86_400_000), iso(SYNTHETIC_END_MS)
     out = tmp_path / "eval"
     runner.evaluate(data_dir=synthetic_dir, timeframe="1h", start=start, end=end, models_dir=models, out_dir=out,
-                    audit_samples=4)
+                    audit_samples=4, **serving_path(models))
     report = json.loads((out / "metrics.json").read_text())
     assert {"timeframe", "horizon", "start", "end", "symbols", "models", "baselines"} <= set(report)
-    assert len(report["models"]) == 20 and "ensemble" in report["models"]
+    assert len(report["models"]) == len(MODEL_IDS) + 1 and "ensemble" in report["models"]
     for m in list(report["models"].values()) + list(report["baselines"].values()):
         assert {"n", "auc", "accuracy", "log_loss", "brier", "p_value", "backtest"} <= set(m)
         assert {"fee_bps", "sharpe_net", "return_net", "max_drawdown", "trades"} <= set(m["backtest"])
@@ -107,7 +115,8 @@ def test_evaluation_fails_loudly_when_a_feature_peeks(synthetic_dir, trained_dir
     start, end = iso(SYNTHETIC_END_MS - 10 * 86_400_000), iso(SYNTHETIC_END_MS)
     with pytest.raises(LookAheadError):
         runner.evaluate(data_dir=synthetic_dir, timeframe="1h", start=start, end=end, models_dir=trained_dir,
-                        out_dir=tmp_path / "eval", model_ids=["xgboost", "gru_standard"], audit_samples=6)
+                        out_dir=tmp_path / "eval", model_ids=["xgboost", "gru_standard"], audit_samples=6,
+                        **serving_path(trained_dir))
 
 
 def test_a_model_trained_on_shuffled_labels_scores_chance(shared_ohlcv, tmp_path):
@@ -119,6 +128,6 @@ def test_a_model_trained_on_shuffled_labels_scores_chance(shared_ohlcv, tmp_path
                  profile="smoke", model_ids=["lightgbm"], symbols=symbols, shuffle_labels=True)
     report = runner.evaluate(data_dir=shared_ohlcv, timeframe="1h", start="2025-03-01", end="2025-07-01",
                              models_dir=models, out_dir=tmp_path / "eval", symbols=symbols, model_ids=["lightgbm"],
-                             audit_samples=2)
+                             audit_samples=2, **serving_path(models))
     m = report["models"]["lightgbm"]
     assert m["n"] > 8000 and abs(m["auc"] - 0.5) < 0.025

@@ -6,10 +6,10 @@ import pytest
 
 from coinpredict.errors import ArtifactError
 from coinpredict.features.default import default_feature_set
-from coinpredict.model_store import ModelStore
+from coinpredict.models.artifacts import current_dir, load_model
 from coinpredict.models.ensemble import Ensemble
 from coinpredict.models.registry import MODEL_IDS
-from coinpredict.training.artifacts import CURRENT, current_dir, load_model
+from coinpredict.serving import ModelStore
 
 
 @pytest.fixture()
@@ -21,29 +21,12 @@ def models(trained_dir, tmp_path):
 
 def test_every_model_and_the_ensemble_were_trained_and_load(trained_dir):
     store = ModelStore(trained_dir).load_all()
-    assert store.counts() == {"ready": 19, "failed": 0, "not_trained": 0}
+    assert store.counts() == {"ready": len(MODEL_IDS), "failed": 0, "not_trained": 0}
     assert "1h" in store.ensembles
     manifest = store.get("1h", "gru_attention").manifest
     for key in ("feature_names", "feature_hash", "scaler", "window", "training", "metrics", "code_version", "files"):
         assert key in manifest
     assert manifest["feature_hash"] == default_feature_set("1h").hash
-
-
-def test_a_new_version_keeps_the_old_and_moves_the_pointer(models):
-    from coinpredict.training.artifacts import save_version
-
-    root = models / "1h" / "xgboost"
-    before = current_dir(models, "1h", "xgboost")
-    manifest = json.loads((before / "manifest.json").read_text())
-
-    def write_weights(directory):
-        shutil.copy(before / "model.json", directory / "model.json")
-        return ["model.json"]
-
-    save_version(models, "1h", "xgboost", {**manifest, "note": "newer"}, write_weights)
-    after = current_dir(models, "1h", "xgboost")
-    assert after != before and before.is_dir() and (root / CURRENT).read_text().strip() == after.name
-    assert not list(root.glob(".tmp-*"))
 
 
 def test_corrupt_weights_are_refused_naming_the_file_and_others_still_load(models):
@@ -56,7 +39,7 @@ def test_corrupt_weights_are_refused_naming_the_file_and_others_still_load(model
     store = ModelStore(models).load_all()
     assert store.get("1h", "gru_standard").status == "failed"
     assert "weights.safetensors" in store.get("1h", "gru_standard").reason
-    assert store.counts()["ready"] == 18
+    assert store.counts()["ready"] == len(MODEL_IDS) - 1
 
 
 def test_missing_weight_file_and_mismatched_features_are_refused(models):
@@ -99,21 +82,3 @@ def test_ensemble_methods_and_missing_members():
     np.testing.assert_allclose(med, np.median(np.column_stack([members[k][:3] for k in "abc"]), axis=1))
     again = Ensemble.from_dict(ens.to_dict())
     assert again.ranking_ == ens.ranking_ and again.top_k == 2
-    assert len(MODEL_IDS) == 19
-
-
-def test_ensemble_refit_alone_uses_the_members_stored_validation_predictions(models, synthetic_dir):
-    """Boosters are refit on validation rows after being validated; re-predicting them there would
-    be in-sample. An ensemble trained on its own must reach exactly the figures of the full run."""
-    from coinpredict.training.artifacts import load_manifest
-    from coinpredict.training.pipeline import iso, train_models
-    from tests.conftest import SYNTHETIC_END_MS
-
-    _, first = load_manifest(models, "1h", "ensemble")
-    _, booster = load_manifest(models, "1h", "lightgbm")
-    assert booster["training"]["refit_on_train_and_validation"] and "validation_probs.npy" in booster["files"]
-    train_models(data_dir=synthetic_dir, timeframe="1h", end=iso(SYNTHETIC_END_MS), models_dir=models,
-                 profile="smoke", model_ids=["ensemble"])
-    _, again = load_manifest(models, "1h", "ensemble")
-    assert again["ensemble"]["validation_log_loss"] == first["ensemble"]["validation_log_loss"]
-    assert again["metrics"]["validation"]["auc"] == first["metrics"]["validation"]["auc"]

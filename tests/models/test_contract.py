@@ -8,10 +8,11 @@ import pytest
 
 from coinpredict.features.datasets import PooledData
 from coinpredict.features.pipeline import FeatureSet
+from coinpredict.models.artifacts import load_model
 from coinpredict.models.base import DataView
+from coinpredict.models.options import TrainConfig
 from coinpredict.models.registry import MODEL_IDS, MODEL_SPECS, create_model
-from coinpredict.training.artifacts import load_model, save_model
-from coinpredict.training.trainer import TrainConfig
+from coinpredict.training.artifacts import save_model
 
 FEATURES = FeatureSet(("ret_z", "vol_z", "signal", "noise_a", "noise_b", "noise_c"))
 WINDOW = 12

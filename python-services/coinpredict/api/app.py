@@ -13,8 +13,7 @@ from flask_cors import CORS
 from ..config import Settings
 from ..data.market import MarketData
 from ..data.universe import Universe
-from ..model_store import ModelStore
-from ..serving import Predictor
+from ..serving import ModelStore, Predictor
 from . import health, meta, models, predictions
 from .errors import register_error_handlers
 from .observability import configure_json_logging, init_observability

@@ -7,8 +7,8 @@ import hmac
 from flask import Blueprint, request
 
 from ..errors import NotFound, Unauthorized
-from ..model_store import ModelStore
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
+from ..serving import ModelStore
 from .state import state
 
 bp = Blueprint("models", __name__, url_prefix="/models")

@@ -8,9 +8,10 @@ import time
 from flask import Blueprint, request
 from pydantic import ValidationError
 
+from ..data.client_candles import InvalidCandles, parse_candles
 from ..data.symbols import normalise_symbol
 from ..errors import BadRequest, ServiceError
-from ..serving import PredictRequest, parse_candles
+from ..serving import PredictRequest
 from .errors import validation_error
 from .schemas import PredictItem, SingleRequest, TopQuery
 from .state import state
@@ -38,7 +39,10 @@ def to_request(item: PredictItem) -> PredictRequest:
     if rows is not None and len(rows) > state().settings.max_candles:
         raise BadRequest(f"at most {state().settings.max_candles} candles per request", field="candles",
                          code="too_many_candles")
-    candles = parse_candles(rows, symbol, item.timeframe) if rows is not None else None
+    try:
+        candles = parse_candles(rows, symbol, item.timeframe) if rows is not None else None
+    except InvalidCandles as exc:
+        raise BadRequest(str(exc), field="candles", code="invalid_candles") from exc
     return PredictRequest(symbol, item.timeframe, item.model, item.horizon, candles, item.method)
 
 

@@ -9,8 +9,7 @@ from flask import current_app
 
 from ..config import Settings
 from ..data.market import MarketData
-from ..model_store import ModelStore
-from ..serving import Predictor
+from ..serving import ModelStore, Predictor
 
 KEY = "coinpredict"
 

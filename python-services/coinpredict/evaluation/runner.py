@@ -2,7 +2,9 @@
 
 Features are computed causally over each symbol's whole history; every prediction at t uses rows
 up to t only. A look-ahead audit re-predicts a sample of times through the serving code from
-history cut at t, so the numbers here are the numbers ``/predict/single`` gives.
+history cut at t, so the numbers here are the numbers ``/predict/single`` gives. Evaluation does not
+import serving: the caller (``scripts/evaluate.py``) hands in the loaded models and a ``Serve``
+callable that answers through the serving path (``serving.Predictor.probability``).
 """
 
 from __future__ import annotations
@@ -10,27 +12,29 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from ..common.files import write_atomic_text
+from ..common.metrics import block_bootstrap_auc, classification_metrics, skill
+from ..common.times import iso, to_ms
 from ..config import Settings
-from ..data.market import MarketData
+from ..data.candles import Candles
+from ..data.sources.csvdir import load_folder
 from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError
 from ..features.datasets import build_pooled
-from ..model_store import EVALUATION_FILE, ModelStore
+from ..models.artifacts import EVALUATION_FILE
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
-from ..serving import Predictor, PredictRequest
-from ..training.artifacts import write_atomic_text
-from ..training.pipeline import SKILL_P_VALUE, iso, load_folder, to_ms
 from .audit import lookahead_audit
 from .backtest import backtest
 from .baselines import baseline_probabilities
-from .metrics import block_bootstrap_auc, classification_metrics
 
 log = logging.getLogger(__name__)
 CHUNK = 8192
+Serve = Callable[[Candles, str, str], float]  # (history, timeframe, model id) -> probability_up as served
 BAND_SWEEP = (0.0, 0.02, 0.03, 0.05)  # wider no-trade bands: does any edge survive fees when trading less?
 
 
@@ -38,7 +42,7 @@ def _score(y, p, fut, sym, t, timeframe, horizon, fee_bps, band) -> dict:
     m = classification_metrics(y, p, fut)
     m["auc_ci95"] = list(block_bootstrap_auc(y, p))
     bt = backtest(p, fut, sym, t, timeframe=timeframe, horizon=horizon, fee_bps=fee_bps, band=band)
-    m["skill"] = "some" if m["p_value"] < SKILL_P_VALUE else "none"
+    m["skill"] = skill(m["p_value"])
     curves = {k: bt.pop(k) for k in ("equity_times", "equity_net", "equity_hold")}
     m["backtest"] = bt
     m["backtest_bands"] = {}
@@ -48,28 +52,17 @@ def _score(y, p, fut, sym, t, timeframe, horizon, fee_bps, band) -> dict:
     return m, curves
 
 
-def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir: Path, out_dir: Path,
-             symbols: list[str] | None = None, model_ids: list[str] | None = None, fee_bps: float = 10.0,
-             band: float = 0.01, audit_samples: int = 24, seed: int = 0) -> dict:
-    started = time.time()
-    start_ms, end_ms = to_ms(start), to_ms(end)
-    store = ModelStore(models_dir).load_all()
-    wanted = [m for m in (model_ids or MODEL_IDS) if m != ENSEMBLE_ID]
-    ready = {m: store.get(timeframe, m) for m in wanted if store.get(timeframe, m).status == "ready"}
-    if not ready:
-        raise ArtifactError(f"no trained models for {timeframe} in {models_dir}")
-    # Candles after ``end`` are read only to label the last predictions; never to make them.
-    horizon = next(iter(ready.values())).manifest.get("horizon", 1)
-    series = {c.symbol: c for c in load_folder(Path(data_dir), timeframe, symbols, None,
-                                               end_ms + horizon * TIMEFRAME_MS[timeframe])}
+def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_ms: int, horizon: int):
+    """Every ready model's probabilities on the rows in [start, end): features built once per feature
+    set, window and scaler, models run in chunks. Returns (probs by id, pooled data, row ends)."""
     groups: dict[tuple, list[str]] = {}
     for m, entry in ready.items():
         groups.setdefault((entry.feature_set.hash, entry.manifest["window"], id(entry.scaler)), []).append(m)
     probs: dict[str, np.ndarray] = {}
-    ends_ref = None
+    ends_ref = ref = None
     for (_, window, _), ids in groups.items():
         entry = ready[ids[0]]
-        data = build_pooled(list(series.values()), entry.feature_set, window=window, horizon=horizon)
+        data = build_pooled(series, entry.feature_set, window=window, horizon=horizon)
         ends = data.select(start_ms, end_ms)
         data.scale(entry.scaler)
         if ends_ref is None:
@@ -82,7 +75,27 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
                                        else data.tables(ends[lo:lo + CHUNK])) for lo in range(0, len(ends), CHUNK)]
             probs[m] = np.concatenate(out) if out else np.zeros(0)
             log.info("scored %s on %d rows", m, len(ends))
-    data, ends = ref, ends_ref
+    return probs, ref, ends_ref
+
+
+def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir: Path, out_dir: Path, store,
+             serve: Serve, symbols: list[str] | None = None, model_ids: list[str] | None = None,
+             fee_bps: float = 10.0, band: float = 0.01, audit_samples: int = 24, seed: int = 0,
+             lookback: int = Settings.serve_lookback) -> dict:
+    """Score the models of ``store`` (loaded from ``models_dir``: ``get(tf, id)`` entries with status,
+    model, manifest, feature_set and scaler; ``ensembles[tf]``) on [start, end); ``serve`` is the
+    serving path the look-ahead audit re-predicts through."""
+    started = time.time()
+    start_ms, end_ms = to_ms(start), to_ms(end)
+    wanted = [m for m in (model_ids or MODEL_IDS) if m != ENSEMBLE_ID]
+    ready = {m: store.get(timeframe, m) for m in wanted if store.get(timeframe, m).status == "ready"}
+    if not ready:
+        raise ArtifactError(f"no trained models for {timeframe} in {models_dir}")
+    # Candles after ``end`` are read only to label the last predictions; never to make them.
+    horizon = next(iter(ready.values())).manifest.get("horizon", 1)
+    series = {c.symbol: c for c in load_folder(Path(data_dir), timeframe, symbols, None,
+                                               end_ms + horizon * TIMEFRAME_MS[timeframe])}
+    probs, data, ends = _model_probabilities(ready, list(series.values()), start_ms, end_ms, horizon)
     y = data.labels[ends].astype(np.float64)
     close = data.close
     fut = close[ends + horizon] / close[ends] - 1
@@ -109,7 +122,7 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     for name, p in baseline_probabilities(prev, train_rate, seed).items():
         report["baselines"][name], curves[f"baseline:{name}"] = _score(y, p, fut, sym, t, timeframe, horizon,
                                                                         fee_bps, band)
-    report["audit"] = _audit(store, series, probs, data, ends, timeframe, audit_samples, seed)
+    report["audit"] = _audit(serve, series, probs, data, ends, timeframe, audit_samples, seed, lookback)
     report["seconds"] = round(time.time() - started, 1)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -121,12 +134,10 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     return report
 
 
-def _audit(store, series, probs, data, ends, timeframe, samples, seed) -> dict:
+def _audit(serve: Serve, series, probs, data, ends, timeframe, samples, seed, lookback) -> dict:
     """Re-predict sampled rows through the serving path from history cut at t (no later candle)."""
     if samples <= 0 or not len(ends):
         return {"checked": 0, "mismatches": []}
-    settings = Settings(offline=True, ohlcv_dir=Path("."))
-    predictor = Predictor(settings, MarketData(settings), store)
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(ends), min(samples, len(ends)), replace=False)
     audited = {}
@@ -134,8 +145,7 @@ def _audit(store, series, probs, data, ends, timeframe, samples, seed) -> dict:
         rows = [(data.symbols[data.symbol_index[ends[i]]], int(data.t[ends[i]]), float(probs[name][i])) for i in picks]
 
         def probability_at(candles, name=name):
-            return predictor.predict_one(PredictRequest(candles.symbol, timeframe, name, None, candles))[
-                "probability_up"]
+            return serve(candles, timeframe, name)
 
-        audited[name] = lookahead_audit(series, rows, probability_at, lookback=settings.serve_lookback)
+        audited[name] = lookahead_audit(series, rows, probability_at, lookback=lookback)
     return {"checked": sum(a["checked"] for a in audited.values()), "models": sorted(audited), "mismatches": []}

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import ArtifactError
 from ..features.datasets import PooledData
+from .calibration import fit_platt
 
 MANIFEST = "manifest.json"
 
@@ -52,7 +53,8 @@ class PredictionModel(ABC):
     # -- learning -------------------------------------------------------------------------------
     @abstractmethod
     def fit(self, train: DataView, valid: DataView, **options) -> PredictionModel:
-        """Learn from ``train``, early-stop on ``valid``; sets ``n_features_in_`` and ``history_``."""
+        """Learn from ``train``, early-stop on ``valid``; sets ``n_features_in_`` and ``history_``.
+        ``options`` are the fields of ``models.options.FitOptions`` (the same for every family)."""
 
     @abstractmethod
     def decision_function(self, x: np.ndarray) -> np.ndarray:
@@ -60,8 +62,6 @@ class PredictionModel(ABC):
 
     def calibrate(self, valid: DataView) -> PredictionModel:
         """Platt scaling on validation: ``probability_up`` then means what it says."""
-        from ..training.calibration import fit_platt
-
         self.calibration_ = fit_platt(self.decision_function(valid.inputs(self.input_kind)), valid.labels)
         return self
 
@@ -97,11 +97,18 @@ class PredictionModel(ABC):
         return 0
 
 
+def refused(path: Path, problem: str, detail: str | None = None) -> ArtifactError:
+    """An ArtifactError whose message names ``path`` (and ``detail``, for logs) and whose public text
+    names only the file and the problem (for clients)."""
+    message = f"{path}: {problem}" + (f" ({detail})" if detail else "")
+    return ArtifactError(message, file=Path(path).name, problem=problem)
+
+
 def read_manifest(directory: Path) -> dict:
     path = Path(directory) / MANIFEST
     try:
         return json.loads(path.read_text())
     except FileNotFoundError as exc:
-        raise ArtifactError(f"{path}: missing") from exc
+        raise refused(path, "missing") from exc
     except (OSError, ValueError) as exc:
-        raise ArtifactError(f"{path}: unreadable manifest ({exc})") from exc
+        raise refused(path, "unreadable manifest", str(exc)) from exc

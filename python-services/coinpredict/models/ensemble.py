@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluation.metrics import log_loss
+from ..common.metrics import log_loss
 
 METHODS = ("weighted_average", "median", "best")
 TOP_K = 5

@@ -1,8 +1,9 @@
 """All torch models behind the base: the architecture comes from the registry's ``arch`` and
-parameters; training goes through ``training.trainer`` (written once)."""
+parameters; training goes through ``models.trainer`` (the one torch loop)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +11,12 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from ..errors import ArtifactError
-from ..training.trainer import TrainConfig, pick_device, predict_batches, train_module
 from .attention import InformerNet, TransformerNet
-from .base import DataView, PredictionModel
+from .base import DataView, PredictionModel, refused
 from .convolutional import ConvNet
+from .options import FitOptions
 from .recurrent import RecurrentNet
+from .trainer import pick_device, predict_batches, train_module
 
 ARCHITECTURES = {"recurrent": RecurrentNet, "transformer": TransformerNet, "informer": InformerNet,
                  "conv": ConvNet}
@@ -37,8 +38,9 @@ class NeuralModel(PredictionModel):
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in self.params.items()}
         return ARCHITECTURES[self.arch](n_features, **params)
 
-    def fit(self, train: DataView, valid: DataView, *, config: TrainConfig | None = None, **_) -> NeuralModel:
-        cfg = config or TrainConfig()
+    def fit(self, train: DataView, valid: DataView, **options) -> NeuralModel:
+        opts = FitOptions.of(options)
+        cfg = replace(opts.config, seed=opts.seed)
         self.n_features_in_ = train.data.features.shape[1]
         torch.manual_seed(cfg.seed)
         self.module_ = self.build(self.n_features_in_)
@@ -66,8 +68,8 @@ class NeuralModel(PredictionModel):
             state = load_file(str(path))
             self.module_.load_state_dict(state, strict=True)
         except FileNotFoundError as exc:
-            raise ArtifactError(f"{path}: missing") from exc
+            raise refused(path, "missing") from exc
         except (SafetensorError, RuntimeError, OSError, ValueError) as exc:
-            raise ArtifactError(f"{path}: cannot load weights ({str(exc).splitlines()[0][:200]})") from exc
+            raise refused(path, "cannot load weights", str(exc).splitlines()[0][:200]) from exc
         self.module_.eval()
         self.module_.to(pick_device())

@@ -5,28 +5,28 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..common.metrics import classification_metrics, skill
+from ..common.times import iso, to_ms
 from ..data.candles import Candles
-from ..data.sources.csvdir import CsvFolderSource
+from ..data.sources.csvdir import load_folder
 from ..data.timeframes import TIMEFRAME_MS
-from ..errors import ArtifactError, DataError
-from ..evaluation.metrics import classification_metrics
+from ..errors import ArtifactError
 from ..features.datasets import PooledData, build_pooled
 from ..features.default import default_feature_set
+from ..models.artifacts import load_validation_probs
 from ..models.base import DataView
 from ..models.ensemble import Ensemble
+from ..models.options import TrainConfig
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, create_model
-from .artifacts import load_validation_probs, save_model, save_version
-from .trainer import TrainConfig
+from .artifacts import save_model, save_version
 
 log = logging.getLogger(__name__)
-SKILL_P_VALUE = 0.01
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,10 @@ class Profile:
     train_start: str | None = None
     extra: dict = field(default_factory=dict)
 
+    def fit_options(self, seed: int) -> dict:
+        """The options every family's ``fit`` takes (``models.options.FitOptions``)."""
+        return {"seed": seed, "config": self.train, "max_rows": self.boost_rows, "rounds": self.boost_rounds}
+
 
 PROFILES = {
     "smoke": Profile("smoke", TrainConfig(epochs=2, samples_per_epoch=1024, batch_size=256, max_valid=1024,
@@ -52,35 +56,6 @@ PROFILES = {
     "full": Profile("full", TrainConfig(epochs=20, samples_per_epoch=200_000, batch_size=512, max_valid=100_000,
                                         patience=4), window=48, boost_rounds=3000, boost_rows=2_000_000),
 }
-
-
-def to_ms(text: str | None) -> int | None:
-    if text is None:
-        return None
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
-
-
-def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def load_folder(data_dir: Path, timeframe: str, symbols: list[str] | None = None, start_ms: int | None = None,
-                end_ms: int | None = None) -> list[Candles]:
-    """Every symbol's candles in [start, end) from an OHLCV_DIR folder (resampled when needed)."""
-    source = CsvFolderSource(data_dir)
-    out = []
-    for symbol in symbols or source.symbols(timeframe):
-        try:
-            candles = source.fetch(symbol, timeframe, start_ms, end_ms)
-        except DataError as exc:
-            log.warning("%s", exc)
-            continue
-        if len(candles):
-            out.append(candles)
-    return out
 
 
 @dataclass
@@ -146,19 +121,17 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
     for model_id in [i for i in ids if i != ENSEMBLE_ID]:
         started = time.time()
         model = create_model(model_id)
-        if model.input_kind == "table":
-            model.fit(split.train, split.valid, max_rows=prof.boost_rows, seed=seed, rounds=prof.boost_rounds)
-        else:
-            model.fit(split.train, split.valid, config=replace(prof.train, seed=seed))
+        options = prof.fit_options(seed)
+        model.fit(split.train, split.valid, **options)
         model.calibrate(split.valid)
         p = model.predict_proba(split.valid.inputs(model.input_kind))
         valid_probs[model_id] = p
         metrics = classification_metrics(y_valid, p)
-        metrics["skill"] = "some" if metrics["p_value"] < SKILL_P_VALUE else "none"
+        metrics["skill"] = skill(metrics["p_value"])
         epochs = len(model.history_)
         refit = model.input_kind == "table" and prof.refit_boosters
         if refit:
-            model.refit(split.train, split.valid, max_rows=prof.boost_rows, seed=seed)
+            model.refit(split.train, split.valid, **options)
         seconds = time.time() - started
         manifest = {**common, "metrics": {"validation": metrics}, "history": model.history_,
                     "training": {**common["training"], "seconds": round(seconds, 1), "epochs": epochs,
@@ -195,7 +168,7 @@ def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir:
     ens = Ensemble().fit(valid_probs, y)
     combined = ens.combine(valid_probs)["probability_up"]
     metrics = classification_metrics(y, combined)
-    metrics["skill"] = "some" if metrics["p_value"] < SKILL_P_VALUE else "none"
+    metrics["skill"] = skill(metrics["p_value"])
     manifest = {**common, "family": "ensemble", "params": {"method": ens.method, "top_k": ens.top_k},
                 "ensemble": ens.to_dict(), "metrics": {"validation": metrics}}
     version = save_version(models_dir, timeframe, ENSEMBLE_ID, manifest)

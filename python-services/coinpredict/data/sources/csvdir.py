@@ -109,3 +109,20 @@ class CsvFolderSource:
 
     def timeframes(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
+
+
+def load_folder(data_dir: Path, timeframe: str, symbols: list[str] | None = None, start_ms: int | None = None,
+                end_ms: int | None = None) -> list[Candles]:
+    """Every symbol's candles in [start, end) from an OHLCV_DIR folder (resampled when needed); a file
+    that cannot be used is logged and left out, so training and evaluation read the same set."""
+    source = CsvFolderSource(data_dir)
+    out = []
+    for symbol in symbols or source.symbols(timeframe):
+        try:
+            candles = source.fetch(symbol, timeframe, start_ms, end_ms)
+        except DataError as exc:
+            log.warning("%s", exc)
+            continue
+        if len(candles):
+            out.append(candles)
+    return out

@@ -1,5 +1,6 @@
 """Trained models loaded once per process, with each id's status: ready, not_trained or failed.
-One bad artifact marks that model failed (with the reason) and never stops the others."""
+One bad artifact marks that model failed and never stops the others. ``reason`` is what clients see
+(the file and the problem, never a server path or a library's text); the log keeps the detail."""
 
 from __future__ import annotations
 
@@ -10,16 +11,15 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ArtifactError
-from .features.datasets import Scaler
-from .features.pipeline import FeatureSet
-from .models.base import PredictionModel
-from .models.ensemble import Ensemble
-from .models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
-from .training.artifacts import load_manifest, load_model, trained_timeframes
+from ..errors import ArtifactError
+from ..features.datasets import Scaler
+from ..features.pipeline import FeatureSet
+from ..models.artifacts import EVALUATION_FILE, load_manifest, load_model, trained_timeframes
+from ..models.base import PredictionModel
+from ..models.ensemble import Ensemble
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
 
 log = logging.getLogger(__name__)
-EVALUATION_FILE = "evaluation.json"
 
 
 @dataclass
@@ -40,6 +40,8 @@ class LoadedModel:
 
 
 class ModelStore:
+    """Every registered model of every trained timeframe, plus each timeframe's ensemble."""
+
     def __init__(self, models_dir: Path):
         self.models_dir = Path(models_dir)
         self.models: dict[tuple[str, str], LoadedModel] = {}
@@ -80,10 +82,10 @@ class ModelStore:
             return LoadedModel(model_id, tf, "not_trained", reason=f"no trained version for {tf}")
         except ArtifactError as exc:
             log.error("model %s (%s) failed to load: %s", model_id, tf, exc)
-            return LoadedModel(model_id, tf, "failed", reason=str(exc))
-        except Exception as exc:  # noqa: BLE001 - any loader bug must degrade one model, not the service
+            return LoadedModel(model_id, tf, "failed", reason=f"failed to load: {exc.public}")
+        except Exception:  # noqa: BLE001 - any loader bug must degrade one model, not the service
             log.exception("model %s (%s) failed to load", model_id, tf)
-            return LoadedModel(model_id, tf, "failed", reason=f"{exc.__class__.__name__}: {exc}")
+            return LoadedModel(model_id, tf, "failed", reason="failed to load: internal error (see the service log)")
         fs = FeatureSet(tuple(manifest["feature_names"]))
         # Models of one training run share one scaler object, so serving scales each symbol once per run.
         key = hashlib.sha1(json.dumps(manifest["scaler"]).encode()).hexdigest()

@@ -6,30 +6,16 @@ from __future__ import annotations
 import copy
 import logging
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..evaluation.metrics import fast_auc
+from ..common.metrics import fast_auc
+from .options import TrainConfig
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TrainConfig:
-    epochs: int = 8
-    batch_size: int = 512
-    samples_per_epoch: int = 60_000
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    clip_norm: float = 1.0
-    patience: int = 3
-    max_valid: int = 40_000
-    seed: int = 0
-    progress: bool = True
 
 
 def pick_device() -> torch.device:

@@ -1,9 +1,17 @@
-"""Classification metrics for direction forecasts (checked against scikit-learn in tests)."""
+"""Classification metrics for direction forecasts (checked against scikit-learn in tests), shared by
+the models (ensemble ranking, early stopping), training (validation) and evaluation (test)."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.stats import binomtest, rankdata, spearmanr
+
+SKILL_P_VALUE = 0.01  # accuracy above chance at this p-value counts as "some" skill
+
+
+def skill(p_value: float) -> str:
+    """``some`` when accuracy beats chance at ``SKILL_P_VALUE``, else ``none``."""
+    return "some" if p_value < SKILL_P_VALUE else "none"
 
 
 def fast_auc(y: np.ndarray, score: np.ndarray) -> float:

@@ -1,0 +1,104 @@
+"""Reading trained model artifacts: ``MODELS_DIR/<timeframe>/<id>/<version>/`` holds a JSON manifest
+and native weights; ``CURRENT`` names the version in use. Loading verifies checksums, shapes and the
+feature hash and names the file it refuses. (Writing versions is ``training.artifacts``.)"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..features.pipeline import FeatureSet
+from .base import MANIFEST, PredictionModel, read_manifest, refused
+from .registry import MODEL_SPECS, create_model
+
+CURRENT = "CURRENT"
+VALIDATION_PROBS = "validation_probs.npy"  # the model's validation predictions, before any refit
+EVALUATION_FILE = "evaluation.json"  # MODELS_DIR/<timeframe>/evaluation.json: the latest test metrics
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def model_root(models_dir: Path, timeframe: str, model_id: str) -> Path:
+    return Path(models_dir) / timeframe / model_id
+
+
+def current_dir(models_dir: Path, timeframe: str, model_id: str) -> Path | None:
+    root = model_root(models_dir, timeframe, model_id)
+    pointer = root / CURRENT
+    if not pointer.is_file():
+        return None
+    return root / pointer.read_text().strip()
+
+
+def load_manifest(models_dir: Path, timeframe: str, model_id: str) -> tuple[Path, dict]:
+    """The current version's folder and manifest, every listed file's checksum verified."""
+    directory = current_dir(models_dir, timeframe, model_id)
+    if directory is None:
+        raise FileNotFoundError(f"{model_id} is not trained for {timeframe}")
+    manifest = read_manifest(directory)
+    for name, digest in manifest.get("files", {}).items():
+        path = directory / name
+        if not path.is_file():
+            raise refused(path, "missing")
+        if sha256(path) != digest:
+            raise refused(path, "checksum mismatch (corrupt or modified file)")
+    return directory, manifest
+
+
+def load_model(models_dir: Path, timeframe: str, model_id: str,
+               expected_features: FeatureSet | None = None) -> tuple[PredictionModel, dict]:
+    directory, manifest = load_manifest(models_dir, timeframe, model_id)
+    where = directory / MANIFEST
+    if model_id not in MODEL_SPECS:
+        raise refused(where, f"unknown model id {model_id!r}")
+    names = tuple(manifest.get("feature_names", ()))
+    if FeatureSet(names).hash != manifest.get("feature_hash"):
+        raise refused(where, "feature hash does not match its feature list")
+    if expected_features is not None and expected_features.hash != manifest["feature_hash"]:
+        raise refused(where, f"trained on features {manifest['feature_hash']}, "
+                             f"this code computes {expected_features.hash}")
+    params = {k: v for k, v in manifest["params"].items() if k not in ("library",)}
+    model = create_model(model_id, **params)
+    try:
+        model.restore_state(manifest)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise refused(where, "incomplete state", str(exc)) from exc
+    model.load_weights(directory, manifest)
+    return model, manifest
+
+
+def load_validation_probs(models_dir: Path, timeframe: str, model_id: str) -> tuple[np.ndarray, dict]:
+    """The stored validation predictions of the current version (checksums verified)."""
+    directory, manifest = load_manifest(models_dir, timeframe, model_id)
+    path = directory / VALIDATION_PROBS
+    if VALIDATION_PROBS not in manifest.get("files", {}):
+        raise refused(path, "missing (trained before validation predictions were kept)")
+    try:
+        return np.load(path, allow_pickle=False), manifest
+    except (OSError, ValueError) as exc:
+        raise refused(path, "unreadable", str(exc)) from exc
+
+
+def trained_timeframes(models_dir: Path) -> list[str]:
+    root = Path(models_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and any((q / CURRENT).is_file() for q in p.iterdir()
+                                                                       if q.is_dir()))
+
+
+def read_evaluation(models_dir: Path, timeframe: str) -> dict | None:
+    """The latest evaluation written for ``timeframe`` (None when absent)."""
+    path = Path(models_dir) / timeframe / EVALUATION_FILE
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())

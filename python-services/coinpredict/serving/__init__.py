@@ -1,0 +1,9 @@
+"""Prediction without Flask, in small parts: ``resolve`` (what a request needs), ``gather`` (candles),
+``features`` (cached feature rows), ``scoring`` (one forward pass per model over every row),
+``answers`` (the response body), ``ranking`` (top-N), ``stats``; ``Predictor`` wires them."""
+
+from .model_store import LoadedModel, ModelStore
+from .predictor import Predictor
+from .requests import Plan, PredictRequest
+
+__all__ = ["LoadedModel", "ModelStore", "Plan", "PredictRequest", "Predictor"]

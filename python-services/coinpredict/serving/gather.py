@@ -1,0 +1,65 @@
+"""Gathering candles: the client's own (checked for length) or the market's, each distinct
+(symbol, timeframe) fetched once per call; live fetches overlap in a thread pool."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ..data.candles import Candles
+from ..data.market import MarketData
+from ..errors import BadRequest, ServiceError, Unavailable
+from .requests import Plan, PredictRequest
+
+
+class CandleGatherer:
+    def __init__(self, market: MarketData, lookback: int, workers: int = 8):
+        self.market = market
+        self.lookback = lookback
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="candles")
+
+    def own(self, candles: Candles, need: int) -> Candles:
+        """The client's candles, if there are enough of them (the last ``lookback`` are used)."""
+        if len(candles) < need:
+            raise BadRequest(f"too few candles: got {len(candles)}, need at least {need} "
+                             f"(send {self.lookback} for best results)", field="candles",
+                             code="too_few_candles", details={"needed": need, "got": len(candles)})
+        return candles.last(self.lookback)
+
+    def fetch(self, symbol: str, timeframe: str, need: int) -> Candles:
+        """The market's last ``lookback`` candles; 503 when it has fewer than ``need``."""
+        candles = self.market.candles(symbol, timeframe, self.lookback)
+        if len(candles) < need:
+            raise Unavailable(f"only {len(candles)} candles of {symbol} on {timeframe}; need {need}",
+                              code="insufficient_history", retry_after=300)
+        return candles
+
+    def gather(self, reqs: list[PredictRequest], plans: dict[int, Plan]) -> dict[int, Candles | ServiceError]:
+        """Candles (or the error refusing them) for every planned request, by request index."""
+        wanted: dict[tuple[str, str], int] = {}
+        for i, plan in plans.items():
+            if reqs[i].candles is None:
+                key = (reqs[i].symbol, reqs[i].timeframe)
+                wanted[key] = max(plan.need, wanted.get(key, 0))
+
+        def one(key_need):
+            (symbol, tf), need = key_need
+            try:
+                return self.fetch(symbol, tf, need)
+            except ServiceError as exc:
+                return exc
+
+        if self.market.mode == "live" and len(wanted) > 1:
+            fetched = dict(zip(wanted, self._pool.map(one, wanted.items())))
+        else:
+            fetched = {key: one((key, need)) for key, need in wanted.items()}
+        out: dict[int, Candles | ServiceError] = {}
+        for i, plan in plans.items():
+            req = reqs[i]
+            if req.candles is None:
+                out[i] = fetched[(req.symbol, req.timeframe)]
+                continue
+            try:
+                out[i] = self.own(req.candles, plan.need)
+            except ServiceError as exc:
+                out[i] = exc
+        return out

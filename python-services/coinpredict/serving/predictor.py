@@ -1,0 +1,94 @@
+"""The one entry point the API and evaluation use: predict_many / predict_one / top, wired from the
+parts (resolve -> gather -> score -> answer, and rank for top-N)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ..config import Settings
+from ..data.candles import Candles
+from ..data.market import MarketData
+from ..data.universe import Universe
+from ..errors import ServiceError
+from .answers import build_answer
+from .features import FeatureCache
+from .gather import CandleGatherer
+from .model_store import LoadedModel, ModelStore
+from .ranking import rank, universe_requests
+from .requests import Plan, PredictRequest
+from .resolve import members_for, plan_for
+from .scoring import score
+from .stats import ServingStats
+
+
+class Predictor:
+    def __init__(self, settings: Settings, market: MarketData, store: ModelStore, universe: Universe | None = None,
+                 no_trade_band: float = 0.01):
+        self.settings = settings
+        self.market = market
+        self.store = store  # replaced whole on reload; each call reads it once
+        self.universe = universe or Universe(None if settings.offline else settings.universe_url)
+        self.band = no_trade_band
+        self.stats = ServingStats()
+        self.features = FeatureCache()
+        self.candles = CandleGatherer(market, settings.serve_lookback)
+
+    @classmethod
+    def offline(cls, store: ModelStore) -> Predictor:
+        """A predictor that only answers for candles handed to it (evaluation, scripts)."""
+        settings = Settings(offline=True, ohlcv_dir=Path("."))
+        return cls(settings, MarketData(settings), store)
+
+    def members_for(self, tf: str, model: str) -> list[LoadedModel]:
+        return members_for(self.store, tf, model)
+
+    def predict_many(self, reqs: list[PredictRequest]) -> list[dict | ServiceError]:
+        """One answer or ServiceError per request, in order; candles and features are built once per
+        symbol, and each model runs once over every request that needs it."""
+        started = time.perf_counter()
+        store = self.store
+        results: list[dict | ServiceError | None] = [None] * len(reqs)
+        plans: dict[int, Plan] = {}
+        for i, req in enumerate(reqs):
+            try:
+                plans[i] = plan_for(store, req)
+            except ServiceError as exc:
+                results[i] = exc
+        candles: dict[int, Candles] = {}
+        for i, got in self.candles.gather(reqs, plans).items():
+            if isinstance(got, ServiceError):
+                results[i] = got
+            else:
+                candles[i] = got
+        scores = score(plans, candles, self.features)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        for i, req in enumerate(reqs):
+            if results[i] is None:
+                try:
+                    results[i] = build_answer(i, req, plans[i], candles[i], scores, band=self.band,
+                                              ensemble=store.ensembles.get(req.timeframe), elapsed_ms=elapsed_ms)
+                except ServiceError as exc:
+                    results[i] = exc
+            self.stats.record(req.model, elapsed_ms, not isinstance(results[i], ServiceError))
+        return results  # type: ignore[return-value]
+
+    def predict_one(self, req: PredictRequest) -> dict:
+        result = self.predict_many([req])[0]
+        if isinstance(result, ServiceError):
+            raise result
+        return result
+
+    def probability(self, candles: Candles, timeframe: str, model: str) -> float:
+        """probability_up as served for ``candles`` (a history handed in, e.g. cut at a past time)."""
+        return self.predict_one(PredictRequest(candles.symbol, timeframe, model, None, candles))["probability_up"]
+
+    def top(self, timeframe: str, model: str, limit: int) -> dict:
+        started = time.perf_counter()
+        self.members_for(timeframe, model)  # an unknown or unready model fails the whole call
+        reqs, skipped, origin = universe_requests(self.universe, self.market, timeframe, model)
+        ranked, failed = rank(reqs, self.predict_many(reqs), limit)
+        as_of = max((r["as_of"] for r in ranked), default=None)
+        return {"as_of": as_of, "universe": origin, "timeframe": timeframe, "model": model, "count": len(ranked),
+                "results": ranked, "skipped": skipped + failed,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 2)}

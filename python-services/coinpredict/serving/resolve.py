@@ -1,0 +1,52 @@
+"""Resolving what a request needs: which loaded models, whether they can answer it, how much history."""
+
+from __future__ import annotations
+
+from ..errors import BadRequest, NotFound, Unavailable
+from ..features.datasets import min_history
+from ..models.ensemble import METHODS
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS
+from .model_store import LoadedModel, ModelStore
+from .requests import Plan, PredictRequest
+
+
+def members_for(store: ModelStore, tf: str, model: str) -> list[LoadedModel]:
+    """The loaded models a request for ``model`` on ``tf`` needs; raises when it cannot be served."""
+    if model == ENSEMBLE_ID:
+        if tf not in store.ensembles:
+            raise Unavailable(f"the ensemble is not trained for {tf}", code="model_not_ready", retry_after=60)
+        weights = store.ensembles[tf][0].weights_
+        members = [store.get(tf, m) for m in MODEL_IDS if m in weights]
+        if not any(m.status == "ready" for m in members):
+            raise Unavailable(f"no ensemble member is ready for {tf}", code="model_not_ready", retry_after=60)
+        return members
+    if model not in MODEL_IDS:
+        raise NotFound(f"unknown model {model!r}", field="model", code="unknown_model")
+    entry = store.get(tf, model)
+    if entry.status != "ready":
+        raise Unavailable(f"model {model} is {entry.status} for {tf}: {entry.reason}",
+                          code="model_not_ready", retry_after=60)
+    return [entry]
+
+
+def check_method(req: PredictRequest) -> None:
+    if req.method is not None and req.method not in METHODS:
+        raise BadRequest(f"unknown ensemble method {req.method!r}; use one of {', '.join(METHODS)}",
+                         field="method", code="invalid_value")
+
+
+def check_horizon(req: PredictRequest, entry: LoadedModel) -> None:
+    trained = entry.manifest.get("horizon", 1)
+    if req.horizon is not None and req.horizon != trained:
+        raise BadRequest(f"{entry.model_id} predicts horizon {trained} on {req.timeframe}; "
+                         f"horizon {req.horizon} is not trained", field="horizon", code="unsupported_horizon")
+
+
+def plan_for(store: ModelStore, req: PredictRequest) -> Plan:
+    """The plan for one request, or the ServiceError that refuses it."""
+    check_method(req)
+    members = members_for(store, req.timeframe, req.model)
+    ready = [m for m in members if m.status == "ready"]
+    for m in ready:
+        check_horizon(req, m)
+    return Plan(members, max(min_history(m.manifest["window"]) for m in ready))

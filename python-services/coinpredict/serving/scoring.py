@@ -1,0 +1,72 @@
+"""Scoring a batch: every ready model a set of requests needs runs one forward pass over all the rows
+that need it (one per request), whatever the number of symbols. A model that fails degrades the
+answers that needed it only."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..data.candles import Candles
+from ..features.datasets import input_rows, table_rows
+from .features import FeatureCache, feature_rows
+from .model_store import LoadedModel
+from .requests import Plan
+
+log = logging.getLogger(__name__)
+MODEL_FAILED = "model failed on this input"  # what clients see; the log has the exception
+
+
+@dataclass
+class Scores:
+    """Probabilities and failures by (request index, model id)."""
+
+    probs: dict[tuple[int, str], float] = field(default_factory=dict)
+    failures: dict[tuple[int, str], str] = field(default_factory=dict)
+
+
+def model_inputs(entry: LoadedModel, block: np.ndarray) -> np.ndarray:
+    """Stacked feature rows (requests x rows x features) -> the model's input batch: the last
+    ``window`` rows for sequence models, the last row plus lags for tables."""
+    window = entry.manifest["window"]
+    if entry.model.input_kind == "sequence":
+        return block[:, -window:, :]
+    need_rows = block.shape[1]
+    flat = block.reshape(-1, block.shape[-1])
+    ends = np.arange(len(block)) * need_rows + need_rows - 1
+    return table_rows(flat, ends, entry.feature_set)
+
+
+def jobs(plans: dict[int, Plan]) -> dict[tuple[str, str], tuple[LoadedModel, list[int]]]:
+    """Which requests each ready model must score: (timeframe, id) -> (entry, request indices)."""
+    out: dict[tuple[str, str], tuple[LoadedModel, list[int]]] = {}
+    rows: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, plan in plans.items():
+        for m in plan.ready:
+            key = (m.timeframe, m.model_id)
+            rows[key].append(i)
+            out.setdefault(key, (m, rows[key]))
+    return out
+
+
+def score(plans: dict[int, Plan], candles: dict[int, Candles], cache: FeatureCache) -> Scores:
+    """One forward pass per model over every request (with candles) that needs it."""
+    scores = Scores()
+    for (_, model_id), (entry, indices) in jobs({i: p for i, p in plans.items() if i in candles}).items():
+        need_rows = input_rows(entry.manifest["window"])
+        try:
+            block = np.stack([feature_rows(candles[i], entry, need_rows, cache) for i in indices])
+            x = model_inputs(entry, block)
+            with entry.lock:
+                p = entry.model.predict_proba(x)
+            if not np.all(np.isfinite(p)):
+                raise ValueError("non-finite probability")
+        except Exception:  # noqa: BLE001 - one failing model degrades its answers only
+            log.exception("model %s failed on a batch of %d", model_id, len(indices))
+            scores.failures.update({(i, model_id): MODEL_FAILED for i in indices})
+            continue
+        scores.probs.update({(i, model_id): float(v) for i, v in zip(indices, p)})
+    return scores
