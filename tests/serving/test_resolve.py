@@ -1,0 +1,46 @@
+"""Resolving what a request needs: members, readiness, horizon, method, history length."""
+
+from __future__ import annotations
+
+import pytest
+
+from coinpredict.errors import BadRequest, NotFound, Unavailable
+from coinpredict.features.datasets import min_history
+from coinpredict.models.registry import ENSEMBLE_ID, MODEL_IDS
+from coinpredict.serving import ModelStore, PredictRequest
+from coinpredict.serving.resolve import members_for, plan_for
+
+
+def test_a_single_model_plans_itself_and_the_history_its_window_needs(store):
+    plan = plan_for(store, PredictRequest("BTCUSDT", "1h", "xgboost"))
+    assert [m.model_id for m in plan.members] == ["xgboost"]
+    assert plan.need == min_history(store.get("1h", "xgboost").manifest["window"]) and plan.horizon == 1
+
+
+def test_the_ensemble_plans_its_weighted_members_in_registry_order(store):
+    plan = plan_for(store, PredictRequest("BTCUSDT", "1h", ENSEMBLE_ID))
+    weights = store.ensembles["1h"][0].weights_
+    assert [m.model_id for m in plan.members] == [m for m in MODEL_IDS if m in weights]
+    assert len(plan.ready) == len(plan.members)
+
+
+@pytest.mark.parametrize(("req", "error", "code"), [
+    (PredictRequest("BTCUSDT", "1h", "no_such_model"), NotFound, "unknown_model"),
+    (PredictRequest("BTCUSDT", "4h", "xgboost"), Unavailable, "model_not_ready"),
+    (PredictRequest("BTCUSDT", "4h", ENSEMBLE_ID), Unavailable, "model_not_ready"),
+    (PredictRequest("BTCUSDT", "1h", "xgboost", horizon=3), BadRequest, "unsupported_horizon"),
+    (PredictRequest("BTCUSDT", "1h", ENSEMBLE_ID, horizon=2), BadRequest, "unsupported_horizon"),
+    (PredictRequest("BTCUSDT", "1h", ENSEMBLE_ID, method="mode"), BadRequest, "invalid_value"),
+])
+def test_requests_that_cannot_be_served_are_refused_with_their_code(store, req, error, code):
+    with pytest.raises(error) as info:
+        plan_for(store, req)
+    assert info.value.code == code
+
+
+def test_nothing_trained_refuses_every_model(tmp_path):
+    empty = ModelStore(tmp_path).load_all()
+    with pytest.raises(Unavailable, match="not trained for 1h"):
+        members_for(empty, "1h", ENSEMBLE_ID)
+    with pytest.raises(Unavailable, match="not_trained"):
+        members_for(empty, "1h", MODEL_IDS[0])

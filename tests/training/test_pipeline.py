@@ -1,0 +1,83 @@
+"""The training pipeline: one fit signature for every family, the time split with its embargo,
+versions written atomically, and an ensemble refit from stored validation predictions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from coinpredict.common.times import iso, to_ms
+from coinpredict.data.sources.csvdir import load_folder
+from coinpredict.data.timeframes import TIMEFRAME_MS
+from coinpredict.models.artifacts import CURRENT, current_dir, load_manifest
+from coinpredict.models.options import FitOptions, TrainConfig
+from coinpredict.models.registry import MODEL_IDS, create_model
+from coinpredict.training.artifacts import save_version
+from coinpredict.training.pipeline import PROFILES, make_split, train_models
+from tests.conftest import SYNTHETIC_END_MS
+
+
+@pytest.fixture()
+def models(trained_dir, tmp_path):
+    target = tmp_path / "models"
+    shutil.copytree(trained_dir, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def split(synthetic_dir):
+    series = load_folder(synthetic_dir, "1h")
+    return make_split(series, "1h", PROFILES["smoke"], 1, SYNTHETIC_END_MS)
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_every_profile_gives_the_options_every_family_takes(name):
+    opts = FitOptions.of(PROFILES[name].fit_options(seed=3))
+    assert opts.seed == 3 and isinstance(opts.config, TrainConfig) and opts.rounds == PROFILES[name].boost_rounds
+
+
+@pytest.mark.parametrize("model_id", MODEL_IDS)
+def test_every_family_refuses_an_unknown_fit_option(model_id, split):
+    with pytest.raises(TypeError, match="unknown fit options: epochs"):
+        create_model(model_id).fit(split.train, split.valid, epochs=3)
+
+
+def test_the_split_keeps_an_embargo_and_the_end_exclusive(split):
+    data, profile = split.data, PROFILES["smoke"]
+    last_train, first_valid = data.t[split.train.ends].max(), data.t[split.valid.ends].min()
+    assert first_valid - last_train > (profile.window + 1) * TIMEFRAME_MS["1h"]
+    assert data.t[split.valid.ends].max() < SYNTHETIC_END_MS
+    assert split.ranges["end_exclusive"] == iso(SYNTHETIC_END_MS)
+    assert to_ms(split.ranges["train"][1]) == last_train
+    assert np.nanmax(np.abs(np.nanmean(data.features[split.train.ends], axis=0))) < 0.1  # scaled on training rows
+
+
+def test_a_new_version_keeps_the_old_and_moves_the_pointer(models):
+    root = models / "1h" / "xgboost"
+    before = current_dir(models, "1h", "xgboost")
+    manifest = json.loads((before / "manifest.json").read_text())
+
+    def write_weights(directory):
+        shutil.copy(before / "model.json", directory / "model.json")
+        return ["model.json"]
+
+    save_version(models, "1h", "xgboost", {**manifest, "note": "newer"}, write_weights)
+    after = current_dir(models, "1h", "xgboost")
+    assert after != before and before.is_dir() and (root / CURRENT).read_text().strip() == after.name
+    assert not list(root.glob(".tmp-*"))
+
+
+def test_ensemble_refit_alone_uses_the_members_stored_validation_predictions(models, synthetic_dir):
+    """Boosters are refit on validation rows after being validated; re-predicting them there would
+    be in-sample. An ensemble trained on its own must reach exactly the figures of the full run."""
+    _, first = load_manifest(models, "1h", "ensemble")
+    _, booster = load_manifest(models, "1h", "lightgbm")
+    assert booster["training"]["refit_on_train_and_validation"] and "validation_probs.npy" in booster["files"]
+    train_models(data_dir=synthetic_dir, timeframe="1h", end=iso(SYNTHETIC_END_MS), models_dir=models,
+                 profile="smoke", model_ids=["ensemble"])
+    _, again = load_manifest(models, "1h", "ensemble")
+    assert again["ensemble"]["validation_log_loss"] == first["ensemble"]["validation_log_loss"]
+    assert again["metrics"]["validation"]["auc"] == first["metrics"]["validation"]["auc"]
