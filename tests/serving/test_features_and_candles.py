@@ -30,7 +30,7 @@ def test_market_rows_are_computed_once_and_client_rows_never_cached(store, marke
     cache = FeatureCache()
     first = feature_rows(candles, entry, need, cache)
     assert first.shape == (need, len(entry.feature_set.names)) and len(cache) == 1
-    assert feature_rows(candles, entry, need, cache) is first
+    assert np.shares_memory(feature_rows(candles, entry, need, cache), first)  # served from the cache
     own = Candles.from_arrays("ETHUSDT", "1h", candles.t, candles.open, candles.high, candles.low, candles.close,
                               candles.volume, source="request")
     np.testing.assert_allclose(feature_rows(own, entry, need, cache), first)
