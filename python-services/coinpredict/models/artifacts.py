@@ -5,7 +5,6 @@ feature hash and names the file it refuses. (Writing versions is ``training.arti
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
@@ -95,10 +94,3 @@ def trained_timeframes(models_dir: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and any((q / CURRENT).is_file() for q in p.iterdir()
                                                                        if q.is_dir()))
 
-
-def read_evaluation(models_dir: Path, timeframe: str) -> dict | None:
-    """The latest evaluation written for ``timeframe`` (None when absent)."""
-    path = Path(models_dir) / timeframe / EVALUATION_FILE
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text())
