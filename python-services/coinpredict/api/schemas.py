@@ -179,14 +179,14 @@ class ErrorDetail(Answer):
 class ErrorBody(Answer):
     """Every error, whatever the status."""
 
-    error: ErrorDetail
+    error: ErrorDetail = Field(description="what went wrong")
 
 
 class ItemError(Answer):
     """A batch item that could not be answered; the other items are unaffected."""
 
     symbol: str | None = Field(description="the symbol as sent, when it was text")
-    error: ErrorDetail
+    error: ErrorDetail = Field(description="why this item got no prediction")
     status: int = Field(description="the HTTP status this error would have had on /predict/single")
 
 
@@ -208,8 +208,8 @@ class Skipped(Answer):
 class TopResponse(Answer):
     as_of: str | None = Field(description="newest as_of among the results")
     universe: str = Field(description="where the coin list came from (live ranking or the bundled list and its date)")
-    timeframe: Timeframe
-    model: ModelId
+    timeframe: Timeframe = Field(description="candle length of every result")
+    model: ModelId = Field(description="the model that ranked them")
     count: int = Field(description="number of ranked results")
     results: list[RankedPrediction] = Field(description="ranked by probability_up, best first")
     skipped: list[Skipped] = Field(description="coins of the universe that got no prediction")
@@ -225,7 +225,7 @@ class ModelCounts(Answer):
 class Health(Answer):
     status: Literal["ok", "degraded"] = Field(description="degraded when any warning applies")
     models_loaded: int = Field(description="models ready")
-    models: ModelCounts
+    models: ModelCounts = Field(description="single models by status")
     uptime_s: float = Field(description="seconds since this worker started")
     version: str = Field(description="service version")
     data_source: Literal["csv", "live", "synthetic"] = Field(
@@ -238,7 +238,7 @@ Status = Literal["ready", "not_trained", "failed"]
 
 
 class ModelSummary(Answer):
-    id: ModelId
+    id: ModelId = Field(description="model id")
     family: str = Field(description="lstm, gru, transformer, cnn, boosting or ensemble")
     params: dict[str, Any] = Field(description="architecture parameters")
     status: Status = Field(description="ready on at least one timeframe, failed to load, or not trained")
@@ -249,16 +249,16 @@ class ModelSummary(Answer):
 
 
 class EnsembleSummary(Answer):
-    id: Literal["ensemble"]
+    id: Literal["ensemble"] = Field(description="the ensemble's id")
     timeframes: list[str] = Field(description="timeframes with a trained ensemble")
     methods: list[Method] = Field(description="combination methods a request may choose")
-    status: Literal["ready", "not_trained"]
+    status: Literal["ready", "not_trained"] = Field(description="ready on at least one timeframe, or not trained")
 
 
 class ModelList(Answer):
     count: int = Field(description="number of single models")
-    models: list[ModelSummary]
-    ensemble: EnsembleSummary
+    models: list[ModelSummary] = Field(description="every single model, in registry order")
+    ensemble: EnsembleSummary = Field(description="the ensemble over them")
 
 
 class Serving(Answer):
@@ -277,18 +277,18 @@ class ModelMetrics(Answer):
 class ModelStatus(Answer):
     """One model (or the ensemble): training, validation and test metrics, serving figures."""
 
-    id: ModelId
-    status: Status
-    family: str
-    params: dict[str, Any]
+    id: ModelId = Field(description="model id (lower-case)")
+    status: Status = Field(description="ready on at least one timeframe, failed to load, or not trained")
+    family: str = Field(description="lstm, gru, transformer, cnn, boosting or ensemble")
+    params: dict[str, Any] = Field(description="architecture parameters it was trained with")
     timeframes: list[str] = Field(description="timeframes where it is ready")
     timeframe: str | None = Field(description="the timeframe this status describes")
-    model_version: str | None
+    model_version: str | None = Field(description="the version served")
     trained_at: str | None = Field(description="ISO 8601 UTC")
     training: dict[str, Any] = Field(description="data range, symbols, epochs and other training facts")
     skill: str | None = Field(description="whether it beats chance")
-    metrics: ModelMetrics
-    serving: Serving
+    metrics: ModelMetrics = Field(description="validation and out-of-sample test metrics")
+    serving: Serving = Field(description="this worker's serving figures")
     reason: str | None = Field(None, description="why it is not ready")
     feature_hash: str | None = Field(None, description="hash of the feature list it was trained on")
     n_features: int | None = Field(None, description="features per candle")
@@ -299,5 +299,5 @@ class ModelStatus(Answer):
 
 
 class Reloaded(Answer):
-    reloaded: bool
-    models: ModelCounts
+    reloaded: bool = Field(description="true once the current versions are loaded")
+    models: ModelCounts = Field(description="single models by status after the reload")
