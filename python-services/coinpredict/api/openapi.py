@@ -17,9 +17,12 @@ ERRORS = {
     403: "a cross-origin request from an origin CORS_ORIGINS does not name",
     404: "unknown model id, unknown symbol, or no market data for it",
     413: "the body is larger than the service accepts (2 MiB)",
+    414: "the request line (path and query) is too long; refused before the application reads it",
     415: "the body is not sent as Content-Type: application/json (UTF-8)",
+    431: "a header, or all of them, too large; refused before the application reads the request",
     503: "the model or the data it needs is not available right now; Retry-After says when to try again",
 }
+ALWAYS = (414, 431)  # any request line or header can be too long, on every path
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
                                "schema": {"type": "integer", "minimum": 1}}}
 
@@ -104,7 +107,7 @@ def _operation(route: Route, parts: _Components, error: dict) -> dict:
     else:
         content = {route.media: {"schema": {"type": "string"}}}
     responses: dict = {"200": {"description": "success", "content": content}}
-    for status in route.errors:
+    for status in (*route.errors, *ALWAYS):
         responses[str(status)] = {"description": ERRORS[status], **error}
         if status == 503:
             responses[str(status)]["headers"] = RETRY_AFTER
