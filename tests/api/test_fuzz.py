@@ -1,7 +1,9 @@
 """Schema-driven fuzzing (schemathesis) of the real Procfile line: requests generated from
 ``/openapi.json`` itself, valid and invalid, a bounded number per operation. Every answer must carry a
 status the document lists for it, match its schema and content type, and no 5xx may appear except a
-documented 503."""
+documented 503. ``FUZZ_EXAMPLES`` raises the number of examples; ``FUZZ_STRICT=1`` adds schemathesis'
+acceptance checks (schema-valid data gets a 2xx, schema-invalid data a 4xx) to explore where the
+document is looser or stricter than the service (semantic refusals such as too few candles show there)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import CheckContext
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -43,6 +47,8 @@ def no_server_error_but_a_documented_503(ctx: CheckContext, response, case) -> b
 
 CHECKS = [no_server_error_but_a_documented_503, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]
+if os.environ.get("FUZZ_STRICT"):
+    CHECKS += [positive_data_acceptance, negative_data_rejection]
 schema = schemathesis.openapi.from_dict(openapi_document())
 
 
