@@ -168,6 +168,9 @@ class Prediction(Answer):
 
 
 class ErrorDetail(Answer):
+    """Details beyond code, message and field vary by error (what was needed, what is trained)."""
+
+    model_config = ConfigDict(extra="allow")
     code: str = Field(description="stable machine-readable code, e.g. invalid_value, unknown_model")
     message: str = Field(description="what went wrong, for people")
     field: str | None = Field(None, description="the request field at fault, dotted (items.3.symbol)")
