@@ -42,7 +42,12 @@ class DataError(ValueError):
 
 
 class SourceError(RuntimeError):
-    """A candle source could not answer (network down, bad response)."""
+    """A candle source could not answer (network down, bad response). ``public`` is what an answer may
+    say about it; the message, with URLs and library detail, is for the log."""
+
+    def __init__(self, message: str, *, public: str | None = None):
+        super().__init__(message)
+        self.public = public
 
 
 class ArtifactError(RuntimeError):
@@ -66,3 +71,7 @@ class UnknownSeries(LookupError):
 
 class Unauthorized(ServiceError):
     status, code = 401, "unauthorized"
+
+
+class Forbidden(ServiceError):
+    status, code = 403, "forbidden"

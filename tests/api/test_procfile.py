@@ -29,5 +29,15 @@ def test_procfile_web_command_serves(synthetic_dir, trained_dir):
         for _ in range(20):  # new connections, so both workers take some
             requests.get(f"{base}/health", timeout=5)
         # Whichever worker answers the scrape, it reports every worker's requests.
-        counts = {requests_counted(requests.get(f"{base}/metrics", timeout=5).text) for _ in range(6)}
+        scrapes = [requests.get(f"{base}/metrics", timeout=5) for _ in range(6)]
+        counts = {requests_counted(r.text) for r in scrapes}
         assert min(counts) >= 21, counts
+        # Per-model figures are summed over workers too; state figures come from whichever worker answers.
+        for scrape in scrapes:
+            assert scrape.headers["Content-Type"] == "text/plain; version=1.0.0; charset=utf-8"
+            text = scrape.text
+            assert 'coinpredict_prediction_requests_total{model="ensemble",timeframe="1h"} 1.0' in text
+            assert 'coinpredict_prediction_seconds_count{model="ensemble",timeframe="1h"} 1.0' in text
+            assert 'coinpredict_models{status="ready",timeframe="1h"} 19.0' in text
+            assert 'coinpredict_model_version_info{model="ensemble",timeframe="1h"' in text
+            assert re.search(r'^coinpredict_newest_candle_age_seconds\{timeframe="1h"\} \d', text, flags=re.M)

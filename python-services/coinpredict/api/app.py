@@ -8,13 +8,13 @@ import os
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
-from flask_cors import CORS
 
 from ..config import Settings
 from ..data.market import MarketData
 from ..data.universe import Universe
 from ..serving import ModelStore, Predictor
 from . import health, meta, models, predictions
+from .cors import init_cors
 from .errors import register_error_handlers
 from .observability import configure_json_logging, init_observability
 from .state import KEY, ServiceState
@@ -59,9 +59,9 @@ def create_app(config: dict | None = None) -> Flask:
     predictor = Predictor(settings, market, store, universe)
     app.extensions[KEY] = ServiceState(settings, market, store, predictor)
     log.info("loaded models: %s from %s; data: %s", store.counts(), settings.models_dir, market.mode)
-    CORS(app, origins=settings.cors_origins)
     init_observability(app)
     register_error_handlers(app)
     for bp in (health.bp, models.bp, predictions.bp, meta.bp):
         app.register_blueprint(bp)
+    init_cors(app, settings)
     return app

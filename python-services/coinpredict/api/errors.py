@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import BadRequest, ServiceError
+from .answers import redact_error
 
 log = logging.getLogger(__name__)
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
@@ -16,7 +17,7 @@ HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 4
 
 
 def error_response(exc: ServiceError):
-    resp = jsonify(exc.to_dict())
+    resp = jsonify(redact_error(exc))
     resp.status_code = exc.status
     if exc.retry_after:
         resp.headers["Retry-After"] = str(exc.retry_after)
@@ -26,7 +27,7 @@ def error_response(exc: ServiceError):
 def validation_error(exc: ValidationError, prefix: str = "") -> BadRequest:
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__") or None
-    message = first.get("msg", "invalid value")
+    message = first.get("msg", "invalid value").removeprefix("Value error, ")
     return BadRequest(f"{prefix}{field + ': ' if field else ''}{message}", field=field, code="invalid_value")
 
 

@@ -8,6 +8,8 @@ import time
 from flask import Blueprint
 
 from .. import __version__
+from .answers import checked
+from .schemas import Health
 from .state import state
 
 bp = Blueprint("health", __name__)
@@ -25,6 +27,7 @@ def health():
         warnings.append(f"{counts['failed']} models failed to load (see /models/list)")
     if not counts["ready"]:
         warnings.append("no trained models: run scripts/train.py (make run trains the default profile)")
-    return {"status": "degraded" if warnings else "ok", "models_loaded": counts["ready"], "models": counts,
-            "uptime_s": round(time.time() - st.started, 1), "version": __version__, "data_source": market.mode,
-            "timeframes": st.store.timeframes, "warnings": warnings}
+    return checked(Health, {
+        "status": "degraded" if warnings else "ok", "models_loaded": counts["ready"], "models": counts,
+        "uptime_s": round(time.time() - st.started, 1), "version": __version__, "data_source": market.mode,
+        "timeframes": st.store.timeframes, "warnings": warnings})

@@ -9,6 +9,8 @@ from flask import Blueprint, request
 from ..errors import NotFound, Unauthorized
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
 from ..serving import ModelStore
+from .answers import checked, redact
+from .schemas import ModelList, ModelStatus, Reloaded, canonical_model_id
 from .state import state
 
 bp = Blueprint("models", __name__, url_prefix="/models")
@@ -41,32 +43,33 @@ def list_models():
         out.append({"id": model_id, "family": MODEL_SPECS[model_id].family, "params": MODEL_SPECS[model_id].params,
                     "status": status, "timeframes": timeframes, "model_version": manifest.get("version"),
                     "skill": _skill(manifest, st.store.evaluation(entry.timeframe, model_id) if entry else None),
-                    "reason": entry.reason if entry and status != "ready" else None})
+                    "reason": redact(entry.reason) if entry and status != "ready" else None})
     ens_tfs = sorted(st.store.ensembles)
-    return {"count": len(out), "models": out,
+    return checked(ModelList, {"count": len(out), "models": out,
             "ensemble": {"id": ENSEMBLE_ID, "timeframes": ens_tfs, "methods": ["weighted_average", "median", "best"],
-                         "status": "ready" if ens_tfs else "not_trained"}}
+                         "status": "ready" if ens_tfs else "not_trained"}})
 
 
 @bp.get("/<model_id>/status")
 def model_status(model_id: str):
     st = state()
+    model_id = canonical_model_id(model_id)
     if model_id == ENSEMBLE_ID:
-        return _ensemble_status()
+        return checked(ModelStatus, _ensemble_status())
     if model_id not in MODEL_IDS:
         raise NotFound(f"unknown model {model_id!r}", field="model", code="unknown_model")
     status, timeframes = st.store.status_of(model_id)
     entry = _primary(st.store, model_id)
     manifest = entry.manifest if entry else {}
     evaluation = st.store.evaluation(entry.timeframe, model_id) if entry else None
-    training = dict(manifest.get("training", {}))
+    training = _training(manifest)
     if training:
         training["data_range"] = {"train": training.get("train"), "valid": training.get("valid"),
                                   "end_exclusive": training.get("end_exclusive")}
-    return {"id": model_id, "status": status, "family": MODEL_SPECS[model_id].family,
+    return checked(ModelStatus, {"id": model_id, "status": status, "family": MODEL_SPECS[model_id].family,
             "params": manifest.get("params", MODEL_SPECS[model_id].params), "timeframes": timeframes,
             "timeframe": entry.timeframe if entry else None, "model_version": manifest.get("version"),
-            "trained_at": manifest.get("trained_at"), "reason": entry.reason if entry else None,
+            "trained_at": manifest.get("trained_at"), "reason": redact(entry.reason) if entry else None,
             "feature_hash": manifest.get("feature_hash"), "n_features": len(manifest.get("feature_names", [])),
             "window": manifest.get("window"), "horizon": manifest.get("horizon"),
             "n_parameters": manifest.get("describe", {}).get("n_parameters"),
@@ -74,7 +77,7 @@ def model_status(model_id: str):
             "metrics": {"validation": manifest.get("metrics", {}).get("validation", {}),
                         "test": (evaluation or {}).get("metrics", {}),
                         "test_period": (evaluation or {}).get("period")},
-            "serving": st.predictor.stats.summary(model_id)}
+            "serving": st.predictor.stats.summary(model_id)})
 
 
 def _ensemble_status():
@@ -86,11 +89,22 @@ def _ensemble_status():
     return {"id": ENSEMBLE_ID, "status": "ready" if ens else "not_trained", "family": "ensemble",
             "params": manifest.get("params", {}), "timeframes": sorted(st.store.ensembles), "timeframe": tf,
             "model_version": manifest.get("version"), "trained_at": manifest.get("trained_at"),
-            "training": manifest.get("training", {}), "ensemble": manifest.get("ensemble", {}),
+            "training": _training(manifest), "ensemble": manifest.get("ensemble", {}),
             "skill": _skill(manifest, evaluation),
             "metrics": {"validation": manifest.get("metrics", {}).get("validation", {}),
                         "test": (evaluation or {}).get("metrics", {})},
             "serving": st.predictor.stats.summary(ENSEMBLE_ID)}
+
+
+def _training(manifest: dict) -> dict:
+    """Training facts without the folder they were read from (a path on the training machine)."""
+    return {k: v for k, v in manifest.get("training", {}).items() if k != "data_dir"}
+
+
+def key_matches(given: str, expected: str) -> bool:
+    """Constant-time comparison of bytes: a header decodes as Latin-1, so any byte compares (and fails)
+    instead of raising on non-ASCII text."""
+    return hmac.compare_digest(given.encode("latin-1", "replace"), expected.encode("utf-8"))
 
 
 @bp.post("/reload")
@@ -99,10 +113,10 @@ def reload_models():
     st = state()
     if st.settings.api_key:
         given = request.headers.get("X-API-Key", "")
-        if not hmac.compare_digest(given, st.settings.api_key):
+        if not key_matches(given, st.settings.api_key):
             raise Unauthorized("a valid X-API-Key header is required")
     fresh = ModelStore(st.settings.models_dir).load_all()
     st.store = fresh
     st.predictor.store = fresh
     st.predictor.features = type(st.predictor.features)()
-    return {"reloaded": True, "models": fresh.counts()}
+    return checked(Reloaded, {"reloaded": True, "models": fresh.counts()})

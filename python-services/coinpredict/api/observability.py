@@ -1,14 +1,35 @@
-"""Request ids, JSON logs and Prometheus counters for every request."""
+"""Request ids, JSON logs, and every Prometheus metric of the service, declared here once.
+
+Under gunicorn (``PROMETHEUS_MULTIPROC_DIR``) counters and histograms live in files every worker
+writes, so whichever worker answers a scrape reports all of them. Figures that describe state (models
+ready, versions served, how old the newest candle is) are computed by the answering worker at scrape
+time. Labels stay low-cardinality: model id, timeframe, endpoint, status; never a symbol.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import re
 import time
 import uuid
+from datetime import datetime
 
-from flask import Flask, g, has_request_context, request
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from flask import Flask, current_app, g, has_request_context, request
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
+from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from pythonjsonlogger.json import JsonFormatter
+
+from ..data.timeframes import TIMEFRAME_MS, TIMEFRAMES
+from ..errors import ServiceError
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS
+
+KEY = "coinpredict.metrics"
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+NEWEST_CLOSE = "coinpredict_newest_candle_close_timestamp_seconds"
+_KNOWN_MODELS = frozenset((*MODEL_IDS, ENSEMBLE_ID))
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class RequestIdFilter(logging.Filter):
@@ -30,30 +51,132 @@ def configure_json_logging(level: str = "INFO") -> None:
 
 
 class Metrics:
+    """The metric families a worker writes as it answers."""
+
     def __init__(self):
         self.registry = CollectorRegistry()
-        self.requests = Counter("http_requests_total", "HTTP requests", ["endpoint", "method", "status"],
-                                registry=self.registry)
+        r = self.registry
+        self.requests = Counter("http_requests_total", "HTTP requests", ["endpoint", "method", "status"], registry=r)
         self.latency = Histogram("http_request_seconds", "HTTP request latency", ["endpoint"],
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-                                 registry=self.registry)
+                                 buckets=LATENCY_BUCKETS, registry=r)
+        self.predictions = Counter("coinpredict_prediction_requests_total", "Predictions asked of a model",
+                                   ["model", "timeframe"], registry=r)
+        self.prediction_errors = Counter("coinpredict_prediction_errors_total",
+                                         "Predictions a model was asked for and could not give",
+                                         ["model", "timeframe"], registry=r)
+        self.prediction_latency = Histogram("coinpredict_prediction_seconds",
+                                            "Time the serving core took per answered prediction "
+                                            "(a batch's items share the batch's time)",
+                                            ["model", "timeframe"], buckets=LATENCY_BUCKETS, registry=r)
+        self.newest_close = Gauge(NEWEST_CLOSE, "Close time of the newest candle any answer used",
+                                  ["timeframe"], multiprocess_mode="max", registry=r)
+        self._newest: dict[str, float] = {}
+
+    def saw_candle(self, timeframe: str, close_s: float) -> None:
+        if close_s > self._newest.get(timeframe, 0.0):
+            self._newest[timeframe] = close_s
+            self.newest_close.labels(timeframe).set(close_s)
+
+
+def _close_time_s(answer: dict) -> float | None:
+    try:
+        opened = datetime.fromisoformat(answer["as_of"].replace("Z", "+00:00")).timestamp()
+    except (KeyError, ValueError, AttributeError):
+        return None
+    return opened + TIMEFRAME_MS[answer["timeframe"]] / 1000
+
+
+def observe_predictions(reqs: list | None, results: list) -> None:
+    """Count each prediction the serving core was asked for, by model and timeframe."""
+    metrics: Metrics = current_app.extensions[KEY]
+    for i, result in enumerate(results):
+        req = reqs[i] if reqs is not None else None
+        model = req.model if req is not None else result.get("model")
+        timeframe = req.timeframe if req is not None else result.get("timeframe")
+        model = model if model in _KNOWN_MODELS else "unknown"
+        timeframe = timeframe if timeframe in TIMEFRAMES else "unknown"
+        metrics.predictions.labels(model, timeframe).inc()
+        if isinstance(result, ServiceError):
+            metrics.prediction_errors.labels(model, timeframe).inc()
+            continue
+        metrics.prediction_latency.labels(model, timeframe).observe(result.get("latency_ms", 0.0) / 1000)
+        if result.get("data_source") != "request":
+            close = _close_time_s(result)
+            if close is not None:
+                metrics.saw_candle(timeframe, close)
+
+
+class _Collected:
+    """Families already read (from every worker's files), handed to a scrape registry."""
+
+    def __init__(self, families: list):
+        self.families = families
+
+    def collect(self):
+        return self.families
+
+
+class StateCollector:
+    """Models ready and failed, versions served and the newest candle's age, computed at scrape time."""
+
+    def __init__(self, service, newest_close: dict[str, float], clock=time.time):
+        self.service = service
+        self.newest_close = newest_close
+        self.clock = clock
+
+    def collect(self):
+        store = self.service.store
+        models = GaugeMetricFamily("coinpredict_models", "Single models by load status, per timeframe",
+                                   labels=["timeframe", "status"])
+        versions = InfoMetricFamily("coinpredict_model_version", "Version served by each ready model",
+                                    labels=["model", "timeframe"])
+        for tf in store.timeframes:
+            entries = [store.get(tf, m) for m in MODEL_IDS]
+            for status in ("ready", "failed", "not_trained"):
+                models.add_metric([tf, status], sum(e.status == status for e in entries))
+            for e in entries:
+                if e.status == "ready" and e.version:
+                    versions.add_metric([e.model_id, tf], {"version": e.version})
+            if tf in store.ensembles:
+                versions.add_metric([ENSEMBLE_ID, tf], {"version": str(store.ensembles[tf][1].get("version"))})
+        age = GaugeMetricFamily("coinpredict_newest_candle_age_seconds",
+                                "Seconds since the newest candle any answer used closed", labels=["timeframe"])
+        now = self.clock()
+        for tf, close in sorted(self.newest_close.items()):
+            age.add_metric([tf], max(0.0, now - close))
+        return [models, versions, age]
+
+
+def scrape_registry(app: Flask, service) -> CollectorRegistry:
+    """Every worker's figures (multiprocess mode) or this process's, plus the state-derived ones."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        families = list(multiprocess.MultiProcessCollector(None).collect())
+    else:
+        families = list(app.extensions[KEY].registry.collect())
+    newest = {s.labels["timeframe"]: s.value for f in families if f.name == NEWEST_CLOSE for s in f.samples}
+    registry = CollectorRegistry()
+    registry.register(_Collected(families))
+    registry.register(StateCollector(service, newest))
+    return registry
 
 
 def init_observability(app: Flask) -> None:
     metrics = Metrics()
-    app.extensions["coinpredict.metrics"] = metrics
+    app.extensions[KEY] = metrics
     access = logging.getLogger("coinpredict.access")
 
     @app.before_request
     def _start():
-        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex[:16]
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
         g.started = time.perf_counter()
 
     @app.after_request
     def _finish(resp):
         elapsed = time.perf_counter() - getattr(g, "started", time.perf_counter())
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.requests.labels(endpoint, request.method, str(resp.status_code)).inc()
+        method = request.method if request.method in _METHODS else "other"
+        metrics.requests.labels(endpoint, method, str(resp.status_code)).inc()
         metrics.latency.labels(endpoint).observe(elapsed)
         resp.headers["X-Request-ID"] = getattr(g, "request_id", "")
         access.info("request", extra={"method": request.method, "path": request.path, "status": resp.status_code,

@@ -1,8 +1,7 @@
-"""Prediction endpoints: validate with the schemas, call ``serving``, return a dict."""
+"""Prediction endpoints: validate with the schemas, call ``serving``, check the answer, return it."""
 
 from __future__ import annotations
 
-import json
 import time
 
 from flask import Blueprint, request
@@ -11,23 +10,16 @@ from pydantic import ValidationError
 from ..data.client_candles import InvalidCandles, parse_candles
 from ..data.symbols import normalise_symbol
 from ..errors import BadRequest, ServiceError
+from ..models.registry import ENSEMBLE_ID
 from ..serving import PredictRequest
+from .answers import checked, redact, redact_error, redact_prediction
+from .body import json_object
 from .errors import validation_error
-from .schemas import PredictItem, SingleRequest, TopQuery
+from .observability import observe_predictions
+from .schemas import BatchResponse, Prediction, PredictItem, SingleRequest, TopQuery, TopResponse
 from .state import state
 
 bp = Blueprint("predictions", __name__, url_prefix="/predict")
-
-
-def json_body() -> dict:
-    raw = request.get_data(cache=True)  # reading enforces MAX_CONTENT_LENGTH (413)
-    try:
-        body = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"malformed JSON: {exc}", code="malformed_json") from exc
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object", code="malformed_json")
-    return body
 
 
 def to_request(item: PredictItem) -> PredictRequest:
@@ -35,10 +27,13 @@ def to_request(item: PredictItem) -> PredictRequest:
         symbol = normalise_symbol(item.symbol)
     except ValueError as exc:
         raise BadRequest(str(exc), field="symbol", code="invalid_symbol") from exc
-    rows = getattr(item, "candles", None)
-    if rows is not None and len(rows) > state().settings.max_candles:
-        raise BadRequest(f"at most {state().settings.max_candles} candles per request", field="candles",
-                         code="too_many_candles")
+    if item.method is not None and item.model != ENSEMBLE_ID:
+        raise BadRequest(f"method chooses how the ensemble combines its members; model {item.model!r} is a single "
+                         f"model: leave method out", field="method", code="invalid_value")
+    rows = item.candles
+    limit = state().settings.max_candles
+    if rows is not None and len(rows) > limit:
+        raise BadRequest(f"at most {limit} candles per request", field="candles", code="too_many_candles")
     try:
         candles = parse_candles(rows, symbol, item.timeframe) if rows is not None else None
     except InvalidCandles as exc:
@@ -48,15 +43,20 @@ def to_request(item: PredictItem) -> PredictRequest:
 
 @bp.post("/single")
 def single():
-    req = to_request(SingleRequest.model_validate(json_body()))
-    return state().predictor.predict_one(req)
+    req = to_request(SingleRequest.model_validate(json_object()))
+    try:
+        answer = state().predictor.predict_one(req)
+    except ServiceError as exc:
+        observe_predictions([req], [exc])
+        raise
+    observe_predictions([req], [answer])
+    return checked(Prediction, redact_prediction(answer))
 
 
 @bp.post("/batch")
 def batch():
     started = time.perf_counter()
-    body = json_body()
-    items = body.get("items")
+    items = json_object().get("items")
     limit = state().settings.max_batch_items
     if not isinstance(items, list):
         raise BadRequest("items must be a list of prediction items", field="items", code="invalid_value")
@@ -74,20 +74,30 @@ def batch():
             results[i] = validation_error(exc)
         except ServiceError as exc:
             results[i] = exc
-    answers = state().predictor.predict_many([r for _, r in pending])
+    reqs = [r for _, r in pending]
+    answers = state().predictor.predict_many(reqs)
+    observe_predictions(reqs, answers)
     for (i, _), answer in zip(pending, answers):
         results[i] = answer
     out = []
     for raw, res in zip(items, results):
         if isinstance(res, ServiceError):
             symbol = raw.get("symbol") if isinstance(raw, dict) else None
-            out.append({"symbol": symbol, **res.to_dict(), "status": res.status})
+            out.append({"symbol": symbol if isinstance(symbol, str) else None, **redact_error(res),
+                        "status": res.status})
         else:
-            out.append(res)
-    return {"count": len(out), "results": out, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+            out.append(redact_prediction(res))
+    return checked(BatchResponse, {"count": len(out), "results": out,
+                                   "latency_ms": round((time.perf_counter() - started) * 1000, 2)})
 
 
 @bp.get("/top100")
 def top100():
     query = TopQuery.model_validate(request.args.to_dict())
-    return state().predictor.top(query.timeframe, query.model, query.limit)
+    answer = state().predictor.top(query.timeframe, query.model, query.limit)
+    observe_predictions(None, answer["results"])
+    for result in answer["results"]:
+        redact_prediction(result)
+    for skipped in answer["skipped"]:
+        skipped["reason"] = redact(skipped["reason"])
+    return checked(TopResponse, answer)

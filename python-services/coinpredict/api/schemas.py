@@ -1,118 +1,306 @@
-"""Request and response shapes (pydantic): the same classes validate requests and generate
-``/openapi.json``."""
+"""Request and answer shapes (pydantic): the same classes validate requests, check every answer
+before it leaves, and generate ``/openapi.json``, so the document cannot drift from the service."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    WithJsonSchema,
+    field_validator,
+)
 
 from ..data.timeframes import TIMEFRAMES
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 
 Timeframe = Literal[TIMEFRAMES]  # type: ignore[valid-type]
 Method = Literal["weighted_average", "median", "best"]
+ModelId = Literal[(*MODEL_IDS, ENSEMBLE_ID)]  # type: ignore[valid-type]
+NO_TRADE_BAND = 0.01
+MODEL_FIELD = (f"model id, case-insensitive: one of {', '.join(MODEL_IDS)}, or {ENSEMBLE_ID!r} "
+               "(the weighted combination of the ready members)")
+
+
+def canonical_model_id(raw: str) -> str:
+    """Model ids are ASCII and case-insensitive; anything else stays as sent (and is unknown)."""
+    return raw.lower() if raw.isascii() else raw
+
+
+ISO_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$"
+Time = Annotated[int, Field(ge=0, lt=10**17)] | Annotated[str, Field(pattern=ISO_TIME)]
+Price = Annotated[float, Field(gt=0)]
+Volume = Annotated[float, Field(ge=0)]
+
+
+class CandleObject(BaseModel):
+    """One closed candle (``time``, ``open``... are accepted for the short names too)."""
+
+    model_config = ConfigDict(extra="forbid")
+    t: Time = Field(description="open time: epoch milliseconds, or ISO 8601 UTC text")
+    o: Price = Field(description="open price")
+    h: Price = Field(description="high price")
+    l: Price = Field(description="low price")  # noqa: E741
+    c: Price = Field(description="close price")
+    v: Volume = Field(description="base-asset volume")
+
+
+CANDLE_ROW = TypeAdapter(tuple[Time, Price, Price, Price, Price, Volume]).json_schema()
+CANDLES_SCHEMA = {
+    "anyOf": [{"type": "array", "minItems": 1, "items": {"anyOf": [
+        CandleObject.model_json_schema(),
+        {**CANDLE_ROW, "description": "[t, o, h, l, c, v] (an exchange kline row's further columns are ignored)"},
+    ]}}, {"type": "null"}],
+    "description": "closed candles of this symbol, oldest first, on the timeframe's grid: the service predicts "
+                   "from them instead of its own data; an answer says how many it needs when it gets too few"}
+
+
+def _plain_cells(rows: list | None) -> list | None:
+    """Rows are objects or lists of numbers and times; the candle rules (serving) check the values."""
+    if rows is None:
+        return None
+    if not rows:
+        raise ValueError("candles must be a non-empty list")
+    for i, row in enumerate(rows):
+        for x in row.values() if isinstance(row, dict) else row:
+            if isinstance(x, bool) or not (x is None or isinstance(x, float) or (isinstance(x, int) and abs(x) < 10**18)
+                                           or (isinstance(x, str) and len(x) <= 40)):
+                raise ValueError(f"candle {i} holds a value that is neither a number nor a time")
+    return rows
+
+
+Candles = Annotated[list[dict[str, Any] | list[Any]] | None, AfterValidator(_plain_cells),
+                    WithJsonSchema(CANDLES_SCHEMA)]
 
 
 class PredictItem(BaseModel):
     """One prediction request (also one item of a batch)."""
 
     model_config = ConfigDict(extra="ignore")
-    symbol: StrictStr = Field(min_length=1, max_length=40, examples=["BTCUSDT", "btc", "BTC/USDT"])
-    timeframe: Timeframe = "1h"
-    model: StrictStr = Field("ensemble", max_length=64)
-    horizon: StrictInt | None = Field(None, ge=1, le=500)
-    method: Method | None = None
+    symbol: StrictStr = Field(min_length=1, max_length=40, examples=["BTCUSDT", "btc", "BTC/USDT"],
+                              description="ASCII coin or pair: BTC, btc, BTCUSDT, BTC/USDT, BTC_USDT or btc-usdt")
+    timeframe: Timeframe = Field("1h", description="candle length")
+    model: StrictStr = Field(ENSEMBLE_ID, min_length=1, max_length=64, description=MODEL_FIELD)
+    horizon: StrictInt | None = Field(None, ge=1, le=500,
+                                      description="candles ahead; the trained horizon when omitted")
+    method: Method | None = Field(None, description="how the ensemble combines its members (ensemble only; "
+                                                    "refused for a single model)")
+    candles: Candles = None
+
+    @field_validator("model")
+    @classmethod
+    def _model_id(cls, value: str) -> str:
+        return canonical_model_id(value)
 
 
 class SingleRequest(PredictItem):
-    candles: list[dict[str, Any] | list[Any]] | None = Field(
-        None, description="closed candles, oldest first: {t,o,h,l,c,v} objects or [t,o,h,l,c,v] rows")
+    """The body of ``POST /predict/single``."""
 
 
 class BatchRequest(BaseModel):
+    """The body of ``POST /predict/batch``; each item is validated on its own, so one bad item fails
+    only its own result."""
+
     model_config = ConfigDict(extra="ignore")
-    items: list[Any] = Field(description="prediction items (at most 500); each is validated on its own")
+    items: list[Any] = Field(description="prediction items in the order their results come back (at most 500)",
+                             json_schema_extra={"x-items": "PredictItem", "maxItems": 500})
 
 
 class TopQuery(BaseModel):
-    timeframe: Timeframe = "1h"
-    model: StrictStr = Field("ensemble", max_length=64)
-    limit: int = Field(100, ge=1, le=100)
+    timeframe: Timeframe = Field("1h", description="candle length")
+    model: StrictStr = Field(ENSEMBLE_ID, min_length=1, max_length=64, description=MODEL_FIELD)
+    limit: int = Field(100, ge=1, le=100, description="how many ranked coins to return")
+
+    @field_validator("model")
+    @classmethod
+    def _model_id(cls, value: str) -> str:
+        return canonical_model_id(value)
 
 
-class Prediction(BaseModel):
-    symbol: str
-    timeframe: str
-    model: str
-    as_of: str
-    horizon: int
-    probability_up: float
-    signal: Literal["BUY", "SELL", "HOLD"]
-    confidence: float
-    model_version: str | None
-    latency_ms: float
-    data_source: str
-    members: dict[str, float] | None = None
-    method: str | None = None
-    weights: dict[str, float] | None = None
-    uncertainty: float | None = None
-    failed_members: dict[str, str] | None = None
-    data_stale: bool | None = None
+class Answer(BaseModel):
+    """Answers declare every field they may carry; anything else is a bug caught before it leaves."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    field: str | None = None
+class Gaps(Answer):
+    count: int = Field(description="missing stretches in the candles used")
+    missing_candles: int = Field(description="candles missing in those stretches")
 
 
-class ErrorBody(BaseModel):
-    error: ErrorDetail
+class Prediction(Answer):
+    """Whether the close ``horizon`` candles after ``as_of`` will be above the close at ``as_of``."""
+
+    symbol: str = Field(description="exchange form, e.g. BTCUSDT")
+    timeframe: Timeframe = Field(description="candle length")
+    model: ModelId = Field(description="the model that answered (lower-case id)")
+    as_of: str = Field(description="open time of the last closed candle used, ISO 8601 UTC")
+    horizon: int = Field(ge=1, description="candles ahead the prediction is about")
+    probability_up: float = Field(ge=0, le=1, description="calibrated P(close[as_of + horizon] > close[as_of])")
+    signal: Literal["BUY", "SELL", "HOLD"] = Field(
+        description=f"BUY when probability_up > {0.5 + NO_TRADE_BAND}, SELL when below {0.5 - NO_TRADE_BAND}, "
+                    f"HOLD inside that no-trade band")
+    confidence: float = Field(ge=0, le=1, description="|2 * probability_up - 1|: 0 is a coin flip, 1 is certain")
+    model_version: str | None = Field(description="the trained version that answered")
+    latency_ms: float = Field(ge=0, description="time spent answering (a batch's items share the batch's time)")
+    data_source: Literal["csv", "store", "exchange", "synthetic", "request"] = Field(
+        description="where the candles came from: the candle folder, the stored copy (the exchange could "
+                    "not be reached), the exchange, the synthetic market (not real prices), or the request")
+    candles_used: int = Field(ge=1, description="candles the features were computed from")
+    data_stale: bool | None = Field(None, description="true when the last candle is older than the timeframe "
+                                                      "allows (absent for client candles)")
+    last_candle_age_s: float | None = Field(None, description="seconds since the last candle used closed (live data)")
+    stale_reason: str | None = Field(None, description="why fresher candles could not be had")
+    warning: str | None = Field(None, description="something the caller should know (e.g. synthetic prices)")
+    gaps: Gaps | None = Field(None, description="missing candles inside the candles used, when any")
+    members: dict[str, float] | None = Field(None, description="ensemble: each member's probability_up")
+    method: Method | None = Field(None, description="ensemble: how the members were combined")
+    weights: dict[str, float] | None = Field(None, description="ensemble: each member's weight")
+    uncertainty: float | None = Field(None, ge=0, description="ensemble: spread of the member probabilities")
+    failed_members: dict[str, str] | None = Field(
+        None, description="ensemble: members that could not answer, with the reason; the rest answered")
 
 
-class BatchResponse(BaseModel):
-    count: int
-    results: list[Prediction | dict]
-    latency_ms: float
+class ErrorDetail(Answer):
+    """Details beyond code, message and field vary by error (what was needed, what is trained)."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str = Field(description="stable machine-readable code, e.g. invalid_value, unknown_model")
+    message: str = Field(description="what went wrong, for people")
+    field: str | None = Field(None, description="the request field at fault, dotted (items.3.symbol)")
+    needed: int | None = Field(None, description="too_few_candles: candles needed")
+    got: int | None = Field(None, description="too_few_candles: candles sent")
+    failed_members: dict[str, str] | None = Field(None, description="why each ensemble member could not answer")
 
 
-class TopResponse(BaseModel):
-    as_of: str | None
-    universe: str
-    count: int
-    results: list[dict]
-    skipped: list[dict]
-    latency_ms: float
+class ErrorBody(Answer):
+    """Every error, whatever the status."""
+
+    error: ErrorDetail = Field(description="what went wrong")
 
 
-class Health(BaseModel):
-    status: Literal["ok", "degraded"]
-    models_loaded: int
-    models: dict[str, int]
-    uptime_s: float
-    version: str
+class ItemError(Answer):
+    """A batch item that could not be answered; the other items are unaffected."""
+
+    symbol: str | None = Field(description="the symbol as sent, when it was text")
+    error: ErrorDetail = Field(description="why this item got no prediction")
+    status: int = Field(description="the HTTP status this error would have had on /predict/single")
 
 
-class ModelSummary(BaseModel):
-    id: str
-    family: str
-    params: dict
-    status: Literal["ready", "not_trained", "failed"]
-    timeframes: list[str]
-    model_version: str | None
+class BatchResponse(Answer):
+    count: int = Field(description="number of results (= number of items)")
+    results: list[Prediction | ItemError] = Field(description="one per item, in request order")
+    latency_ms: float = Field(ge=0, description="time spent on the whole batch")
 
 
-class ModelList(BaseModel):
-    count: int
-    models: list[ModelSummary]
+class RankedPrediction(Prediction):
+    rank: int = Field(ge=1, description="1 = highest probability_up")
 
 
-class ModelStatus(BaseModel):
-    id: str
-    status: str
-    family: str
-    params: dict
-    trained_at: str | None
-    training: dict
-    metrics: dict
-    serving: dict
+class Skipped(Answer):
+    symbol: str = Field(description="coin or symbol of the universe that got no prediction")
+    reason: str = Field(description="why (no market data, not tradable, model could not answer)")
+
+
+class TopResponse(Answer):
+    as_of: str | None = Field(description="newest as_of among the results")
+    universe: str = Field(description="where the coin list came from (live ranking or the bundled list and its date)")
+    timeframe: Timeframe = Field(description="candle length of every result")
+    model: ModelId = Field(description="the model that ranked them")
+    count: int = Field(description="number of ranked results")
+    results: list[RankedPrediction] = Field(description="ranked by probability_up, best first")
+    skipped: list[Skipped] = Field(description="coins of the universe that got no prediction")
+    latency_ms: float = Field(ge=0, description="time spent on the whole ranking")
+
+
+class ModelCounts(Answer):
+    ready: int = Field(description="models that can answer on at least one timeframe")
+    failed: int = Field(description="models whose artifacts did not load")
+    not_trained: int = Field(description="models with no trained version")
+
+
+class Health(Answer):
+    status: Literal["ok", "degraded"] = Field(description="degraded when any warning applies")
+    models_loaded: int = Field(description="models ready")
+    models: ModelCounts = Field(description="single models by status")
+    uptime_s: float = Field(description="seconds since this worker started")
+    version: str = Field(description="service version")
+    data_source: Literal["csv", "live", "synthetic"] = Field(
+        description="candle folder, live exchange (cached in the store), or the synthetic market")
+    timeframes: list[str] = Field(description="timeframes with trained models")
+    warnings: list[str] = Field(description="why the status is degraded")
+
+
+Status = Literal["ready", "not_trained", "failed"]
+
+
+class ModelSummary(Answer):
+    id: ModelId = Field(description="model id")
+    family: str = Field(description="lstm, gru, transformer, cnn, boosting or ensemble")
+    params: dict[str, Any] = Field(description="architecture parameters")
+    status: Status = Field(description="ready on at least one timeframe, failed to load, or not trained")
+    timeframes: list[str] = Field(description="timeframes where the model is ready")
+    model_version: str | None = Field(description="version shown (1h when ready there)")
+    skill: str | None = Field(description="whether it beats chance: from the test evaluation, else validation")
+    reason: str | None = Field(description="why it is not ready")
+
+
+class EnsembleSummary(Answer):
+    id: Literal["ensemble"] = Field(description="the ensemble's id")
+    timeframes: list[str] = Field(description="timeframes with a trained ensemble")
+    methods: list[Method] = Field(description="combination methods a request may choose")
+    status: Literal["ready", "not_trained"] = Field(description="ready on at least one timeframe, or not trained")
+
+
+class ModelList(Answer):
+    count: int = Field(description="number of single models")
+    models: list[ModelSummary] = Field(description="every single model, in registry order")
+    ensemble: EnsembleSummary = Field(description="the ensemble over them")
+
+
+class Serving(Answer):
+    requests: int = Field(description="predictions asked of this model by this worker")
+    errors: int = Field(description="of which failed")
+    p50_ms: float | None = Field(description="median answer time of the last 2,048")
+    p95_ms: float | None = Field(description="95th percentile answer time of the last 2,048")
+
+
+class ModelMetrics(Answer):
+    validation: dict[str, Any] = Field(description="metrics on the validation period (auc, accuracy, log_loss...)")
+    test: dict[str, Any] = Field(description="out-of-sample metrics from the latest evaluation, when run")
+    test_period: dict[str, Any] | None = Field(None, description="the evaluated period and symbols")
+
+
+class ModelStatus(Answer):
+    """One model (or the ensemble): training, validation and test metrics, serving figures."""
+
+    id: ModelId = Field(description="model id (lower-case)")
+    status: Status = Field(description="ready on at least one timeframe, failed to load, or not trained")
+    family: str = Field(description="lstm, gru, transformer, cnn, boosting or ensemble")
+    params: dict[str, Any] = Field(description="architecture parameters it was trained with")
+    timeframes: list[str] = Field(description="timeframes where it is ready")
+    timeframe: str | None = Field(description="the timeframe this status describes")
+    model_version: str | None = Field(description="the version served")
+    trained_at: str | None = Field(description="ISO 8601 UTC")
+    training: dict[str, Any] = Field(description="data range, symbols, epochs and other training facts")
+    skill: str | None = Field(description="whether it beats chance")
+    metrics: ModelMetrics = Field(description="validation and out-of-sample test metrics")
+    serving: Serving = Field(description="this worker's serving figures")
+    reason: str | None = Field(None, description="why it is not ready")
+    feature_hash: str | None = Field(None, description="hash of the feature list it was trained on")
+    n_features: int | None = Field(None, description="features per candle")
+    window: int | None = Field(None, description="candles per input window")
+    horizon: int | None = Field(None, description="candles ahead it predicts")
+    n_parameters: int | None = Field(None, description="trainable parameters")
+    ensemble: dict[str, Any] | None = Field(None, description="ensemble: members, weights and method")
+
+
+class Reloaded(Answer):
+    reloaded: bool = Field(description="true once the current versions are loaded")
+    models: ModelCounts = Field(description="single models by status after the reload")

@@ -33,6 +33,12 @@ class MarketStatus:
     warning: str | None = None
 
 
+def public_reason(exc: SourceError) -> str:
+    """What an answer may say about a failed refresh: the source's own summary, never its URL or the
+    HTTP library's text (the log keeps those)."""
+    return getattr(exc, "public", None) or "exchange unreachable"
+
+
 class MarketData:
     def __init__(self, settings: Settings, *, clock=time.time):
         self.settings = settings
@@ -121,7 +127,7 @@ class MarketData:
                 raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol",
                                code="unknown_symbol") from exc
             except SourceError as exc:
-                stale_reason = str(exc)
+                stale_reason = public_reason(exc)
                 log.warning("live refresh of %s %s failed: %s", symbol, timeframe, exc)
         candles = self.store.read(symbol, timeframe, last=last)
         if not len(candles):
@@ -129,7 +135,7 @@ class MarketData:
                 raise Unavailable(f"exchange unreachable and no stored candles for {symbol} on {timeframe}",
                                   code="data_unavailable", retry_after=30)
             raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol", code="unknown_symbol")
-        candles.meta.update(data_source="exchange (store)", data_stale=bool(stale_reason))
+        candles.meta.update(data_source="store" if stale_reason else "exchange", data_stale=bool(stale_reason))
         if stale_reason:
             candles.meta["stale_reason"] = stale_reason
         return candles
@@ -143,5 +149,5 @@ class MarketData:
         try:
             fresh = self.exchange.fetch(symbol, timeframe, start_ms=start)
         except DataError as exc:
-            raise SourceError(str(exc)) from exc
+            raise SourceError(str(exc), public="exchange sent unusable candles") from exc
         return self.store.upsert(fresh) if len(fresh) else 0

@@ -11,9 +11,13 @@ _VALID = re.compile(r"^[A-Z0-9]{2,20}$")
 
 
 def normalise_symbol(raw: str) -> str:
-    """``btc``, ``BTC/USDT``, ``btc-usdt`` -> ``BTCUSDT``; raises ValueError on anything else."""
+    """``btc``, ``BTC/USDT``, ``btc-usdt`` -> ``BTCUSDT``; raises ValueError on anything else.
+
+    Symbols are ASCII: Unicode case mapping would turn ``ſhib`` into ``SHIB`` and ``ß`` into ``SS``."""
     if not isinstance(raw, str):
         raise ValueError("symbol must be a string")
+    if not raw.isascii():
+        raise ValueError(f"cannot read symbol {raw!r}: symbols are ASCII letters and digits")
     text = raw.strip().upper()
     parts = [p for p in _SEPARATORS.split(text) if p]
     if len(parts) == 2:

@@ -51,7 +51,7 @@ class Universe:
                 coins = [str(c["symbol"]).upper() for c in resp.json()]
                 ranked = [c for c in dict.fromkeys(coins) if c not in STABLECOINS]
                 if len(ranked) >= 50:
-                    return ranked, f"live market-cap ranking ({self.live_url})"
+                    return ranked, "live market-cap ranking"
             except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
                 log.info("live universe unavailable (%s); using the bundled list", exc)
         return [c for c in BUNDLED_TOP100 if c not in STABLECOINS], f"bundled top-100 list of {BUNDLED_DATE}"

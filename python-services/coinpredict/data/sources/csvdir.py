@@ -45,7 +45,7 @@ def read_candle_csv(path: Path, timeframe: str, symbol: str | None = None) -> tu
     clean, report = clean_frame(df, timeframe, str(path))
     if report.rejected:
         log.warning("%s: rejected %d rows, e.g. %s", path, len(report.rejected), report.summary()["rejected_examples"])
-    return Candles.from_frame(symbol, timeframe, clean, source=f"csv:{path.parent.parent}",
+    return Candles.from_frame(symbol, timeframe, clean, source="csv",
                               meta={"quality": report.summary()}), report
 
 

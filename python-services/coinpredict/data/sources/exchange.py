@@ -59,18 +59,20 @@ class ExchangeSource:
             try:
                 resp = self.session.get(url, params=params, timeout=self.timeout)
             except requests.RequestException as exc:
-                raise SourceError(f"exchange unreachable: {exc.__class__.__name__}: {exc}") from exc
+                raise SourceError(f"exchange unreachable: {exc.__class__.__name__}: {exc}",
+                                  public="exchange unreachable") from exc
             if resp.status_code == 400:
                 raise UnknownSeries(f"exchange has no {params.get('symbol')} {params.get('interval')}: "
                                     f"{resp.text[:200]}")
             if resp.status_code != 200:
-                raise SourceError(f"exchange answered HTTP {resp.status_code} after retries")
+                raise SourceError(f"exchange answered HTTP {resp.status_code} after retries: {url} {params}",
+                                  public=f"exchange answered HTTP {resp.status_code}")
             try:
                 return resp.json()
             except (ValueError, json.JSONDecodeError):
                 # A truncated body is transient (connection cut mid-response): try again after a pause.
                 if attempt == self.parse_retries:
-                    raise SourceError("exchange sent malformed JSON") from None
+                    raise SourceError("exchange sent malformed JSON", public="exchange sent malformed JSON") from None
                 time.sleep(self.backoff * (2 ** attempt))
         raise SourceError("unreachable")  # pragma: no cover
 
@@ -86,7 +88,8 @@ class ExchangeSource:
             page = self._get_json("/api/v3/klines", {"symbol": symbol, "interval": timeframe,
                                                      "startTime": cursor, "endTime": end - 1, "limit": PAGE_LIMIT})
             if not isinstance(page, list):
-                raise SourceError(f"unexpected klines answer: {str(page)[:200]}")
+                raise SourceError(f"unexpected klines answer: {str(page)[:200]}",
+                                  public="exchange sent an unexpected answer")
             if not page:
                 break
             rows.extend(page)
@@ -113,7 +116,7 @@ def klines_to_candles(symbol: str, timeframe: str, rows: list, *, now_ms: int | 
     try:
         arr = np.array([[float(r[i]) for i in range(6)] for r in rows], dtype=np.float64).reshape(-1, 6)
     except (TypeError, ValueError, IndexError) as exc:
-        raise SourceError(f"malformed kline row: {exc}") from exc
+        raise SourceError(f"malformed kline row: {exc}", public="exchange sent a malformed candle") from exc
     if now_ms is not None and len(arr):
         arr = arr[arr[:, 0] + TIMEFRAME_MS[timeframe] <= now_ms]  # drop the still-forming candle
     t = arr[:, 0].astype(np.int64)

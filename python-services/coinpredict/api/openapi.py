@@ -1,0 +1,139 @@
+"""``/openapi.json``, built from the pydantic classes that validate the requests and check the answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from pydantic import BaseModel
+
+from .. import __version__
+from . import schemas
+
+ERRORS = {
+    400: "the request is malformed (bad JSON, nesting deeper than 64, wrong types, out-of-range values, invalid "
+         "or too few candles, a batch over its limit)",
+    401: "X-API-Key missing or wrong (the service runs with API_KEY)",
+    403: "a cross-origin request from an origin CORS_ORIGINS does not name",
+    404: "unknown model id, unknown symbol, or no market data for it",
+    413: "the body is larger than the service accepts (2 MiB)",
+    414: "the request line (path and query) is too long; refused before the application reads it",
+    415: "the body is not sent as Content-Type: application/json (UTF-8)",
+    431: "a header, or all of them, too large; refused before the application reads the request",
+    503: "the model or the data it needs is not available right now; Retry-After says when to try again",
+}
+ALWAYS = (414, 431)  # any request line or header can be too long, on every path
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
+                               "schema": {"type": "integer", "minimum": 1}}}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    summary: str
+    answer: type[BaseModel] | None
+    errors: tuple[int, ...] = ()
+    body: type[BaseModel] | None = None
+    media: str = "application/json"
+
+
+ROUTES = [
+    Route("get", "/health", "Liveness, model counts and data-source warnings", schemas.Health),
+    Route("get", "/models/list", "The single models with status, timeframes and skill, and the ensemble",
+          schemas.ModelList),
+    Route("get", "/models/{id}/status", "One model: training, validation and test metrics, serving figures",
+          schemas.ModelStatus, (404,)),
+    Route("post", "/models/reload", "Reload the current model versions from MODELS_DIR (management)",
+          schemas.Reloaded, (401, 403)),
+    Route("post", "/predict/single", "One prediction", schemas.Prediction, (400, 404, 413, 415, 503),
+          schemas.SingleRequest),
+    Route("post", "/predict/batch", "Up to 500 predictions; one bad item fails only its own result",
+          schemas.BatchResponse, (400, 413, 415), schemas.BatchRequest),
+    Route("get", "/predict/top100", "The top coins of the universe ranked by probability_up", schemas.TopResponse,
+          (400, 404, 503)),
+    Route("get", "/openapi.json", "This document", None),
+    Route("get", "/metrics", "Prometheus metrics of every worker", None, media="text/plain"),
+    Route("get", "/docs", "A readable list of the endpoints", None, media="text/html"),
+]
+DESCRIPTION = ("Predicts whether a coin's close `horizon` candles ahead will be above the last close. Every error, "
+               "whatever its status (including 405 for a method a path does not have, and errors raised before the "
+               "application sees the request), is `{\"error\": {\"code\", \"message\", \"field\"?}}`. No 5xx other "
+               "than 503 is ever intended. Prediction endpoints answer any origin (CORS_ORIGINS, default `*`); "
+               "management endpoints answer cross-origin requests only from origins CORS_ORIGINS names.")
+
+
+def _item_refs(node):
+    """A list validated item by item (``x-items``) is documented with its item schema."""
+    if isinstance(node, dict):
+        if "x-items" in node:
+            node["items"] = {"$ref": f"#/components/schemas/{node.pop('x-items')}"}
+        for value in node.values():
+            _item_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            _item_refs(value)
+    return node
+
+
+class _Components:
+    def __init__(self):
+        self.schemas: dict = {}
+
+    def ref(self, model: type[BaseModel]) -> dict:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        self.schemas.update(schema.pop("$defs", {}))
+        self.schemas[model.__name__] = _item_refs(schema)
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _parameters(route: Route) -> list[dict]:
+    if route.path == "/models/{id}/status":
+        return [{"name": "id", "in": "path", "required": True, "description": "model id or 'ensemble' "
+                 "(case-insensitive)", "schema": {"type": "string", "minLength": 1, "maxLength": 64}}]
+    if route.path == "/predict/top100":
+        props = schemas.TopQuery.model_json_schema()["properties"]
+        return [{"name": k, "in": "query", "required": False, "description": v.get("description", ""),
+                 "schema": {key: val for key, val in v.items() if key not in ("title", "description")}}
+                for k, v in props.items()]
+    return []
+
+
+def _operation(route: Route, parts: _Components, error: dict) -> dict:
+    if route.answer is not None:
+        content = {"application/json": {"schema": parts.ref(route.answer)}}
+    elif route.media == "application/json":
+        content = {"application/json": {"schema": {"type": "object"}}}
+    else:
+        content = {route.media: {"schema": {"type": "string"}}}
+    responses: dict = {"200": {"description": "success", "content": content}}
+    for status in (*route.errors, *ALWAYS):
+        responses[str(status)] = {"description": ERRORS[status], **error}
+        if status == 503:
+            responses[str(status)]["headers"] = RETRY_AFTER
+    op: dict = {"summary": route.summary, "operationId": f"{route.method}_{route.path.strip('/')}".replace(
+        "/", "_").replace("{", "").replace("}", "").replace(".", "_"), "responses": responses}
+    if route.body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": parts.ref(route.body)}}}
+    if params := _parameters(route):
+        op["parameters"] = params
+    if route.path == "/models/reload":
+        op["security"] = [{"apiKey": []}, {}]
+    return op
+
+
+@cache
+def openapi_document() -> dict:
+    parts = _Components()
+    error = {"content": {"application/json": {"schema": parts.ref(schemas.ErrorBody)}}}
+    parts.ref(schemas.PredictItem)  # batch items refer to it
+    paths: dict = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method] = _operation(route, parts, error)
+    return {"openapi": "3.1.0",
+            "info": {"title": "Crypto direction prediction service", "version": __version__,
+                     "description": DESCRIPTION},
+            "paths": paths,
+            "components": {"schemas": parts.schemas, "securitySchemes": {"apiKey": {
+                "type": "apiKey", "in": "header", "name": "X-API-Key",
+                "description": "needed on management endpoints when the service runs with API_KEY"}}}}
