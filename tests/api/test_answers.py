@@ -8,8 +8,8 @@ import shutil
 
 from coinpredict import create_app
 from coinpredict.api.openapi import openapi_document
-from coinpredict.models.registry import MODEL_IDS
 from coinpredict.models.artifacts import current_dir
+from coinpredict.models.registry import MODEL_IDS
 
 
 def _every_answer(c) -> list[str]:

@@ -188,13 +188,14 @@ def test_top100(client):
     ('{"symbol": 5}', 400, "invalid_value"),
     ('{"symbol": "BTC", "timeframe": "7h"}', 400, "invalid_value"),
     ('{"symbol": "BTC", "horizon": 0}', 400, "invalid_value"),
-    ('{"symbol": "BTC", "horizon": 3}', 400, "unsupported_horizon"),
+    ('{"symbol": "BTC", "horizon": 3}', 404, "not_trained"),
     ('{"symbol": "B$C"}', 400, "invalid_symbol"),
     ('{"symbol": "BTC", "candles": "many"}', 400, "invalid_value"),
     ('{"symbol": "BTC", "method": "vote"}', 400, "invalid_value"),
     ('{"symbol": "BTC", "model": "nope"}', 404, "unknown_model"),
     ('{"symbol": "DOGE"}', 404, "unknown_symbol"),
-    ('{"symbol": "BTC", "timeframe": "4h"}', 503, "model_not_ready"),
+    ('{"symbol": "BTC", "timeframe": "4h"}', 404, "not_trained"),
+    ('{"symbol": "BTC", "timeframe": "4h", "model": "xgboost"}', 404, "not_trained"),
 ])
 def test_error_classes(client, body, status, code):
     resp = client.post("/predict/single", data=body, content_type="application/json")

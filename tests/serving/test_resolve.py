@@ -26,21 +26,24 @@ def test_the_ensemble_plans_its_weighted_members_in_registry_order(store):
 
 @pytest.mark.parametrize(("req", "error", "code"), [
     (PredictRequest("BTCUSDT", "1h", "no_such_model"), NotFound, "unknown_model"),
-    (PredictRequest("BTCUSDT", "4h", "xgboost"), Unavailable, "model_not_ready"),
-    (PredictRequest("BTCUSDT", "4h", ENSEMBLE_ID), Unavailable, "model_not_ready"),
-    (PredictRequest("BTCUSDT", "1h", "xgboost", horizon=3), BadRequest, "unsupported_horizon"),
-    (PredictRequest("BTCUSDT", "1h", ENSEMBLE_ID, horizon=2), BadRequest, "unsupported_horizon"),
+    (PredictRequest("BTCUSDT", "4h", "no_such_model"), NotFound, "unknown_model"),
+    (PredictRequest("BTCUSDT", "4h", "xgboost"), NotFound, "not_trained"),
+    (PredictRequest("BTCUSDT", "4h", ENSEMBLE_ID), NotFound, "not_trained"),
+    (PredictRequest("BTCUSDT", "1h", "xgboost", horizon=3), NotFound, "not_trained"),
+    (PredictRequest("BTCUSDT", "1h", ENSEMBLE_ID, horizon=2), NotFound, "not_trained"),
     (PredictRequest("BTCUSDT", "1h", ENSEMBLE_ID, method="mode"), BadRequest, "invalid_value"),
 ])
 def test_requests_that_cannot_be_served_are_refused_with_their_code(store, req, error, code):
     with pytest.raises(error) as info:
         plan_for(store, req)
     assert info.value.code == code
+    if code == "not_trained":  # what can be asked instead
+        assert info.value.details["trained"] == {"1h": {"horizons": [1], "models": len(MODEL_IDS)}}
 
 
 def test_nothing_trained_refuses_every_model(tmp_path):
     empty = ModelStore(tmp_path).load_all()
-    with pytest.raises(Unavailable, match="not trained for 1h"):
+    with pytest.raises(Unavailable, match="no model is trained yet"):
         members_for(empty, "1h", ENSEMBLE_ID)
-    with pytest.raises(Unavailable, match="not_trained"):
+    with pytest.raises(Unavailable, match="no model is trained yet"):
         members_for(empty, "1h", MODEL_IDS[0])

@@ -108,6 +108,16 @@ class ModelStore:
             return "failed", []
         return "not_trained", []
 
+    def trained(self) -> dict[str, dict]:
+        """What can be asked for: per timeframe, the horizons and the number of models ready."""
+        out: dict[str, dict] = {}
+        for (tf, _), entry in self.models.items():
+            if entry.status == "ready":
+                slot = out.setdefault(tf, {"horizons": set(), "models": 0})
+                slot["horizons"].add(int(entry.manifest.get("horizon", 1)))
+                slot["models"] += 1
+        return {tf: {"horizons": sorted(v["horizons"]), "models": v["models"]} for tf, v in sorted(out.items())}
+
     def counts(self) -> dict:
         statuses = [self.status_of(m)[0] for m in MODEL_IDS]
         return {"ready": statuses.count("ready"), "failed": statuses.count("failed"),

@@ -10,19 +10,31 @@ from .model_store import LoadedModel, ModelStore
 from .requests import Plan, PredictRequest
 
 
+def not_trained(store: ModelStore, what: str, field: str) -> NotFound:
+    """A 404 that lists what is trained: asking again will not help, asking for something else may."""
+    return NotFound(f"{what} is not trained", field=field, code="not_trained",
+                    details={"trained": store.trained()})
+
+
 def members_for(store: ModelStore, tf: str, model: str) -> list[LoadedModel]:
     """The loaded models a request for ``model`` on ``tf`` needs; raises when it cannot be served."""
+    if model != ENSEMBLE_ID and model not in MODEL_IDS:
+        raise NotFound(f"unknown model {model!r}", field="model", code="unknown_model")
+    if not store.trained():  # nothing servable yet (first training still running): worth retrying
+        raise Unavailable("no model is trained yet", code="model_not_ready", retry_after=60)
+    if tf not in store.timeframes:
+        raise not_trained(store, f"timeframe {tf}", "timeframe")
     if model == ENSEMBLE_ID:
         if tf not in store.ensembles:
-            raise Unavailable(f"the ensemble is not trained for {tf}", code="model_not_ready", retry_after=60)
+            raise not_trained(store, f"the ensemble on {tf}", "model")
         weights = store.ensembles[tf][0].weights_
         members = [store.get(tf, m) for m in MODEL_IDS if m in weights]
         if not any(m.status == "ready" for m in members):
             raise Unavailable(f"no ensemble member is ready for {tf}", code="model_not_ready", retry_after=60)
         return members
-    if model not in MODEL_IDS:
-        raise NotFound(f"unknown model {model!r}", field="model", code="unknown_model")
     entry = store.get(tf, model)
+    if entry.status == "not_trained":
+        raise not_trained(store, f"model {model} on {tf}", "model")
     if entry.status != "ready":
         raise Unavailable(f"model {model} is {entry.status} for {tf}: {entry.reason}",
                           code="model_not_ready", retry_after=60)
@@ -35,11 +47,10 @@ def check_method(req: PredictRequest) -> None:
                          field="method", code="invalid_value")
 
 
-def check_horizon(req: PredictRequest, entry: LoadedModel) -> None:
+def check_horizon(store: ModelStore, req: PredictRequest, entry: LoadedModel) -> None:
     trained = entry.manifest.get("horizon", 1)
     if req.horizon is not None and req.horizon != trained:
-        raise BadRequest(f"{entry.model_id} predicts horizon {trained} on {req.timeframe}; "
-                         f"horizon {req.horizon} is not trained", field="horizon", code="unsupported_horizon")
+        raise not_trained(store, f"horizon {req.horizon} of {entry.model_id} on {req.timeframe}", "horizon")
 
 
 def plan_for(store: ModelStore, req: PredictRequest) -> Plan:
@@ -48,5 +59,5 @@ def plan_for(store: ModelStore, req: PredictRequest) -> Plan:
     members = members_for(store, req.timeframe, req.model)
     ready = [m for m in members if m.status == "ready"]
     for m in ready:
-        check_horizon(req, m)
+        check_horizon(store, req, m)
     return Plan(members, max(min_history(m.manifest["window"]) for m in ready))
