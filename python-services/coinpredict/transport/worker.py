@@ -176,6 +176,9 @@ class BufferingThreadWorker(ThreadWorker):
     def handle_request(self, req, conn: TConn):
         if getattr(conn, "continue_sent", False):  # the event loop already said "100 Continue"
             req._expected_100_continue = False
+        # The body is buffered, so no read should wait; should gunicorn's parser ever frame a request
+        # longer than the framer did, the thread still waits no longer than a whole request may take.
+        conn.sock.settimeout(self.read_timeout)
         return super().handle_request(req, conn)
 
     def handle_error(self, req, client, addr, exc: BaseException) -> None:
