@@ -1,11 +1,11 @@
 """Where an HTTP/1.1 request ends, found from bytes as they arrive, without a thread per connection.
 
-The worker feeds every byte a client sends to a ``RequestFramer`` and hands the connection to a thread only
-once the whole request (head and body) is buffered, so a client that sends slowly, or stops, holds no
-thread. The framer decides only the framing (RFC 9112 section 6): ambiguous framing, a body over the limit
-or a malformed chunk is refused here, because a thread reading it later could neither tell where the
-request ends nor answer it in the API's words. Everything else (request line, header names, per-field
-limits) is left to gunicorn's own parser, which reports it without reading further.
+The worker feeds every byte a client sends to a ``RequestFramer`` and runs the app only once the whole request
+(head and body) is buffered, parking the connection in its event loop meanwhile, so a client that sends
+slowly, or stops, holds no thread. The framer decides only the framing (RFC 9112 section 6): ambiguous
+framing, a body over the limit or a malformed chunk is refused here, because a thread reading it later could
+neither tell where the request ends nor answer it in the API's words. Everything else (request line, header
+names, per-field limits) is left to gunicorn's own parser, which reports it without reading further.
 """
 
 from __future__ import annotations
