@@ -1,11 +1,16 @@
 """gunicorn settings tuned for 2 cores: two workers (one per core), each with threads so I/O
-waits overlap; every worker loads the models once (no preload: torch and fork do not mix)."""
+waits overlap; every worker loads the models once (no preload: torch and fork do not mix).
+
+The worker is gthread with one change (coinpredict.transport.worker): no thread waits for a client (a
+request is read as it arrives and the app runs only once it is whole), so slow or idle clients hold no
+thread, and the errors gunicorn raises itself are answered in the API's JSON shape.
+``HTTP_READ_TIMEOUT`` (seconds, default 15) bounds how long a request may take to arrive."""
 
 import os
 import tempfile
 
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "gthread"
+worker_class = "coinpredict.transport.worker.BufferingThreadWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 120
 graceful_timeout = 20

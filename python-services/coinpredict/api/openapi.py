@@ -15,14 +15,17 @@ ERRORS = {
          "or too few candles, a batch over its limit)",
     401: "X-API-Key missing or wrong (the service runs with API_KEY)",
     403: "a cross-origin request from an origin CORS_ORIGINS does not name",
-    404: "unknown model id, unknown symbol, or no market data for it",
+    404: "unknown model id, unknown symbol, no market data for it, or a timeframe, model or horizon that is not "
+         "trained (code not_trained, whose trained field lists what is)",
+    408: "the request did not arrive whole within HTTP_READ_TIMEOUT seconds; refused before the application "
+         "reads it",
     413: "the body is larger than the service accepts (2 MiB)",
     414: "the request line (path and query) is too long; refused before the application reads it",
     415: "the body is not sent as Content-Type: application/json (UTF-8)",
     431: "a header, or all of them, too large; refused before the application reads the request",
     503: "the model or the data it needs is not available right now; Retry-After says when to try again",
 }
-ALWAYS = (414, 431)  # any request line or header can be too long, on every path
+ALWAYS = (408, 414, 431)  # any request can arrive too slowly or with too long a line or header
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
                                "schema": {"type": "integer", "minimum": 1}}}
 
