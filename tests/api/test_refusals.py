@@ -142,3 +142,12 @@ def test_api_key_with_any_bytes_is_a_401_and_a_utf8_key_works(synthetic_dir, tra
     # A UTF-8 key arrives as its bytes (a WSGI header is Latin-1 text): it matches.
     utf8_as_sent = "cl\u00e9-s3cret".encode().decode("latin-1")
     assert c.post("/models/reload", headers={"X-API-Key": utf8_as_sent}).status_code == 200
+
+
+def test_the_nesting_scan_hides_brackets_in_strings_and_stays_linear():
+    from coinpredict.api.body import nesting_depth
+
+    assert nesting_depth(b'{"a": "[[[[", "b": [[1]]}') == 3
+    assert nesting_depth(b'["x' + b"[" * 100) == 1  # an unterminated string hides the rest
+    # Escaped quotes in an unterminated string once made the scan quadratic (minutes for 2 MB).
+    assert nesting_depth(b'"' + b'\\"' * 1_000_000) == 0

@@ -58,3 +58,10 @@ def test_unreachable_exchange_answers_from_the_store_marked_stale(tmp_path):
     candles = market.candles("XUSDT", "1h", 100)
     assert len(candles) == 100 and candles.meta["data_stale"] is True
     assert candles.meta["last_candle_age_s"] >= 3600
+
+
+def test_csv_candles_resampled_from_a_finer_file_say_csv_and_warn(synthetic_dir):
+    market = MarketData(Settings(ohlcv_dir=synthetic_dir, offline=True))
+    candles = market.candles("BTCUSDT", "4h", 100)  # the folder holds 1h only
+    assert candles.meta["data_source"] == "csv" and candles.meta["warning"] == "resampled from 1h"
+    assert market.candles("BTCUSDT", "1h", 100).meta.get("warning") is None

@@ -16,7 +16,8 @@ from ..errors import BadRequest, ServiceError
 
 MAX_DEPTH = 64
 MAX_INT_DIGITS = 30
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# An unterminated string swallows the rest of the body (linear time; such a body is malformed anyway).
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"?', re.DOTALL)
 _OPEN = np.frombuffer(b"[{", np.uint8)
 _CLOSE = np.frombuffer(b"]}", np.uint8)
 
@@ -26,8 +27,7 @@ class UnsupportedMediaType(ServiceError):
 
 
 def nesting_depth(raw: bytes) -> int:
-    """Deepest bracket nesting outside strings (an unterminated string counts its brackets: such a
-    body is malformed anyway)."""
+    """Deepest bracket nesting outside strings; an unterminated string hides the rest of the body."""
     arr = np.frombuffer(_STRING.sub(b'""', raw), np.uint8)
     if not len(arr):
         return 0
@@ -71,7 +71,7 @@ def parse_json(raw: bytes) -> object:
         raise BadRequest(f"the body is not UTF-8 (byte {exc.start})", code="malformed_json") from None
     if text.startswith("\ufeff"):
         raise BadRequest("the body starts with a byte-order mark; send plain UTF-8", code="malformed_json")
-    if nesting_depth(raw) > MAX_DEPTH:
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and nesting_depth(raw) > MAX_DEPTH:
         raise BadRequest(f"JSON nested deeper than {MAX_DEPTH} levels", code="malformed_json")
     try:
         return json.loads(text, parse_constant=_constant, parse_int=_integer, parse_float=_number)

@@ -82,7 +82,9 @@ class MarketData:
         if self.mode == "csv":
             candles = self._from_csv(symbol, timeframe)
             candles = candles.last(last)
-            candles.meta.update(data_source=candles.source, data_stale=False)
+            candles.meta.update(data_source="csv", data_stale=False)
+            if candles.source != "csv":  # resampled from a finer timeframe of the folder: say so, plainly
+                candles.meta["warning"] = candles.source.removeprefix("csv ").strip("()")
         elif self.mode == "synthetic":
             if symbol not in self.synthetic.universe:
                 raise NotFound(f"no market data for {symbol} on {timeframe} (synthetic market)", field="symbol",
