@@ -35,9 +35,10 @@ def test_by_default_predictions_are_open_and_management_refuses_every_foreign_or
         assert "Access-Control-Allow-Origin" not in refused.headers
         pre = preflight(client, "/models/reload", origin, headers="X-API-Key")
         assert pre.status_code == 403 and "Access-Control-Allow-Origin" not in pre.headers
-    # No Origin (curl, ops scripts) or the service's own origin: not cross-origin.
-    assert client.post("/models/reload").status_code == 200
-    assert client.post("/models/reload", headers={"Origin": "http://localhost"}).status_code == 200
+    # No Origin (curl, ops scripts) or the service's own origin: not cross-origin, so the key rules apply
+    # (management is off without API_KEY).
+    assert_error(client.post("/models/reload"), 403, "management_disabled")
+    assert_error(client.post("/models/reload", headers={"Origin": "http://localhost"}), 403, "management_disabled")
 
 
 def test_named_origins_reach_management_and_others_do_not(named):

@@ -38,7 +38,7 @@ def test_requests_that_cannot_be_served_are_refused_with_their_code(store, req, 
         plan_for(store, req)
     assert info.value.code == code
     if code == "not_trained":  # what can be asked instead
-        assert info.value.details["trained"] == {"1h": {"horizons": [1], "models": len(MODEL_IDS)}}
+        assert info.value.details["details"]["trained"] == {"1h": {"horizons": [1], "models": len(MODEL_IDS)}}
 
 
 def test_nothing_trained_refuses_every_model(tmp_path):
@@ -47,3 +47,27 @@ def test_nothing_trained_refuses_every_model(tmp_path):
         members_for(empty, "1h", ENSEMBLE_ID)
     with pytest.raises(Unavailable, match="no model is trained yet"):
         members_for(empty, "1h", MODEL_IDS[0])
+
+
+def test_serving_stats_count_registered_ids_only():
+    from coinpredict.serving.stats import ServingStats
+
+    stats = ServingStats()
+    stats.record(MODEL_IDS[0], 2.0, True)
+    for i in range(100):
+        stats.record(f"made_up_{i}", 1.0, False)
+    assert stats.summary(MODEL_IDS[0])["requests"] == 1 and set(stats.requests) == {MODEL_IDS[0]}
+
+
+def test_an_ensemble_that_failed_to_load_is_503_not_untrained(trained_dir, tmp_path):
+    import shutil
+
+    from coinpredict.models.artifacts import current_dir
+
+    models = tmp_path / "models"
+    shutil.copytree(trained_dir, models)
+    (current_dir(models, "1h", ENSEMBLE_ID) / "manifest.json").write_text("{not json")
+    store = ModelStore(models).load_all()
+    with pytest.raises(Unavailable, match="ensemble on 1h failed to load") as info:
+        members_for(store, "1h", ENSEMBLE_ID)
+    assert "/" not in info.value.message

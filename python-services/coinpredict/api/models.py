@@ -6,7 +6,7 @@ import hmac
 
 from flask import Blueprint, request
 
-from ..errors import NotFound, Unauthorized
+from ..errors import Forbidden, NotFound, Unauthorized
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
 from ..serving import ModelStore
 from .answers import checked, redact
@@ -107,14 +107,21 @@ def key_matches(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("latin-1", "replace"), expected.encode("utf-8"))
 
 
+def require_management_key() -> None:
+    """Management is off unless API_KEY is set (403); with it set, the right X-API-Key is needed (401)."""
+    expected = state().settings.api_key
+    if not expected:
+        raise Forbidden("management is disabled: start the service with API_KEY set to enable it",
+                        code="management_disabled")
+    if not key_matches(request.headers.get("X-API-Key", ""), expected):
+        raise Unauthorized("a valid X-API-Key header is required")
+
+
 @bp.post("/reload")
 def reload_models():
-    """Load the current versions from MODELS_DIR without a restart (needs API_KEY when set)."""
+    """Load the current versions from MODELS_DIR without a restart (management: needs API_KEY)."""
     st = state()
-    if st.settings.api_key:
-        given = request.headers.get("X-API-Key", "")
-        if not key_matches(given, st.settings.api_key):
-            raise Unauthorized("a valid X-API-Key header is required")
+    require_management_key()
     fresh = ModelStore(st.settings.models_dir).load_all()
     st.store = fresh
     st.predictor.store = fresh

@@ -14,7 +14,8 @@ ERRORS = {
     400: "the request is malformed (bad JSON, nesting deeper than 64, wrong types, out-of-range values, invalid "
          "or too few candles, a batch over its limit)",
     401: "X-API-Key missing or wrong (the service runs with API_KEY)",
-    403: "a cross-origin request from an origin CORS_ORIGINS does not name",
+    403: "management is disabled (code management_disabled: the service runs without API_KEY), or a "
+         "cross-origin request from an origin CORS_ORIGINS does not name",
     404: "unknown model id, unknown symbol, no market data for it, or a timeframe, model or horizon that is not "
          "trained (code not_trained, whose trained field lists what is)",
     408: "the request did not arrive whole within HTTP_READ_TIMEOUT seconds; refused before the application "
@@ -121,7 +122,7 @@ def _operation(route: Route, parts: _Components, error: dict) -> dict:
     if params := _parameters(route):
         op["parameters"] = params
     if route.path == "/models/reload":
-        op["security"] = [{"apiKey": []}, {}]
+        op["security"] = [{"apiKey": []}]
     return op
 
 

@@ -48,6 +48,8 @@ class ModelStore:
         self.ensembles: dict[str, tuple[Ensemble, dict]] = {}
         self.timeframes: list[str] = []
         self.evaluations: dict[str, dict] = {}
+        self.ensemble_failures: dict[str, str] = {}  # timeframe -> why its ensemble did not load
+        self._trained: dict[str, dict] = {}
 
     def load_all(self) -> ModelStore:
         self.timeframes = trained_timeframes(self.models_dir)
@@ -58,14 +60,18 @@ class ModelStore:
             try:
                 _, manifest = load_manifest(self.models_dir, tf, ENSEMBLE_ID)
                 self.ensembles[tf] = (Ensemble.from_dict(manifest["ensemble"]), manifest)
-            except (FileNotFoundError, ArtifactError, KeyError) as exc:
-                log.warning("ensemble for %s unavailable: %s", tf, exc)
+            except FileNotFoundError:
+                log.warning("no ensemble trained for %s", tf)
+            except (ArtifactError, KeyError, ValueError) as exc:
+                log.error("ensemble for %s failed to load: %s", tf, exc)
+                self.ensemble_failures[tf] = "failed to load: " + getattr(exc, "public", "unreadable manifest")
             path = self.models_dir / tf / EVALUATION_FILE
             if path.is_file():
                 try:
                     self.evaluations[tf] = json.loads(path.read_text())
                 except (OSError, ValueError) as exc:
                     log.warning("%s unreadable: %s", path, exc)
+        self._trained = self._summarise_trained()
         return self
 
     def evaluation(self, timeframe: str, model_id: str) -> dict | None:
@@ -110,6 +116,9 @@ class ModelStore:
 
     def trained(self) -> dict[str, dict]:
         """What can be asked for: per timeframe, the horizons and the number of models ready."""
+        return self._trained
+
+    def _summarise_trained(self) -> dict[str, dict]:
         out: dict[str, dict] = {}
         for (tf, _), entry in self.models.items():
             if entry.status == "ready":

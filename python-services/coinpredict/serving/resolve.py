@@ -13,7 +13,7 @@ from .requests import Plan, PredictRequest
 def not_trained(store: ModelStore, what: str, field: str) -> NotFound:
     """A 404 that lists what is trained: asking again will not help, asking for something else may."""
     return NotFound(f"{what} is not trained", field=field, code="not_trained",
-                    details={"trained": store.trained()})
+                    details={"details": {"trained": store.trained()}})
 
 
 def members_for(store: ModelStore, tf: str, model: str) -> list[LoadedModel]:
@@ -25,6 +25,9 @@ def members_for(store: ModelStore, tf: str, model: str) -> list[LoadedModel]:
     if tf not in store.timeframes:
         raise not_trained(store, f"timeframe {tf}", "timeframe")
     if model == ENSEMBLE_ID:
+        if tf in store.ensemble_failures:
+            raise Unavailable(f"the ensemble on {tf} {store.ensemble_failures[tf]}", code="model_not_ready",
+                              retry_after=60)
         if tf not in store.ensembles:
             raise not_trained(store, f"the ensemble on {tf}", "model")
         weights = store.ensembles[tf][0].weights_

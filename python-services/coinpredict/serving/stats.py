@@ -7,6 +7,10 @@ from collections import defaultdict, deque
 
 import numpy as np
 
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS
+
+COUNTED = frozenset(MODEL_IDS) | {ENSEMBLE_ID}  # made-up ids are refused, never counted: memory stays bounded
+
 
 class ServingStats:
     """Per-model request, error and latency counters (last 2048 latencies for percentiles)."""
@@ -18,6 +22,8 @@ class ServingStats:
         self.latency: dict[str, deque] = defaultdict(lambda: deque(maxlen=2048))
 
     def record(self, model_id: str, ms: float, ok: bool) -> None:
+        if model_id not in COUNTED:
+            return
         with self._lock:
             self.requests[model_id] += 1
             if ok:
