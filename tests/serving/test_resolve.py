@@ -71,3 +71,15 @@ def test_an_ensemble_that_failed_to_load_is_503_not_untrained(trained_dir, tmp_p
     with pytest.raises(Unavailable, match="ensemble on 1h failed to load") as info:
         members_for(store, "1h", ENSEMBLE_ID)
     assert "/" not in info.value.message
+
+
+def test_a_reload_swaps_the_models_and_their_feature_cache_together(store, market, trained_dir):
+    from coinpredict.serving import Predictor
+
+    predictor = Predictor(market.settings, market, store)
+    req = PredictRequest("BTCUSDT", "1h", MODEL_IDS[0])
+    before = predictor.predict_one(req)["probability_up"]
+    old_cache = predictor.features
+    fresh = predictor.swap(lambda: ModelStore(trained_dir).load_all())
+    assert predictor.store is fresh and fresh is not store and predictor.features is not old_cache
+    assert predictor.predict_one(req)["probability_up"] == before

@@ -57,7 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     store = ModelStore(settings.models_dir).load_all()
     universe = Universe(None if settings.offline or settings.ohlcv_dir else settings.universe_url)
     predictor = Predictor(settings, market, store, universe)
-    app.extensions[KEY] = ServiceState(settings, market, store, predictor)
+    app.extensions[KEY] = ServiceState(settings, market, predictor)
     log.info("loaded models: %s from %s; data: %s", store.counts(), settings.models_dir, market.mode)
     init_observability(app)
     register_error_handlers(app)

@@ -122,8 +122,5 @@ def reload_models():
     """Load the current versions from MODELS_DIR without a restart (management: needs API_KEY)."""
     st = state()
     require_management_key()
-    fresh = ModelStore(st.settings.models_dir).load_all()
-    st.store = fresh
-    st.predictor.store = fresh
-    st.predictor.features = type(st.predictor.features)()
+    fresh = st.predictor.swap(lambda: ModelStore(st.settings.models_dir).load_all())
     return checked(Reloaded, {"reloaded": True, "models": fresh.counts()})

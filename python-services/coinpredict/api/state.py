@@ -18,9 +18,13 @@ KEY = "coinpredict"
 class ServiceState:
     settings: Settings
     market: MarketData
-    store: ModelStore
     predictor: Predictor
     started: float = field(default_factory=time.time)
+
+    @property
+    def store(self) -> ModelStore:
+        """The models being served: the predictor's, so there is one current store."""
+        return self.predictor.store
 
 
 def state() -> ServiceState:

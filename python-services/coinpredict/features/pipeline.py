@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -35,7 +36,7 @@ class FeatureSet:
 
     names: tuple[str, ...]
 
-    @property
+    @cached_property  # asked per symbol and model on every request: computed once
     def hash(self) -> str:
         blob = json.dumps({"version": FEATURE_VERSION, "names": list(self.names)})
         return hashlib.sha256(blob.encode()).hexdigest()[:16]

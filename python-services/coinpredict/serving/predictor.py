@@ -3,7 +3,9 @@ parts (resolve -> gather -> score -> answer, and rank for top-N)."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..config import Settings
@@ -27,11 +29,13 @@ class Predictor:
                  no_trade_band: float = 0.01):
         self.settings = settings
         self.market = market
-        self.store = store  # replaced whole on reload; each call reads it once
+        # The models and the feature rows scaled for them change together, in one assignment (swap), and
+        # each call reads the pair once: a reload never mixes one store's models with another's cache.
+        self._serving = (store, FeatureCache())
+        self._swap_lock = threading.Lock()
         self.universe = universe or Universe(None if settings.offline else settings.universe_url)
         self.band = no_trade_band
         self.stats = ServingStats()
-        self.features = FeatureCache()
         self.candles = CandleGatherer(market, settings.serve_lookback)
 
     @classmethod
@@ -40,6 +44,21 @@ class Predictor:
         settings = Settings(offline=True, ohlcv_dir=Path("."))
         return cls(settings, MarketData(settings), store)
 
+    @property
+    def store(self) -> ModelStore:
+        return self._serving[0]
+
+    @property
+    def features(self) -> FeatureCache:
+        return self._serving[1]
+
+    def swap(self, load: Callable[[], ModelStore]) -> ModelStore:
+        """Serve the store ``load`` builds, with a fresh feature cache; concurrent reloads load one at a time."""
+        with self._swap_lock:
+            store = load()
+            self._serving = (store, FeatureCache())
+            return store
+
     def members_for(self, tf: str, model: str) -> list[LoadedModel]:
         return members_for(self.store, tf, model)
 
@@ -47,7 +66,7 @@ class Predictor:
         """One answer or ServiceError per request, in order; candles and features are built once per
         symbol, and each model runs once over every request that needs it."""
         started = time.perf_counter()
-        store = self.store
+        store, features = self._serving
         results: list[dict | ServiceError | None] = [None] * len(reqs)
         plans: dict[int, Plan] = {}
         for i, req in enumerate(reqs):
@@ -61,7 +80,7 @@ class Predictor:
                 results[i] = got
             else:
                 candles[i] = got
-        scores = score(plans, candles, self.features)
+        scores = score(plans, candles, features)
         elapsed_ms = (time.perf_counter() - started) * 1000
         for i, req in enumerate(reqs):
             if results[i] is None:
