@@ -173,7 +173,8 @@ class ErrorDetail(Answer):
     model_config = ConfigDict(extra="allow")
     code: str = Field(description="stable machine-readable code, e.g. invalid_value, unknown_model")
     message: str = Field(description="what went wrong, for people")
-    field: str | None = Field(None, description="the request field at fault, dotted (items.3.symbol)")
+    field: str | None = Field(None, description="the request field at fault, dotted (candles.4); in a batch "
+                                                "result, relative to its item (symbol)")
     needed: int | None = Field(None, description="too_few_candles: candles needed")
     got: int | None = Field(None, description="too_few_candles: candles sent")
     failed_members: dict[str, str] | None = Field(None, description="why each ensemble member could not answer")
