@@ -7,6 +7,7 @@ thread, and the errors gunicorn raises itself are answered in the API's JSON sha
 ``HTTP_READ_TIMEOUT`` (seconds, default 15) bounds how long a request may take to arrive."""
 
 import os
+import shutil
 import tempfile
 
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -21,7 +22,8 @@ accesslog = None
 # Prometheus counters live in each worker; with a shared folder every scrape of /metrics, whichever
 # worker answers it, sums all workers. Set here, in the master, so workers inherit it before they
 # import prometheus_client.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+_OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")  # ours to remove at exit
+if _OWN_METRICS_DIR:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="coinpredict-metrics-")
 
 
@@ -30,6 +32,11 @@ def on_starting(server):
     os.makedirs(folder, exist_ok=True)
     for name in os.listdir(folder):  # figures from an earlier run are not this run's
         os.remove(os.path.join(folder, name))
+
+
+def on_exit(server):
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def child_exit(server, worker):
