@@ -13,7 +13,7 @@ from ..config import Settings
 from ..data.market import MarketData
 from ..data.universe import Universe
 from ..serving import ModelStore, Predictor
-from . import health, meta, models, predictions
+from . import health, meta, models, predictions, symbols
 from .cors import init_cors
 from .errors import register_error_handlers
 from .observability import configure_json_logging, init_observability
@@ -61,7 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     log.info("loaded models: %s from %s; data: %s", store.counts(), settings.models_dir, market.mode)
     init_observability(app)
     register_error_handlers(app)
-    for bp in (health.bp, models.bp, predictions.bp, meta.bp):
+    for bp in (health.bp, models.bp, predictions.bp, symbols.bp, meta.bp):
         app.register_blueprint(bp)
     init_cors(app, settings)
     return app

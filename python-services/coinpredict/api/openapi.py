@@ -39,6 +39,7 @@ class Route:
     answer: type[BaseModel] | None
     errors: tuple[int, ...] = ()
     body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
     media: str = "application/json"
 
 
@@ -55,7 +56,9 @@ ROUTES = [
     Route("post", "/predict/batch", "Up to 500 predictions; one bad item fails only its own result",
           schemas.BatchResponse, (400, 413, 415), schemas.BatchRequest),
     Route("get", "/predict/top100", "The top coins of the universe ranked by probability_up", schemas.TopResponse,
-          (400, 404, 503)),
+          (400, 404, 503), query=schemas.TopQuery),
+    Route("get", "/symbols", "The symbols with candles on a timeframe, their range and freshness, and what is trained",
+          schemas.SymbolsResponse, (400,), query=schemas.SymbolsQuery),
     Route("get", "/openapi.json", "This document", None),
     Route("get", "/metrics", "Prometheus metrics of every worker", None, media="text/plain"),
     Route("get", "/docs", "A readable list of the endpoints", None, media="text/html"),
@@ -95,8 +98,8 @@ def _parameters(route: Route) -> list[dict]:
     if route.path == "/models/{id}/status":
         return [{"name": "id", "in": "path", "required": True, "description": "model id or 'ensemble' "
                  "(case-insensitive)", "schema": {"type": "string", "minLength": 1, "maxLength": 64}}]
-    if route.path == "/predict/top100":
-        props = schemas.TopQuery.model_json_schema()["properties"]
+    if route.query is not None:
+        props = route.query.model_json_schema()["properties"]
         return [{"name": k, "in": "query", "required": False, "description": v.get("description", ""),
                  "schema": {key: val for key, val in v.items() if key not in ("title", "description")}}
                 for k, v in props.items()]

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from ..config import Settings
 from ..errors import DataError, NotFound, SourceError, Unavailable, UnknownSeries
-from .candles import Candles
+from .candles import COLUMNS, Candles
+from .listing import EXTRA_COLUMNS, CsvListing, SeriesSummary
 from .sources.csvdir import CsvFolderSource
 from .sources.exchange import ExchangeSource
 from .sources.synthetic import SyntheticSource
@@ -48,11 +49,13 @@ class MarketData:
         self._lock = threading.Lock()
         self.store: CandleStore | None = None
         self.csv: CsvFolderSource | None = None
+        self.listing: CsvListing | None = None
         self.exchange: ExchangeSource | None = None
         synthetic_symbols = [f"{c}USDT" for c in BUNDLED_TOP100 if c not in STABLECOINS]
         self.synthetic = SyntheticSource(synthetic_symbols, clock=clock)
         if settings.ohlcv_dir is not None:
             self.csv = CsvFolderSource(settings.ohlcv_dir)
+            self.listing = CsvListing(self.csv)
             self.mode = "csv"
         else:
             self.store = CandleStore(settings.store_path)
@@ -76,6 +79,29 @@ class MarketData:
         if self.mode == "synthetic":
             return self.synthetic.symbols(timeframe)
         return None
+
+    def is_stale(self, age_s: float, timeframe: str) -> bool:
+        """Whether a last candle that closed ``age_s`` seconds ago is older than ``timeframe`` allows."""
+        return age_s > self.settings.stale_after_candles * TIMEFRAME_MS[timeframe] / 1000
+
+    def summaries(self, timeframe: str) -> list[dict]:
+        """Every symbol there are candles for on ``timeframe``: first and last open time (ms), the age of the
+        last close against the wall clock, staleness and columns. Reads no exchange: what is held now."""
+        if self.mode == "csv":
+            found = self.listing.summaries(timeframe)
+        elif self.mode == "synthetic":
+            span = self.synthetic.span(timeframe)
+            found = [] if span is None else [SeriesSummary(s, *span, COLUMNS) for s in self.synthetic.universe]
+        else:
+            found = [SeriesSummary(s, first, last, COLUMNS + extras)
+                     for s, first, last, extras in self.store.summary(timeframe, EXTRA_COLUMNS)]
+        now, step = self.clock(), TIMEFRAME_MS[timeframe]
+        out = []
+        for s in found:
+            age = round(now - (s.last_ms + step) / 1000, 1)
+            out.append({"symbol": s.symbol, "first_ms": s.first_ms, "last_ms": s.last_ms, "last_candle_age_s": age,
+                        "data_stale": self.is_stale(age, timeframe), "columns": list(s.columns)})
+        return out
 
     def candles(self, symbol: str, timeframe: str, last: int) -> Candles:
         """The last ``last`` closed candles, with ``meta`` saying where they came from and how fresh."""

@@ -119,6 +119,16 @@ class CandleStore:
         rows = self._conn().execute("SELECT symbol FROM series WHERE timeframe=? ORDER BY symbol", (timeframe,))
         return [r[0] for r in rows]
 
+    def summary(self, timeframe: str, extra_columns: tuple[str, ...] = ()) -> list[tuple[str, int, int, tuple]]:
+        """(symbol, first open time, last open time, the ``extra_columns`` it holds values for) per stored
+        symbol, in one aggregate; an extra column the table lacks is absent."""
+        present = {row[1] for row in self._conn().execute("PRAGMA table_info(candles)")}
+        extras = [c for c in extra_columns if c in present]
+        counts = "".join(f", COUNT({c})" for c in extras)
+        rows = self._conn().execute(f"SELECT symbol, MIN(t), MAX(t){counts} FROM candles WHERE timeframe=? "
+                                    f"GROUP BY symbol ORDER BY symbol", (timeframe,)).fetchall()
+        return [(r[0], int(r[1]), int(r[2]), tuple(c for c, n in zip(extras, r[3:]) if n)) for r in rows]
+
     def count(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM candles").fetchone()[0])
 

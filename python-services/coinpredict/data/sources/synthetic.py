@@ -80,6 +80,13 @@ class SyntheticSource:
                 chunks.append(self._make_chunk(symbol, timeframe, len(chunks), state))
             return np.concatenate(chunks[:n_chunks]) if n_chunks else np.zeros((0, 6))
 
+    def span(self, timeframe: str) -> tuple[int, int] | None:
+        """Open times of the first and last closed candle ``fetch`` gives on ``timeframe`` (None before the origin)."""
+        step = TIMEFRAME_MS[timeframe]
+        origin = _origin_ms(timeframe)
+        n_total = (int(self.clock() * 1000) // step * step - origin + step - 1) // step
+        return (origin, origin + step * (n_total - 1)) if n_total > 0 else None
+
     def fetch(self, symbol: str, timeframe: str, start_ms: int | None = None,
               end_ms: int | None = None) -> Candles:
         step = TIMEFRAME_MS[timeframe]
