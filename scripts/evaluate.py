@@ -30,19 +30,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--symbols", default=None)
     ap.add_argument("--models", default="all")
-    ap.add_argument("--fee-bps", type=float, default=10.0)
-    ap.add_argument("--band", type=float, default=0.01, help="no-trade band around 0.5")
+    ap.add_argument("--fee-bps", type=float, default=None, help="fee per side (default: FEE_BPS, else 10)")
     ap.add_argument("--audit-samples", type=int, default=24)
     ap.add_argument("--models-dir", type=Path, default=None, help="overrides MODELS_DIR")
     args = ap.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(message)s")
-    models_dir = args.models_dir or Settings.from_env().models_dir
+    settings = Settings.from_env()
+    models_dir = args.models_dir or settings.models_dir
+    fee_bps = settings.fee_bps if args.fee_bps is None else args.fee_bps
     store = ModelStore(models_dir).load_all()
     report = evaluate(data_dir=args.data_dir, timeframe=args.timeframe, start=args.start, end=args.end,
                       models_dir=models_dir, out_dir=args.out, store=store,
                       serve=Predictor.offline(store).probability,
                       symbols=args.symbols.split(",") if args.symbols else None,
-                      model_ids=resolve_ids(args.models), fee_bps=args.fee_bps, band=args.band,
+                      model_ids=resolve_ids(args.models), fee_bps=fee_bps,
                       audit_samples=args.audit_samples)
     print(f"{report['n_rows']} predictions, {len(report['symbols'])} symbols, {report['seconds']}s; "
           f"audit: {report['audit']['checked']} re-predictions, no mismatch")

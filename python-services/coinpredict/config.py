@@ -31,6 +31,7 @@ class Settings:
     max_batch_items: int = 500
     max_candles: int = 5000
     serve_lookback: int = 500
+    fee_bps: float = 10.0  # per side; a signal must beat the round trip (2 x)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,4 +48,5 @@ class Settings:
         s.universe_url = os.environ.get("UNIVERSE_URL", s.universe_url)
         s.offline = os.environ.get("OFFLINE", "").lower() in ("1", "true", "yes")
         s.live_ttl_s = float(os.environ.get("LIVE_TTL_S", s.live_ttl_s))
+        s.fee_bps = float(os.environ.get("FEE_BPS", s.fee_bps))
         return s

@@ -13,7 +13,7 @@ API_IDS = ["lstm_standard", "lstm_bidirectional", "lstm_stacked", "gru_standard"
            "gru_attention", "gru_residual", "transformer_standard", "transformer_timeseries", "transformer_informer",
            "cnn_standard", "cnn_resnet", "cnn_multiscale", "cnn_dilated", "cnn_tcn", "xgboost", "lightgbm", "catboost"]
 PREDICTION_FIELDS = {"symbol", "timeframe", "model", "as_of", "horizon", "probability_up", "signal", "confidence",
-                     "model_version", "latency_ms"}
+                     "model_version", "latency_ms", "expected_move_bps", "edge_bps", "cost_bps"}
 
 
 def assert_error(resp, status, code=None):
@@ -160,6 +160,7 @@ def test_batch_keeps_order_and_isolates_bad_items(client):
     assert r[1]["error"]["code"] == "unknown_symbol" and r[1]["symbol"] == "FOO"
     assert r[2]["error"]["code"] == "invalid_value"
     assert r[3]["symbol"] == "ETHUSDT" and r[3]["model"] == "xgboost"
+    assert PREDICTION_FIELDS <= set(r[0]) and PREDICTION_FIELDS <= set(r[3])
     assert "error" in r[4] and r[5]["error"]["code"] == "unknown_model" and r[6]["error"]["field"] == "timeframe"
 
 
@@ -175,6 +176,7 @@ def test_top100(client):
     assert "bundled" in body["universe"] and body["count"] == 3
     probs = [r["probability_up"] for r in body["results"]]
     assert probs == sorted(probs, reverse=True) and [r["rank"] for r in body["results"]] == [1, 2, 3]
+    assert all(PREDICTION_FIELDS <= set(r) for r in body["results"])
     assert {"symbol": "XRPUSDT", "reason": "no market data on 1h"} in body["skipped"]
     assert client.get("/predict/top100?limit=2&model=lightgbm").get_json()["count"] == 2
     assert_error(client.get("/predict/top100?limit=0"), 400)

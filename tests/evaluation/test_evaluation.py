@@ -8,6 +8,7 @@ import pytest
 from sklearn import metrics as skm
 
 from coinpredict.common.metrics import classification_metrics, fast_auc
+from coinpredict.common.signals import cost_bps, expected_move_bps, signal_for
 from coinpredict.common.times import iso
 from coinpredict.evaluation import runner
 from coinpredict.evaluation.audit import LookAheadError, lookahead_audit
@@ -46,11 +47,54 @@ def test_metrics_match_scikit_learn():
 def test_backtest_positions_earn_the_next_return_and_pay_fees():
     p = np.array([0.6, 0.6, 0.4, 0.5])
     r = np.array([0.01, -0.02, -0.01, 0.05])
-    bt = backtest(p, r, np.zeros(4, int), np.arange(4), timeframe="1h", fee_bps=10, band=0.01)
-    # long, long, short, flat: +1%, -2%, +1%, 0; turnover 1, 0, 2, 1 at 10 bps
+    bt = backtest(p, r, np.zeros(4, int), np.arange(4), move_bps=np.full(4, 200.0), timeframe="1h", fee_bps=10)
+    # edge +-40 bps against a 20 bps round trip: long, long, short, flat: +1%, -2%, +1%, 0;
+    # turnover 1, 0, 2, 1 at 10 bps
     expected = np.array([0.01 - 0.001, -0.02, 0.01 - 0.002, -0.001])
     assert bt["return_net"] == pytest.approx(np.prod(1 + expected) - 1)
     assert bt["trades"] == 3 and bt["buy_and_hold"]["return"] == pytest.approx(np.prod(1 + r) - 1)
+
+
+def test_the_backtest_trades_exactly_the_served_signal():
+    """Known trades: only rows whose edge beats the 20 bps round trip take a position."""
+    p = np.array([0.7, 0.7, 0.55, 0.3, 0.3, 0.5])
+    move = np.array([100.0, 100.0, 100.0, 100.0, 10.0, 100.0])  # edges 40, 40, 10, -40, -4, 0
+    r = np.array([0.01, -0.005, 0.02, -0.01, 0.03, 0.01])
+    served = [signal_for(pi, mi, cost_bps(10))[0] for pi, mi in zip(p, move)]
+    assert served == ["BUY", "BUY", "HOLD", "SELL", "HOLD", "HOLD"]
+    bt = backtest(p, r, np.zeros(6, int), np.arange(6), move_bps=move, timeframe="1h", fee_bps=10)
+    # positions 1, 1, 0, -1, 0, 0: turnover 1, 0, 1, 1, 1, 0
+    expected = np.array([0.01 - 0.001, -0.005, -0.001, 0.01 - 0.001, -0.001, 0.0])
+    assert bt["return_net"] == pytest.approx(np.prod(1 + expected) - 1)
+    assert bt["return_gross"] == pytest.approx((1.01 * 0.995 * 1.01) - 1)
+    assert bt["trades"] == 4 and bt["turnover"] == 4 and bt["exposure"] == pytest.approx(0.5)
+    assert bt["cost_bps"] == 20 and bt["fee_bps"] == 10
+    assert bt["sharpe_net"] == pytest.approx(expected.mean() / expected.std() * np.sqrt(24 * 365), rel=0.01)
+    # with no fee every nonzero edge trades; with a huge one nothing does
+    assert backtest(p, r, np.zeros(6, int), np.arange(6), move_bps=move, timeframe="1h", fee_bps=0)["trades"] == 3
+    none = backtest(p, r, np.zeros(6, int), np.arange(6), move_bps=move, timeframe="1h", fee_bps=1e6)
+    assert none["trades"] == 0 and none["return_net"] == 0
+
+
+def test_evaluation_uses_the_expected_move_the_service_serves(synthetic_dir, trained_dir):
+    """Per pooled row, evaluation's expected move equals the one answered from history cut there."""
+    from coinpredict.data.sources.csvdir import load_folder
+    from coinpredict.features.datasets import build_pooled
+    from coinpredict.serving import PredictRequest
+
+    store = ModelStore(trained_dir).load_all()
+    entry = store.get("1h", "xgboost")
+    series = load_folder(synthetic_dir, "1h", None, None, None)
+    data = build_pooled(series, entry.feature_set, window=entry.manifest["window"], horizon=1)
+    ends = data.select()[::997][:6]
+    sym = data.symbol_index[ends]
+    moves = expected_move_bps(data.close, ends, horizon=1, first=np.searchsorted(data.symbol_index, sym))
+    predictor = Predictor.offline(store)
+    for end, s, move in zip(ends, sym, moves):
+        candles = series[s]
+        cut = candles.slice(0, int(np.searchsorted(candles.t, data.t[end])) + 1).last(500)
+        answer = predictor.predict_one(PredictRequest(candles.symbol, "1h", "xgboost", None, cut))
+        assert answer["expected_move_bps"] == pytest.approx(round(float(move), 2))
 
 
 def test_audit_catches_a_feature_that_peeks_at_the_next_close(synthetic_dir):
@@ -88,7 +132,8 @@ def test_evaluate_writes_the_contract_metrics_report_and_status(synthetic_dir, t
     assert len(report["models"]) == len(MODEL_IDS) + 1 and "ensemble" in report["models"]
     for m in list(report["models"].values()) + list(report["baselines"].values()):
         assert {"n", "auc", "accuracy", "log_loss", "brier", "p_value", "backtest"} <= set(m)
-        assert {"fee_bps", "sharpe_net", "return_net", "max_drawdown", "trades"} <= set(m["backtest"])
+        assert {"fee_bps", "sharpe_net", "return_net", "max_drawdown", "trades", "turnover",
+                "cost_bps"} <= set(m["backtest"])
     assert {"coin_flip", "always_up", "momentum", "mean_reversion"} <= set(report["baselines"])
     assert report["audit"]["checked"] > 0 and report["audit"]["mismatches"] == []
     for name in ("report.md", "roc.png", "calibration.png", "equity.png", "auc.png", "attention.png"):

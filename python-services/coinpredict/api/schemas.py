@@ -17,13 +17,13 @@ from pydantic import (
     field_validator,
 )
 
+from ..common.signals import MOVE_WINDOW
 from ..data.timeframes import TIMEFRAMES
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 
 Timeframe = Literal[TIMEFRAMES]  # type: ignore[valid-type]
 Method = Literal["weighted_average", "median", "best"]
 ModelId = Literal[(*MODEL_IDS, ENSEMBLE_ID)]  # type: ignore[valid-type]
-NO_TRADE_BAND = 0.01
 MODEL_FIELD = (f"model id, case-insensitive: one of {', '.join(MODEL_IDS)}, or {ENSEMBLE_ID!r} "
                "(the weighted combination of the ready members)")
 
@@ -144,9 +144,16 @@ class Prediction(Answer):
     horizon: int = Field(ge=1, description="candles ahead the prediction is about")
     probability_up: float = Field(ge=0, le=1, description="calibrated P(close[as_of + horizon] > close[as_of])")
     signal: Literal["BUY", "SELL", "HOLD"] = Field(
-        description=f"BUY when probability_up > {0.5 + NO_TRADE_BAND}, SELL when below {0.5 - NO_TRADE_BAND}, "
-                    f"HOLD inside that no-trade band")
+        description="BUY when edge_bps > cost_bps, SELL when edge_bps < -cost_bps, HOLD otherwise (the edge "
+                    "does not pay the round trip); the evaluation's backtest trades exactly this signal")
     confidence: float = Field(ge=0, le=1, description="|2 * probability_up - 1|: 0 is a coin flip, 1 is certain")
+    expected_move_bps: float = Field(
+        ge=0, description=f"typical absolute move over the horizon, in basis points: the mean absolute one-candle "
+                          f"log return over the last {MOVE_WINDOW} candles used, times sqrt(horizon)")
+    edge_bps: float = Field(description="expected return of trading the predicted direction before costs, in basis "
+                                        "points: (2 * probability_up - 1) * expected_move_bps")
+    cost_bps: float = Field(ge=0, description="round-trip cost a BUY or SELL must beat, in basis points: "
+                                              "2 * FEE_BPS (the fee per side)")
     model_version: str | None = Field(description="the trained version that answered")
     latency_ms: float = Field(ge=0, description="time spent answering (a batch's items share the batch's time)")
     data_source: Literal["csv", "store", "exchange", "synthetic", "request"] = Field(

@@ -1,7 +1,8 @@
-"""A fee-aware backtest of the signal: long above the no-trade band, short below it, flat inside.
+"""A backtest of the signal the service serves (common.signals): long on BUY, short on SELL, flat on
+HOLD, where BUY and SELL need an edge ((2p - 1) x expected move) beyond the round-trip cost.
 
-The position taken at t uses only the probability known at t and earns the return from t to t+h;
-changing position pays ``fee_bps`` per side on the traded notional. Symbols are traded as an
+The position taken at t uses only the probability and the expected move known at t and earns the
+return from t to t+h; changing position pays ``fee_bps`` per side on the traded notional. Symbols are traded as an
 equal-weight book: each period's return is the mean over the symbols with a position that period.
 """
 
@@ -9,16 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..common.signals import cost_bps, fee_aware_positions
 from ..data.timeframes import periods_per_year
 
 
-def positions(p: np.ndarray, band: float) -> np.ndarray:
-    return np.where(p > 0.5 + band, 1.0, np.where(p < 0.5 - band, -1.0, 0.0))
-
-
 def backtest(p: np.ndarray, future_return: np.ndarray, symbol_index: np.ndarray, t: np.ndarray, *,
-             timeframe: str, horizon: int = 1, fee_bps: float = 10.0, band: float = 0.01) -> dict:
-    pos = positions(p, band)
+             move_bps: np.ndarray, timeframe: str, horizon: int = 1, fee_bps: float = 10.0) -> dict:
+    """Trade the served signal for probabilities ``p`` and expected moves ``move_bps`` (bps, per row)."""
+    pos, _ = fee_aware_positions(p, move_bps, cost_bps(fee_bps))
     fee = fee_bps / 10_000
     net = np.zeros(len(p))
     turnover = np.zeros(len(p))
@@ -43,11 +42,11 @@ def backtest(p: np.ndarray, future_return: np.ndarray, symbol_index: np.ndarray,
         return float(np.max(1 - equity / np.maximum.accumulate(equity))) if len(r) else 0.0
 
     return {
-        "fee_bps": fee_bps, "band": band,
+        "fee_bps": fee_bps, "cost_bps": cost_bps(fee_bps),
         "sharpe_net": sharpe(book), "sharpe_gross": sharpe(gross),
         "return_net": float(np.prod(1 + book) - 1), "return_gross": float(np.prod(1 + gross) - 1),
         "max_drawdown": drawdown(book), "trades": int((turnover > 0).sum()),
-        "turnover_per_period": float(turnover.sum() / max(len(times), 1)),
+        "turnover": float(turnover.sum()), "turnover_per_period": float(turnover.sum() / max(len(times), 1)),
         "exposure": float(np.mean(pos != 0)),
         "buy_and_hold": {"return": float(np.prod(1 + hold) - 1), "sharpe": sharpe(hold),
                          "max_drawdown": drawdown(hold)},

@@ -94,25 +94,18 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
     lines = [f"# Out-of-sample evaluation, {report['timeframe']}, {report['start']} to {report['end']}", "",
              f"{report['n_rows']} predictions over {len(report['symbols'])} symbols "
              f"({', '.join(report['symbols'])}); horizon {report['horizon']}; fees {report['fee_bps']} bps per side, "
-             f"no-trade band ±{report['band']}. Look-ahead audit: {report['audit'].get('checked', 0)} re-predictions "
+             f"the backtest trades the served signal (BUY/SELL only when the edge beats the {report['cost_bps']:g} bps "
+             f"round trip). Look-ahead audit: {report['audit'].get('checked', 0)} re-predictions "
              f"from cut history, {len(report['audit'].get('mismatches', []))} mismatches.", "",
              "| model | AUC | 95% CI | accuracy | log loss | Brier | ECE | IC | p-value | skill | Sharpe net | "
-             "return net | max DD | trades |", "|" + "---|" * 14]
+             "return net | max DD | trades | exposure |", "|" + "---|" * 15]
     for name, m in sorted(report["models"].items(), key=lambda kv: -kv[1]["auc"]) + \
             [(f"*{k}*", v) for k, v in report["baselines"].items()]:
         bt = m["backtest"]
         lines.append(f"| {name} | {m['auc']:.4f} | {m['auc_ci95'][0]:.3f}–{m['auc_ci95'][1]:.3f} | "
                      f"{m['accuracy']:.4f} | {m['log_loss']:.4f} | {m['brier']:.4f} | {m['ece']:.4f} | "
                      f"{m['ic']:.4f} | {m['p_value']:.2g} | {m['skill']} | {bt['sharpe_net']:.2f} | "
-                     f"{bt['return_net']:+.1%} | {bt['max_drawdown']:.1%} | {bt['trades']} |")
-    bands = sorted({b for m in report["models"].values() for b in m.get("backtest_bands", {})}, key=float)
-    if bands:
-        lines += ["", "Net Sharpe (and net return) with wider no-trade bands, same fees:", "",
-                  "| model | " + " | ".join(f"band ±{b}" for b in bands) + " |", "|---|" + "---|" * len(bands)]
-        for name, m in sorted(report["models"].items(), key=lambda kv: -kv[1]["auc"])[:8]:
-            cells = [f"{m['backtest_bands'][b]['sharpe_net']:.2f} ({m['backtest_bands'][b]['return_net']:+.0%}, "
-                     f"{m['backtest_bands'][b]['trades']} trades)" for b in bands]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+                     f"{bt['return_net']:+.1%} | {bt['max_drawdown']:.1%} | {bt['trades']} | {bt['exposure']:.0%} |")
     if ENSEMBLE_ID in report.get("per_symbol", {}):
         per = report["per_symbol"][ENSEMBLE_ID]
         lines += ["", "Ensemble per symbol: " + ", ".join(f"{s} {v['auc']:.3f}" for s, v in sorted(per.items())) + "."]

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..common.files import write_atomic_text
 from ..common.metrics import block_bootstrap_auc, classification_metrics, skill
+from ..common.signals import cost_bps, expected_move_bps
 from ..common.times import iso, to_ms
 from ..config import Settings
 from ..data.candles import Candles
@@ -35,20 +36,15 @@ from .baselines import baseline_probabilities
 log = logging.getLogger(__name__)
 CHUNK = 8192
 Serve = Callable[[Candles, str, str], float]  # (history, timeframe, model id) -> probability_up as served
-BAND_SWEEP = (0.0, 0.02, 0.03, 0.05)  # wider no-trade bands: does any edge survive fees when trading less?
 
 
-def _score(y, p, fut, sym, t, timeframe, horizon, fee_bps, band) -> dict:
+def _score(y, p, fut, sym, t, move, timeframe, horizon, fee_bps) -> dict:
     m = classification_metrics(y, p, fut)
     m["auc_ci95"] = list(block_bootstrap_auc(y, p))
-    bt = backtest(p, fut, sym, t, timeframe=timeframe, horizon=horizon, fee_bps=fee_bps, band=band)
+    bt = backtest(p, fut, sym, t, move_bps=move, timeframe=timeframe, horizon=horizon, fee_bps=fee_bps)
     m["skill"] = skill(m["p_value"])
     curves = {k: bt.pop(k) for k in ("equity_times", "equity_net", "equity_hold")}
     m["backtest"] = bt
-    m["backtest_bands"] = {}
-    for other in BAND_SWEEP:
-        sweep = backtest(p, fut, sym, t, timeframe=timeframe, horizon=horizon, fee_bps=fee_bps, band=other)
-        m["backtest_bands"][f"{other:g}"] = {k: sweep[k] for k in ("sharpe_net", "return_net", "trades", "exposure")}
     return m, curves
 
 
@@ -80,7 +76,7 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
 
 def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir: Path, out_dir: Path, store,
              serve: Serve, symbols: list[str] | None = None, model_ids: list[str] | None = None,
-             fee_bps: float = 10.0, band: float = 0.01, audit_samples: int = 24, seed: int = 0,
+             fee_bps: float = Settings.fee_bps, audit_samples: int = 24, seed: int = 0,
              lookback: int = Settings.serve_lookback) -> dict:
     """Score the models of ``store`` (loaded from ``models_dir``: ``get(tf, id)`` entries with status,
     model, manifest, feature_set and scaler; ``ensembles[tf]``) on [start, end); ``serve`` is the
@@ -101,6 +97,8 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     fut = close[ends + horizon] / close[ends] - 1
     prev = close[ends] / close[ends - 1] - 1
     sym, t = data.symbol_index[ends], data.t[ends]
+    # The expected move the served signal uses, from each symbol's own candles up to t.
+    move = expected_move_bps(close, ends, horizon=horizon, first=np.searchsorted(data.symbol_index, sym))
     if timeframe in store.ensembles and (model_ids is None or ENSEMBLE_ID in model_ids):
         ens = store.ensembles[timeframe][0]
         members = {m: p for m, p in probs.items() if m in ens.weights_}
@@ -108,11 +106,11 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
             probs[ENSEMBLE_ID] = ens.combine(members)["probability_up"]
     report = {"timeframe": timeframe, "horizon": horizon, "start": iso(start_ms), "end": iso(end_ms),
               "symbols": sorted({data.symbols[s] for s in np.unique(sym)}), "n_rows": int(len(ends)),
-              "fee_bps": fee_bps, "band": band,
+              "fee_bps": fee_bps, "cost_bps": cost_bps(fee_bps),
               "models": {}, "baselines": {}, "per_symbol": {}}
     curves = {}
     for name, p in probs.items():
-        report["models"][name], curves[name] = _score(y, p, fut, sym, t, timeframe, horizon, fee_bps, band)
+        report["models"][name], curves[name] = _score(y, p, fut, sym, t, move, timeframe, horizon, fee_bps)
         report["per_symbol"][name] = {
             data.symbols[s]: {"n": int((sym == s).sum()),
                               **{k: v for k, v in classification_metrics(y[sym == s], p[sym == s]).items()
@@ -120,8 +118,8 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
             for s in np.unique(sym)}
     train_rate = float(np.nanmean(data.labels[data.t < start_ms])) if (data.t < start_ms).any() else 0.5
     for name, p in baseline_probabilities(prev, train_rate, seed).items():
-        report["baselines"][name], curves[f"baseline:{name}"] = _score(y, p, fut, sym, t, timeframe, horizon,
-                                                                        fee_bps, band)
+        report["baselines"][name], curves[f"baseline:{name}"] = _score(y, p, fut, sym, t, move, timeframe,
+                                                                        horizon, fee_bps)
     report["audit"] = _audit(serve, series, probs, data, ends, timeframe, audit_samples, seed, lookback)
     report["seconds"] = round(time.time() - started, 1)
     out_dir = Path(out_dir)

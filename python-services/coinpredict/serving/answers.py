@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..common.signals import expected_move_bps, signal_for
 from ..common.times import iso
 from ..data.candles import Candles, find_gaps
 from ..errors import Unavailable
@@ -13,11 +14,6 @@ from .requests import Plan, PredictRequest
 from .scoring import Scores
 
 DATA_FIELDS = ("data_stale", "last_candle_age_s", "warning", "stale_reason")
-
-
-def signal_for(p: float, band: float) -> str:
-    """BUY above 0.5 + band, SELL below 0.5 - band, HOLD in between."""
-    return "BUY" if p > 0.5 + band else "SELL" if p < 0.5 - band else "HOLD"
 
 
 def ensemble_part(i: int, plan: Plan, scores: Scores, ensemble: tuple[Ensemble, dict],
@@ -58,9 +54,18 @@ def data_part(candles: Candles, timeframe: str) -> dict:
     return out
 
 
+def signal_part(p: float, candles: Candles, horizon: int, cost_bps: float) -> dict:
+    """The fee-aware signal (common.signals): expected move from the candles used, edge, cost."""
+    move = float(expected_move_bps(candles.close, len(candles) - 1, horizon=horizon)[0])
+    signal, edge = signal_for(p, move, cost_bps)
+    return {"signal": signal, "expected_move_bps": round(move, 2), "edge_bps": round(edge, 2),
+            "cost_bps": cost_bps}
+
+
 def build_answer(i: int, req: PredictRequest, plan: Plan, candles: Candles, scores: Scores, *,
-                 ensemble: tuple[Ensemble, dict] | None, band: float, elapsed_ms: float) -> dict:
-    """The body of request ``i``'s answer (API.md, /predict/single), or a ServiceError."""
+                 ensemble: tuple[Ensemble, dict] | None, cost_bps: float, elapsed_ms: float) -> dict:
+    """The body of request ``i``'s answer (API.md, /predict/single), or a ServiceError; ``cost_bps`` is
+    the round trip a BUY or SELL must beat."""
     body = {"symbol": req.symbol, "timeframe": req.timeframe, "model": req.model,
             "as_of": iso(int(candles.t[-1])), "horizon": plan.horizon}
     if req.model == ENSEMBLE_ID:
@@ -68,7 +73,7 @@ def build_answer(i: int, req: PredictRequest, plan: Plan, candles: Candles, scor
     else:
         p, fields = single_part(i, plan, scores)
     body.update(fields)
-    body.update(probability_up=round(p, 6), signal=signal_for(p, band), confidence=round(abs(2 * p - 1), 6),
-                latency_ms=round(elapsed_ms, 2))
+    body.update(probability_up=round(p, 6), confidence=round(abs(2 * p - 1), 6), latency_ms=round(elapsed_ms, 2))
+    body.update(signal_part(p, candles, plan.horizon, cost_bps))
     body.update(data_part(candles, req.timeframe))
     return body

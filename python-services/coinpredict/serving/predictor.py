@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ..common.signals import cost_bps
 from ..config import Settings
 from ..data.candles import Candles
 from ..data.market import MarketData
@@ -25,8 +26,7 @@ from .stats import ServingStats
 
 
 class Predictor:
-    def __init__(self, settings: Settings, market: MarketData, store: ModelStore, universe: Universe | None = None,
-                 no_trade_band: float = 0.01):
+    def __init__(self, settings: Settings, market: MarketData, store: ModelStore, universe: Universe | None = None):
         self.settings = settings
         self.market = market
         # The models and the feature rows scaled for them change together, in one assignment (swap), and
@@ -34,7 +34,7 @@ class Predictor:
         self._serving = (store, FeatureCache())
         self._swap_lock = threading.Lock()
         self.universe = universe or Universe(None if settings.offline else settings.universe_url)
-        self.band = no_trade_band
+        self.cost_bps = cost_bps(settings.fee_bps)
         self.stats = ServingStats()
         self.candles = CandleGatherer(market, settings.serve_lookback)
 
@@ -85,7 +85,7 @@ class Predictor:
         for i, req in enumerate(reqs):
             if results[i] is None:
                 try:
-                    results[i] = build_answer(i, req, plans[i], candles[i], scores, band=self.band,
+                    results[i] = build_answer(i, req, plans[i], candles[i], scores, cost_bps=self.cost_bps,
                                               ensemble=store.ensembles.get(req.timeframe), elapsed_ms=elapsed_ms)
                 except ServiceError as exc:
                     results[i] = exc
