@@ -235,3 +235,15 @@ def test_real_files_btc_has_the_columns_and_ltc_does_not(shared_ohlcv):
     vwap = qv[ok & (btc.volume > 0)] / btc.volume[ok & (btc.volume > 0)]
     low, high = btc.low[ok & (btc.volume > 0)], btc.high[ok & (btc.volume > 0)]
     assert ((vwap >= low * 0.999) & (vwap <= high * 1.001)).mean() > 0.999  # quote volume / volume is a price
+
+
+def test_ingest_fills_in_the_columns_a_file_gained_and_otherwise_adds_only_new_candles(tmp_path):
+    path = _write(tmp_path / "data" / "1h" / "AUSDT.csv", HEADER6, _rows(10, False))
+    store = CandleStore(tmp_path / "s.sqlite")
+    assert ingest_folder(store, tmp_path / "data")["inserted"] == 10
+    assert store.read("AUSDT", "1h").extra == {}
+    _write(path, HEADER10, _rows(12, True))  # the same candles, now with the extra columns, and two more
+    assert ingest_folder(store, tmp_path / "data")["inserted"] == 12
+    np.testing.assert_array_equal(store.read("AUSDT", "1h").extra["trades"], 50 + np.arange(12))
+    _write(path, HEADER10, _rows(13, True))
+    assert ingest_folder(store, tmp_path / "data")["inserted"] == 1
