@@ -85,7 +85,8 @@ def test_every_schema_field_is_described_and_batch_and_top_are_typed():
     assert {"200", "400", "404", "413", "415", "503"} <= set(single)
     assert "Retry-After" in single["503"]["headers"]
     row = parts["PredictItem"]["properties"]["candles"]["anyOf"][0]["items"]["anyOf"][1]
-    assert row["minItems"] == row["maxItems"] == 6 and row["prefixItems"][1]["type"] == "number"
+    assert row["minItems"] == 6 and row["maxItems"] == 12 and row["prefixItems"][1]["type"] == "number"
+    assert len(row["prefixItems"]) == 11 and "taker_buy_volume" in row["description"]  # kline rows as sent
 
 
 def test_metrics_content_type_and_families(client):

@@ -107,6 +107,21 @@ def test_client_candles_as_objects_and_rows(client, market_candles):
     assert c["probability_up"] == a["probability_up"]
 
 
+def test_client_candles_with_the_exchange_extra_columns_give_the_same_answer(client, market_candles):
+    """Optional quote volume, trades and taker-buy fields (objects) or kline columns (rows) are accepted;
+    the OHLCV models answer as without them."""
+    objects = _candles(market_candles, 400)
+    ask = {"symbol": "SOL", "model": "cnn_tcn"}
+    plain = client.post("/predict/single", json={**ask, "candles": objects}).get_json()
+    wide = [{**c, "qv": c["v"] * c["c"], "n": 10, "tbv": c["v"] / 2, "taker_buy_quote_volume": None}
+            for c in objects]
+    klines = [[c["t"], str(c["o"]), str(c["h"]), str(c["l"]), str(c["c"]), str(c["v"]), c["t"] + 3_599_999,
+               str(c["v"] * c["c"]), 10, str(c["v"] / 2), str(c["v"] * c["c"] / 2), "0"] for c in objects]
+    for candles in (wide, klines):
+        got = client.post("/predict/single", json={**ask, "candles": candles})
+        assert got.status_code == 200 and got.get_json()["probability_up"] == plain["probability_up"]
+
+
 def test_no_train_serve_skew(client, app, market_candles):
     """/predict/single on sent candles equals the offline model on the same candles."""
     from coinpredict.features.datasets import build_pooled

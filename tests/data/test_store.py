@@ -54,7 +54,8 @@ def _crashing_writer(path):
     store = CandleStore(path)
     conn = store._conn()
     conn.execute("BEGIN IMMEDIATE")
-    conn.executemany("INSERT INTO candles VALUES ('ZUSDT','1h',?,1,1,1,1,1)", [(i,) for i in range(10_000)])
+    conn.executemany("INSERT INTO candles (symbol, timeframe, t, open, high, low, close, volume) "
+                     "VALUES ('ZUSDT','1h',?,1,1,1,1,1)", [(i,) for i in range(10_000)])
     os._exit(1)  # the process dies mid-transaction
 
 

@@ -113,3 +113,18 @@ def test_outcome_features_read_the_price_grid_and_recent_outcomes():
     np.testing.assert_allclose(x[last, 2], np.mean(recent == 0), atol=1e-6)
     np.testing.assert_allclose(x[last, 3], np.mean(recent > 0), atol=1e-6)
     assert np.isnan(x[100, 0])  # the tick needs a week of closes
+
+
+def test_extra_columns_change_no_feature_and_pool_with_plain_series():
+    """Candles carrying the exchange's extra columns give the same features as the same OHLCV without
+    them, and a series with them pools with one without."""
+    plain = synthetic(3, 800)
+    rng = np.random.default_rng(3)
+    share = rng.uniform(0.2, 0.8, len(plain))
+    wide = Candles.from_arrays("YUSDT", "1h", plain.t, plain.open, plain.high, plain.low, plain.close,
+                               plain.volume, extra={"quote_volume": plain.volume * plain.close,
+                                                    "trades": rng.integers(0, 500, len(plain)),
+                                                    "taker_buy_volume": plain.volume * share})
+    np.testing.assert_array_equal(FULL.compute(wide), FULL.compute(plain))
+    data = build_pooled([wide, plain], default_feature_set("1h"), window=16, horizon=1)
+    assert data.features.shape[0] == 2 * len(plain)

@@ -39,8 +39,11 @@ Price = Annotated[float, Field(gt=0)]
 Volume = Annotated[float, Field(ge=0)]
 
 
+_EXTRA_NOTE = "; optional, null or an implausible value counts as missing"
+
+
 class CandleObject(BaseModel):
-    """One closed candle (``time``, ``open``... are accepted for the short names too)."""
+    """One closed candle (``time``, ``open``, ``quote_volume``... are accepted for the short names too)."""
 
     model_config = ConfigDict(extra="forbid")
     t: Time = Field(description="open time: epoch milliseconds, or ISO 8601 UTC text")
@@ -49,13 +52,23 @@ class CandleObject(BaseModel):
     l: Price = Field(description="low price")  # noqa: E741
     c: Price = Field(description="close price")
     v: Volume = Field(description="base-asset volume")
+    qv: Volume | None = Field(None, description="quote_volume: volume in the quote asset" + _EXTRA_NOTE)
+    n: Volume | None = Field(None, description="trades: number of trades" + _EXTRA_NOTE)
+    tbv: Volume | None = Field(None, description="taker_buy_volume: base volume bought by takers" + _EXTRA_NOTE)
+    tbqv: Volume | None = Field(None, description="taker_buy_quote_volume: quote volume bought by takers"
+                                                  + _EXTRA_NOTE)
 
 
-CANDLE_ROW = TypeAdapter(tuple[Time, Price, Price, Price, Price, Volume]).json_schema()
+_Cell = Volume | Annotated[str, Field(max_length=40)] | None  # exchange klines send numbers as text
+_ROW = TypeAdapter(tuple[Time, Price, Price, Price, Price, Volume, Time | None, *([_Cell] * 4)]).json_schema()
+CANDLE_ROW = {**_ROW, "minItems": 6, "maxItems": 12}
 CANDLES_SCHEMA = {
     "anyOf": [{"type": "array", "minItems": 1, "items": {"anyOf": [
         CandleObject.model_json_schema(),
-        {**CANDLE_ROW, "description": "[t, o, h, l, c, v] (an exchange kline row's further columns are ignored)"},
+        {**CANDLE_ROW, "description": "[t, o, h, l, c, v] or an exchange kline row [t, o, h, l, c, v, close_time, "
+                                      "quote_volume, trades, taker_buy_volume, taker_buy_quote_volume, ignore] "
+                                      "(from close_time on optional; the extra columns count as missing where "
+                                      "null or implausible)"},
     ]}}, {"type": "null"}],
     "description": "closed candles of this symbol, oldest first, on the timeframe's grid: the service predicts "
                    "from them instead of its own data; an answer says how many it needs when it gets too few"}

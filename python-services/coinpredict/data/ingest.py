@@ -1,12 +1,16 @@
 """Load an OHLCV_DIR folder into the store, incrementally: unchanged files are skipped by signature,
-changed files add only the candles after the last stored one."""
+changed files add only the candles after the last stored one, and from the first stored candle that
+lacks an extra column value the file now has (a file that gained the exchange's extra columns)."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import DataError
+from .candles import Candles
 from .sources.csvdir import read_candle_csv
 from .store import CandleStore
 from .timeframes import TIMEFRAME_MS
@@ -33,8 +37,26 @@ def ingest_folder(store: CandleStore, root: Path) -> dict:
                 continue
             last = store.last_time(symbol, timeframe)
             if last is not None:
-                candles = candles.slice(int(candles.t.searchsorted(last, side="right")), None)
+                candles = candles.slice(_first_new(store, candles, last), None)
             summary["inserted"] += store.upsert(candles, signature=signature)
             summary["rejected_rows"] += len(report.rejected)
             summary["gaps"] += len(report.gaps)
     return summary
+
+
+def _first_new(store: CandleStore, candles: Candles, last: int) -> int:
+    """Index of the first candle to write: after ``last``, or earlier where the store lacks an extra
+    value the file has."""
+    after = int(candles.t.searchsorted(last, side="right"))
+    if not candles.extra or not after:
+        return after
+    stored = store.read(candles.symbol, candles.timeframe, start_ms=int(candles.t[0]), end_ms=last + 1)
+    at = stored.t.searchsorted(candles.t[:after]).clip(0, max(len(stored) - 1, 0))
+    found = (stored.t[at] == candles.t[:after]) if len(stored) else np.zeros(after, dtype=bool)
+    lacking = np.zeros(after, dtype=bool)
+    for name, values in candles.extra.items():
+        have = stored.extra.get(name)
+        gap = np.ones(after, dtype=bool) if have is None else np.isnan(have[at])
+        lacking |= found & np.isfinite(values[:after]) & gap
+    hits = np.flatnonzero(lacking)
+    return int(hits[0]) if len(hits) else after

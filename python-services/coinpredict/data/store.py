@@ -2,6 +2,10 @@
 
 WAL lets any number of readers go on while one writer commits; every write is one transaction, so a
 crash mid-write leaves the previous state intact. One connection per thread.
+
+Versioned by ``PRAGMA user_version``: 0 is the OHLCV-only layout, 1 adds the nullable ``EXTRA_COLUMNS``
+(rows written before stay readable, their extra values NULL = missing). Opening a store migrates it in
+one transaction, so a second process opening it at the same time finds it done.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .candles import Candles
+from .candles import EXTRA_COLUMNS, Candles
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS candles (
     symbol TEXT NOT NULL, timeframe TEXT NOT NULL, t INTEGER NOT NULL,
     open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, close REAL NOT NULL, volume REAL NOT NULL,
+    quote_volume REAL, trades REAL, taker_buy_volume REAL, taker_buy_quote_volume REAL,
     PRIMARY KEY (symbol, timeframe, t)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS series (
@@ -26,6 +31,42 @@ CREATE TABLE IF NOT EXISTS series (
     refreshed_at REAL, PRIMARY KEY (symbol, timeframe)
 );
 """
+VERSION = 1
+ALL_COLUMNS = ("symbol", "timeframe", "t", "open", "high", "low", "close", "volume", *EXTRA_COLUMNS)
+INSERT = f"INSERT OR REPLACE INTO candles ({','.join(ALL_COLUMNS)}) VALUES ({','.join('?' * len(ALL_COLUMNS))})"
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema to ``VERSION`` (a fresh store is created at it)."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for stmt in SCHEMA.split(";"):
+            if stmt.strip():
+                conn.execute(stmt)
+        have = {row[1] for row in conn.execute("PRAGMA table_info(candles)")}
+        for name in EXTRA_COLUMNS:
+            if name not in have:
+                conn.execute(f"ALTER TABLE candles ADD COLUMN {name} REAL")
+        conn.execute(f"PRAGMA user_version={VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+# Extra values are never negative (``candles.clean_extra``; a negative one is written as NULL), so reads
+# turn NULL into -1 in SQL: all-float rows convert to an array several times faster than rows with None.
+_NULL = -1.0
+_EXTRA_OR_SENTINEL = ", ".join(f"IFNULL({k}, {_NULL})" for k in EXTRA_COLUMNS)
+
+
+def _nullable(values, n: int) -> list:
+    """A column for SQLite: None where the value is missing (NaN or negative) or the column is absent."""
+    if values is None:
+        return [None] * n
+    return [x if x >= 0 else None for x in values.tolist()]  # NaN >= 0 is False
 
 
 class CandleStore:
@@ -35,8 +76,8 @@ class CandleStore:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._write_lock = threading.Lock()
-        with self._conn() as conn:
-            conn.executescript(SCHEMA)
+        with self._write_lock:
+            _migrate(self._conn())
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -49,17 +90,20 @@ class CandleStore:
         return conn
 
     def upsert(self, candles: Candles, *, signature: str | None = None) -> int:
-        """Insert or replace candles and record the series' refresh, all in one transaction."""
+        """Insert or replace candles (extra columns NULL where missing) and record the series' refresh,
+        all in one transaction."""
+        n = len(candles)
+        extra = [_nullable(candles.extra.get(k), n) for k in EXTRA_COLUMNS]
         rows = list(zip(
-            [candles.symbol] * len(candles), [candles.timeframe] * len(candles), candles.t.tolist(),
+            [candles.symbol] * n, [candles.timeframe] * n, candles.t.tolist(),
             candles.open.tolist(), candles.high.tolist(), candles.low.tolist(), candles.close.tolist(),
-            candles.volume.tolist(),
+            candles.volume.tolist(), *extra,
         ))
         conn = self._conn()
         with self._write_lock:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany("INSERT OR REPLACE INTO candles VALUES (?,?,?,?,?,?,?,?)", rows)
+                conn.executemany(INSERT, rows)
                 conn.execute(
                     "INSERT OR REPLACE INTO series VALUES (?,?,?,?,?)",
                     (candles.symbol, candles.timeframe, candles.source, signature, time.time()),
@@ -90,8 +134,10 @@ class CandleStore:
 
     def read(self, symbol: str, timeframe: str, *, last: int | None = None, start_ms: int | None = None,
              end_ms: int | None = None) -> Candles:
-        """Candles in [start_ms, end_ms), or the ``last`` n of them, oldest first."""
-        sql = "SELECT t, open, high, low, close, volume FROM candles WHERE symbol=? AND timeframe=?"
+        """Candles in [start_ms, end_ms), or the ``last`` n of them, oldest first; an extra column that
+        is NULL on every row read is left out (the source never had it)."""
+        sql = f"SELECT t, open, high, low, close, volume, {_EXTRA_OR_SENTINEL} FROM candles " \
+              "WHERE symbol=? AND timeframe=?"
         args: list = [symbol, timeframe]
         if start_ms is not None:
             sql += " AND t >= ?"
@@ -105,12 +151,15 @@ class CandleStore:
         else:
             sql += " ORDER BY t"
         rows = self._conn().execute(sql, args).fetchall()
-        arr = np.array(rows, dtype=np.float64).reshape(-1, 6)
+        arr = np.array(rows, dtype=np.float64).reshape(-1, 6 + len(EXTRA_COLUMNS))
         if last is not None:
             arr = arr[::-1]
         info = self.series_info(symbol, timeframe)
-        return Candles.from_arrays(symbol, timeframe, arr[:, 0].astype(np.int64), *arr[:, 1:].T,
-                                   source=(info or {}).get("source") or "store")
+        more = arr[:, 6:]
+        known = more != _NULL
+        extra = {k: np.where(known[:, i], more[:, i], np.nan) for i, k in enumerate(EXTRA_COLUMNS) if known[:, i].any()}
+        return Candles.from_arrays(symbol, timeframe, arr[:, 0].astype(np.int64), *arr[:, 1:6].T,
+                                   source=(info or {}).get("source") or "store", extra=extra)
 
     def read_many(self, symbols: list[str], timeframe: str, last: int) -> dict[str, Candles]:
         return {s: self.read(s, timeframe, last=last) for s in symbols}

@@ -1,7 +1,9 @@
 """A folder laid out as ``<timeframe>/<SYMBOL>.csv`` (OHLCV_DIR), in either of two formats.
 
-- the project layout: header ``timestamp,open,high,low,close,volume`` with UTC text times;
-- the exchange's raw 12-column kline export: no header, epoch-ms (or us) open times.
+- the project layout: header ``timestamp,open,high,low,close,volume`` with UTC text times, optionally
+  followed by ``quote_volume,trades,taker_buy_volume,taker_buy_quote_volume`` (kept when present);
+- the exchange's raw 12-column kline export: no header, epoch-ms (or us) open times (columns 8-11 are
+  the same extra columns, kept when the file has them).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from ..timeframes import lower_timeframes
 
 log = logging.getLogger(__name__)
 KLINE_COLUMNS = ["t", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades",
-                 "taker_base", "taker_quote", "ignore"]
+                 "taker_buy_volume", "taker_buy_quote_volume", "ignore"]
 
 
 def read_candle_csv(path: Path, timeframe: str, symbol: str | None = None) -> tuple[Candles, QualityReport]:

@@ -12,7 +12,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from ...errors import SourceError, UnknownSeries
-from ..candles import Candles
+from ..candles import EXTRA_COLUMNS, Candles, clean_extra
 from ..timeframes import TIMEFRAME_MS
 
 log = logging.getLogger(__name__)
@@ -112,17 +112,32 @@ class ExchangeSource:
 
 def klines_to_candles(symbol: str, timeframe: str, rows: list, *, now_ms: int | None = None,
                       source: str = "exchange") -> Candles:
-    """Kline rows ``[open_time, o, h, l, c, v, close_time, ...]`` to closed candles, deduplicated."""
+    """Kline rows ``[open_time, o, h, l, c, v, close_time, quote_volume, trades, taker_buy_volume,
+    taker_buy_quote_volume, ignore]`` to closed candles, deduplicated. The extra columns are kept when
+    the rows carry them; an unreadable or implausible extra value is NaN (the candle stays)."""
     try:
         arr = np.array([[float(r[i]) for i in range(6)] for r in rows], dtype=np.float64).reshape(-1, 6)
     except (TypeError, ValueError, IndexError) as exc:
         raise SourceError(f"malformed kline row: {exc}", public="exchange sent a malformed candle") from exc
+    width = min((len(r) for r in rows), default=0)
+    names = EXTRA_COLUMNS[: max(0, min(width, 11) - 7)]
+    more = np.array([[_number(r[7 + i]) for i in range(len(names))] for r in rows],
+                    dtype=np.float64).reshape(len(rows), len(names))
     if now_ms is not None and len(arr):
-        arr = arr[arr[:, 0] + TIMEFRAME_MS[timeframe] <= now_ms]  # drop the still-forming candle
+        closed = arr[:, 0] + TIMEFRAME_MS[timeframe] <= now_ms  # drop the still-forming candle
+        arr, more = arr[closed], more[closed]
     t = arr[:, 0].astype(np.int64)
     order = np.argsort(t, kind="stable")
-    t, arr = t[order], arr[order]
+    t, arr, more = t[order], arr[order], more[order]
     keep = np.concatenate([[True], np.diff(t) > 0]) if len(t) else np.zeros(0, bool)
-    a = arr[keep]
+    a, more = arr[keep], more[keep]
+    extra, _ = clean_extra(a[:, 5], {k: more[:, i] for i, k in enumerate(names)})
     return Candles.from_arrays(symbol, timeframe, t[keep], a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5],
-                               source=source)
+                               source=source, extra=extra)
+
+
+def _number(x) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return float("nan")
