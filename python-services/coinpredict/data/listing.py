@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DataError
-from .candles import COLUMNS
-from .sources.csvdir import CsvFolderSource
+from .candles import COLUMNS, EXTRA_COLUMNS
+from .sources.csvdir import KLINE_COLUMNS, CsvFolderSource
 from .timeframes import lower_timeframes
 
 log = logging.getLogger(__name__)
-EXTRA_COLUMNS = ("quote_volume", "trades", "taker_buy_volume", "taker_buy_quote_volume")
-# The exchange's raw kline export: the extras sit at these positions (no header).
-KLINE_EXTRA_AT = {"quote_volume": 7, "trades": 8, "taker_buy_volume": 9, "taker_buy_quote_volume": 10}
+# The exchange's raw kline export (no header): where each extra column sits in a row.
+KLINE_EXTRA_AT = {name: KLINE_COLUMNS.index(name) for name in EXTRA_COLUMNS}
 
 
 @dataclass(frozen=True)

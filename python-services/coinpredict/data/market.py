@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from ..config import Settings
 from ..errors import DataError, NotFound, SourceError, Unavailable, UnknownSeries
-from .candles import COLUMNS, Candles
-from .listing import EXTRA_COLUMNS, CsvListing, SeriesSummary
+from .candles import COLUMNS, EXTRA_COLUMNS, Candles
+from .listing import CsvListing, SeriesSummary
 from .sources.csvdir import CsvFolderSource
 from .sources.exchange import ExchangeSource
 from .sources.synthetic import SyntheticSource
