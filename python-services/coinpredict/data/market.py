@@ -125,7 +125,7 @@ class MarketData:
         if self.mode == "live":
             age = self.clock() - candles.last_close_time_ms / 1000
             candles.meta["last_candle_age_s"] = round(age, 1)
-            if age > self.settings.stale_after_candles * TIMEFRAME_MS[timeframe] / 1000:
+            if self.is_stale(age, timeframe):
                 candles.meta["data_stale"] = True
             if candles.meta.get("data_stale"):
                 self.last_stale_at = self.clock()
