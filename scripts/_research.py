@@ -31,7 +31,7 @@ def add_split_arguments(ap: argparse.ArgumentParser) -> None:
 def pooled_split(args: argparse.Namespace, feature_set: FeatureSet) -> tuple[PooledData, np.ndarray, np.ndarray]:
     """(pooled data, training row ends, scoring row ends) for the arguments above."""
     series = load_folder(args.data_dir, args.timeframe, None, to_ms(args.start), to_ms(args.end))
-    data = build_pooled(series, feature_set, window=2, horizon=1)
+    data = build_pooled(series, feature_set, window=2, horizons=(1,))
     split, end, step = to_ms(args.split), to_ms(args.end), TIMEFRAME_MS[args.timeframe]
     train = data.select(None, split - EMBARGO_CANDLES * step)
     scored = data.select(split, end, label_before_ms=end, horizon_ms=step)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """``make run``'s first step: when MODELS_DIR holds no trained model, find candles and train the
-default profile. Candles come from OHLCV_DIR, else the shared folder beside the repo, else the
+default profile on every default timeframe (1h, 4h, 1d) with their default horizons. Candles come from OHLCV_DIR, else the shared folder beside the repo, else the
 exchange (downloaded into data/ohlcv), else the synthetic market (with a loud warning)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from coinpredict.common.times import iso  # noqa: E402
 from coinpredict.config import REPO_ROOT, Settings  # noqa: E402
 from coinpredict.data.sources.exchange import ExchangeSource  # noqa: E402
 from coinpredict.data.sources.synthetic import SyntheticSource  # noqa: E402
-from coinpredict.data.timeframes import TIMEFRAME_MS  # noqa: E402
+from coinpredict.data.timeframes import DEFAULT_HORIZONS, TIMEFRAME_MS  # noqa: E402
 from coinpredict.errors import SourceError  # noqa: E402
 from coinpredict.models.artifacts import trained_timeframes  # noqa: E402
 from coinpredict.models.registry import MODEL_IDS  # noqa: E402
@@ -86,13 +86,14 @@ def main() -> int:
     source = CsvFolderSource(data_dir)
     last = max(int(source.fetch(s, "1h").t[-1]) for s in source.symbols("1h"))
     end = iso(last + TIMEFRAME_MS["1h"])
-    print(f"training the default profile on 1h candles from {origin} "
-          f"({data_dir}), up to {end}; this takes about 10 minutes on 2 cores")
-    results = train_models(data_dir=data_dir, timeframe="1h", end=end, models_dir=settings.models_dir,
-                           profile="default")
-    meta = results.pop("_meta")
-    print(summary_table(results))
-    print(f"trained {len(results)} models in {meta['seconds']:.0f}s")
+    print(f"training the default profile on {', '.join(DEFAULT_HORIZONS)} candles from {origin} "
+          f"({data_dir}), up to {end}; this takes about 15 minutes on 2 cores")
+    for timeframe in DEFAULT_HORIZONS:
+        results = train_models(data_dir=data_dir, timeframe=timeframe, end=end, models_dir=settings.models_dir,
+                               profile="default")
+        meta = results.pop("_meta")
+        print(summary_table(results))
+        print(f"trained {len(results)} models for {timeframe} (horizons {meta['horizons']}) in {meta['seconds']:.0f}s")
     return 0
 
 

@@ -41,8 +41,8 @@ def main() -> int:
     rng = np.random.default_rng(0)
     if len(train) > args.rows:
         train = np.sort(rng.choice(train, args.rows, replace=False))
-    x, y = data.features[train], data.labels[train]
-    xv, yv = data.features[valid], data.labels[valid]
+    x, y = data.features[train], data.labels[train, 0]
+    xv, yv = data.features[valid], data.labels[valid, 0]
     auc_all, booster = fit_auc(x, y, xv, yv)
     gain = booster.feature_importance("gain")
     ranked = [fs.names[i] for i in np.argsort(-gain) if fs.names[i] in talib_names]

@@ -36,7 +36,7 @@ def main() -> int:
 
     def fit(rows):
         rows = np.sort(rng.choice(rows, min(args.rows, len(rows)), replace=False))
-        return lgb.train(params, lgb.Dataset(table_rows(data.features, rows, fs), data.labels[rows]), args.rounds)
+        return lgb.train(params, lgb.Dataset(table_rows(data.features, rows, fs), data.labels[rows, 0]), args.rounds)
 
     everyone = fit(train)
     order = rng.permutation(len(data.symbols))
@@ -46,7 +46,7 @@ def main() -> int:
         rows = test[held[test]]
         if not len(rows):
             continue
-        x, y = table_rows(data.features, rows, fs), data.labels[rows]
+        x, y = table_rows(data.features, rows, fs), data.labels[rows, 0]
         seen.append(fast_auc(y, everyone.predict(x)))
         unseen.append(fast_auc(y, fit(train[~held[train]]).predict(x)))
         print(f"{' '.join(data.symbols[i] for i in fold):<48} trained with them {seen[-1]:.4f}, "

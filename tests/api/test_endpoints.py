@@ -129,7 +129,7 @@ def test_no_train_serve_skew(client, app, market_candles):
     store = app.extensions["coinpredict"].store
     for model_id in ("gru_attention", "lightgbm", "transformer_timeseries"):
         entry = store.get("1h", model_id)
-        data = build_pooled([market_candles], entry.feature_set, window=entry.manifest["window"], horizon=1)
+        data = build_pooled([market_candles], entry.feature_set, window=entry.manifest["window"], horizons=(1,))
         data.scale(entry.scaler)
         last = np.array([len(market_candles) - 1])
         x = data.windows(last) if entry.model.input_kind == "sequence" else data.tables(last)

@@ -75,8 +75,10 @@ def test_labels_need_the_exact_future_candle_and_ties_are_not_up():
     t = np.array([0, 1, 2, 4, 5], dtype=np.int64) * 3_600_000
     c = np.array([1.0, 2.0, 2.0, 3.0, 1.0])
     candles = Candles.from_arrays("X", "1h", t, c, c, c, c, c)
-    y = direction_labels(candles, 1)
-    assert list(y[:2]) == [1.0, 0.0] and np.isnan(y[2]) and y[3] == 0.0 and np.isnan(y[4])
+    y = direction_labels(candles, (1, 2))
+    assert list(y[:2, 0]) == [1.0, 0.0] and np.isnan(y[2, 0]) and y[3, 0] == 0.0 and np.isnan(y[4, 0])
+    # two ahead: 0 -> 2 up, 1 -> 3 is a gap (t=4 is not 2 steps after t=1), 2 -> 4 is a gap too
+    assert y[0, 1] == 1.0 and np.isnan(y[1:, 1]).all()
 
 
 def test_pooled_windows_are_gathered_not_copied_and_scaler_sees_training_rows_only():
@@ -84,7 +86,7 @@ def test_pooled_windows_are_gathered_not_copied_and_scaler_sees_training_rows_on
     for i, c in enumerate(series):
         c.symbol = f"S{i}USDT"
     fs = default_feature_set("1h")
-    data = build_pooled(series, fs, window=16, horizon=1)
+    data = build_pooled(series, fs, window=16, horizons=(1,))
     assert data.features.shape == (1600, len(fs))  # one row per candle, not per window
     ends = data.select()
     assert data.symbol_index[ends].min() == 0 and data.symbol_index[ends].max() == 1
@@ -126,5 +128,5 @@ def test_extra_columns_change_no_feature_and_pool_with_plain_series():
                                                     "trades": rng.integers(0, 500, len(plain)),
                                                     "taker_buy_volume": plain.volume * share})
     np.testing.assert_array_equal(FULL.compute(wide), FULL.compute(plain))
-    data = build_pooled([wide, plain], default_feature_set("1h"), window=16, horizon=1)
+    data = build_pooled([wide, plain], default_feature_set("1h"), window=16, horizons=(1,))
     assert data.features.shape[0] == 2 * len(plain)

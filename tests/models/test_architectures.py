@@ -47,7 +47,7 @@ def test_informer_distils_and_probsparse_answers_every_position():
         for i, layer in enumerate(net.layers[:-1]):
             h = net.distil[i](layer(h))
         assert h.shape[1] == 8  # 32 -> 16 -> 8
-        assert net(x).shape == (2,)
+        assert net(x).shape == (2, 1)
         attn = ProbSparseAttention(16, 4).eval()
         assert attn(torch.randn(2, 32, 16)).shape == (2, 32, 16)
 
@@ -63,4 +63,4 @@ def test_attention_pooling_exposes_its_weights():
 
 def test_residual_gru_normalises_between_layers():
     net = RecurrentNet(4, residual=True, layers=3, hidden=8)
-    assert len(net.norms) == 3 and net(torch.randn(2, 10, 4)).shape == (2,)
+    assert len(net.norms) == 3 and net(torch.randn(2, 10, 4)).shape == (2, 1)

@@ -1,5 +1,6 @@
 """One contract test run over every registered model id: trains on a small slice with a planted
-signal, its validation loss falls, save then load gives identical predictions."""
+signal per horizon (two outputs, each following its own column), both validation losses fall, save then
+load gives identical predictions."""
 
 from __future__ import annotations
 
@@ -14,21 +15,24 @@ from coinpredict.models.options import TrainConfig
 from coinpredict.models.registry import MODEL_IDS, MODEL_SPECS, create_model
 from coinpredict.training.artifacts import save_model
 
-FEATURES = FeatureSet(("ret_z", "vol_z", "signal", "noise_a", "noise_b", "noise_c"))
+FEATURES = FeatureSet(("ret_z", "vol_z", "signal", "signal_b", "noise_b", "noise_c"))
+HORIZONS = (1, 4)
 WINDOW = 12
 
 
 @pytest.fixture(scope="module")
 def planted():
-    """Labels follow the 'signal' column at t (plus noise): any model that learns beats log(2)."""
+    """Horizon 1 follows the 'signal' column at t, horizon 4 the opposite of 'signal_b' (plus noise):
+    any model that learns each head beats log(2) on both."""
     rng = np.random.default_rng(0)
     n = 6000
     x = rng.standard_normal((n, len(FEATURES))).astype(np.float32)
-    y = (x[:, 2] + 0.7 * rng.standard_normal(n) > 0).astype(np.float32)
+    y = np.column_stack([x[:, 2] + 0.7 * rng.standard_normal(n) > 0,
+                         -x[:, 3] + 0.7 * rng.standard_normal(n) > 0]).astype(np.float32)
     can_end = np.zeros(n, bool)
     can_end[30:] = True
     data = PooledData(FEATURES, WINDOW, x, np.arange(n, dtype=np.int64) * 3_600_000, np.ones(n), y,
-                      np.zeros(n, np.int32), ["XUSDT"], can_end)
+                      np.zeros(n, np.int32), ["XUSDT"], can_end, HORIZONS)
     ends = np.arange(30, n)
     return DataView(data, ends[:4500]), DataView(data, ends[4600:])
 
@@ -50,15 +54,16 @@ def test_model_contract(model_id, planted, tmp_path):
     model.calibrate(valid)
     x = valid.inputs(model.input_kind)
     p = model.predict_proba(x)
-    assert p.shape == (len(valid),) and np.all((p > 0) & (p < 1))
+    assert p.shape == (len(valid), len(HORIZONS)) and np.all((p > 0) & (p < 1))
     y = valid.labels
-    loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
-    assert loss < 0.64, f"validation log loss {loss:.4f} did not fall below chance (0.693)"
+    loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p), axis=0)
+    assert np.all(loss < 0.64), f"validation log loss {loss} did not fall below chance (0.693) on every horizon"
+    assert np.corrcoef(p[:, 0], p[:, 1])[0, 1] < 0.5  # two heads, not one answer twice
     if model.input_kind == "sequence":
         losses = [h["valid_loss"] for h in model.history_]
         assert min(losses) < 0.66
     manifest = {"feature_names": list(FEATURES.names), "feature_hash": FEATURES.hash, "window": WINDOW,
-                "horizon": 1, "scaler": {"mean": [0.0] * 6, "std": [1.0] * 6}}
+                "horizon": 1, "horizons": list(HORIZONS), "scaler": {"mean": [0.0] * 6, "std": [1.0] * 6}}
     save_model(model, tmp_path, "1h", manifest)
     loaded, saved = load_model(tmp_path, "1h", model_id)
     np.testing.assert_allclose(loaded.predict_proba(x), p, rtol=1e-5, atol=1e-6)
@@ -78,7 +83,8 @@ def test_booster_refit_on_train_and_validation_keeps_rounds_and_calibration(mode
     assert model.history_[-1] == {"refit_rows": 3000, "refit_rounds": rounds}
     after = model.predict_proba(x)
     assert not np.allclose(after, before)
-    assert np.corrcoef(after, valid.labels)[0, 1] > 0.3  # still the planted signal
+    assert np.corrcoef(after[:, 0], valid.labels[:, 0])[0, 1] > 0.3  # still the planted signals
+    assert np.corrcoef(after[:, 1], valid.labels[:, 1])[0, 1] > 0.3
     manifest = {"feature_names": list(FEATURES.names), "feature_hash": FEATURES.hash, "window": WINDOW,
                 "horizon": 1, "scaler": {"mean": [0.0] * 6, "std": [1.0] * 6}}
     save_model(model, tmp_path, "1h", manifest)

@@ -17,11 +17,17 @@ def test_a_single_model_plans_itself_and_the_history_its_window_needs(store):
     assert plan.need == min_history(store.get("1h", "xgboost").manifest["window"]) and plan.horizon == 1
 
 
-def test_the_ensemble_plans_its_weighted_members_in_registry_order(store):
-    plan = plan_for(store, PredictRequest("BTCUSDT", "1h", ENSEMBLE_ID))
-    weights = store.ensembles["1h"][0].weights_
+@pytest.mark.parametrize("horizon", [None, 1, 4, 24])
+def test_the_ensemble_plans_the_weighted_members_of_its_horizon_in_registry_order(store, horizon):
+    plan = plan_for(store, PredictRequest("BTCUSDT", "1h", ENSEMBLE_ID, horizon=horizon))
+    weights = store.ensembles["1h"][0].for_horizon(horizon or 1).weights_
     assert [m.model_id for m in plan.members] == [m for m in MODEL_IDS if m in weights]
-    assert len(plan.ready) == len(plan.members)
+    assert len(plan.ready) == len(plan.members) and plan.horizon == (horizon or 1)
+
+
+@pytest.mark.parametrize("horizon", [4, 24])
+def test_a_single_model_answers_each_trained_horizon(store, horizon):
+    assert plan_for(store, PredictRequest("BTCUSDT", "1h", "lightgbm", horizon=horizon)).horizon == horizon
 
 
 @pytest.mark.parametrize(("req", "error", "code"), [
@@ -38,7 +44,7 @@ def test_requests_that_cannot_be_served_are_refused_with_their_code(store, req, 
         plan_for(store, req)
     assert info.value.code == code
     if code == "not_trained":  # what can be asked instead
-        assert info.value.details["details"]["trained"] == {"1h": {"horizons": [1], "models": len(MODEL_IDS)}}
+        assert info.value.details["details"]["trained"] == {"1h": {"horizons": [1, 4, 24], "models": len(MODEL_IDS)}}
 
 
 def test_nothing_trained_refuses_every_model(tmp_path):

@@ -30,7 +30,7 @@ def models(trained_dir, tmp_path):
 @pytest.fixture(scope="module")
 def split(synthetic_dir):
     series = load_folder(synthetic_dir, "1h")
-    return make_split(series, "1h", PROFILES["smoke"], 1, SYNTHETIC_END_MS)
+    return make_split(series, "1h", PROFILES["smoke"], (1, 4, 24), SYNTHETIC_END_MS)
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))

@@ -7,6 +7,7 @@ import hmac
 from flask import Blueprint, request
 
 from ..errors import Forbidden, NotFound, Unauthorized
+from ..models.artifacts import manifest_horizons
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
 from ..serving import ModelStore
 from .answers import checked, redact
@@ -72,9 +73,11 @@ def model_status(model_id: str):
             "trained_at": manifest.get("trained_at"), "reason": redact(entry.reason) if entry else None,
             "feature_hash": manifest.get("feature_hash"), "n_features": len(manifest.get("feature_names", [])),
             "window": manifest.get("window"), "horizon": manifest.get("horizon"),
+            "horizons": manifest_horizons(manifest) if manifest else None,
             "n_parameters": manifest.get("describe", {}).get("n_parameters"),
             "training": training, "skill": _skill(manifest, evaluation),
             "metrics": {"validation": manifest.get("metrics", {}).get("validation", {}),
+                        "validation_by_horizon": manifest.get("metrics", {}).get("validation_by_horizon"),
                         "test": (evaluation or {}).get("metrics", {}),
                         "test_period": (evaluation or {}).get("period")},
             "serving": st.predictor.stats.summary(model_id)})
@@ -90,8 +93,10 @@ def _ensemble_status():
             "params": manifest.get("params", {}), "timeframes": sorted(st.store.ensembles), "timeframe": tf,
             "model_version": manifest.get("version"), "trained_at": manifest.get("trained_at"),
             "training": _training(manifest), "ensemble": manifest.get("ensemble", {}),
+            "horizons": manifest_horizons(manifest) if manifest else None,
             "skill": _skill(manifest, evaluation),
             "metrics": {"validation": manifest.get("metrics", {}).get("validation", {}),
+                        "validation_by_horizon": manifest.get("metrics", {}).get("validation_by_horizon"),
                         "test": (evaluation or {}).get("metrics", {})},
             "serving": st.predictor.stats.summary(ENSEMBLE_ID)}
 

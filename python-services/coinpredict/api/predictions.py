@@ -94,7 +94,7 @@ def batch():
 @bp.get("/top100")
 def top100():
     query = TopQuery.model_validate(request.args.to_dict())
-    answer = state().predictor.top(query.timeframe, query.model, query.limit)
+    answer = state().predictor.top(query.timeframe, query.model, query.limit, query.horizon)
     observe_predictions(None, answer["results"])
     for result in answer["results"]:
         redact_prediction(result)

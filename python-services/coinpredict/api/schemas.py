@@ -101,7 +101,7 @@ class PredictItem(BaseModel):
     timeframe: Timeframe = Field("1h", description="candle length")
     model: StrictStr = Field(ENSEMBLE_ID, min_length=1, max_length=64, description=MODEL_FIELD)
     horizon: StrictInt | None = Field(None, ge=1, le=500,
-                                      description="candles ahead; the trained horizon when omitted")
+                                      description="candles ahead; the first trained horizon when omitted")
     method: Method | None = Field(None, description="how the ensemble combines its members (ensemble only; "
                                                     "refused for a single model)")
     candles: Candles = None
@@ -129,6 +129,7 @@ class TopQuery(BaseModel):
     timeframe: Timeframe = Field("1h", description="candle length")
     model: StrictStr = Field(ENSEMBLE_ID, min_length=1, max_length=64, description=MODEL_FIELD)
     limit: int = Field(100, ge=1, le=100, description="how many ranked coins to return")
+    horizon: int | None = Field(None, ge=1, le=500, description="candles ahead; the first trained horizon when omitted")
 
     @field_validator("model")
     @classmethod
@@ -233,6 +234,7 @@ class TopResponse(Answer):
     as_of: str | None = Field(description="newest as_of among the results")
     universe: str = Field(description="where the coin list came from (live ranking or the bundled list and its date)")
     timeframe: Timeframe = Field(description="candle length of every result")
+    horizon: int | None = Field(None, description="candles ahead every result is about")
     model: ModelId = Field(description="the model that ranked them")
     count: int = Field(description="number of ranked results")
     results: list[RankedPrediction] = Field(description="ranked by probability_up, best first")
@@ -296,6 +298,8 @@ class ModelMetrics(Answer):
     validation: dict[str, Any] = Field(description="metrics on the validation period (auc, accuracy, log_loss...)")
     test: dict[str, Any] = Field(description="out-of-sample metrics from the latest evaluation, when run")
     test_period: dict[str, Any] | None = Field(None, description="the evaluated period and symbols")
+    validation_by_horizon: dict[str, dict[str, Any]] | None = Field(
+        None, description="validation metrics of each horizon it predicts (keys: candles ahead)")
 
 
 class ModelStatus(Answer):
@@ -317,7 +321,8 @@ class ModelStatus(Answer):
     feature_hash: str | None = Field(None, description="hash of the feature list it was trained on")
     n_features: int | None = Field(None, description="features per candle")
     window: int | None = Field(None, description="candles per input window")
-    horizon: int | None = Field(None, description="candles ahead it predicts")
+    horizon: int | None = Field(None, description="candles ahead it predicts by default (the first of horizons)")
+    horizons: list[int] | None = Field(None, description="every horizon it predicts, one output each")
     n_parameters: int | None = Field(None, description="trainable parameters")
     ensemble: dict[str, Any] | None = Field(None, description="ensemble: members, weights and method")
 

@@ -43,3 +43,12 @@ def lower_timeframes(tf: str) -> list[str]:
 
 def periods_per_year(tf: str) -> float:
     return 365.25 * 86_400_000 / TIMEFRAME_MS[tf]
+
+
+# What `--timeframe default` trains and API.md promises: each timeframe with its horizons (candles ahead).
+DEFAULT_HORIZONS: dict[str, tuple[int, ...]] = {"1h": (1, 4, 24), "4h": (1, 6), "1d": (1, 7)}
+
+
+def default_horizons(tf: str) -> tuple[int, ...]:
+    """The horizons trained for ``tf`` unless asked otherwise (1 for timeframes outside the default set)."""
+    return DEFAULT_HORIZONS.get(check_timeframe(tf), (1,))

@@ -27,7 +27,7 @@ from ..data.sources.csvdir import load_folder
 from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError
 from ..features.datasets import build_pooled
-from ..models.artifacts import EVALUATION_FILE
+from ..models.artifacts import EVALUATION_FILE, manifest_horizons
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .audit import lookahead_audit
 from .backtest import backtest
@@ -35,7 +35,7 @@ from .baselines import baseline_probabilities
 
 log = logging.getLogger(__name__)
 CHUNK = 8192
-Serve = Callable[[Candles, str, str], float]  # (history, timeframe, model id) -> probability_up as served
+Serve = Callable[[Candles, str, str, int], float]  # (history, timeframe, model id, horizon) -> probability_up
 
 
 def _score(y, p, fut, sym, t, move, timeframe, horizon, fee_bps) -> dict:
@@ -49,8 +49,9 @@ def _score(y, p, fut, sym, t, move, timeframe, horizon, fee_bps) -> dict:
 
 
 def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_ms: int, horizon: int):
-    """Every ready model's probabilities on the rows in [start, end): features built once per feature
-    set, window and scaler, models run in chunks. Returns (probs by id, pooled data, row ends)."""
+    """Every ready model's probabilities at ``horizon`` on the rows in [start, end) whose outcome is
+    known: features built once per feature set, window and scaler, models run in chunks. Returns
+    (probs by id, pooled data, row ends); the data's one label column is ``horizon``'s."""
     groups: dict[tuple, list[str]] = {}
     for m, entry in ready.items():
         groups.setdefault((entry.feature_set.hash, entry.manifest["window"], id(entry.scaler)), []).append(m)
@@ -58,7 +59,7 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
     ends_ref = ref = None
     for (_, window, _), ids in groups.items():
         entry = ready[ids[0]]
-        data = build_pooled(series, entry.feature_set, window=window, horizon=horizon)
+        data = build_pooled(series, entry.feature_set, window=window, horizons=(horizon,))
         ends = data.select(start_ms, end_ms)
         data.scale(entry.scaler)
         if ends_ref is None:
@@ -66,9 +67,10 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
         elif not np.array_equal(data.t[ends], ref.t[ends_ref]):
             raise ArtifactError("models were trained with different windows; evaluate them separately")
         for m in ids:
-            model = ready[m].model
+            model, column = ready[m].model, manifest_horizons(ready[m].manifest).index(horizon)
             out = [model.predict_proba(data.windows(ends[lo:lo + CHUNK]) if model.input_kind == "sequence"
-                                       else data.tables(ends[lo:lo + CHUNK])) for lo in range(0, len(ends), CHUNK)]
+                                       else data.tables(ends[lo:lo + CHUNK]))[:, column]
+                   for lo in range(0, len(ends), CHUNK)]
             probs[m] = np.concatenate(out) if out else np.zeros(0)
             log.info("scored %s on %d rows", m, len(ends))
     return probs, ref, ends_ref
@@ -77,22 +79,22 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
 def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir: Path, out_dir: Path, store,
              serve: Serve, symbols: list[str] | None = None, model_ids: list[str] | None = None,
              fee_bps: float = Settings.fee_bps, audit_samples: int = 24, seed: int = 0,
-             lookback: int = Settings.serve_lookback) -> dict:
+             lookback: int = Settings.serve_lookback, horizon: int = 1) -> dict:
     """Score the models of ``store`` (loaded from ``models_dir``: ``get(tf, id)`` entries with status,
     model, manifest, feature_set and scaler; ``ensembles[tf]``) on [start, end); ``serve`` is the
-    serving path the look-ahead audit re-predicts through."""
+    serving path the look-ahead audit re-predicts through. Every model is scored at ``horizon``."""
     started = time.time()
     start_ms, end_ms = to_ms(start), to_ms(end)
     wanted = [m for m in (model_ids or MODEL_IDS) if m != ENSEMBLE_ID]
-    ready = {m: store.get(timeframe, m) for m in wanted if store.get(timeframe, m).status == "ready"}
+    ready = {m: store.get(timeframe, m) for m in wanted if store.get(timeframe, m).status == "ready"
+             and horizon in manifest_horizons(store.get(timeframe, m).manifest)}
     if not ready:
-        raise ArtifactError(f"no trained models for {timeframe} in {models_dir}")
+        raise ArtifactError(f"no trained models for {timeframe} at horizon {horizon} in {models_dir}")
     # Candles after ``end`` are read only to label the last predictions; never to make them.
-    horizon = next(iter(ready.values())).manifest.get("horizon", 1)
     series = {c.symbol: c for c in load_folder(Path(data_dir), timeframe, symbols, None,
                                                end_ms + horizon * TIMEFRAME_MS[timeframe])}
     probs, data, ends = _model_probabilities(ready, list(series.values()), start_ms, end_ms, horizon)
-    y = data.labels[ends].astype(np.float64)
+    y = data.labels[ends, 0].astype(np.float64)
     close = data.close
     fut = close[ends + horizon] / close[ends] - 1
     prev = close[ends] / close[ends - 1] - 1
@@ -100,8 +102,9 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     # The expected move the served signal uses, from each symbol's own candles up to t.
     move = expected_move_bps(close, ends, horizon=horizon, first=np.searchsorted(data.symbol_index, sym))
     if timeframe in store.ensembles and (model_ids is None or ENSEMBLE_ID in model_ids):
-        ens = store.ensembles[timeframe][0]
-        members = {m: p for m, p in probs.items() if m in ens.weights_}
+        ensembles = store.ensembles[timeframe][0]
+        ens = ensembles.for_horizon(horizon) if horizon in ensembles.horizons else None
+        members = {m: p for m, p in probs.items() if ens is not None and m in ens.weights_}
         if members:
             probs[ENSEMBLE_ID] = ens.combine(members)["probability_up"]
     report = {"timeframe": timeframe, "horizon": horizon, "start": iso(start_ms), "end": iso(end_ms),
@@ -116,23 +119,25 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
                               **{k: v for k, v in classification_metrics(y[sym == s], p[sym == s]).items()
                                  if k in ("auc", "accuracy", "log_loss")}}
             for s in np.unique(sym)}
-    train_rate = float(np.nanmean(data.labels[data.t < start_ms])) if (data.t < start_ms).any() else 0.5
+    train_rate = float(np.nanmean(data.labels[data.t < start_ms, 0])) if (data.t < start_ms).any() else 0.5
     for name, p in baseline_probabilities(prev, train_rate, seed).items():
         report["baselines"][name], curves[f"baseline:{name}"] = _score(y, p, fut, sym, t, move, timeframe,
                                                                         horizon, fee_bps)
-    report["audit"] = _audit(serve, series, probs, data, ends, timeframe, audit_samples, seed, lookback)
+    report["audit"] = _audit(serve, series, probs, data, ends, timeframe, audit_samples, seed, lookback, horizon)
     report["seconds"] = round(time.time() - started, 1)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_atomic_text(out_dir / "metrics.json", json.dumps(report, indent=1, default=float))
-    write_atomic_text(Path(models_dir) / timeframe / EVALUATION_FILE, json.dumps(report, default=float))
+    # What /models/<id>/status shows as "test": the default horizon's evaluation.
+    if horizon == 1:
+        write_atomic_text(Path(models_dir) / timeframe / EVALUATION_FILE, json.dumps(report, default=float))
     from .report import write_report
 
     write_report(report, curves, probs, y, out_dir, store=store, data=data, ends=ends, timeframe=timeframe)
     return report
 
 
-def _audit(serve: Serve, series, probs, data, ends, timeframe, samples, seed, lookback) -> dict:
+def _audit(serve: Serve, series, probs, data, ends, timeframe, samples, seed, lookback, horizon) -> dict:
     """Re-predict sampled rows through the serving path from history cut at t (no later candle)."""
     if samples <= 0 or not len(ends):
         return {"checked": 0, "mismatches": []}
@@ -143,7 +148,7 @@ def _audit(serve: Serve, series, probs, data, ends, timeframe, samples, seed, lo
         rows = [(data.symbols[data.symbol_index[ends[i]]], int(data.t[ends[i]]), float(probs[name][i])) for i in picks]
 
         def probability_at(candles, name=name):
-            return serve(candles, timeframe, name)
+            return serve(candles, timeframe, name, horizon)
 
         audited[name] = lookahead_audit(series, rows, probability_at, lookback=lookback)
     return {"checked": sum(a["checked"] for a in audited.values()), "models": sorted(audited), "mismatches": []}

@@ -1,8 +1,8 @@
 """Pooled datasets: every symbol's feature rows in one float32 array; windows and tables are
 gathered from it by index, so nothing is copied once per window.
 
-Labels: 1 when the close ``horizon`` candles ahead is above the close at t (ties are not up); the
-future candle must sit exactly ``horizon`` steps later, so gaps never produce a label.
+Labels: one column per horizon h, 1 when the close h candles ahead is above the close at t (ties are
+not up); the future candle must sit exactly h steps later, so gaps never produce a label.
 """
 
 from __future__ import annotations
@@ -20,15 +20,16 @@ CLIP = 5.0
 WARMUP_ROWS = 200  # >= the longest feature lookback (pos_168 + return lag); checked in tests
 
 
-def direction_labels(candles: Candles, horizon: int) -> np.ndarray:
-    """float32 labels (1 up, 0 not up) with NaN where the candle ``horizon`` steps ahead is missing."""
+def direction_labels(candles: Candles, horizons: tuple[int, ...]) -> np.ndarray:
+    """(n, H) float32 labels (1 up, 0 not up), NaN where the candle h steps ahead is missing."""
     n = len(candles)
-    y = np.full(n, np.nan, dtype=np.float32)
-    if n > horizon:
-        step = TIMEFRAME_MS[candles.timeframe]
-        exact = candles.t[horizon:] - candles.t[:-horizon] == horizon * step
-        up = (candles.close[horizon:] > candles.close[:-horizon]).astype(np.float32)
-        y[:-horizon] = np.where(exact, up, np.nan)
+    y = np.full((n, len(horizons)), np.nan, dtype=np.float32)
+    step = TIMEFRAME_MS[candles.timeframe]
+    for j, h in enumerate(horizons):
+        if n > h:
+            exact = candles.t[h:] - candles.t[:-h] == h * step
+            up = (candles.close[h:] > candles.close[:-h]).astype(np.float32)
+            y[:-h, j] = np.where(exact, up, np.nan)
     return y
 
 
@@ -67,24 +68,27 @@ class PooledData:
     features: np.ndarray  # (N, F) float32, raw until ``scale`` is called
     t: np.ndarray  # (N,) open times, ms
     close: np.ndarray
-    labels: np.ndarray  # (N,) float32, NaN where unknown
+    labels: np.ndarray  # (N, H) float32, one column per horizon, NaN where unknown
     symbol_index: np.ndarray  # (N,) int32
     symbols: list[str]
     can_end: np.ndarray  # (N,) bool: a full window of warmed-up rows of one symbol ends here
+    horizons: tuple[int, ...] = (1,)
     scaler: Scaler | None = None
     meta: dict = field(default_factory=dict)
 
     def select(self, start_ms: int | None = None, end_ms: int | None = None, *, labelled: bool = True,
-               label_before_ms: int | None = None, horizon_ms: int = 0) -> np.ndarray:
-        """Window ends with open time in [start_ms, end_ms); with ``label_before_ms`` the labelling
-        candle must also open before it (so nothing at or after ``--end`` is ever used)."""
+               label_before_ms: int | None = None, horizon_ms: int = 0, column: int | None = None) -> np.ndarray:
+        """Window ends with open time in [start_ms, end_ms), labelled for every horizon (or for
+        ``column`` alone); with ``label_before_ms`` the labelling candle ``horizon_ms`` later must also
+        open before it (so nothing at or after ``--end`` is ever used)."""
         mask = self.can_end.copy()
         if start_ms is not None:
             mask &= self.t >= start_ms
         if end_ms is not None:
             mask &= self.t < end_ms
         if labelled:
-            mask &= np.isfinite(self.labels)
+            known = np.isfinite(self.labels)
+            mask &= known.all(axis=1) if column is None else known[:, column]
         if label_before_ms is not None:
             mask &= self.t + horizon_ms < label_before_ms
         return np.flatnonzero(mask)
@@ -130,7 +134,8 @@ def min_history(window: int) -> int:
     return WARMUP_ROWS + input_rows(window)
 
 
-def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int, horizon: int) -> PooledData:
+def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int,
+                 horizons: tuple[int, ...] = (1,)) -> PooledData:
     blocks, ts, closes, labels, sym, can_end = [], [], [], [], [], []
     for i, candles in enumerate(series):
         x = feature_set.compute(candles)
@@ -141,7 +146,7 @@ def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int,
         blocks.append(x)
         ts.append(candles.t)
         closes.append(candles.close)
-        labels.append(direction_labels(candles, horizon))
+        labels.append(direction_labels(candles, horizons))
         sym.append(np.full(n, i, dtype=np.int32))
         can_end.append(ok)
 
@@ -149,6 +154,6 @@ def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int,
         return np.concatenate(parts).astype(dt, copy=False) if parts else np.zeros(0, dt)
 
     features = np.concatenate(blocks) if blocks else np.zeros((0, len(feature_set)), np.float32)
-    return PooledData(feature_set, window, features, cat(ts, np.int64), cat(closes, np.float64),
-                      cat(labels, np.float32), cat(sym, np.int32), [c.symbol for c in series],
-                      cat(can_end, bool))
+    y = np.concatenate(labels) if labels else np.zeros((0, len(horizons)), np.float32)
+    return PooledData(feature_set, window, features, cat(ts, np.int64), cat(closes, np.float64), y,
+                      cat(sym, np.int32), [c.symbol for c in series], cat(can_end, bool), tuple(horizons))

@@ -87,6 +87,11 @@ def load_validation_probs(models_dir: Path, timeframe: str, model_id: str) -> tu
         raise refused(path, "unreadable", str(exc)) from exc
 
 
+def manifest_horizons(manifest: dict) -> list[int]:
+    """The horizons a model predicts, in output order (single-horizon artifacts name one ``horizon``)."""
+    return [int(h) for h in manifest.get("horizons") or [manifest.get("horizon", 1)]]
+
+
 def trained_timeframes(models_dir: Path) -> list[str]:
     root = Path(models_dir)
     if not root.is_dir():

@@ -22,7 +22,7 @@ class TransformerNet(nn.Module):
     """causal=False: full attention, mean pooling; causal=True: masked, reads the last position."""
 
     def __init__(self, n_features: int, *, d_model: int = 32, heads: int = 4, layers: int = 2,
-                 ff: int = 64, dropout: float = 0.1, causal: bool = False, max_len: int = 512):
+                 ff: int = 64, dropout: float = 0.1, causal: bool = False, max_len: int = 512, outputs: int = 1):
         super().__init__()
         self.causal = causal
         self.input = nn.Linear(n_features, d_model)
@@ -30,7 +30,7 @@ class TransformerNet(nn.Module):
         layer = nn.TransformerEncoderLayer(d_model, heads, ff, dropout, batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
-        self.head = nn.Linear(d_model if causal else 2 * d_model, 1)
+        self.head = nn.Linear(d_model if causal else 2 * d_model, outputs)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         t = x.shape[1]
@@ -42,7 +42,7 @@ class TransformerNet(nn.Module):
         h = self.encode(x)
         # Causal: the last position has seen the whole window. Otherwise mean pooling beside the last position.
         pooled = h[:, -1] if self.causal else torch.cat([h.mean(dim=1), h[:, -1]], dim=-1)
-        return self.head(pooled).squeeze(-1)
+        return self.head(pooled)
 
 
 class ProbSparseAttention(nn.Module):
@@ -102,14 +102,14 @@ class DistillingLayer(nn.Module):
 
 class InformerNet(nn.Module):
     def __init__(self, n_features: int, *, d_model: int = 32, heads: int = 4, layers: int = 2, ff: int = 64,
-                 dropout: float = 0.1, factor: int = 3, max_len: int = 512):
+                 dropout: float = 0.1, factor: int = 3, max_len: int = 512, outputs: int = 1):
         super().__init__()
         self.input = nn.Linear(n_features, d_model)
         self.register_buffer("positions", sinusoidal_positions(max_len, d_model), persistent=False)
         self.layers = nn.ModuleList(InformerLayer(d_model, heads, ff, dropout, factor) for _ in range(layers))
         self.distil = nn.ModuleList(DistillingLayer(d_model) for _ in range(layers - 1))
         self.norm = nn.LayerNorm(d_model)
-        self.head = nn.Linear(2 * d_model, 1)
+        self.head = nn.Linear(2 * d_model, outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.input(x) + self.positions[: x.shape[1]]
@@ -118,4 +118,4 @@ class InformerNet(nn.Module):
             if i < len(self.distil):
                 h = self.distil[i](h)
         h = self.norm(h)
-        return self.head(torch.cat([h.mean(dim=1), h[:, -1]], dim=-1)).squeeze(-1)
+        return self.head(torch.cat([h.mean(dim=1), h[:, -1]], dim=-1))

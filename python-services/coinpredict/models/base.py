@@ -29,7 +29,12 @@ class DataView:
 
     @property
     def labels(self) -> np.ndarray:
+        """(n, H): one column per horizon of the data."""
         return self.data.labels[self.ends]
+
+    @property
+    def horizons(self) -> tuple[int, ...]:
+        return self.data.horizons
 
     def inputs(self, kind: str, subset: np.ndarray | None = None) -> np.ndarray:
         ends = self.ends if subset is None else self.ends[subset]
@@ -41,7 +46,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class PredictionModel(ABC):
-    """Predicts P(close[t+h] > close[t]) from a window (sequence models) or a row (boosting)."""
+    """Predicts P(close[t+h] > close[t]) for each of its horizons h (one output column per horizon, in
+    the order of the training data's ``horizons``) from a window (sequence models) or a row (boosting)."""
 
     family: ClassVar[str]
     input_kind: ClassVar[str] = "sequence"  # or "table"
@@ -58,16 +64,19 @@ class PredictionModel(ABC):
 
     @abstractmethod
     def decision_function(self, x: np.ndarray) -> np.ndarray:
-        """Uncalibrated scores (logits), shape (n,)."""
+        """Uncalibrated scores (logits), shape (n, n_outputs_)."""
 
     def calibrate(self, valid: DataView) -> PredictionModel:
-        """Platt scaling on validation: ``probability_up`` then means what it says."""
-        self.calibration_ = fit_platt(self.decision_function(valid.inputs(self.input_kind)), valid.labels)
+        """Platt scaling on validation, per horizon: ``probability_up`` then means what it says."""
+        scores, labels = self.decision_function(valid.inputs(self.input_kind)), valid.labels
+        self.calibration_ = [fit_platt(scores[:, j], labels[:, j]) for j in range(scores.shape[1])]
         return self
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        a, b = getattr(self, "calibration_", (1.0, 0.0))
-        return sigmoid(a * self.decision_function(x) + b)
+        """Calibrated probabilities, shape (n, n_outputs_)."""
+        scores = self.decision_function(x)
+        ab = np.asarray(getattr(self, "calibration_", None) or [(1.0, 0.0)] * scores.shape[1])
+        return sigmoid(ab[:, 0] * scores + ab[:, 1])
 
     # -- persistence ---------------------------------------------------------------------------
     def get_params(self) -> dict:
@@ -83,11 +92,19 @@ class PredictionModel(ABC):
 
     def state(self) -> dict:
         """What the manifest needs to rebuild this model besides weights."""
-        return {"n_features_in": int(self.n_features_in_), "calibration": list(self.calibration_)}
+        return {"n_features_in": int(self.n_features_in_), "n_outputs": int(self.n_outputs_),
+                "calibration": [list(ab) for ab in self.calibration_]}
 
     def restore_state(self, manifest: dict) -> None:
-        self.n_features_in_ = int(manifest["state"]["n_features_in"])
-        self.calibration_ = tuple(manifest["state"]["calibration"])
+        state = manifest["state"]
+        self.n_features_in_ = int(state["n_features_in"])
+        self.n_outputs_ = int(state.get("n_outputs", 1))  # single-horizon artifacts predate the field
+        calibration = state["calibration"]
+        if calibration and not isinstance(calibration[0], list):
+            calibration = [calibration]  # one (a, b) pair: a single-horizon artifact
+        self.calibration_ = [tuple(float(v) for v in ab) for ab in calibration]
+        if len(self.calibration_) != self.n_outputs_:
+            raise ValueError(f"{len(self.calibration_)} calibrations for {self.n_outputs_} outputs")
 
     def describe(self) -> dict:
         return {"id": self.model_id, "family": self.family, "params": self.get_params(),

@@ -1,5 +1,6 @@
 """Gradient-boosted trees on the flat table (features at t plus lagged returns); native formats.
-The library-specific parts live in ``boosters`` (one wrapper per library)."""
+One booster per horizon (trees do not share a multi-task head the way networks do). The
+library-specific parts live in ``boosters`` (one wrapper per library)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import DataView, PredictionModel, refused
+from .base import MANIFEST, DataView, PredictionModel, refused
 from .boosters import BOOSTERS, Booster
 from .options import FitOptions
 
@@ -28,17 +29,25 @@ class BoostingModel(PredictionModel):
     def _booster(self) -> Booster:
         return BOOSTERS[self.library]()
 
+    def files(self) -> list[str]:
+        """The weights file of each output: the library's name for the first (as single-horizon
+        artifacts have it), ``h<j>-`` prefixed for the others."""
+        name = BOOSTERS[self.library].file
+        return [name if j == 0 else f"h{j}-{name}" for j in range(self.n_outputs_)]
+
     def fit(self, train: DataView, valid: DataView, **options) -> BoostingModel:
-        """Train on a sample of ``train`` and stop early on ``valid`` (its log loss)."""
+        """Train on a sample of ``train`` and stop early on ``valid`` (its log loss), one booster per horizon."""
         opts = FitOptions.of(options)
         rng = np.random.default_rng(opts.seed)
         rows = np.arange(len(train))
         if opts.max_rows and len(rows) > opts.max_rows:
             rows = np.sort(rng.choice(rows, opts.max_rows, replace=False))
         x, y = train.inputs("table", rows), train.labels[rows]
-        self.n_features_in_ = x.shape[1]
-        self.booster_ = self._train(x, y, opts.rounds, opts, (valid.inputs("table"), valid.labels))
-        self.history_ = [{"best_iteration": self.rounds_used() - 1}]
+        x_valid, y_valid = valid.inputs("table"), valid.labels
+        self.n_features_in_, self.n_outputs_ = x.shape[1], y.shape[1]
+        self.boosters_ = [self._train(x, y[:, j], opts.rounds, opts, (x_valid, y_valid[:, j]))
+                          for j in range(self.n_outputs_)]
+        self.history_ = [{"best_iteration": [r - 1 for r in self.rounds_used()]}]
         return self
 
     def refit(self, train: DataView, valid: DataView, **options) -> BoostingModel:
@@ -54,7 +63,7 @@ class BoostingModel(PredictionModel):
         rows = np.sort(rng.choice(len(train), take, replace=False))
         x = np.concatenate([train.inputs("table", rows), valid.inputs("table")])
         y = np.concatenate([train.labels[rows], valid.labels])
-        self.booster_ = self._train(x, y, rounds, opts, None)
+        self.boosters_ = [self._train(x, y[:, j], rounds[j], opts, None) for j in range(self.n_outputs_)]
         self.history_ = [*self.history_, {"refit_rows": int(len(y)), "refit_rounds": rounds}]
         return self
 
@@ -66,29 +75,37 @@ class BoostingModel(PredictionModel):
                       params=params)
         return booster
 
-    def rounds_used(self) -> int:
-        """Trees the current booster predicts with."""
-        return self.booster_.rounds_used()
+    def rounds_used(self) -> list[int]:
+        """Trees each horizon's booster predicts with."""
+        return [b.rounds_used() for b in self.boosters_]
 
     def decision_function(self, x: np.ndarray) -> np.ndarray:
-        return self.booster_.raw_scores(np.asarray(x, dtype=np.float32))
+        x = np.asarray(x, dtype=np.float32)
+        return np.column_stack([b.raw_scores(x) for b in self.boosters_]).reshape(len(x), self.n_outputs_)
 
     def state(self) -> dict:
-        return {**super().state(), **self.booster_.state()}
+        states = [b.state() for b in self.boosters_]
+        return {**super().state(), **states[0], "boosters": states}
 
     def save_weights(self, directory: Path) -> list[str]:
-        self.booster_.save(directory / self.booster_.file)
-        return [self.booster_.file]
+        for booster, name in zip(self.boosters_, self.files()):
+            booster.save(directory / name)
+        return self.files()
 
     def load_weights(self, directory: Path, manifest: dict) -> None:
-        booster = self._booster()
-        path = directory / booster.file
-        if not path.is_file():
-            raise refused(path, "missing")
-        try:
-            n = booster.load(path, manifest["state"])
-        except Exception as exc:  # noqa: BLE001 - each library raises its own error types
-            raise refused(path, f"cannot load {self.library} model", str(exc).splitlines()[0][:200]) from exc
-        if n != self.n_features_in_:
-            raise refused(path, f"model has {n} inputs, manifest says {self.n_features_in_}")
-        self.booster_ = booster
+        states = manifest["state"].get("boosters") or [manifest["state"]]
+        if len(states) != self.n_outputs_:
+            raise refused(directory / MANIFEST, f"{len(states)} boosters for {self.n_outputs_} outputs")
+        boosters = []
+        for name, state in zip(self.files(), states):
+            booster, path = self._booster(), directory / name
+            if not path.is_file():
+                raise refused(path, "missing")
+            try:
+                n = booster.load(path, state)
+            except Exception as exc:  # noqa: BLE001 - each library raises its own error types
+                raise refused(path, f"cannot load {self.library} model", str(exc).splitlines()[0][:200]) from exc
+            if n != self.n_features_in_:
+                raise refused(path, f"model has {n} inputs, manifest says {self.n_features_in_}")
+            boosters.append(booster)
+        self.boosters_ = boosters

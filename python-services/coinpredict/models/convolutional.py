@@ -50,7 +50,7 @@ class ConvNet(nn.Module):
     """style: "standard" | "resnet" | "multiscale" | "dilated" | "tcn" (causal, last-step readout)."""
 
     def __init__(self, n_features: int, *, style: str = "standard", channels: int = 32, blocks: int = 2,
-                 kernel: int = 3, kernels: tuple[int, ...] = (3, 5, 9), dropout: float = 0.1):
+                 kernel: int = 3, kernels: tuple[int, ...] = (3, 5, 9), dropout: float = 0.1, outputs: int = 1):
         super().__init__()
         self.style = style
         layers: list[nn.Module] = []
@@ -65,10 +65,10 @@ class ConvNet(nn.Module):
             c = channels
         self.body = nn.Sequential(*layers)
         readout = channels if style == "tcn" else 2 * channels
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(readout, 1))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(readout, outputs))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.body(x.transpose(1, 2))  # (B, C, T)
         # The TCN's last step sees the whole window; the others read global pooling beside the last step.
         pooled = h[:, :, -1] if self.style == "tcn" else torch.cat([h.mean(dim=-1), h[:, :, -1]], dim=1)
-        return self.head(pooled).squeeze(-1)
+        return self.head(pooled)

@@ -71,3 +71,42 @@ class Ensemble:
         ens.validation_log_loss_ = d["validation_log_loss"]
         ens.ranking_ = list(d.get("ranking") or sorted(ens.validation_log_loss_, key=ens.validation_log_loss_.get))
         return ens
+
+
+class HorizonEnsembles:
+    """A timeframe's ensemble: one ``Ensemble`` per horizon, each choosing its members on that
+    horizon's validation labels (the best members at 1 candle are not always the best at 24)."""
+
+    def __init__(self, by_horizon: dict[int, Ensemble]):
+        self.by_horizon = dict(sorted(by_horizon.items()))
+
+    @classmethod
+    def fit(cls, member_probs: dict[str, np.ndarray], y: np.ndarray, horizons: tuple[int, ...],
+            **params) -> HorizonEnsembles:
+        """``member_probs``: id -> (n, H) validation probabilities; ``y``: (n, H) labels."""
+        return cls({h: Ensemble(**params).fit({i: p[:, j] for i, p in member_probs.items()}, y[:, j])
+                    for j, h in enumerate(horizons)})
+
+    @property
+    def horizons(self) -> list[int]:
+        return list(self.by_horizon)
+
+    def for_horizon(self, horizon: int) -> Ensemble:
+        return self.by_horizon[horizon]
+
+    def members(self, horizon: int) -> list[str]:
+        """Every ranked member at ``horizon``, best first: those past ``top_k`` stand in for failed ones
+        and count in the spread."""
+        return list(self.by_horizon[horizon].ranking_)
+
+    def to_manifest(self) -> dict:
+        """Manifest fields: ``ensemble`` (the first horizon's, as single-horizon artifacts have it) and
+        ``by_horizon``."""
+        first = next(iter(self.by_horizon.values()))
+        return {"ensemble": first.to_dict(), "by_horizon": {str(h): e.to_dict() for h, e in self.by_horizon.items()}}
+
+    @classmethod
+    def from_manifest(cls, manifest: dict) -> HorizonEnsembles:
+        if "by_horizon" in manifest:
+            return cls({int(h): Ensemble.from_dict(d) for h, d in manifest["by_horizon"].items()})
+        return cls({int(manifest.get("horizon", 1)): Ensemble.from_dict(manifest["ensemble"])})

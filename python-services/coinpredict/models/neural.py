@@ -34,23 +34,25 @@ class NeuralModel(PredictionModel):
     def get_params(self) -> dict:
         return {"arch": self.arch, **self.params}
 
-    def build(self, n_features: int) -> torch.nn.Module:
+    def build(self, n_features: int, outputs: int) -> torch.nn.Module:
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in self.params.items()}
-        return ARCHITECTURES[self.arch](n_features, **params)
+        return ARCHITECTURES[self.arch](n_features, outputs=outputs, **params)
 
     def fit(self, train: DataView, valid: DataView, **options) -> NeuralModel:
         opts = FitOptions.of(options)
         cfg = replace(opts.config, seed=opts.seed)
         self.n_features_in_ = train.data.features.shape[1]
+        self.n_outputs_ = len(train.horizons)  # one head per horizon, trained together (multi-task)
         torch.manual_seed(cfg.seed)
-        self.module_ = self.build(self.n_features_in_)
+        self.module_ = self.build(self.n_features_in_, self.n_outputs_)
         self.history_ = train_module(
             self.module_, lambda idx: train.inputs("sequence", idx), train.labels,
             lambda idx: valid.inputs("sequence", idx), valid.labels, cfg, name=self.model_id)
         return self
 
     def decision_function(self, x: np.ndarray) -> np.ndarray:
-        return predict_batches(self.module_, np.asarray(x, dtype=np.float32), next(self.module_.parameters()).device)
+        logits = predict_batches(self.module_, np.asarray(x, dtype=np.float32), next(self.module_.parameters()).device)
+        return logits.reshape(len(x), self.n_outputs_)
 
     def n_parameters(self) -> int:
         module = getattr(self, "module_", None)
@@ -63,7 +65,7 @@ class NeuralModel(PredictionModel):
 
     def load_weights(self, directory: Path, manifest: dict) -> None:
         path = directory / WEIGHTS
-        self.module_ = self.build(self.n_features_in_)
+        self.module_ = self.build(self.n_features_in_, self.n_outputs_)
         try:
             state = load_file(str(path))
             self.module_.load_state_dict(state, strict=True)

@@ -25,7 +25,7 @@ class RecurrentNet(nn.Module):
 
     def __init__(self, n_features: int, *, cell: str = "gru", hidden: int = 48, layers: int = 2,
                  bidirectional: bool = False, dropout: float = 0.1, pooling: str = "last",
-                 residual: bool = False):
+                 residual: bool = False, outputs: int = 1):
         super().__init__()
         rnn_cls = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
         self.residual = residual
@@ -44,7 +44,7 @@ class RecurrentNet(nn.Module):
         self.attention = AttentionPooling(width) if pooling == "attention" else None
         # The attention context is read beside the last state: recency matters most in markets.
         readout = 2 * width if pooling == "attention" else width
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(readout, 1))
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(readout, outputs))  # one logit per horizon
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         if self.residual:
@@ -59,4 +59,4 @@ class RecurrentNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.encode(x)
         pooled = torch.cat([self.attention(h), h[:, -1]], dim=-1) if self.attention is not None else h[:, -1]
-        return self.head(pooled).squeeze(-1)
+        return self.head(pooled)

@@ -1,5 +1,8 @@
 """The one training loop for every torch model: class-balanced BCE, AdamW, cosine schedule,
-gradient clipping, early stopping on validation loss that restores the best weights."""
+gradient clipping, early stopping on validation loss that restores the best weights.
+
+Labels are (n, H), one column per horizon; the loss is the mean over horizons, so a multi-horizon
+network learns every horizon in one model (multi-task), each with its own head."""
 
 from __future__ import annotations
 
@@ -34,13 +37,17 @@ def predict_batches(module: nn.Module, x: np.ndarray, device: torch.device, batc
 def train_module(module: nn.Module, fetch, y_train: np.ndarray, fetch_valid, y_valid: np.ndarray,
                  cfg: TrainConfig, name: str = "model") -> list[dict]:
     """Train ``module`` in place. ``fetch(idx)`` returns inputs for training rows ``idx``;
-    ``fetch_valid(idx)`` the same for validation rows. Returns per-epoch history."""
+    ``fetch_valid(idx)`` the same for validation rows; labels are (n, H). Returns per-epoch history
+    (validation AUC is the mean over horizons)."""
     device = pick_device()
     module.to(device)
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
-    pos = float(np.mean(y_train))
-    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor((1 - pos) / max(pos, 1e-6), device=device))
+    y_train = y_train.reshape(len(y_train), -1)
+    y_valid = y_valid.reshape(len(y_valid), -1)
+    pos = np.clip(y_train.mean(axis=0), 1e-6, 1 - 1e-6)
+    balance = ((1 - pos) / pos).astype(np.float32)
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.from_numpy(balance).to(device))
     plain_loss = nn.BCEWithLogitsLoss()
     opt = torch.optim.AdamW(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     per_epoch = min(cfg.samples_per_epoch, len(y_train))
@@ -72,8 +79,8 @@ def train_module(module: nn.Module, fetch, y_train: np.ndarray, fetch_valid, y_v
             total += loss.item() * len(idx)
             seen += len(idx)
         logits = predict_batches(module, x_valid, device)
-        v_loss = float(plain_loss(torch.from_numpy(logits - np.log((1 - pos) / max(pos, 1e-6))), yv_t))
-        v_auc = fast_auc(yv, logits)
+        v_loss = float(plain_loss(torch.from_numpy(logits - np.log(balance)), yv_t))
+        v_auc = float(np.mean([fast_auc(yv[:, j], logits[:, j]) for j in range(yv.shape[1])]))
         history.append({"epoch": epoch + 1, "train_loss": total / max(seen, 1), "valid_loss": v_loss,
                         "valid_auc": v_auc})
         bar.set_postfix(train=f"{total / max(seen, 1):.4f}", valid=f"{v_loss:.4f}", auc=f"{v_auc:.4f}")

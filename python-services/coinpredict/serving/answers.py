@@ -8,7 +8,7 @@ from ..common.signals import expected_move_bps, signal_for
 from ..common.times import iso
 from ..data.candles import Candles, find_gaps
 from ..errors import Unavailable
-from ..models.ensemble import Ensemble
+from ..models.ensemble import HorizonEnsembles
 from ..models.registry import ENSEMBLE_ID
 from .requests import Plan, PredictRequest
 from .scoring import Scores
@@ -16,7 +16,7 @@ from .scoring import Scores
 DATA_FIELDS = ("data_stale", "last_candle_age_s", "warning", "stale_reason")
 
 
-def ensemble_part(i: int, plan: Plan, scores: Scores, ensemble: tuple[Ensemble, dict],
+def ensemble_part(i: int, plan: Plan, scores: Scores, ensemble: tuple[HorizonEnsembles, dict],
                   method: str | None) -> tuple[float, dict]:
     """The ensemble's probability and its fields; 503 when no member answered."""
     answered = {m.model_id: scores.probs[(i, m.model_id)] for m in plan.members if (i, m.model_id) in scores.probs}
@@ -25,8 +25,8 @@ def ensemble_part(i: int, plan: Plan, scores: Scores, ensemble: tuple[Ensemble, 
     if not answered:
         raise Unavailable("no ensemble member could answer", code="model_not_ready", retry_after=60,
                           details={"failed_members": failed})
-    ens, manifest = ensemble
-    combo = ens.combine({k: np.array([v]) for k, v in answered.items()}, method)
+    ensembles, manifest = ensemble
+    combo = ensembles.for_horizon(plan.horizon).combine({k: np.array([v]) for k, v in answered.items()}, method)
     fields = {"members": {k: round(v, 6) for k, v in answered.items()}, "method": combo["method"],
               "weights": {k: round(v, 6) for k, v in combo["weights"].items()},
               "uncertainty": round(float(combo["uncertainty"][0]), 6), "failed_members": failed,
@@ -63,7 +63,7 @@ def signal_part(p: float, candles: Candles, horizon: int, cost_bps: float) -> di
 
 
 def build_answer(i: int, req: PredictRequest, plan: Plan, candles: Candles, scores: Scores, *,
-                 ensemble: tuple[Ensemble, dict] | None, cost_bps: float, elapsed_ms: float) -> dict:
+                 ensemble: tuple[HorizonEnsembles, dict] | None, cost_bps: float, elapsed_ms: float) -> dict:
     """The body of request ``i``'s answer (API.md, /predict/single), or a ServiceError; ``cost_bps`` is
     the round trip a BUY or SELL must beat."""
     body = {"symbol": req.symbol, "timeframe": req.timeframe, "model": req.model,

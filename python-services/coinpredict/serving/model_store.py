@@ -14,9 +14,9 @@ from pathlib import Path
 from ..errors import ArtifactError
 from ..features.datasets import Scaler
 from ..features.pipeline import FeatureSet
-from ..models.artifacts import EVALUATION_FILE, load_manifest, load_model, trained_timeframes
+from ..models.artifacts import EVALUATION_FILE, load_manifest, load_model, manifest_horizons, trained_timeframes
 from ..models.base import PredictionModel
-from ..models.ensemble import Ensemble
+from ..models.ensemble import HorizonEnsembles
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class ModelStore:
     def __init__(self, models_dir: Path):
         self.models_dir = Path(models_dir)
         self.models: dict[tuple[str, str], LoadedModel] = {}
-        self.ensembles: dict[str, tuple[Ensemble, dict]] = {}
+        self.ensembles: dict[str, tuple[HorizonEnsembles, dict]] = {}
         self.timeframes: list[str] = []
         self.evaluations: dict[str, dict] = {}
         self.ensemble_failures: dict[str, str] = {}  # timeframe -> why its ensemble did not load
@@ -59,7 +59,7 @@ class ModelStore:
                 self.models[(tf, model_id)] = self._load_one(tf, model_id, scalers)
             try:
                 _, manifest = load_manifest(self.models_dir, tf, ENSEMBLE_ID)
-                self.ensembles[tf] = (Ensemble.from_dict(manifest["ensemble"]), manifest)
+                self.ensembles[tf] = (HorizonEnsembles.from_manifest(manifest), manifest)
             except FileNotFoundError:
                 log.warning("no ensemble trained for %s", tf)
             except (ArtifactError, KeyError, ValueError) as exc:
@@ -123,7 +123,7 @@ class ModelStore:
         for (tf, _), entry in self.models.items():
             if entry.status == "ready":
                 slot = out.setdefault(tf, {"horizons": set(), "models": 0})
-                slot["horizons"].add(int(entry.manifest.get("horizon", 1)))
+                slot["horizons"].update(manifest_horizons(entry.manifest))
                 slot["models"] += 1
         return {tf: {"horizons": sorted(v["horizons"]), "models": v["models"]} for tf, v in sorted(out.items())}
 

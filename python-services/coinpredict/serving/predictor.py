@@ -59,8 +59,8 @@ class Predictor:
             self._serving = (store, FeatureCache())
             return store
 
-    def members_for(self, tf: str, model: str) -> list[LoadedModel]:
-        return members_for(self.store, tf, model)
+    def members_for(self, tf: str, model: str, horizon: int | None = None) -> list[LoadedModel]:
+        return members_for(self.store, tf, model, horizon)
 
     def predict_many(self, reqs: list[PredictRequest]) -> list[dict | ServiceError]:
         """One answer or ServiceError per request, in order; candles and features are built once per
@@ -98,16 +98,17 @@ class Predictor:
             raise result
         return result
 
-    def probability(self, candles: Candles, timeframe: str, model: str) -> float:
+    def probability(self, candles: Candles, timeframe: str, model: str, horizon: int | None = None) -> float:
         """probability_up as served for ``candles`` (a history handed in, e.g. cut at a past time)."""
-        return self.predict_one(PredictRequest(candles.symbol, timeframe, model, None, candles))["probability_up"]
+        return self.predict_one(PredictRequest(candles.symbol, timeframe, model, horizon, candles))["probability_up"]
 
-    def top(self, timeframe: str, model: str, limit: int) -> dict:
+    def top(self, timeframe: str, model: str, limit: int, horizon: int | None = None) -> dict:
         started = time.perf_counter()
-        self.members_for(timeframe, model)  # an unknown or unready model fails the whole call
-        reqs, skipped, origin = universe_requests(self.universe, self.market, timeframe, model)
+        self.members_for(timeframe, model, horizon)  # an unknown or unready model or horizon fails the whole call
+        reqs, skipped, origin = universe_requests(self.universe, self.market, timeframe, model, horizon)
         ranked, failed = rank(reqs, self.predict_many(reqs), limit)
         as_of = max((r["as_of"] for r in ranked), default=None)
-        return {"as_of": as_of, "universe": origin, "timeframe": timeframe, "model": model, "count": len(ranked),
+        return {"as_of": as_of, "universe": origin, "timeframe": timeframe,
+                "horizon": ranked[0]["horizon"] if ranked else horizon, "model": model, "count": len(ranked),
                 "results": ranked, "skipped": skipped + failed,
                 "latency_ms": round((time.perf_counter() - started) * 1000, 2)}

@@ -10,7 +10,7 @@ from .requests import PredictRequest
 
 
 def universe_requests(universe: Universe, market: MarketData, timeframe: str, model: str,
-                      size: int = 100) -> tuple[list[PredictRequest], list[dict], str]:
+                      horizon: int | None = None, size: int = 100) -> tuple[list[PredictRequest], list[dict], str]:
     """One request per tradable coin of the universe with market data; the skipped ones with why;
     where the universe came from."""
     coins, origin = universe.top(size)
@@ -25,7 +25,7 @@ def universe_requests(universe: Universe, market: MarketData, timeframe: str, mo
         if available is not None and symbol not in available:
             skipped.append({"symbol": symbol, "reason": f"no market data on {timeframe}"})
         else:
-            reqs.append(PredictRequest(symbol, timeframe, model))
+            reqs.append(PredictRequest(symbol, timeframe, model, horizon))
     return reqs, skipped, origin
 
 

@@ -21,16 +21,13 @@ class PredictRequest:
 
 @dataclass
 class Plan:
-    """What one request needs: the models it asks for (an ensemble's members, some maybe not ready)
-    and how many candles the most demanding of them needs."""
+    """What one request needs: the models it asks for (an ensemble's members, some maybe not ready),
+    how many candles the most demanding of them needs, and the horizon it is about."""
 
     members: list[LoadedModel]
     need: int
+    horizon: int = 1
 
     @property
     def ready(self) -> list[LoadedModel]:
         return [m for m in self.members if m.status == "ready"]
-
-    @property
-    def horizon(self) -> int:
-        return self.members[0].manifest.get("horizon", 1) if self.members else 1

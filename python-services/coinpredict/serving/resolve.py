@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import BadRequest, NotFound, Unavailable
 from ..features.datasets import min_history
+from ..models.artifacts import manifest_horizons
 from ..models.ensemble import METHODS
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .model_store import LoadedModel, ModelStore
@@ -16,8 +17,9 @@ def not_trained(store: ModelStore, what: str, field: str) -> NotFound:
                     details={"details": {"trained": store.trained()}})
 
 
-def members_for(store: ModelStore, tf: str, model: str) -> list[LoadedModel]:
-    """The loaded models a request for ``model`` on ``tf`` needs; raises when it cannot be served."""
+def members_for(store: ModelStore, tf: str, model: str, horizon: int | None = None) -> list[LoadedModel]:
+    """The loaded models a request for ``model`` on ``tf`` (at ``horizon``, default the first trained)
+    needs; raises when it cannot be served."""
     if model != ENSEMBLE_ID and model not in MODEL_IDS:
         raise NotFound(f"unknown model {model!r}", field="model", code="unknown_model")
     if not store.trained():  # nothing servable yet (first training still running): worth retrying
@@ -30,8 +32,12 @@ def members_for(store: ModelStore, tf: str, model: str) -> list[LoadedModel]:
                               retry_after=60)
         if tf not in store.ensembles:
             raise not_trained(store, f"the ensemble on {tf}", "model")
-        weights = store.ensembles[tf][0].weights_
-        members = [store.get(tf, m) for m in MODEL_IDS if m in weights]
+        ensembles = store.ensembles[tf][0]
+        h = ensembles.horizons[0] if horizon is None else horizon
+        if h not in ensembles.horizons:
+            raise not_trained(store, f"horizon {h} of the ensemble on {tf}", "horizon")
+        chosen = set(ensembles.members(h))
+        members = [store.get(tf, m) for m in MODEL_IDS if m in chosen]
         if not any(m.status == "ready" for m in members):
             raise Unavailable(f"no ensemble member is ready for {tf}", code="model_not_ready", retry_after=60)
         return members
@@ -50,17 +56,21 @@ def check_method(req: PredictRequest) -> None:
                          field="method", code="invalid_value")
 
 
-def check_horizon(store: ModelStore, req: PredictRequest, entry: LoadedModel) -> None:
-    trained = entry.manifest.get("horizon", 1)
-    if req.horizon is not None and req.horizon != trained:
-        raise not_trained(store, f"horizon {req.horizon} of {entry.model_id} on {req.timeframe}", "horizon")
+def horizon_for(store: ModelStore, req: PredictRequest, ready: list[LoadedModel]) -> int:
+    """The horizon asked for (default: the first the models predict); 404 when a model lacks it."""
+    horizon = req.horizon or 1
+    for m in ready:
+        trained = manifest_horizons(m.manifest)
+        horizon = trained[0] if req.horizon is None else req.horizon
+        if horizon not in trained:
+            raise not_trained(store, f"horizon {horizon} of {m.model_id} on {req.timeframe}", "horizon")
+    return horizon
 
 
 def plan_for(store: ModelStore, req: PredictRequest) -> Plan:
     """The plan for one request, or the ServiceError that refuses it."""
     check_method(req)
-    members = members_for(store, req.timeframe, req.model)
+    members = members_for(store, req.timeframe, req.model, req.horizon)
     ready = [m for m in members if m.status == "ready"]
-    for m in ready:
-        check_horizon(store, req, m)
-    return Plan(members, max(min_history(m.manifest["window"]) for m in ready))
+    horizon = horizon_for(store, req, ready)
+    return Plan(members, max(min_history(m.manifest["window"]) for m in ready), horizon)

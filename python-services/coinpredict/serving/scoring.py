@@ -12,6 +12,7 @@ import numpy as np
 
 from ..data.candles import Candles
 from ..features.datasets import input_rows, table_rows
+from ..models.artifacts import manifest_horizons
 from .features import FeatureCache, feature_rows
 from .model_store import LoadedModel
 from .requests import Plan
@@ -57,11 +58,12 @@ def score(plans: dict[int, Plan], candles: dict[int, Candles], cache: FeatureCac
     scores = Scores()
     for (_, model_id), (entry, indices) in jobs({i: p for i, p in plans.items() if i in candles}).items():
         need_rows = input_rows(entry.manifest["window"])
+        columns = [manifest_horizons(entry.manifest).index(plans[i].horizon) for i in indices]
         try:
             block = np.stack([feature_rows(candles[i], entry, need_rows, cache) for i in indices])
             x = model_inputs(entry, block)
             with entry.lock:
-                p = entry.model.predict_proba(x)
+                p = entry.model.predict_proba(x)[np.arange(len(indices)), columns]  # each request's horizon
             if not np.all(np.isfinite(p)):
                 raise ValueError("non-finite probability")
         except Exception:  # noqa: BLE001 - one failing model degrades its answers only

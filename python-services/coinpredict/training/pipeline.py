@@ -1,5 +1,6 @@
 """The training pipeline behind ``scripts/train.py``: load candles, build pooled features, split by
-time with an embargo, fit the scaler on training rows, train, calibrate, save; then the ensemble."""
+time with an embargo, fit the scaler on training rows, train, calibrate, save; then the ensemble.
+Every model of a timeframe predicts all of its horizons (one label column each)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ from ..common.metrics import classification_metrics, skill
 from ..common.times import iso, to_ms
 from ..data.candles import Candles
 from ..data.sources.csvdir import load_folder
-from ..data.timeframes import TIMEFRAME_MS
+from ..data.timeframes import TIMEFRAME_MS, default_horizons
 from ..errors import ArtifactError
 from ..features.datasets import PooledData, build_pooled
 from ..features.default import default_feature_set
 from ..models.artifacts import load_validation_probs
 from ..models.base import DataView
-from ..models.ensemble import Ensemble
+from ..models.ensemble import HorizonEnsembles
 from ..models.options import TrainConfig
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, create_model
 from .artifacts import save_model, save_version
@@ -66,10 +67,14 @@ class Split:
     ranges: dict
 
 
-def make_split(series: list[Candles], timeframe: str, profile: Profile, horizon: int, end_ms: int) -> Split:
+def make_split(series: list[Candles], timeframe: str, profile: Profile, horizons: tuple[int, ...],
+               end_ms: int) -> Split:
+    """Train and validation by time. Both need every horizon's label; the embargo between them is a
+    window plus the longest horizon, so no training label reaches a validation candle."""
     fs = default_feature_set(timeframe)
-    data = build_pooled(series, fs, window=profile.window, horizon=horizon)
+    data = build_pooled(series, fs, window=profile.window, horizons=horizons)
     step = TIMEFRAME_MS[timeframe]
+    horizon = max(horizons)
     horizon_ms = horizon * step
     valid_len = max(int(profile.valid_days * 86_400_000), 400 * step)
     valid_start = end_ms - valid_len
@@ -89,11 +94,14 @@ def make_split(series: list[Candles], timeframe: str, profile: Profile, horizon:
 
 
 def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, profile: str = "default",
-                 model_ids: list[str] | None = None, start: str | None = None, horizon: int = 1,
+                 model_ids: list[str] | None = None, start: str | None = None,
+                 horizons: tuple[int, ...] | None = None,
                  symbols: list[str] | None = None, seed: int = 0, shuffle_labels: bool = False) -> dict:
     """Train ``model_ids`` (default: all 19 and the ensemble). ``shuffle_labels`` trains a placebo:
-    labels permuted within train and validation, so any skill it shows in evaluation is a leak."""
+    labels permuted within train and validation, so any skill it shows in evaluation is a leak.
+    ``horizons``: candles ahead to predict (default: the timeframe's, ``data.timeframes``)."""
     prof = PROFILES[profile]
+    horizons = tuple(horizons or default_horizons(timeframe))
     torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
     end_ms = to_ms(end)
     ids = model_ids or [*MODEL_IDS, ENSEMBLE_ID]
@@ -103,7 +111,7 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
         series = series[: prof.max_symbols]
     if not series:
         raise ValueError(f"no candles for {timeframe} in {data_dir}")
-    split = make_split(series, timeframe, prof, horizon, end_ms)
+    split = make_split(series, timeframe, prof, horizons, end_ms)
     if shuffle_labels:
         rng = np.random.default_rng(seed)
         for view in (split.train, split.valid):
@@ -111,7 +119,8 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
     log.info("data ready in %.1fs: %s", time.time() - t0, split.ranges)
     common = {
         "feature_names": list(split.data.feature_set.names), "feature_hash": split.data.feature_set.hash,
-        "window": prof.window, "horizon": horizon, "scaler": split.data.scaler.to_dict(),
+        "window": prof.window, "horizon": horizons[0], "horizons": list(horizons),
+        "scaler": split.data.scaler.to_dict(),
         "training": {**split.ranges, "symbols": split.data.symbols, "profile": profile, "seed": seed,
                      "data_dir": str(data_dir), "shuffled_labels": shuffle_labels},
     }
@@ -126,25 +135,36 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
         model.calibrate(split.valid)
         p = model.predict_proba(split.valid.inputs(model.input_kind))
         valid_probs[model_id] = p
-        metrics = classification_metrics(y_valid, p)
-        metrics["skill"] = skill(metrics["p_value"])
+        metrics, by_horizon = validation_metrics(y_valid, p, horizons)
         epochs = len(model.history_)
         refit = model.input_kind == "table" and prof.refit_boosters
         if refit:
             model.refit(split.train, split.valid, **options)
         seconds = time.time() - started
-        manifest = {**common, "metrics": {"validation": metrics}, "history": model.history_,
+        manifest = {**common, "metrics": {"validation": metrics, "validation_by_horizon": by_horizon},
+                    "history": model.history_,
                     "training": {**common["training"], "seconds": round(seconds, 1), "epochs": epochs,
                                  "refit_on_train_and_validation": refit}}
         version = save_model(model, models_dir, timeframe, manifest, validation_probs=p)
         results[model_id] = {"version": version, "seconds": seconds, "valid_auc": metrics["auc"],
                              "valid_log_loss": metrics["log_loss"], "skill": metrics["skill"],
+                             "valid_auc_by_horizon": {h: m["auc"] for h, m in by_horizon.items()},
                              "epochs": epochs, "n_parameters": model.n_parameters()}
         log.info("%s trained in %.1fs: valid AUC %.4f", model_id, seconds, metrics["auc"])
     if ENSEMBLE_ID in ids:
         results[ENSEMBLE_ID] = train_ensemble(split, valid_probs, models_dir, timeframe, common)
-    results["_meta"] = {"seconds": time.time() - t0, **split.ranges}
+    results["_meta"] = {"seconds": time.time() - t0, "horizons": list(horizons), **split.ranges}
     return results
+
+
+def validation_metrics(y: np.ndarray, p: np.ndarray, horizons: tuple[int, ...]) -> tuple[dict, dict]:
+    """Metrics of the first horizon (what ``metrics.validation`` has always held) and of each horizon."""
+    by_horizon = {}
+    for j, h in enumerate(horizons):
+        m = classification_metrics(y[:, j], p[:, j])
+        m["skill"] = skill(m["p_value"])
+        by_horizon[str(h)] = m
+    return by_horizon[str(horizons[0])], by_horizon
 
 
 def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir: Path, timeframe: str,
@@ -159,21 +179,24 @@ def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir:
         except (FileNotFoundError, ArtifactError) as exc:
             log.warning("ensemble: %s unavailable (%s)", model_id, exc)
             continue
+        probs = probs.reshape(len(probs), -1)
         if manifest["feature_hash"] != common["feature_hash"] or manifest["window"] != common["window"] or \
-                manifest["scaler"] != common["scaler"] or len(probs) != len(split.valid):
+                manifest["scaler"] != common["scaler"] or probs.shape != (len(split.valid), len(split.data.horizons)):
             log.warning("ensemble: %s was trained on other data; leaving it out", model_id)
             continue
         valid_probs[model_id] = probs
-    y = split.valid.labels
-    ens = Ensemble().fit(valid_probs, y)
-    combined = ens.combine(valid_probs)["probability_up"]
-    metrics = classification_metrics(y, combined)
-    metrics["skill"] = skill(metrics["p_value"])
-    manifest = {**common, "family": "ensemble", "params": {"method": ens.method, "top_k": ens.top_k},
-                "ensemble": ens.to_dict(), "metrics": {"validation": metrics}}
+    y, horizons = split.valid.labels, split.data.horizons
+    ens = HorizonEnsembles.fit(valid_probs, y, horizons)
+    combined = np.column_stack([ens.for_horizon(h).combine({i: p[:, j] for i, p in valid_probs.items()})
+                                ["probability_up"] for j, h in enumerate(horizons)])
+    metrics, by_horizon = validation_metrics(y, combined, horizons)
+    first = ens.for_horizon(horizons[0])
+    manifest = {**common, "family": "ensemble", "params": {"method": first.method, "top_k": first.top_k},
+                **ens.to_manifest(), "metrics": {"validation": metrics, "validation_by_horizon": by_horizon}}
     version = save_version(models_dir, timeframe, ENSEMBLE_ID, manifest)
     return {"version": version, "seconds": 0.0, "valid_auc": metrics["auc"], "valid_log_loss": metrics["log_loss"],
-            "skill": metrics["skill"], "epochs": 0, "n_parameters": len(valid_probs)}
+            "skill": metrics["skill"], "valid_auc_by_horizon": {h: m["auc"] for h, m in by_horizon.items()},
+            "epochs": 0, "n_parameters": len(valid_probs)}
 
 
 def summary_table(results: dict) -> str:
