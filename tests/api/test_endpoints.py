@@ -133,10 +133,11 @@ def test_no_train_serve_skew(client, app, market_candles):
         data.scale(entry.scaler)
         last = np.array([len(market_candles) - 1])
         x = data.windows(last) if entry.model.input_kind == "sequence" else data.tables(last)
-        offline = float(entry.model.predict_proba(x)[0])
-        served = client.post("/predict/single", json={"symbol": "SOL", "model": model_id,
-                                                      "candles": _candles(market_candles, 500)}).get_json()
-        assert served["probability_up"] == pytest.approx(offline, abs=2e-6)
+        offline = entry.model.predict_proba(x)[0]  # one probability per horizon
+        for horizon, expected in zip(entry.manifest["horizons"], offline):
+            served = client.post("/predict/single", json={"symbol": "SOL", "model": model_id, "horizon": horizon,
+                                                          "candles": _candles(market_candles, 500)}).get_json()
+            assert served["probability_up"] == pytest.approx(float(expected), abs=2e-6)
 
 
 def test_bad_client_candles_get_clear_400s(client, market_candles):

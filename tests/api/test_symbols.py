@@ -44,7 +44,7 @@ def test_trained_matches_the_model_store(app, client):
     body = client.get("/symbols").get_json()
     with app.app_context():
         assert body["trained"] == state().store.trained()
-    assert body["trained"] == {"1h": {"horizons": [1], "models": len(MODEL_IDS)}}
+    assert body["trained"] == {"1h": {"horizons": [1, 4, 24], "models": len(MODEL_IDS)}}
 
 
 @pytest.mark.parametrize("timeframe", ["3h", "1H", "", "x" * 50])
@@ -105,4 +105,4 @@ def test_the_openapi_document_describes_the_route_and_its_query():
     info = doc["components"]["schemas"]["SymbolInfo"]["properties"]
     assert set(info) == FIELDS and "open time" in info["first"]["description"]
     top = [p["name"] for p in doc["paths"]["/predict/top100"]["get"]["parameters"]]
-    assert top == ["timeframe", "model", "limit"]
+    assert top == ["timeframe", "model", "limit", "horizon"]
