@@ -74,10 +74,12 @@ def _top_bottom(p: np.ndarray, r: np.ndarray, count: np.ndarray, fraction: float
 
 
 def ranking_quality(p: np.ndarray, future_return: np.ndarray, symbol_index: np.ndarray, t: np.ndarray, *,
-                    horizon: int = 1, fee_bps: float = 10.0, min_symbols: int = MIN_SYMBOLS,
+                    horizon: int = 1, fee_bps: float = 10.0, min_symbols: int | None = None,
                     fraction: float = FRACTION) -> dict:
     """Rank IC, its t-statistic and the net top/bottom-fraction spread of ``p`` against
-    ``future_return`` (the return from t to t + horizon), rows identified by symbol and time."""
+    ``future_return`` (the return from t to t + horizon), rows identified by symbol and time.
+    ``min_symbols`` defaults to ``MIN_SYMBOLS``, read at call time."""
+    min_symbols = MIN_SYMBOLS if min_symbols is None else min_symbols
     p, future_return = np.asarray(p, np.float64), np.asarray(future_return, np.float64)
     ok = np.isfinite(p) & np.isfinite(future_return)
     times, ti = np.unique(t[ok], return_inverse=True)
