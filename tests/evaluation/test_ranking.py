@@ -54,6 +54,18 @@ def test_top_bottom_book_and_its_fees():
     assert swapping["top_bottom_bps_net"] == pytest.approx(-10 * (2 + 4 * (n_times - 1)) / n_times)
 
 
+def test_tied_probabilities_share_the_legs_whatever_the_symbol_order():
+    """Two-valued probabilities (a sign forecast): the book is long the up group, short the down group."""
+    sym, t, r = panel(300, 16, seed=5)
+    rng = np.random.default_rng(6)
+    p = 0.5 + 0.02 * np.concatenate([rng.permutation([1] * 8 + [-1] * 8) for _ in range(300)])
+    m = ranking_quality(p, r, sym, t, fee_bps=0)
+    spread = [r[(t == x) & (p > 0.5)].mean() - r[(t == x) & (p < 0.5)].mean() for x in np.unique(t)]
+    assert m["top_bottom_bps_gross"] == pytest.approx(np.mean(spread) * 1e4)
+    shuffled = ranking_quality(p, r, 15 - sym, t, fee_bps=0)
+    assert shuffled["top_bottom_bps_gross"] == pytest.approx(m["top_bottom_bps_gross"])
+
+
 def test_thin_timestamps_and_ties_are_skipped():
     sym, t, r = panel(50, 10)
     keep = ~((t == 0) & (sym >= 4))  # the first timestamp has only 4 symbols

@@ -11,7 +11,7 @@ Rows are pivoted to a (timestamp x symbol) grid, so everything is a handful of a
   of consecutive h-candle returns, the rule-of-thumb floor the persistence of the signal itself.
   ``rank_ic_t_iid`` (mean / (sd / sqrt(n))) is given beside it to show how much the correction matters.
 - ``top_bottom_bps_*``: a dollar-neutral book, +1/k on each of the k = floor(fraction x symbols)
-  highest-probability symbols and -1/k on each of the k lowest (ties broken by symbol order), held for
+  highest-probability symbols and -1/k on each of the k lowest (ties share a leg's edge), held for
   one horizon and rebalanced every ``horizon`` candles (non-overlapping, so each period's return is
   realised before the next rebalance). Net = gross - ``fee_bps`` x turnover, where turnover is
   sum |w_t - w_prev| over both legs (2 for building the book from cash, 4 for swapping both legs
@@ -63,11 +63,17 @@ def _row_spearman(p: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 def _top_bottom(p: np.ndarray, r: np.ndarray, count: np.ndarray, fraction: float, fee: float):
-    """Per rebalance (rows of the grids): gross return and turnover of the top/bottom book."""
-    order = rankdata(p, axis=1, method="ordinal", nan_policy="omit")
-    k = np.maximum(1, np.floor(count * fraction))[:, None]
-    w = np.where(order > count[:, None] - k, 1.0, 0.0) - np.where(order <= k, 1.0, 0.0)
-    w = np.nan_to_num(w / k)
+    """Per rebalance (rows of the grids): gross return and turnover of the top/bottom book. A group of
+    tied probabilities that straddles a leg's edge shares the leg's remaining weight equally, so the
+    book never depends on the order of the symbols."""
+    lo = rankdata(p, axis=1, method="min", nan_policy="omit")
+    hi = rankdata(p, axis=1, method="max", nan_policy="omit")
+    n = count[:, None].astype(np.float64)
+    k = np.maximum(1, np.floor(n * fraction))
+    size = hi - lo + 1
+    top = np.clip(hi - np.maximum(lo, n - k + 1) + 1, 0, None) / size
+    bottom = np.clip(np.minimum(hi, k) - lo + 1, 0, None) / size
+    w = np.nan_to_num((top - bottom) / k)
     gross = np.nansum(w * r, axis=1)
     turnover = np.abs(np.diff(w, axis=0, prepend=0.0)).sum(axis=1)
     return gross, turnover, gross - fee * turnover
