@@ -131,10 +131,10 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
 def _ranking_section(report: dict, out: Path) -> tuple[list[str], str | None]:
     """How well each model orders coins at the same time (what the top-100 scorer uses): a table and
     a plot of rank IC with +-2 standard errors; constant baselines, which rank nothing, are left out."""
-    rows = [(n, m["ranking"]) for n, m in report["models"].items() if m.get("ranking", {}).get("n_timestamps")]
-    rows.sort(key=lambda r: r[1]["rank_ic"])
-    rows += [(f"baseline: {b}", m["ranking"]) for b, m in report["baselines"].items()
-             if m.get("ranking", {}).get("n_timestamps")]
+    models = sorted(((n, m["ranking"]) for n, m in report["models"].items()
+                     if m.get("ranking", {}).get("n_timestamps")), key=lambda r: -r[1]["rank_ic"])
+    rows = models + [(f"baseline: {b}", m["ranking"]) for b, m in report["baselines"].items()
+                     if m.get("ranking", {}).get("n_timestamps")]
     if not rows:
         return [], None
     first = rows[0][1]
@@ -145,10 +145,11 @@ def _ranking_section(report: dict, out: Path) -> tuple[list[str], str | None]:
              f"short the bottom fifth, rebalanced every {report['horizon']} candle(s), bps per period, net of "
              f"{first['fee_bps']:g} bps per side on the turnover of both legs.", "",
              "| model | rank IC | t | IC > 0 | top/bottom gross bps | net bps | net t | turnover |", "|" + "---|" * 8]
-    for name, r in reversed(rows):
+    for name, r in rows:
         lines.append(f"| {name} | {r['rank_ic']:+.4f} | {r['rank_ic_t']:+.2f} | {r['rank_ic_hit_rate']:.0%} | "
                      f"{r['top_bottom_bps_gross']:+.2f} | {r['top_bottom_bps_net']:+.2f} | "
                      f"{r['top_bottom_t']:+.2f} | {r['top_bottom_turnover']:.2f} |")
+    rows.reverse()  # best model at the top of the plot, baselines at the bottom
     fig, ax = plt.subplots(figsize=(7, 0.3 * len(rows) + 1))
     for i, (n, r) in enumerate(rows):
         color = "tab:gray" if n.startswith("baseline") else ("tab:red" if n == ENSEMBLE_ID else "tab:blue")
