@@ -118,8 +118,11 @@ def test_audit_catches_a_feature_that_peeks_at_the_next_close(synthetic_dir):
         lookahead_audit({"BTCUSDT": candles}, rows_p, peeking, lookback=500)
 
 
-def test_evaluate_writes_the_contract_metrics_report_and_status(synthetic_dir, trained_dir, tmp_path):
+def test_evaluate_writes_the_contract_metrics_report_and_status(synthetic_dir, trained_dir, tmp_path, monkeypatch):
     from coinpredict import create_app
+    from coinpredict.evaluation import ranking
+
+    monkeypatch.setattr(ranking, "MIN_SYMBOLS", 3)  # the synthetic folder has three symbols
 
     models = tmp_path / "models"
     shutil.copytree(trained_dir, models)
@@ -134,9 +137,13 @@ def test_evaluate_writes_the_contract_metrics_report_and_status(synthetic_dir, t
         assert {"n", "auc", "accuracy", "log_loss", "brier", "p_value", "backtest"} <= set(m)
         assert {"fee_bps", "sharpe_net", "return_net", "max_drawdown", "trades", "turnover",
                 "cost_bps"} <= set(m["backtest"])
+        assert {"rank_ic", "rank_ic_t", "top_bottom_bps_net", "n_timestamps"} <= set(m["ranking"])
+    for m in report["models"].values():
+        assert m["ranking"]["n_timestamps"] > 400 and -1 <= m["ranking"]["rank_ic"] <= 1
+    assert report["baselines"]["always_up"]["ranking"]["n_timestamps"] == 0  # ties rank nothing
     assert {"coin_flip", "always_up", "momentum", "mean_reversion"} <= set(report["baselines"])
     assert report["audit"]["checked"] > 0 and report["audit"]["mismatches"] == []
-    for name in ("report.md", "roc.png", "calibration.png", "equity.png", "auc.png", "attention.png"):
+    for name in ("report.md", "roc.png", "calibration.png", "equity.png", "auc.png", "ranking.png", "attention.png"):
         assert (out / name).stat().st_size > 0
     status = create_app({"TESTING": True, "ohlcv_dir": synthetic_dir, "models_dir": models}).test_client() \
         .get("/models/xgboost/status").get_json()

@@ -87,6 +87,10 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
     ax.set(xlabel="AUC (95% block-bootstrap interval)", title="AUC per model against the baselines")
     plots.append(("AUC with confidence intervals", _save(fig, out, "auc.png")))
 
+    rank_lines, rank_plot = _ranking_section(report, out)
+    if rank_plot:
+        plots.append(("Rank IC across symbols (+-2 Newey-West standard errors)", rank_plot))
+
     heat = _attention_plot(store, data, ends, timeframe, out)
     if heat:
         plots.append(("Attention over the input window (mean over test samples)", heat))
@@ -117,10 +121,44 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
         best = max(singles, key=singles.get)
         lines += ["", f"The ensemble's AUC is {report['models'][ENSEMBLE_ID]['auc']:.4f}; the best single model, "
                       f"{best}, has {singles[best]:.4f}. Ensemble weights were learned on the validation period only."]
+    lines += rank_lines
     lines += [""] + [f"## {title}\n\n![{title}]({name})\n" for title, name in plots]
     path = out / "report.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def _ranking_section(report: dict, out: Path) -> tuple[list[str], str | None]:
+    """How well each model orders coins at the same time (what the top-100 scorer uses): a table and
+    a plot of rank IC with +-2 standard errors; constant baselines, which rank nothing, are left out."""
+    models = sorted(((n, m["ranking"]) for n, m in report["models"].items()
+                     if m.get("ranking", {}).get("n_timestamps")), key=lambda r: -r[1]["rank_ic"])
+    rows = models + [(f"baseline: {b}", m["ranking"]) for b, m in report["baselines"].items()
+                     if m.get("ranking", {}).get("n_timestamps")]
+    if not rows:
+        return [], None
+    first = rows[0][1]
+    lines = ["", "## Ranking across symbols", "",
+             f"Spearman correlation of probability_up with the realised {report['horizon']}-candle return across "
+             f"symbols, averaged over {first['n_timestamps']} timestamps (about {first['symbols_per_timestamp']:.0f} "
+             f"symbols each); t uses Newey-West errors ({first['nw_lags']} lags). Top/bottom: long the top fifth, "
+             f"short the bottom fifth, rebalanced every {report['horizon']} candle(s), bps per period, net of "
+             f"{first['fee_bps']:g} bps per side on the turnover of both legs.", "",
+             "| model | rank IC | t | IC > 0 | top/bottom gross bps | net bps | net t | turnover |", "|" + "---|" * 8]
+    for name, r in rows:
+        lines.append(f"| {name} | {r['rank_ic']:+.4f} | {r['rank_ic_t']:+.2f} | {r['rank_ic_hit_rate']:.0%} | "
+                     f"{r['top_bottom_bps_gross']:+.2f} | {r['top_bottom_bps_net']:+.2f} | "
+                     f"{r['top_bottom_t']:+.2f} | {r['top_bottom_turnover']:.2f} |")
+    rows.reverse()  # best model at the top of the plot, baselines at the bottom
+    fig, ax = plt.subplots(figsize=(7, 0.3 * len(rows) + 1))
+    for i, (n, r) in enumerate(rows):
+        color = "tab:gray" if n.startswith("baseline") else ("tab:red" if n == ENSEMBLE_ID else "tab:blue")
+        ax.errorbar(r["rank_ic"], i, xerr=2 * r["rank_ic_se"] if np.isfinite(r["rank_ic_se"]) else None,
+                    fmt="o", color=color, ms=4, capsize=2)
+    ax.axvline(0, color="k", lw=0.8, ls="--")
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=7)
+    ax.set(xlabel="mean rank IC across symbols (+-2 standard errors)", title="Ranking quality per model")
+    return lines, _save(fig, out, "ranking.png")
 
 
 def _attention_plot(store, data, ends, timeframe, out: Path) -> str | None:

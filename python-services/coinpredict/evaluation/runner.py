@@ -32,6 +32,7 @@ from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .audit import lookahead_audit
 from .backtest import backtest
 from .baselines import baseline_probabilities
+from .ranking import ranking_quality
 
 log = logging.getLogger(__name__)
 CHUNK = 8192
@@ -45,6 +46,7 @@ def _score(y, p, fut, sym, t, move, timeframe, horizon, fee_bps) -> dict:
     m["skill"] = skill(m["p_value"])
     curves = {k: bt.pop(k) for k in ("equity_times", "equity_net", "equity_hold")}
     m["backtest"] = bt
+    m["ranking"] = ranking_quality(p, fut, sym, t, horizon=horizon, fee_bps=fee_bps)
     return m, curves
 
 
