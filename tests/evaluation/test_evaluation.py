@@ -55,6 +55,16 @@ def test_backtest_positions_earn_the_next_return_and_pay_fees():
     assert bt["trades"] == 3 and bt["buy_and_hold"]["return"] == pytest.approx(np.prod(1 + r) - 1)
 
 
+def test_a_longer_horizon_holds_each_position_for_its_horizon_without_compounding_overlaps():
+    """h = 4 on hourly rows: positions are taken every 4th candle and earn that row's 4-candle return."""
+    t = np.arange(12) * 3_600_000
+    p = np.full(12, 0.7)
+    r = np.full(12, 0.01)  # every row's 4-candle return: 1%
+    bt = backtest(p, r, np.zeros(12, int), t, move_bps=np.full(12, 100.0), timeframe="1h", horizon=4, fee_bps=0)
+    assert bt["return_gross"] == pytest.approx(1.01 ** 3 - 1)  # 3 holding periods, not 12
+    assert bt["buy_and_hold"]["return"] == pytest.approx(1.01 ** 3 - 1) and bt["trades"] == 1
+
+
 def test_the_backtest_trades_exactly_the_served_signal():
     """Known trades: only rows whose edge beats the 20 bps round trip take a position."""
     p = np.array([0.7, 0.7, 0.55, 0.3, 0.3, 0.5])

@@ -4,6 +4,9 @@ HOLD, where BUY and SELL need an edge ((2p - 1) x expected move) beyond the roun
 The position taken at t uses only the probability and the expected move known at t and earns the
 return from t to t+h; changing position pays ``fee_bps`` per side on the traded notional. Symbols are traded as an
 equal-weight book: each period's return is the mean over the symbols with a position that period.
+
+For a horizon h > 1 the book trades every h candles (candles whose index since the epoch is a multiple
+of h) and holds each position for its whole horizon, so no h-candle return is compounded twice.
 """
 
 from __future__ import annotations
@@ -11,12 +14,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..common.signals import cost_bps, fee_aware_positions
-from ..data.timeframes import periods_per_year
+from ..data.timeframes import TIMEFRAME_MS, periods_per_year
 
 
 def backtest(p: np.ndarray, future_return: np.ndarray, symbol_index: np.ndarray, t: np.ndarray, *,
              move_bps: np.ndarray, timeframe: str, horizon: int = 1, fee_bps: float = 10.0) -> dict:
     """Trade the served signal for probabilities ``p`` and expected moves ``move_bps`` (bps, per row)."""
+    if horizon > 1:
+        keep = (np.asarray(t) // TIMEFRAME_MS[timeframe]) % horizon == 0
+        p, future_return, symbol_index, t, move_bps = (np.asarray(a)[keep] for a in
+                                                       (p, future_return, symbol_index, t, move_bps))
     pos, _ = fee_aware_positions(p, move_bps, cost_bps(fee_bps))
     fee = fee_bps / 10_000
     net = np.zeros(len(p))
