@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +46,14 @@ class Profile:
     def fit_options(self, seed: int) -> dict:
         """The options every family's ``fit`` takes (``models.options.FitOptions``)."""
         return {"seed": seed, "config": self.train, "max_rows": self.boost_rows, "rounds": self.boost_rounds}
+
+    def for_timeframe(self, timeframe: str) -> Profile:
+        """Networks see fewer windows per epoch above 1h, in proportion to the square root of the candle
+        length (4h: half, 1d: a fifth): those timeframes have 4 and 24 times fewer distinct windows, and
+        a network's cost is per window seen, so every default timeframe fits the profile's time budget."""
+        shrink = min(1.0, (TIMEFRAME_MS["1h"] / TIMEFRAME_MS[timeframe]) ** 0.5)
+        samples = max(self.train.batch_size, int(self.train.samples_per_epoch * shrink))
+        return replace(self, train=replace(self.train, samples_per_epoch=samples))
 
 
 PROFILES = {
@@ -100,7 +108,7 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
     """Train ``model_ids`` (default: all 19 and the ensemble). ``shuffle_labels`` trains a placebo:
     labels permuted within train and validation, so any skill it shows in evaluation is a leak.
     ``horizons``: candles ahead to predict (default: the timeframe's, ``data.timeframes``)."""
-    prof = PROFILES[profile]
+    prof = PROFILES[profile].for_timeframe(timeframe)
     horizons = tuple(horizons or default_horizons(timeframe))
     torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
     end_ms = to_ms(end)
