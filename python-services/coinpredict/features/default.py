@@ -21,10 +21,15 @@ DEFAULT_TALIB = (
 )
 
 
-def default_feature_set(timeframe: str) -> FeatureSet:
+def base_feature_names(timeframe: str) -> tuple[str, ...]:
     """Core + TA-Lib defaults + the higher-timeframe context that exists above ``timeframe``."""
     step = TIMEFRAME_MS[timeframe]
     htf = tuple(f for f in HTF_FEATURES if TIMEFRAME_MS[f.split("_")[1]] > step)
     core = tuple(f for f in CORE_FEATURES if not (f.startswith("hour_") and step >= TIMEFRAME_MS["1d"])
                  and not (f.startswith("dow_") and step >= TIMEFRAME_MS["1w"]))
-    return FeatureSet(core + DEFAULT_TALIB + htf)
+    return core + DEFAULT_TALIB + htf
+
+
+def default_feature_set(timeframe: str) -> FeatureSet:
+    """The base features plus the market context adopted for ``timeframe``."""
+    return FeatureSet(base_feature_names(timeframe))
