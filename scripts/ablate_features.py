@@ -30,7 +30,7 @@ from coinpredict.features.datasets import build_pooled  # noqa: E402
 from coinpredict.features.default import base_feature_names  # noqa: E402
 from coinpredict.features.pipeline import FeatureSet  # noqa: E402
 
-PARAMS = {"objective": "binary", "num_leaves": 15, "learning_rate": 0.04, "min_data_in_leaf": 400,
+PARAMS = {"objective": "binary", "num_leaves": 15, "learning_rate": 0.06, "min_data_in_leaf": 400,
           "feature_fraction": 0.6, "bagging_fraction": 0.7, "bagging_freq": 1, "verbosity": -1, "num_threads": 2}
 PERIODS = {"2024 H1": ("2024-01-01", "2024-07-01"), "2024 H2": ("2024-07-01", "2025-01-01"),
            "2025 H1": ("2025-01-01", "2025-07-01")}
@@ -45,21 +45,21 @@ def variants(base: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """Named column lists to compare; every one starts with the default set."""
     return {
         "default": base,
-        "+ order flow (flag)": base + ORDER_FLOW_FEATURES,
-        "+ order flow (no flag)": base + OF_NO_FLAG,
         "+ BTC ret 1/3/24 + share": base + BTC_QUICK,
-        "+ BTC quick + vol regime": base + BTC_QUICK + ("btc_vol_regime",),
-        "+ BTC quick + excess": base + BTC_QUICK + EXCESS,
         "+ BTC all": base + BTC,
-        "+ BTC all + ETH all": base + BTC + ETH,
+        "+ order flow (flag)": base + ORDER_FLOW_FEATURES,
         "+ order flow + BTC all": base + ORDER_FLOW_FEATURES + BTC,
+        "+ BTC all + ETH all": base + BTC + ETH,
+        "+ BTC quick + excess": base + BTC_QUICK + EXCESS,
+        "+ BTC quick + vol regime": base + BTC_QUICK + ("btc_vol_regime",),
+        "+ order flow (no flag)": base + OF_NO_FLAG,
         "+ order flow + BTC all + ETH all": base + ORDER_FLOW_FEATURES + BTC + ETH,
     }
 
 
 def fit_predict(x, y, xs, ys, xt) -> np.ndarray:
-    booster = lgb.train(PARAMS, lgb.Dataset(x, y), 800, valid_sets=[lgb.Dataset(xs, ys)],
-                        callbacks=[lgb.early_stopping(50, verbose=False)])
+    booster = lgb.train(PARAMS, lgb.Dataset(x, y), 500, valid_sets=[lgb.Dataset(xs, ys)],
+                        callbacks=[lgb.early_stopping(30, verbose=False)])
     return booster.predict(xt, num_iteration=booster.best_iteration)
 
 
@@ -68,7 +68,7 @@ def main() -> int:
     ap.add_argument("--data-dir", type=Path, required=True)
     ap.add_argument("--timeframe", default="1h")
     ap.add_argument("--start", default="2020-01-01")
-    ap.add_argument("--rows", type=int, default=300_000, help="training rows sampled per fit")
+    ap.add_argument("--rows", type=int, default=200_000, help="training rows sampled per fit")
     ap.add_argument("--stop-days", type=float, default=90.0)
     ap.add_argument("--only", default=None, help="comma-separated variant names (default: all)")
     args = ap.parse_args()
@@ -88,7 +88,7 @@ def main() -> int:
           file=sys.stderr)
     rng = np.random.default_rng(0)
     flow = data.features[:, fs.names.index("of_avail")] == 1 if "of_avail" in fs.names else None
-    results: dict[str, dict[str, tuple[float, float]]] = {name: {} for name in chosen}
+    splits = {}
     for period, (p_start, p_end) in PERIODS.items():
         start_ms, stop_ms = to_ms(p_start), to_ms(p_end)
         cut = start_ms - EMBARGO_CANDLES * step
@@ -96,9 +96,12 @@ def main() -> int:
         train = data.select(None, stop_from - EMBARGO_CANDLES * step, label_before_ms=stop_from, horizon_ms=step)
         stop = data.select(stop_from, cut, label_before_ms=cut, horizon_ms=step)
         test = data.select(start_ms, stop_ms, label_before_ms=stop_ms, horizon_ms=step)
-        train = np.sort(rng.choice(train, min(args.rows, len(train)), replace=False))
-        for name, cols in chosen.items():
-            j = [fs.names.index(n) for n in cols]
+        splits[period] = (np.sort(rng.choice(train, min(args.rows, len(train)), replace=False)), stop, test)
+    results: dict[str, dict[str, tuple[float, float]]] = {}
+    for name, cols in chosen.items():  # variant by variant, so a cut-short run has whole rows
+        j = [fs.names.index(n) for n in cols]
+        results[name] = {}
+        for period, (train, stop, test) in splits.items():
             p = fit_predict(data.features[train][:, j], data.labels[train], data.features[stop][:, j],
                             data.labels[stop], data.features[test][:, j])
             y = data.labels[test]
@@ -106,6 +109,7 @@ def main() -> int:
             results[name][period] = (fast_auc(y, p), auc_flow)
             print(f"{period} {name}: {results[name][period][0]:.4f} (order-flow rows {auc_flow:.4f}) "
                   f"[{time.time() - started:.0f}s]", file=sys.stderr)
+        print(table(results, tf, len(series)), file=sys.stderr)
     print(table(results, tf, len(series)))
     return 0
 

@@ -81,3 +81,31 @@ def test_ensemble_refit_alone_uses_the_members_stored_validation_predictions(mod
     _, again = load_manifest(models, "1h", "ensemble")
     assert again["ensemble"]["validation_log_loss"] == first["ensemble"]["validation_log_loss"]
     assert again["metrics"]["validation"]["auc"] == first["metrics"]["validation"]["auc"]
+
+
+def test_training_a_subset_of_coins_still_reads_the_market_context(synthetic_dir, tmp_path, monkeypatch):
+    """The anchor's candles come from the folder even when the symbols trained do not include it, with
+    the same time bounds; the context columns are filled on the coin's rows."""
+    from coinpredict.training import pipeline
+
+    seen = {}
+    real = pipeline.make_split
+
+    def spy(series, timeframe, profile, horizon, end_ms, anchors=None):
+        seen["anchors"], seen["split"] = anchors, real(series, timeframe, profile, horizon, end_ms, anchors)
+        return seen["split"]
+
+    monkeypatch.setattr(pipeline, "make_split", spy)
+    start = iso(SYNTHETIC_END_MS - 60 * 86_400_000)
+    results = train_models(data_dir=synthetic_dir, timeframe="1h", end=iso(SYNTHETIC_END_MS), start=start,
+                           models_dir=tmp_path / "models", profile="smoke", model_ids=["lightgbm"],
+                           symbols=["SOLUSDT"])
+    assert set(seen["anchors"]) == {"BTCUSDT"} and results["lightgbm"]["valid_auc"] > 0
+    btc = seen["anchors"]["BTCUSDT"]
+    assert btc.t[0] >= to_ms(start) and btc.t[-1] < SYNTHETIC_END_MS
+    data = seen["split"].data
+    assert data.symbols == ["SOLUSDT"] and "btc_ret_1" in data.feature_set.names
+    btc_ret = data.features[seen["split"].train.ends, data.feature_set.names.index("btc_ret_1")]
+    assert np.std(btc_ret) > 0.5  # scaled, and filled (a missing anchor would leave only zeros)
+    _, manifest = load_manifest(tmp_path / "models", "1h", "lightgbm")
+    assert "btc_excess_24" in manifest["feature_names"]

@@ -26,6 +26,7 @@ from ..data.candles import Candles
 from ..data.sources.csvdir import load_folder
 from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError
+from ..features.context import load_anchors
 from ..features.datasets import build_pooled
 from ..models.artifacts import EVALUATION_FILE
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
@@ -48,7 +49,8 @@ def _score(y, p, fut, sym, t, move, timeframe, horizon, fee_bps) -> dict:
     return m, curves
 
 
-def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_ms: int, horizon: int):
+def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_ms: int, horizon: int,
+                         anchors: dict[str, Candles] | None = None):
     """Every ready model's probabilities on the rows in [start, end): features built once per feature
     set, window and scaler, models run in chunks. Returns (probs by id, pooled data, row ends)."""
     groups: dict[tuple, list[str]] = {}
@@ -58,7 +60,7 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
     ends_ref = ref = None
     for (_, window, _), ids in groups.items():
         entry = ready[ids[0]]
-        data = build_pooled(series, entry.feature_set, window=window, horizon=horizon)
+        data = build_pooled(series, entry.feature_set, window=window, horizon=horizon, anchors=anchors)
         ends = data.select(start_ms, end_ms)
         data.scale(entry.scaler)
         if ends_ref is None:
@@ -89,9 +91,11 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
         raise ArtifactError(f"no trained models for {timeframe} in {models_dir}")
     # Candles after ``end`` are read only to label the last predictions; never to make them.
     horizon = next(iter(ready.values())).manifest.get("horizon", 1)
-    series = {c.symbol: c for c in load_folder(Path(data_dir), timeframe, symbols, None,
-                                               end_ms + horizon * TIMEFRAME_MS[timeframe])}
-    probs, data, ends = _model_probabilities(ready, list(series.values()), start_ms, end_ms, horizon)
+    last_ms = end_ms + horizon * TIMEFRAME_MS[timeframe]
+    series = {c.symbol: c for c in load_folder(Path(data_dir), timeframe, symbols, None, last_ms)}
+    needed = tuple(dict.fromkeys(a for entry in ready.values() for a in entry.feature_set.anchors))
+    anchors = load_anchors(Path(data_dir), timeframe, needed, list(series.values()), None, last_ms)
+    probs, data, ends = _model_probabilities(ready, list(series.values()), start_ms, end_ms, horizon, anchors)
     y = data.labels[ends].astype(np.float64)
     close = data.close
     fut = close[ends + horizon] / close[ends] - 1

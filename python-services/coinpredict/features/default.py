@@ -11,6 +11,7 @@ replaced by the next two, PLUS_DM and ADOSC).
 from __future__ import annotations
 
 from ..data.timeframes import TIMEFRAME_MS
+from .context import anchor_features
 from .pipeline import CORE_FEATURES, HTF_FEATURES, FeatureSet
 
 DEFAULT_TALIB = (
@@ -19,6 +20,10 @@ DEFAULT_TALIB = (
     "ATR", "FOSC", "AVGDEV", "PVT", "CORREL", "KDJ_j", "CMF", "BBANDS_upperband", "DONCHIAN_upperband",
     "STOCHRSI_fastd", "PVO", "BETA", "PLUS_DM", "ADOSC",
 )
+
+
+# Market context and order flow adopted per timeframe (the measurements are in the docstring above).
+ADOPTED_CONTEXT = {"1h": anchor_features("btc")}
 
 
 def base_feature_names(timeframe: str) -> tuple[str, ...]:
@@ -32,4 +37,4 @@ def base_feature_names(timeframe: str) -> tuple[str, ...]:
 
 def default_feature_set(timeframe: str) -> FeatureSet:
     """The base features plus the market context adopted for ``timeframe``."""
-    return FeatureSet(base_feature_names(timeframe))
+    return FeatureSet(base_feature_names(timeframe) + ADOPTED_CONTEXT.get(timeframe, ()))

@@ -17,6 +17,7 @@ from ..data.candles import Candles
 from ..data.sources.csvdir import load_folder
 from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError
+from ..features.context import load_anchors
 from ..features.datasets import PooledData, build_pooled
 from ..features.default import default_feature_set
 from ..models.artifacts import load_validation_probs
@@ -66,9 +67,10 @@ class Split:
     ranges: dict
 
 
-def make_split(series: list[Candles], timeframe: str, profile: Profile, horizon: int, end_ms: int) -> Split:
+def make_split(series: list[Candles], timeframe: str, profile: Profile, horizon: int, end_ms: int,
+               anchors: dict[str, Candles] | None = None) -> Split:
     fs = default_feature_set(timeframe)
-    data = build_pooled(series, fs, window=profile.window, horizon=horizon)
+    data = build_pooled(series, fs, window=profile.window, horizon=horizon, anchors=anchors)
     step = TIMEFRAME_MS[timeframe]
     horizon_ms = horizon * step
     valid_len = max(int(profile.valid_days * 86_400_000), 400 * step)
@@ -99,11 +101,13 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
     ids = model_ids or [*MODEL_IDS, ENSEMBLE_ID]
     t0 = time.time()
     series = load_folder(Path(data_dir), timeframe, symbols, to_ms(start), end_ms)
+    anchors = load_anchors(Path(data_dir), timeframe, default_feature_set(timeframe).anchors, series,
+                           to_ms(start), end_ms)
     if prof.max_symbols:
         series = series[: prof.max_symbols]
     if not series:
         raise ValueError(f"no candles for {timeframe} in {data_dir}")
-    split = make_split(series, timeframe, prof, horizon, end_ms)
+    split = make_split(series, timeframe, prof, horizon, end_ms, anchors)
     if shuffle_labels:
         rng = np.random.default_rng(seed)
         for view in (split.train, split.valid):
