@@ -150,8 +150,8 @@ def test_evaluation_fails_loudly_when_a_feature_peeks(synthetic_dir, trained_dir
 
     honest = pipeline.compute_features
 
-    def leaky(c, names):
-        out = honest(c, names)
+    def leaky(c, names, anchors=None):
+        out = honest(c, names, anchors)
         j = names.index("ret_1")
         out[:-1, j] = out[1:, j]
         out[-1, j] = np.nan
