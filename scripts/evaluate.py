@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     store = ModelStore(models_dir).load_all()
     report = evaluate(data_dir=args.data_dir, timeframe=args.timeframe, start=args.start, end=args.end,
                       models_dir=models_dir, out_dir=args.out, store=store,
-                      serve=Predictor.offline(store).probability,
+                      serve=Predictor.offline(store, args.data_dir).probability,
                       symbols=args.symbols.split(",") if args.symbols else None,
                       model_ids=resolve_ids(args.models), fee_bps=fee_bps,
                       audit_samples=args.audit_samples, horizon=args.horizon)

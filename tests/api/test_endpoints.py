@@ -127,9 +127,11 @@ def test_no_train_serve_skew(client, app, market_candles):
     from coinpredict.features.datasets import build_pooled
 
     store = app.extensions["coinpredict"].store
+    anchors = {"BTCUSDT": app.extensions["coinpredict"].market.candles("BTCUSDT", "1h", 500)}
     for model_id in ("gru_attention", "lightgbm", "transformer_timeseries"):
         entry = store.get("1h", model_id)
-        data = build_pooled([market_candles], entry.feature_set, window=entry.manifest["window"], horizons=(1,))
+        data = build_pooled([market_candles], entry.feature_set, window=entry.manifest["window"], horizons=(1,),
+                            anchors=anchors)
         data.scale(entry.scaler)
         last = np.array([len(market_candles) - 1])
         x = data.windows(last) if entry.model.input_kind == "sequence" else data.tables(last)
@@ -138,6 +140,23 @@ def test_no_train_serve_skew(client, app, market_candles):
             served = client.post("/predict/single", json={"symbol": "SOL", "model": model_id, "horizon": horizon,
                                                           "candles": _candles(market_candles, 500)}).get_json()
             assert served["probability_up"] == pytest.approx(float(expected), abs=2e-6)
+
+
+def test_answers_say_which_market_context_they_had(client, market_candles):
+    """The 1h models read BTC's candles: a market answer and a client-candle answer (with and without the
+    order-flow fields) both had BTC's candle; only the one that sent taker buys had order flow."""
+    market = client.post("/predict/single", json={"symbol": "SOL"}).get_json()
+    assert market["context"] == {"anchors": {"BTCUSDT": True}, "order_flow": False}
+    objects = _candles(market_candles, 400)
+    plain = client.post("/predict/single", json={"symbol": "SOL", "candles": objects}).get_json()
+    wide = [{**c, "tbv": c["v"] * 0.6, "n": 40} for c in objects]
+    flow = client.post("/predict/single", json={"symbol": "SOL", "candles": wide}).get_json()
+    assert plain["context"] == {"anchors": {"BTCUSDT": True}, "order_flow": False}
+    assert flow["context"] == {"anchors": {"BTCUSDT": True}, "order_flow": True}
+    assert plain["probability_up"] == market["probability_up"]
+    early = client.post("/predict/single", json={"symbol": "SOL", "model": "lightgbm",
+                                                 "candles": objects[:-20]}).get_json()
+    assert early["context"]["anchors"] == {"BTCUSDT": True} and early["as_of"] < market["as_of"]
 
 
 def test_bad_client_candles_get_clear_400s(client, market_candles):

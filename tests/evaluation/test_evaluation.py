@@ -18,10 +18,11 @@ from coinpredict.serving import ModelStore, Predictor
 from tests.conftest import SYNTHETIC_END_MS
 
 
-def serving_path(models_dir) -> dict:
-    """What scripts/evaluate.py hands the runner: the loaded models and the serving path."""
+def serving_path(models_dir, data_dir) -> dict:
+    """What scripts/evaluate.py hands the runner: the loaded models and the serving path (whose market
+    context comes from the same folder)."""
     store = ModelStore(models_dir).load_all()
-    return {"store": store, "serve": Predictor.offline(store).probability}
+    return {"store": store, "serve": Predictor.offline(store, data_dir).probability}
 
 
 def test_metrics_match_scikit_learn():
@@ -99,7 +100,7 @@ def test_evaluation_uses_the_expected_move_the_service_serves(synthetic_dir, tra
     ends = data.select()[::997][:6]
     sym = data.symbol_index[ends]
     moves = expected_move_bps(data.close, ends, horizon=1, first=np.searchsorted(data.symbol_index, sym))
-    predictor = Predictor.offline(store)
+    predictor = Predictor.offline(store, synthetic_dir)
     for end, s, move in zip(ends, sym, moves):
         candles = series[s]
         cut = candles.slice(0, int(np.searchsorted(candles.t, data.t[end])) + 1).last(500)
@@ -139,7 +140,7 @@ def test_evaluate_writes_the_contract_metrics_report_and_status(synthetic_dir, t
     start, end = iso(SYNTHETIC_END_MS - 20 * 86_400_000), iso(SYNTHETIC_END_MS)
     out = tmp_path / "eval"
     runner.evaluate(data_dir=synthetic_dir, timeframe="1h", start=start, end=end, models_dir=models, out_dir=out,
-                    audit_samples=4, **serving_path(models))
+                    audit_samples=4, **serving_path(models, synthetic_dir))
     report = json.loads((out / "metrics.json").read_text())
     assert {"timeframe", "horizon", "start", "end", "symbols", "models", "baselines"} <= set(report)
     assert len(report["models"]) == len(MODEL_IDS) + 1 and "ensemble" in report["models"]
@@ -167,8 +168,8 @@ def test_evaluation_fails_loudly_when_a_feature_peeks(synthetic_dir, trained_dir
 
     honest = pipeline.compute_features
 
-    def leaky(c, names, *args, **kwargs):
-        out = honest(c, names, *args, **kwargs)
+    def leaky(c, names, anchors=None):
+        out = honest(c, names, anchors)
         out[:-1] = out[1:]
         out[-1] = np.nan
         return out
@@ -178,7 +179,7 @@ def test_evaluation_fails_loudly_when_a_feature_peeks(synthetic_dir, trained_dir
     with pytest.raises(LookAheadError):
         runner.evaluate(data_dir=synthetic_dir, timeframe="1h", start=start, end=end, models_dir=trained_dir,
                         out_dir=tmp_path / "eval", model_ids=["xgboost", "gru_standard"], audit_samples=6,
-                        **serving_path(trained_dir))
+                        **serving_path(trained_dir, synthetic_dir))
 
 
 def test_a_model_trained_on_shuffled_labels_scores_chance(shared_ohlcv, tmp_path):
@@ -190,6 +191,6 @@ def test_a_model_trained_on_shuffled_labels_scores_chance(shared_ohlcv, tmp_path
                  profile="smoke", model_ids=["lightgbm"], symbols=symbols, shuffle_labels=True)
     report = runner.evaluate(data_dir=shared_ohlcv, timeframe="1h", start="2025-03-01", end="2025-07-01",
                              models_dir=models, out_dir=tmp_path / "eval", symbols=symbols, model_ids=["lightgbm"],
-                             audit_samples=2, **serving_path(models))
+                             audit_samples=2, **serving_path(models, shared_ohlcv))
     m = report["models"]["lightgbm"]
     assert m["n"] > 8000 and abs(m["auc"] - 0.5) < 0.025

@@ -89,3 +89,31 @@ def test_networks_see_fewer_windows_per_epoch_on_longer_candles():
     assert samples["15m"] == samples["1h"] == base.train.samples_per_epoch
     assert samples["4h"] == base.train.samples_per_epoch // 2 and samples["1d"] < samples["4h"]
     assert base.for_timeframe("1d").train.epochs == base.train.epochs and base.train.samples_per_epoch == samples["1h"]
+
+
+def test_training_a_subset_of_coins_still_reads_the_market_context(synthetic_dir, tmp_path, monkeypatch):
+    """The anchor's candles come from the folder even when the symbols trained do not include it, with
+    the same time bounds; the context columns are filled on the coin's rows."""
+    from coinpredict.training import pipeline
+
+    seen = {}
+    real = pipeline.make_split
+
+    def spy(series, timeframe, profile, horizon, end_ms, anchors=None):
+        seen["anchors"], seen["split"] = anchors, real(series, timeframe, profile, horizon, end_ms, anchors)
+        return seen["split"]
+
+    monkeypatch.setattr(pipeline, "make_split", spy)
+    start = iso(SYNTHETIC_END_MS - 60 * 86_400_000)
+    results = train_models(data_dir=synthetic_dir, timeframe="1h", end=iso(SYNTHETIC_END_MS), start=start,
+                           models_dir=tmp_path / "models", profile="smoke", model_ids=["lightgbm"],
+                           symbols=["SOLUSDT"])
+    assert set(seen["anchors"]) == {"BTCUSDT"} and results["lightgbm"]["valid_auc"] > 0
+    btc = seen["anchors"]["BTCUSDT"]
+    assert btc.t[0] >= to_ms(start) and btc.t[-1] < SYNTHETIC_END_MS
+    data = seen["split"].data
+    assert data.symbols == ["SOLUSDT"] and "btc_ret_1" in data.feature_set.names
+    btc_ret = data.features[seen["split"].train.ends, data.feature_set.names.index("btc_ret_1")]
+    assert np.std(btc_ret) > 0.5  # scaled, and filled (a missing anchor would leave only zeros)
+    _, manifest = load_manifest(tmp_path / "models", "1h", "lightgbm")
+    assert "btc_excess_24" in manifest["feature_names"]

@@ -148,6 +148,12 @@ class Gaps(Answer):
     missing_candles: int = Field(description="candles missing in those stretches")
 
 
+class MarketContext(Answer):
+    anchors: dict[str, bool] = Field(description="each anchor coin the models read (e.g. BTCUSDT): whether its "
+                                                 "candle at as_of was there (when not, its features were missing)")
+    order_flow: bool = Field(description="whether the coin's own candle at as_of carried taker-buy volume")
+
+
 class Prediction(Answer):
     """Whether the close ``horizon`` candles after ``as_of`` will be above the close at ``as_of``."""
 
@@ -180,6 +186,8 @@ class Prediction(Answer):
     stale_reason: str | None = Field(None, description="why fresher candles could not be had")
     warning: str | None = Field(None, description="something the caller should know (e.g. synthetic prices)")
     gaps: Gaps | None = Field(None, description="missing candles inside the candles used, when any")
+    context: MarketContext | None = Field(None, description="the market context and order flow the models had, "
+                                                            "when they read any")
     members: dict[str, float] | None = Field(None, description="ensemble: each member's probability_up")
     method: Method | None = Field(None, description="ensemble: how the members were combined")
     weights: dict[str, float] | None = Field(None, description="ensemble: each member's weight")

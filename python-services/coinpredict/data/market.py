@@ -103,11 +103,12 @@ class MarketData:
                         "data_stale": self.is_stale(age, timeframe), "columns": list(s.columns)})
         return out
 
-    def candles(self, symbol: str, timeframe: str, last: int) -> Candles:
-        """The last ``last`` closed candles, with ``meta`` saying where they came from and how fresh."""
+    def candles(self, symbol: str, timeframe: str, last: int, end_ms: int | None = None) -> Candles:
+        """The last ``last`` closed candles (opened before ``end_ms`` when given), with ``meta`` saying
+        where they came from and how fresh."""
         if self.mode == "csv":
             candles = self._from_csv(symbol, timeframe)
-            candles = candles.last(last)
+            candles = (candles if end_ms is None else candles.until(end_ms)).last(last)
             candles.meta.update(data_source="csv", data_stale=False)
             if candles.source != "csv":  # resampled from a finer timeframe of the folder: say so, plainly
                 candles.meta["warning"] = candles.source.removeprefix("csv ").strip("()")
@@ -115,14 +116,16 @@ class MarketData:
             if symbol not in self.synthetic.universe:
                 raise NotFound(f"no market data for {symbol} on {timeframe} (synthetic market)", field="symbol",
                                code="unknown_symbol")
-            candles = self.synthetic.fetch(symbol, timeframe, start_ms=self._start_for(timeframe, last))
+            step = TIMEFRAME_MS[timeframe]
+            start = self._start_for(timeframe, last) if end_ms is None else end_ms - (last + 1) * step
+            candles = self.synthetic.fetch(symbol, timeframe, start_ms=start, end_ms=end_ms)
             candles = candles.last(last)
             candles.meta.update(data_source="synthetic", data_stale=False, warning=self.status().warning)
         else:
-            candles = self._from_live(symbol, timeframe, last)
+            candles = self._from_live(symbol, timeframe, last, end_ms)
         if not len(candles):
             raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol", code="unknown_symbol")
-        if self.mode == "live":
+        if self.mode == "live" and end_ms is None:  # a window ending in the past is not stale
             age = self.clock() - candles.last_close_time_ms / 1000
             candles.meta["last_candle_age_s"] = round(age, 1)
             if self.is_stale(age, timeframe):
@@ -142,7 +145,7 @@ class MarketData:
             raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol",
                            code="unknown_symbol") from exc
 
-    def _from_live(self, symbol: str, timeframe: str, last: int) -> Candles:
+    def _from_live(self, symbol: str, timeframe: str, last: int, end_ms: int | None = None) -> Candles:
         key = (symbol, timeframe)
         stale_reason = None
         now = self.clock()
@@ -157,7 +160,7 @@ class MarketData:
             except SourceError as exc:
                 stale_reason = public_reason(exc)
                 log.warning("live refresh of %s %s failed: %s", symbol, timeframe, exc)
-        candles = self.store.read(symbol, timeframe, last=last)
+        candles = self.store.read(symbol, timeframe, last=last, end_ms=end_ms)
         if not len(candles):
             if stale_reason:
                 raise Unavailable(f"exchange unreachable and no stored candles for {symbol} on {timeframe}",

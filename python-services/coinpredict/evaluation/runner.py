@@ -26,6 +26,7 @@ from ..data.candles import Candles
 from ..data.sources.csvdir import load_folder
 from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError
+from ..features.context import load_anchors
 from ..features.datasets import build_pooled
 from ..models.artifacts import EVALUATION_FILE, manifest_horizons
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
@@ -50,7 +51,8 @@ def _score(y, p, fut, sym, t, move, timeframe, horizon, fee_bps) -> dict:
     return m, curves
 
 
-def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_ms: int, horizon: int):
+def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_ms: int, horizon: int,
+                         anchors: dict[str, Candles] | None = None):
     """Every ready model's probabilities at ``horizon`` on the rows in [start, end) whose outcome is
     known: features built once per feature set, window and scaler, models run in chunks. Returns
     (probs by id, pooled data, row ends); the data's one label column is ``horizon``'s."""
@@ -61,7 +63,7 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
     ends_ref = ref = None
     for (_, window, _), ids in groups.items():
         entry = ready[ids[0]]
-        data = build_pooled(series, entry.feature_set, window=window, horizons=(horizon,))
+        data = build_pooled(series, entry.feature_set, window=window, horizons=(horizon,), anchors=anchors)
         ends = data.select(start_ms, end_ms)
         data.scale(entry.scaler)
         if ends_ref is None:
@@ -93,9 +95,11 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     if not ready:
         raise ArtifactError(f"no trained models for {timeframe} at horizon {horizon} in {models_dir}")
     # Candles after ``end`` are read only to label the last predictions; never to make them.
-    series = {c.symbol: c for c in load_folder(Path(data_dir), timeframe, symbols, None,
-                                               end_ms + horizon * TIMEFRAME_MS[timeframe])}
-    probs, data, ends = _model_probabilities(ready, list(series.values()), start_ms, end_ms, horizon)
+    last_ms = end_ms + horizon * TIMEFRAME_MS[timeframe]
+    series = {c.symbol: c for c in load_folder(Path(data_dir), timeframe, symbols, None, last_ms)}
+    needed = tuple(dict.fromkeys(a for entry in ready.values() for a in entry.feature_set.anchors))
+    anchors = load_anchors(Path(data_dir), timeframe, needed, list(series.values()), None, last_ms)
+    probs, data, ends = _model_probabilities(ready, list(series.values()), start_ms, end_ms, horizon, anchors)
     y = data.labels[ends, 0].astype(np.float64)
     close = data.close
     fut = close[ends + horizon] / close[ends] - 1

@@ -135,13 +135,14 @@ def min_history(window: int) -> int:
 
 
 def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int,
-                 horizons: tuple[int, ...] = (1,)) -> PooledData:
+                 horizons: tuple[int, ...] = (1,), anchors: dict[str, Candles] | None = None) -> PooledData:
+    """``anchors``: the anchor candles (by symbol) the feature set's market context reads."""
     blocks, ts, closes, labels, sym, can_end = [], [], [], [], [], []
     for i, candles in enumerate(series):
-        x = feature_set.compute(candles)
+        x = feature_set.compute(candles, anchors)
         n = len(x)
         ok = np.zeros(n, dtype=bool)
-        first = max(warmup_rows(x), WARMUP_ROWS) + input_rows(window) - 1
+        first = max(warmup_rows(x, feature_set.optional), WARMUP_ROWS) + input_rows(window) - 1
         ok[first:] = True
         blocks.append(x)
         ts.append(candles.t)

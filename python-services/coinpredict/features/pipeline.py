@@ -16,6 +16,7 @@ import numpy as np
 from ..data.candles import Candles
 from ..data.timeframes import TIMEFRAME_MS
 from .catalogue import catalogue, compute_output, rolling_mean, rolling_std
+from .context import anchor_of, context_columns, is_context
 
 FEATURE_VERSION = 2
 VOL_WINDOW = 48
@@ -44,9 +45,21 @@ class FeatureSet:
     def __len__(self) -> int:
         return len(self.names)
 
-    def compute(self, candles: Candles) -> np.ndarray:
-        """(n, F) float32 matrix; rows inside the warm-up hold NaN."""
-        return compute_features(candles, self.names)
+    @cached_property
+    def anchors(self) -> tuple[str, ...]:
+        """The anchor symbols whose candles the market-context features read (``btc_*`` -> BTCUSDT)."""
+        return tuple(dict.fromkeys(a for a in map(anchor_of, self.names) if a is not None))
+
+    @cached_property
+    def optional(self) -> np.ndarray:
+        """Columns that may be missing on some rows (order flow, market context): they do not count
+        towards a series' warm-up."""
+        return np.array([is_context(n) for n in self.names], dtype=bool)
+
+    def compute(self, candles: Candles, anchors: dict[str, Candles] | None = None) -> np.ndarray:
+        """(n, F) float32 matrix; rows inside the warm-up hold NaN. ``anchors``: candles by symbol for
+        the anchors this set reads; a missing one leaves its features NaN (and its flag 0)."""
+        return compute_features(candles, self.names, anchors)
 
 
 def _log(x: np.ndarray) -> np.ndarray:
@@ -138,7 +151,7 @@ def _trailing_share(flags: np.ndarray, known: np.ndarray, window: int) -> np.nda
     return out
 
 
-def compute_features(c: Candles, names: tuple[str, ...]) -> np.ndarray:
+def compute_features(c: Candles, names: tuple[str, ...], anchors: dict[str, Candles] | None = None) -> np.ndarray:
     o, h, lo, cl, v = c.open, c.high, c.low, c.close, c.volume
     n = len(c)
     ret = np.concatenate([[np.nan], _log(cl[1:] / cl[:-1])]) if n else np.zeros(0)
@@ -174,6 +187,7 @@ def compute_features(c: Candles, names: tuple[str, ...]) -> np.ndarray:
         if f"htf_{htf}_ret" in wanted or f"htf_{htf}_pos{window}" in wanted:
             r, p = _higher_timeframe(c, htf, window)
             cols[f"htf_{htf}_ret"], cols[f"htf_{htf}_pos{window}"] = r, p
+    cols.update(context_columns(c, names, anchors, vol))
     specs = catalogue()
     series = {"open": o, "high": h, "low": lo, "close": cl, "volume": v}
     cache: dict = {}
@@ -190,10 +204,13 @@ def compute_features(c: Candles, names: tuple[str, ...]) -> np.ndarray:
     return out
 
 
-def warmup_rows(matrix: np.ndarray) -> int:
-    """Index of the first row after which every column has started (finite at least once)."""
+def warmup_rows(matrix: np.ndarray, optional: np.ndarray | None = None) -> int:
+    """Index of the first row after which every column has started (finite at least once); columns
+    marked ``optional`` (``FeatureSet.optional``) may stay missing and are not waited for."""
     if not len(matrix):
         return 0
+    if optional is not None:
+        matrix = matrix[:, ~optional]
     finite = np.isfinite(matrix)
     started = finite.any(axis=0)
     if not started.all():

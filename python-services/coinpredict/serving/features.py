@@ -1,5 +1,6 @@
-"""Feature rows for serving: scaled, computed once per (symbol, timeframe, feature set, last candle)
-and kept in a small LRU, so repeated requests for the same market candle skip the feature code."""
+"""Feature rows for serving: scaled, computed once per (symbol, timeframe, feature set, last candle,
+and each anchor's last candle) and kept in a small LRU, so repeated requests for the same market
+candle skip the feature code, and a row is never served after its anchor has moved on."""
 
 from __future__ import annotations
 
@@ -38,18 +39,37 @@ class FeatureCache:
                 self._data.popitem(last=False)
 
 
-def feature_rows(candles: Candles, entry: LoadedModel, need_rows: int, cache: FeatureCache) -> np.ndarray:
-    """Scaled last ``need_rows`` feature rows of ``candles`` for one model's feature set and scaler.
+def feature_rows(candles: Candles, entry: LoadedModel, need_rows: int, cache: FeatureCache,
+                 anchors: dict[str, Candles] | None = None) -> np.ndarray:
+    """Scaled last ``need_rows`` feature rows of ``candles`` for one model's feature set and scaler;
+    ``anchors``: the anchor candles its market context reads (absent ones leave it missing).
     Client candles are never cached (their key would not identify their content)."""
     fs = entry.feature_set
+    anchors = anchors or {}
     key = None
     if candles.source != "request":
-        key = (candles.symbol, candles.timeframe, fs.hash, int(candles.t[-1]), len(candles), id(entry.scaler))
+        anchored = tuple((a, int(anchors[a].t[-1]) if a in anchors else None) for a in fs.anchors)
+        key = (candles.symbol, candles.timeframe, fs.hash, int(candles.t[-1]), len(candles), id(entry.scaler),
+               anchored)
         hit = cache.get(key)
         if hit is not None and len(hit) >= need_rows:
             return hit[-need_rows:]
-    raw = fs.compute(candles)[-need_rows:]
+    raw = fs.compute(candles, anchors)[-need_rows:]
     rows = entry.scaler.apply(raw)  # apply returns a new array; the computed matrix is not reused
     if key is not None:
         cache.put(key, rows)
     return rows
+
+
+def _has(candles: Candles, t: int) -> bool:
+    i = int(np.searchsorted(candles.t, t))
+    return i < len(candles) and int(candles.t[i]) == t
+
+
+def context_part(candles: Candles, anchors: dict[str, Candles], wanted: tuple[str, ...]) -> dict:
+    """What an answer says about its market context: whether each anchor the models read had a candle
+    at the prediction's candle, and whether the coin's own candle carried order flow (taker buys)."""
+    t = int(candles.t[-1])
+    tbv = candles.extra.get("taker_buy_volume")
+    return {"anchors": {a: a in anchors and _has(anchors[a], t) for a in wanted},
+            "order_flow": bool(tbv is not None and np.isfinite(tbv[-1]))}

@@ -1,14 +1,19 @@
 """Gathering candles: the client's own (checked for length) or the market's, each distinct
-(symbol, timeframe) fetched once per call; live fetches overlap in a thread pool."""
+(symbol, timeframe) fetched once per call; live fetches overlap in a thread pool. The anchor candles
+the models' market context reads (BTCUSDT...) are gathered once per call and timeframe alongside."""
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from ..data.candles import Candles
 from ..data.market import MarketData
+from ..data.timeframes import TIMEFRAME_MS
 from ..errors import BadRequest, ServiceError, Unavailable
 from .requests import Plan, PredictRequest
+
+log = logging.getLogger(__name__)
 
 
 class CandleGatherer:
@@ -62,4 +67,36 @@ class CandleGatherer:
                 out[i] = self.own(req.candles, plan.need)
             except ServiceError as exc:
                 out[i] = exc
+        return out
+
+    def anchor(self, symbol: str, timeframe: str, end_ms: int | None) -> Candles | None:
+        """The market's last candles of an anchor (opened before ``end_ms`` when given); None when the
+        market has none: the context features are then missing (NaN, flag 0), the prediction is not refused."""
+        try:
+            return self.market.candles(symbol, timeframe, self.lookback, end_ms=end_ms)
+        except ServiceError as exc:
+            log.info("no anchor candles %s %s: %s", symbol, timeframe, exc)
+            return None
+
+    def anchors(self, reqs: list[PredictRequest], plans: dict[int, Plan],
+                candles: dict[int, Candles]) -> dict[int, dict[str, Candles]]:
+        """Anchor candles by request index and anchor symbol, for the anchors its ready models read.
+        Market requests share the market's latest anchor candles (the batch's own when it asks for the
+        anchor); client candles get the market's anchor candles up to their own last candle."""
+        fetched: dict[tuple[str, str, int | None], Candles | None] = {}
+        for i, c in candles.items():
+            if c.source != "request":
+                fetched[(reqs[i].symbol, reqs[i].timeframe, None)] = c
+        out: dict[int, dict[str, Candles]] = {}
+        for i, plan in plans.items():
+            wanted = dict.fromkeys(a for m in plan.ready for a in m.feature_set.anchors)
+            if i not in candles or not wanted:
+                continue
+            c, tf = candles[i], reqs[i].timeframe
+            end = int(c.t[-1]) + TIMEFRAME_MS[tf] if c.source == "request" else None
+            for symbol in wanted:
+                key = (symbol, tf, end)
+                if key not in fetched:
+                    fetched[key] = self.anchor(symbol, tf, end)
+            out[i] = {s: fetched[(s, tf, end)] for s in wanted if fetched[(s, tf, end)] is not None}
         return out

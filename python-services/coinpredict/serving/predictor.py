@@ -15,7 +15,7 @@ from ..data.market import MarketData
 from ..data.universe import Universe
 from ..errors import ServiceError
 from .answers import build_answer
-from .features import FeatureCache
+from .features import FeatureCache, context_part
 from .gather import CandleGatherer
 from .model_store import LoadedModel, ModelStore
 from .ranking import rank, universe_requests
@@ -39,9 +39,10 @@ class Predictor:
         self.candles = CandleGatherer(market, settings.serve_lookback)
 
     @classmethod
-    def offline(cls, store: ModelStore) -> Predictor:
-        """A predictor that only answers for candles handed to it (evaluation, scripts)."""
-        settings = Settings(offline=True, ohlcv_dir=Path("."))
+    def offline(cls, store: ModelStore, data_dir: Path | None = None) -> Predictor:
+        """A predictor that answers for candles handed to it (evaluation, scripts); the market context
+        (anchor candles at the same times) comes from the OHLCV folder ``data_dir`` when given."""
+        settings = Settings(offline=True, ohlcv_dir=Path(data_dir or "."))
         return cls(settings, MarketData(settings), store)
 
     @property
@@ -80,13 +81,17 @@ class Predictor:
                 results[i] = got
             else:
                 candles[i] = got
-        scores = score(plans, candles, features)
+        anchors = self.candles.anchors(reqs, plans, candles)
+        scores = score(plans, candles, features, anchors)
         elapsed_ms = (time.perf_counter() - started) * 1000
         for i, req in enumerate(reqs):
             if results[i] is None:
                 try:
                     results[i] = build_answer(i, req, plans[i], candles[i], scores, cost_bps=self.cost_bps,
                                               ensemble=store.ensembles.get(req.timeframe), elapsed_ms=elapsed_ms)
+                    wanted = tuple(dict.fromkeys(a for m in plans[i].ready for a in m.feature_set.anchors))
+                    if wanted or any(m.feature_set.optional.any() for m in plans[i].ready):
+                        results[i]["context"] = context_part(candles[i], anchors.get(i, {}), wanted)
                 except ServiceError as exc:
                     results[i] = exc
             self.stats.record(req.model, elapsed_ms, not isinstance(results[i], ServiceError))

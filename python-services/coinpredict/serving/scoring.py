@@ -53,14 +53,17 @@ def jobs(plans: dict[int, Plan]) -> dict[tuple[str, str], tuple[LoadedModel, lis
     return out
 
 
-def score(plans: dict[int, Plan], candles: dict[int, Candles], cache: FeatureCache) -> Scores:
-    """One forward pass per model over every request (with candles) that needs it."""
+def score(plans: dict[int, Plan], candles: dict[int, Candles], cache: FeatureCache,
+          anchors: dict[int, dict[str, Candles]] | None = None) -> Scores:
+    """One forward pass per model over every request (with candles) that needs it; ``anchors``: the
+    anchor candles by request index (``CandleGatherer.anchors``)."""
+    anchors = anchors or {}
     scores = Scores()
     for (_, model_id), (entry, indices) in jobs({i: p for i, p in plans.items() if i in candles}).items():
         need_rows = input_rows(entry.manifest["window"])
         columns = [manifest_horizons(entry.manifest).index(plans[i].horizon) for i in indices]
         try:
-            block = np.stack([feature_rows(candles[i], entry, need_rows, cache) for i in indices])
+            block = np.stack([feature_rows(candles[i], entry, need_rows, cache, anchors.get(i)) for i in indices])
             x = model_inputs(entry, block)
             with entry.lock:
                 p = entry.model.predict_proba(x)[np.arange(len(indices)), columns]  # each request's horizon

@@ -18,6 +18,7 @@ from ..data.candles import Candles
 from ..data.sources.csvdir import load_folder
 from ..data.timeframes import TIMEFRAME_MS, default_horizons
 from ..errors import ArtifactError
+from ..features.context import load_anchors
 from ..features.datasets import PooledData, build_pooled
 from ..features.default import default_feature_set
 from ..models.artifacts import load_validation_probs
@@ -76,11 +77,11 @@ class Split:
 
 
 def make_split(series: list[Candles], timeframe: str, profile: Profile, horizons: tuple[int, ...],
-               end_ms: int) -> Split:
+               end_ms: int, anchors: dict[str, Candles] | None = None) -> Split:
     """Train and validation by time. Both need every horizon's label; the embargo between them is a
     window plus the longest horizon, so no training label reaches a validation candle."""
     fs = default_feature_set(timeframe)
-    data = build_pooled(series, fs, window=profile.window, horizons=horizons)
+    data = build_pooled(series, fs, window=profile.window, horizons=horizons, anchors=anchors)
     step = TIMEFRAME_MS[timeframe]
     horizon = max(horizons)
     horizon_ms = horizon * step
@@ -115,11 +116,13 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
     ids = model_ids or [*MODEL_IDS, ENSEMBLE_ID]
     t0 = time.time()
     series = load_folder(Path(data_dir), timeframe, symbols, to_ms(start), end_ms)
+    anchors = load_anchors(Path(data_dir), timeframe, default_feature_set(timeframe).anchors, series,
+                           to_ms(start), end_ms)
     if prof.max_symbols:
         series = series[: prof.max_symbols]
     if not series:
         raise ValueError(f"no candles for {timeframe} in {data_dir}")
-    split = make_split(series, timeframe, prof, horizons, end_ms)
+    split = make_split(series, timeframe, prof, horizons, end_ms, anchors)
     if shuffle_labels:
         rng = np.random.default_rng(seed)
         for view in (split.train, split.valid):
