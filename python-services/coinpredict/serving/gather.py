@@ -85,7 +85,7 @@ class CandleGatherer:
         anchor); client candles get the market's anchor candles up to their own last candle."""
         fetched: dict[tuple[str, str, int | None], Candles | None] = {}
         for i, c in candles.items():
-            if c.source != "request":
+            if reqs[i].candles is None:
                 fetched[(reqs[i].symbol, reqs[i].timeframe, None)] = c
         out: dict[int, dict[str, Candles]] = {}
         for i, plan in plans.items():
@@ -93,7 +93,8 @@ class CandleGatherer:
             if i not in candles or not wanted:
                 continue
             c, tf = candles[i], reqs[i].timeframe
-            end = int(c.t[-1]) + TIMEFRAME_MS[tf] if c.source == "request" else None
+            # Candles handed in (by a client, or by evaluation's audit) may end anywhere in the past.
+            end = int(c.t[-1]) + TIMEFRAME_MS[tf] if reqs[i].candles is not None else None
             for symbol in wanted:
                 key = (symbol, tf, end)
                 if key not in fetched:
