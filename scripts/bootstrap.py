@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """``make run``'s first step: when MODELS_DIR holds no trained model, find candles and train the
-default profile on every default timeframe (1h, 4h, 1d) with their default horizons. Candles come from OHLCV_DIR, else the shared folder beside the repo, else the
-exchange (downloaded into data/ohlcv), else the synthetic market (with a loud warning)."""
+default profile on every default timeframe (1h, 4h, 1d) with their default horizons. Candles come
+from OHLCV_DIR, else the shared folder beside the repo, else the exchange (downloaded into
+data/ohlcv), else the synthetic market (with a loud warning)."""
 
 from __future__ import annotations
 

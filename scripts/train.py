@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", required=True, type=Path, help="folder laid out as <timeframe>/<SYMBOL>.csv")
     ap.add_argument("--timeframe", default="1h", type=timeframes,
-                    help=f"one of {', '.join(TIMEFRAMES)}, a comma-separated list, or 'default' ({', '.join(DEFAULT_HORIZONS)})")
+                    help=f"one of {', '.join(TIMEFRAMES)}, a comma-separated list, or 'default' "
+                         f"({', '.join(DEFAULT_HORIZONS)})")
     ap.add_argument("--end", required=True, help="exclusive: no candle at or after this time is used")
     ap.add_argument("--start", default=None)
     ap.add_argument("--profile", default="default", choices=sorted(PROFILES))
