@@ -87,7 +87,7 @@ def test_networks_see_fewer_windows_per_epoch_on_longer_candles():
     base = PROFILES["default"]
     samples = {tf: base.for_timeframe(tf).train.samples_per_epoch for tf in ("15m", "1h", "4h", "1d")}
     assert samples["15m"] == samples["1h"] == base.train.samples_per_epoch
-    assert samples["4h"] == base.train.samples_per_epoch // 2 and samples["1d"] < samples["4h"]
+    assert samples["4h"] == int(base.train.samples_per_epoch / 4 ** 0.75) and samples["1d"] < samples["4h"]
     assert base.for_timeframe("1d").train.epochs == base.train.epochs and base.train.samples_per_epoch == samples["1h"]
 
 
