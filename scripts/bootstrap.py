@@ -90,8 +90,12 @@ def main() -> int:
     print(f"training the default profile on {', '.join(DEFAULT_HORIZONS)} candles from {origin} "
           f"({data_dir}), up to {end}; this takes about 15 minutes on 2 cores")
     for timeframe in DEFAULT_HORIZONS:
-        results = train_models(data_dir=data_dir, timeframe=timeframe, end=end, models_dir=settings.models_dir,
-                               profile="default")
+        try:
+            results = train_models(data_dir=data_dir, timeframe=timeframe, end=end, models_dir=settings.models_dir,
+                                   profile="default")
+        except ValueError as exc:  # too little history for this timeframe: serve the others
+            print(f"{timeframe} not trained: {exc}")
+            continue
         meta = results.pop("_meta")
         print(summary_table(results))
         print(f"trained {len(results)} models for {timeframe} (horizons {meta['horizons']}) in {meta['seconds']:.0f}s")
