@@ -28,7 +28,7 @@ from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError
 from ..features.context import load_anchors
 from ..features.datasets import build_pooled
-from ..models.artifacts import EVALUATION_FILE, manifest_horizons
+from ..models.artifacts import EVALUATION_FILE
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .audit import lookahead_audit
 from .backtest import backtest
@@ -71,7 +71,7 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
         elif not np.array_equal(data.t[ends], ref.t[ends_ref]):
             raise ArtifactError("models were trained with different windows; evaluate them separately")
         for m in ids:
-            model, column = ready[m].model, manifest_horizons(ready[m].manifest).index(horizon)
+            model, column = ready[m].model, ready[m].horizons.index(horizon)
             out = [model.predict_proba(data.windows(ends[lo:lo + CHUNK]) if model.input_kind == "sequence"
                                        else data.tables(ends[lo:lo + CHUNK]))[:, column]
                    for lo in range(0, len(ends), CHUNK)]
@@ -85,13 +85,13 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
              fee_bps: float = Settings.fee_bps, audit_samples: int = 24, seed: int = 0,
              lookback: int = Settings.serve_lookback, horizon: int = 1) -> dict:
     """Score the models of ``store`` (loaded from ``models_dir``: ``get(tf, id)`` entries with status,
-    model, manifest, feature_set and scaler; ``ensembles[tf]``) on [start, end); ``serve`` is the
+    model, manifest, horizons, feature_set and scaler; ``ensembles[tf]``) on [start, end); ``serve`` is the
     serving path the look-ahead audit re-predicts through. Every model is scored at ``horizon``."""
     started = time.time()
     start_ms, end_ms = to_ms(start), to_ms(end)
     wanted = [m for m in (model_ids or MODEL_IDS) if m != ENSEMBLE_ID]
-    ready = {m: store.get(timeframe, m) for m in wanted if store.get(timeframe, m).status == "ready"
-             and horizon in manifest_horizons(store.get(timeframe, m).manifest)}
+    entries = {m: store.get(timeframe, m) for m in wanted}
+    ready = {m: e for m, e in entries.items() if e.status == "ready" and horizon in e.horizons}
     if not ready:
         raise ArtifactError(f"no trained models for {timeframe} at horizon {horizon} in {models_dir}")
     # Candles after ``end`` are read only to label the last predictions; never to make them.

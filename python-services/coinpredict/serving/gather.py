@@ -89,7 +89,7 @@ class CandleGatherer:
                 fetched[(reqs[i].symbol, reqs[i].timeframe, None)] = c
         out: dict[int, dict[str, Candles]] = {}
         for i, plan in plans.items():
-            wanted = dict.fromkeys(a for m in plan.ready for a in m.feature_set.anchors)
+            wanted = plan.anchors
             if i not in candles or not wanted:
                 continue
             c, tf = candles[i], reqs[i].timeframe

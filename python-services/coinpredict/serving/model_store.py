@@ -38,6 +38,11 @@ class LoadedModel:
     def version(self) -> str | None:
         return self.manifest.get("version")
 
+    @property
+    def horizons(self) -> list[int]:
+        """The horizons it predicts, in output order."""
+        return manifest_horizons(self.manifest)
+
 
 class ModelStore:
     """Every registered model of every trained timeframe, plus each timeframe's ensemble."""
@@ -123,7 +128,7 @@ class ModelStore:
         for (tf, _), entry in self.models.items():
             if entry.status == "ready":
                 slot = out.setdefault(tf, {"horizons": set(), "models": 0})
-                slot["horizons"].update(manifest_horizons(entry.manifest))
+                slot["horizons"].update(entry.horizons)
                 slot["models"] += 1
         return {tf: {"horizons": sorted(v["horizons"]), "models": v["models"]} for tf, v in sorted(out.items())}
 

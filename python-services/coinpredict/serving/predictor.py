@@ -89,7 +89,7 @@ class Predictor:
                 try:
                     results[i] = build_answer(i, req, plans[i], candles[i], scores, cost_bps=self.cost_bps,
                                               ensemble=store.ensembles.get(req.timeframe), elapsed_ms=elapsed_ms)
-                    wanted = tuple(dict.fromkeys(a for m in plans[i].ready for a in m.feature_set.anchors))
+                    wanted = plans[i].anchors
                     if wanted or any(m.feature_set.optional.any() for m in plans[i].ready):
                         results[i]["context"] = context_part(candles[i], anchors.get(i, {}), wanted)
                 except ServiceError as exc:

@@ -31,3 +31,8 @@ class Plan:
     @property
     def ready(self) -> list[LoadedModel]:
         return [m for m in self.members if m.status == "ready"]
+
+    @property
+    def anchors(self) -> tuple[str, ...]:
+        """The anchor symbols the ready models' market context reads, each once."""
+        return tuple(dict.fromkeys(a for m in self.ready for a in m.feature_set.anchors))

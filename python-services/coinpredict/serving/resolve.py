@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ..errors import BadRequest, NotFound, Unavailable
 from ..features.datasets import min_history
-from ..models.artifacts import manifest_horizons
 from ..models.ensemble import METHODS
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .model_store import LoadedModel, ModelStore
@@ -60,9 +59,8 @@ def horizon_for(store: ModelStore, req: PredictRequest, ready: list[LoadedModel]
     """The horizon asked for (default: the first the models predict); 404 when a model lacks it."""
     horizon = req.horizon or 1
     for m in ready:
-        trained = manifest_horizons(m.manifest)
-        horizon = trained[0] if req.horizon is None else req.horizon
-        if horizon not in trained:
+        horizon = m.horizons[0] if req.horizon is None else req.horizon
+        if horizon not in m.horizons:
             raise not_trained(store, f"horizon {horizon} of {m.model_id} on {req.timeframe}", "horizon")
     return horizon
 

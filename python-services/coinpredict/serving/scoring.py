@@ -12,7 +12,6 @@ import numpy as np
 
 from ..data.candles import Candles
 from ..features.datasets import input_rows, table_rows
-from ..models.artifacts import manifest_horizons
 from .features import FeatureCache, feature_rows
 from .model_store import LoadedModel
 from .requests import Plan
@@ -61,7 +60,7 @@ def score(plans: dict[int, Plan], candles: dict[int, Candles], cache: FeatureCac
     scores = Scores()
     for (_, model_id), (entry, indices) in jobs({i: p for i, p in plans.items() if i in candles}).items():
         need_rows = input_rows(entry.manifest["window"])
-        columns = [manifest_horizons(entry.manifest).index(plans[i].horizon) for i in indices]
+        columns = [entry.horizons.index(plans[i].horizon) for i in indices]
         try:
             block = np.stack([feature_rows(candles[i], entry, need_rows, cache, anchors.get(i)) for i in indices])
             x = model_inputs(entry, block)
