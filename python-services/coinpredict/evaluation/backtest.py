@@ -17,11 +17,17 @@ from ..common.signals import cost_bps, fee_aware_positions
 from ..data.timeframes import TIMEFRAME_MS, periods_per_year
 
 
+def holding_starts(t: np.ndarray, step: int, horizon: int) -> np.ndarray:
+    """Rows where a book that holds each position for ``horizon`` candles of ``step`` ms trades:
+    candles whose index since the epoch is a multiple of ``horizon`` (every row at horizon 1)."""
+    return (np.asarray(t) // step) % horizon == 0
+
+
 def backtest(p: np.ndarray, future_return: np.ndarray, symbol_index: np.ndarray, t: np.ndarray, *,
              move_bps: np.ndarray, timeframe: str, horizon: int = 1, fee_bps: float = 10.0) -> dict:
     """Trade the served signal for probabilities ``p`` and expected moves ``move_bps`` (bps, per row)."""
     if horizon > 1:
-        keep = (np.asarray(t) // TIMEFRAME_MS[timeframe]) % horizon == 0
+        keep = holding_starts(t, TIMEFRAME_MS[timeframe], horizon)
         p, future_return, symbol_index, t, move_bps = (np.asarray(a)[keep] for a in
                                                        (p, future_return, symbol_index, t, move_bps))
     pos, _ = fee_aware_positions(p, move_bps, cost_bps(fee_bps))

@@ -12,11 +12,11 @@ Rows are pivoted to a (timestamp x symbol) grid, so everything is a handful of a
   ``rank_ic_t_iid`` (mean / (sd / sqrt(n))) is given beside it to show how much the correction matters.
 - ``top_bottom_bps_*``: a dollar-neutral book, +1/k on each of the k = floor(fraction x symbols)
   highest-probability symbols and -1/k on each of the k lowest (ties share a leg's edge), held for
-  one horizon and rebalanced every ``horizon`` candles (non-overlapping, so each period's return is
-  realised before the next rebalance). Net = gross - ``fee_bps`` x turnover, where turnover is
-  sum |w_t - w_prev| over both legs (2 for building the book from cash, 4 for swapping both legs
-  entirely). Figures are mean bps per holding period of ``horizon`` candles; ``top_bottom_t`` is the
-  Newey-West t of the net series.
+  one horizon and rebalanced every ``horizon`` candles on the backtest's schedule (``holding_starts``:
+  non-overlapping, so each period's return is realised before the next rebalance). Net = gross -
+  ``fee_bps`` x turnover, where turnover is sum |w_t - w_prev| over both legs (2 for building the
+  book from cash, 4 for swapping both legs entirely). Figures are mean bps per holding period of
+  ``horizon`` candles; ``top_bottom_t`` is the Newey-West t of the net series.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 from scipy.stats import rankdata
+
+from .backtest import holding_starts
 
 MIN_SYMBOLS = 5
 FRACTION = 0.2
@@ -107,7 +109,7 @@ def ranking_quality(p: np.ndarray, future_return: np.ndarray, symbol_index: np.n
     sd = float(ics.std(ddof=1)) if len(ics) > 1 else float("nan")
     # Rebalance every ``horizon`` candles on the candle grid, so holding periods do not overlap.
     step = int(np.diff(times).min()) if len(times) > 1 else 1
-    rebalance = kept & (((times - times[0]) // step) % horizon == 0)
+    rebalance = kept & holding_starts(times, step, horizon)
     gross, turnover, net = _top_bottom(pg[rebalance], rg[rebalance], count[rebalance], fraction, fee_bps / 1e4)
     tb_se = newey_west_se(net, _lags(len(net), 1))
     return out | {
