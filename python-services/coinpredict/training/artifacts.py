@@ -31,8 +31,9 @@ def code_version() -> str:
 
 
 def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: dict,
-                 write_files=None) -> str:
-    """Write ``manifest`` (plus files from ``write_files(dir) -> [names]``) as a new current version."""
+                 write_files=None, *, promote: bool = True) -> str:
+    """Write ``manifest`` (plus files from ``write_files(dir) -> [names]``) as a new version, and make
+    it current unless ``promote`` is false (a candidate that a gate decides on later)."""
     root = model_root(models_dir, timeframe, model_id)
     root.mkdir(parents=True, exist_ok=True)
     trained_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -53,12 +54,13 @@ def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: dict
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    write_atomic_text(root / CURRENT, final.name + "\n")
+    if promote:
+        write_atomic_text(root / CURRENT, final.name + "\n")
     return version
 
 
 def save_model(model: PredictionModel, models_dir: Path, timeframe: str, manifest: dict,
-               validation_probs: np.ndarray | None = None) -> str:
+               validation_probs: np.ndarray | None = None, *, promote: bool = True) -> str:
     """Save weights and manifest; ``validation_probs`` let a later ensemble fit reuse what the model
     predicted on validation as it was validated."""
     body = {**manifest, "family": model.family, "params": model.get_params(), "state": model.state(),
@@ -71,4 +73,4 @@ def save_model(model: PredictionModel, models_dir: Path, timeframe: str, manifes
             names = [*names, VALIDATION_PROBS]
         return names
 
-    return save_version(models_dir, timeframe, model.model_id, body, write)
+    return save_version(models_dir, timeframe, model.model_id, body, write, promote=promote)
