@@ -14,10 +14,11 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
-# Train the default profile when MODELS_DIR holds no trained models, then serve the Procfile's line.
+# Queue the default profile's training when MODELS_DIR holds no trained models, then run the Procfile's
+# web and worker lines together (honcho; Ctrl-C stops both). The web answers at once; the worker trains.
 run: setup
 	$(PY) scripts/bootstrap.py
-	eval "exec $$(sed -n 's/^web: *//p' Procfile)"
+	exec $(VENV)/bin/honcho start
 
 test: setup
 	$(PY) -m pytest

@@ -1,8 +1,9 @@
 #!/usr/bin/env python
-"""``make run``'s first step: when MODELS_DIR holds no trained model, find candles and train the
-default profile on every default timeframe (1h, 4h, 1d) with their default horizons. Candles come
-from OHLCV_DIR, else the shared folder beside the repo, else the exchange (downloaded into
-data/ohlcv), else the synthetic market (with a loud warning)."""
+"""``make run``'s first step: when MODELS_DIR holds no trained model, find candles and queue jobs that
+train the default profile on every default timeframe (1h, 4h, 1d) with their default horizons; the
+worker started next to the web runs them. Candles come from OHLCV_DIR, else the shared folder beside
+the repo, else the exchange (downloaded into data/ohlcv), else the synthetic market (with a loud
+warning)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
 
-from coinpredict.common.times import iso  # noqa: E402
 from coinpredict.config import REPO_ROOT, Settings  # noqa: E402
 from coinpredict.data.sources.exchange import ExchangeSource  # noqa: E402
 from coinpredict.data.sources.synthetic import SyntheticSource  # noqa: E402
-from coinpredict.data.timeframes import DEFAULT_HORIZONS, TIMEFRAME_MS  # noqa: E402
+from coinpredict.data.timeframes import DEFAULT_HORIZONS  # noqa: E402
 from coinpredict.errors import SourceError  # noqa: E402
+from coinpredict.jobs import JobQueue  # noqa: E402
 from coinpredict.models.artifacts import trained_timeframes  # noqa: E402
 from coinpredict.models.registry import MODEL_IDS  # noqa: E402
-from coinpredict.training.pipeline import summary_table, train_models  # noqa: E402
 
 log = logging.getLogger("bootstrap")
 COINS = ["BTC", "ETH", "BNB", "XRP", "ADA", "DOGE", "SOL", "TRX", "LTC", "AVAX", "DOT", "LINK", "XLM", "BCH",
@@ -82,23 +82,17 @@ def main() -> int:
     else:
         print(f"no trained models in {settings.models_dir}")
     data_dir, origin = find_data(settings)
-    from coinpredict.data.sources.csvdir import CsvFolderSource
-
-    source = CsvFolderSource(data_dir)
-    last = max(int(source.fetch(s, "1h").t[-1]) for s in source.symbols("1h"))
-    end = iso(last + TIMEFRAME_MS["1h"])
-    print(f"training the default profile on {', '.join(DEFAULT_HORIZONS)} candles from {origin} "
-          f"({data_dir}), up to {end}; this takes about 15 minutes on 2 cores")
+    queue = JobQueue(settings)
+    queue.reap()
+    waiting = {j["timeframe"] for j in queue.store.active()}
     for timeframe in DEFAULT_HORIZONS:
-        try:
-            results = train_models(data_dir=data_dir, timeframe=timeframe, end=end, models_dir=settings.models_dir,
-                                   profile="default")
-        except ValueError as exc:  # too little history for this timeframe: serve the others
-            print(f"{timeframe} not trained: {exc}")
+        if timeframe in waiting:
+            print(f"a {timeframe} training job is already queued or running")
             continue
-        meta = results.pop("_meta")
-        print(summary_table(results))
-        print(f"trained {len(results)} models for {timeframe} (horizons {meta['horizons']}) in {meta['seconds']:.0f}s")
+        job = queue.submit("train", timeframe, {"models": "all", "profile": "default", "promote": "always"})
+        print(f"queued job {job['id']}: train the default profile on {timeframe} candles from {origin} ({data_dir})")
+    print("the service answers at once (503 model_not_ready until the first models are trained); the worker "
+          "trains them in about 15 minutes on 2 cores: watch /health or /jobs")
     return 0
 
 

@@ -22,7 +22,7 @@ from coinpredict.common.files import write_atomic_text  # noqa: E402
 from coinpredict.config import Settings  # noqa: E402
 from coinpredict.data.timeframes import DEFAULT_HORIZONS, TIMEFRAMES  # noqa: E402
 from coinpredict.models.registry import resolve_ids  # noqa: E402
-from coinpredict.training.pipeline import PROFILES, summary_table, train_models  # noqa: E402
+from coinpredict.training.pipeline import PROFILES, PROMOTE_POLICIES, summary_table, train_models  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--placebo", action="store_true", help="train on shuffled labels (a leak check)")
     ap.add_argument("--models-dir", type=Path, default=None, help="overrides MODELS_DIR")
+    ap.add_argument("--promote", default="always", choices=PROMOTE_POLICIES,
+                    help="serve the new versions always (default), only if_better than the serving ones on recent "
+                         "candles, or never")
+    ap.add_argument("--no-promote", dest="promote", action="store_const", const="never",
+                    help="keep the served versions (same as --promote never)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(message)s")
     try:
@@ -55,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         results = train_models(data_dir=args.data_dir, timeframe=timeframe, end=args.end, start=args.start,
                                models_dir=models_dir, profile=args.profile, model_ids=ids, horizons=args.horizon,
                                symbols=args.symbols.split(",") if args.symbols else None, seed=args.seed,
-                               shuffle_labels=args.placebo)
+                               shuffle_labels=args.placebo, promote=args.promote)
         meta = results.pop("_meta")
         print(f"\ntrained {len(results)} models for {timeframe} (horizons {meta['horizons']}) in "
               f"{meta['seconds']:.0f}s -> {models_dir}")

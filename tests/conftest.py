@@ -28,6 +28,22 @@ def write_ohlcv_csv(path: Path, candles) -> None:
     frame.to_csv(path, index=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_state(tmp_path_factory):
+    """Job records and the task queue of every app a test builds live in a temporary folder, never in
+    the repository's data/ (where a running service keeps its own)."""
+    root = tmp_path_factory.mktemp("state")
+    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "QUEUE_PATH")}
+    os.environ["DATABASE_URL"] = f"sqlite:///{root / 'coinpredict.sqlite'}"
+    os.environ["QUEUE_PATH"] = str(root / "queue.sqlite")
+    yield root
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def shared_ohlcv() -> Path:
     if not (SHARED_OHLCV / "1h").is_dir():

@@ -32,6 +32,11 @@ class Settings:
     max_candles: int = 5000
     serve_lookback: int = 500
     fee_bps: float = 10.0  # per side; a signal must beat the round trip (2 x)
+    database_url: str = f"sqlite:///{REPO_ROOT / 'data' / 'coinpredict.sqlite'}"  # job records (and later more)
+    queue_path: Path = REPO_ROOT / "data" / "queue.sqlite"  # the task queue's embedded storage
+    redis_url: str | None = None  # the task queue on Redis instead (several machines)
+    max_active_jobs: int = 8  # queued + running; more are refused with 429
+    job_stale_s: float = 60.0  # a running job whose worker has not reported for this long died
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,4 +54,9 @@ class Settings:
         s.offline = os.environ.get("OFFLINE", "").lower() in ("1", "true", "yes")
         s.live_ttl_s = float(os.environ.get("LIVE_TTL_S", s.live_ttl_s))
         s.fee_bps = float(os.environ.get("FEE_BPS", s.fee_bps))
+        s.database_url = os.environ.get("DATABASE_URL") or s.database_url
+        s.queue_path = _env_path("QUEUE_PATH", s.queue_path)
+        s.redis_url = os.environ.get("REDIS_URL") or None
+        s.max_active_jobs = int(os.environ.get("MAX_ACTIVE_JOBS", s.max_active_jobs))
+        s.job_stale_s = float(os.environ.get("JOB_STALE_S", s.job_stale_s))
         return s

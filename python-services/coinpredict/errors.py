@@ -75,3 +75,11 @@ class Unauthorized(ServiceError):
 
 class Forbidden(ServiceError):
     status, code = 403, "forbidden"
+
+
+class TooManyRequests(ServiceError):
+    status, code = 429, "too_many_requests"
+
+
+class Conflict(ServiceError):
+    status, code = 409, "conflict"

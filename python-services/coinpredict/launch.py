@@ -1,5 +1,5 @@
-"""Start the Procfile's web line on a loopback port, exactly as a deployment runs it; the end-to-end
-test and the HTTP benchmark both use this."""
+"""Start the Procfile's lines (web on a loopback port, worker) exactly as a deployment runs them; the
+end-to-end tests and the HTTP benchmark use this."""
 
 from __future__ import annotations
 
@@ -22,9 +22,37 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def procfile_command(name: str) -> str:
+    line = next(ln for ln in (REPO_ROOT / "Procfile").read_text().splitlines() if ln.startswith(f"{name}:"))
+    return line.split(":", 1)[1].strip()
+
+
 def procfile_web_command(host: str = "127.0.0.1") -> str:
-    line = next(ln for ln in (REPO_ROOT / "Procfile").read_text().splitlines() if ln.startswith("web:"))
-    return line.split(":", 1)[1].strip().replace("0.0.0.0", host)
+    return procfile_command("web").replace("0.0.0.0", host)
+
+
+def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM, wait_s: float = 20) -> None:
+    """Stop a process started in its own session, and everything it started."""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+@contextmanager
+def procfile_worker(env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """Yield the Procfile's worker line, running; it is stopped after."""
+    proc = subprocess.Popen(["bash", "-c", procfile_command("worker")], cwd=REPO_ROOT, env={**os.environ, **env},
+                            start_new_session=True)
+    try:
+        yield proc
+    finally:
+        stop_group(proc)
 
 
 @contextmanager
@@ -51,8 +79,4 @@ def procfile_server(env: dict[str, str], *, start_timeout: float = 90,
                 time.sleep(0.3)
         yield base, proc
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc)

@@ -99,8 +99,8 @@ def test_training_a_subset_of_coins_still_reads_the_market_context(synthetic_dir
     seen = {}
     real = pipeline.make_split
 
-    def spy(series, timeframe, profile, horizon, end_ms, anchors=None):
-        seen["anchors"], seen["split"] = anchors, real(series, timeframe, profile, horizon, end_ms, anchors)
+    def spy(series, timeframe, profile, horizon, end_ms, anchors=None, **kw):
+        seen["anchors"], seen["split"] = anchors, real(series, timeframe, profile, horizon, end_ms, anchors, **kw)
         return seen["split"]
 
     monkeypatch.setattr(pipeline, "make_split", spy)

@@ -12,8 +12,9 @@ from flask.json.provider import DefaultJSONProvider
 from ..config import Settings
 from ..data.market import MarketData
 from ..data.universe import Universe
+from ..jobs import JobQueue
 from ..serving import ModelStore, Predictor
-from . import health, meta, models, predictions, symbols
+from . import health, jobs, meta, models, predictions, symbols
 from .cors import init_cors
 from .errors import register_error_handlers
 from .observability import configure_json_logging, init_observability
@@ -57,11 +58,11 @@ def create_app(config: dict | None = None) -> Flask:
     store = ModelStore(settings.models_dir).load_all()
     universe = Universe(None if settings.offline or settings.ohlcv_dir else settings.universe_url)
     predictor = Predictor(settings, market, store, universe)
-    app.extensions[KEY] = ServiceState(settings, market, predictor)
+    app.extensions[KEY] = ServiceState(settings, market, predictor, JobQueue(settings))
     log.info("loaded models: %s from %s; data: %s", store.counts(), settings.models_dir, market.mode)
     init_observability(app)
     register_error_handlers(app)
-    for bp in (health.bp, models.bp, predictions.bp, symbols.bp, meta.bp):
+    for bp in (health.bp, models.bp, predictions.bp, symbols.bp, meta.bp, jobs.bp):
         app.register_blueprint(bp)
     init_cors(app, settings)
     return app

@@ -256,6 +256,12 @@ class ModelCounts(Answer):
     not_trained: int = Field(description="models with no trained version")
 
 
+class JobsSummary(Answer):
+    queued: int
+    running: int
+    active: list[ActiveJob] = Field(description="the queued and running jobs, oldest first")
+
+
 class Health(Answer):
     status: Literal["ok", "degraded"] = Field(description="degraded when any warning applies")
     models_loaded: int = Field(description="models ready")
@@ -266,6 +272,15 @@ class Health(Answer):
         description="candle folder, live exchange (cached in the store), or the synthetic market")
     timeframes: list[str] = Field(description="timeframes with trained models")
     warnings: list[str] = Field(description="why the status is degraded")
+    jobs: JobsSummary = Field(description="training jobs waiting and running (details at /jobs)")
+
+
+class ActiveJob(Answer):
+    id: str
+    timeframe: str
+    status: Literal["queued", "running"]
+    progress: float = Field(ge=0, le=1)
+    stage: str
 
 
 Status = Literal["ready", "not_trained", "failed"]

@@ -9,6 +9,7 @@ from flask import current_app
 
 from ..config import Settings
 from ..data.market import MarketData
+from ..jobs import JobQueue
 from ..serving import ModelStore, Predictor
 
 KEY = "coinpredict"
@@ -19,6 +20,7 @@ class ServiceState:
     settings: Settings
     market: MarketData
     predictor: Predictor
+    jobs: JobQueue
     started: float = field(default_factory=time.time)
 
     @property

@@ -89,3 +89,12 @@ class CsvListing:
             return None
         columns = file_columns(self.source.path_for(symbol, file_timeframe))
         return SeriesSummary(symbol, int(candles.t[0]), int(candles.t[-1]), columns)
+
+
+def folder_last_candle(folder: Path, timeframe: str, listing: CsvListing | None = None) -> int:
+    """Open time (ms) of the newest candle of any symbol of a candle folder on ``timeframe``."""
+    listing = listing or CsvListing(CsvFolderSource(folder))
+    summaries = listing.summaries(timeframe)
+    if not summaries:
+        raise DataError(f"no {timeframe} candles in the training folder")
+    return max(s.last_ms for s in summaries)

@@ -6,6 +6,7 @@ that is not a field is refused rather than ignored."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 
@@ -23,6 +24,7 @@ class TrainConfig:
     max_valid: int = 40_000
     seed: int = 0  # set from FitOptions.seed by the model
     progress: bool = True
+    on_epoch: Callable[[dict], None] | None = None  # told each epoch's figures (a job's progress; may raise to stop)
 
 
 @dataclass(frozen=True)

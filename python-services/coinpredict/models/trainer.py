@@ -86,6 +86,8 @@ def train_module(module: nn.Module, fetch, y_train: np.ndarray, fetch_valid, y_v
         bar.set_postfix(train=f"{total / max(seen, 1):.4f}", valid=f"{v_loss:.4f}", auc=f"{v_auc:.4f}")
         log.info("%s epoch %d train_loss %.5f valid_loss %.5f valid_auc %.4f", name, epoch + 1,
                  total / max(seen, 1), v_loss, v_auc)
+        if cfg.on_epoch is not None:
+            cfg.on_epoch(history[-1])
         if v_loss < best_loss - 1e-5:
             best_loss, best_state, bad_epochs = v_loss, copy.deepcopy(module.state_dict()), 0
         else:

@@ -47,7 +47,7 @@ def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: dict
         full = {**manifest, "id": model_id, "timeframe": timeframe, "version": version, "trained_at": trained_at,
                 "code_version": code_version(), "files": checksums}
         (tmp / MANIFEST).write_text(json.dumps(full, indent=1, default=float))
-        final = root / version.replace(":", "")
+        final = root / version_folder(version)
         if final.exists():
             shutil.rmtree(final)
         os.rename(tmp, final)
@@ -55,8 +55,18 @@ def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: dict
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if promote:
-        write_atomic_text(root / CURRENT, final.name + "\n")
+        make_current(models_dir, timeframe, model_id, version)
     return version
+
+
+def version_folder(version: str) -> str:
+    """A version's folder name: the version without ':' (not allowed in every file system)."""
+    return version.replace(":", "")
+
+
+def make_current(models_dir: Path, timeframe: str, model_id: str, version: str) -> None:
+    """Serve ``version`` (one atomic write of the CURRENT pointer; every worker follows it)."""
+    write_atomic_text(model_root(models_dir, timeframe, model_id) / CURRENT, version_folder(version) + "\n")
 
 
 def save_model(model: PredictionModel, models_dir: Path, timeframe: str, manifest: dict,

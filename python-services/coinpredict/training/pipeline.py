@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from ..models.base import DataView
 from ..models.ensemble import HorizonEnsembles
 from ..models.options import TrainConfig
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, create_model
-from .artifacts import save_model, save_version
+from .artifacts import make_current, save_model, save_version
+from .gate import RawRecent, decide
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +80,11 @@ class Split:
     train: DataView
     valid: DataView
     ranges: dict
+    raw: RawRecent | None = None  # unscaled recent rows, for the promotion gate
 
 
 def make_split(series: list[Candles], timeframe: str, profile: Profile, horizons: tuple[int, ...],
-               end_ms: int, anchors: dict[str, Candles] | None = None) -> Split:
+               end_ms: int, anchors: dict[str, Candles] | None = None, *, keep_raw: bool = False) -> Split:
     """Train and validation by time. Both need every horizon's label; the embargo between them is a
     window plus the longest horizon, so no training label reaches a validation candle."""
     fs = default_feature_set(timeframe)
@@ -98,35 +101,46 @@ def make_split(series: list[Candles], timeframe: str, profile: Profile, horizons
     valid_ends = data.select(valid_start, end_ms, label_before_ms=end_ms, horizon_ms=horizon_ms)
     if len(train_ends) < 100 or len(valid_ends) < 50:
         raise ValueError(f"not enough labelled candles to train ({len(train_ends)} train, {len(valid_ends)} valid)")
+    raw = RawRecent.keep(data, valid_start) if keep_raw else None
     data.scale(data.fit_scaler(train_ends))
     ranges = {"train": [iso(int(data.t[train_ends].min())), iso(int(data.t[train_ends].max()))],
               "valid": [iso(int(data.t[valid_ends].min())), iso(int(data.t[valid_ends].max()))],
               "embargo_candles": profile.window + horizon, "end_exclusive": iso(end_ms),
               "n_train": int(len(train_ends)), "n_valid": int(len(valid_ends))}
-    return Split(data, DataView(data, train_ends), DataView(data, valid_ends), ranges)
+    return Split(data, DataView(data, train_ends), DataView(data, valid_ends), ranges, raw)
+
+
+PROMOTE_POLICIES = ("always", "if_better", "never")
+Report = Callable[[float, str], None]  # (fraction done, stage); a job's reporter raises to cancel the run
+
+
+def _quiet(_fraction: float, _stage: str) -> None:
+    pass
 
 
 def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, profile: str = "default",
                  model_ids: list[str] | None = None, start: str | None = None,
-                 horizons: tuple[int, ...] | None = None,
-                 symbols: list[str] | None = None, seed: int = 0, shuffle_labels: bool = False) -> dict:
+                 horizons: tuple[int, ...] | None = None, symbols: list[str] | None = None, seed: int = 0,
+                 shuffle_labels: bool = False, promote: str = "always", report: Report | None = None,
+                 tags: dict | None = None) -> dict:
     """Train ``model_ids`` (default: all 19 and the ensemble). ``shuffle_labels`` trains a placebo:
     labels permuted within train and validation, so any skill it shows in evaluation is a leak.
-    ``horizons``: candles ahead to predict (default: the timeframe's, ``data.timeframes``)."""
+    ``horizons``: candles ahead to predict (default: the timeframe's, ``data.timeframes``).
+
+    Every version is written first and served only at the end (``promote``: ``always``; ``if_better``,
+    through ``gate``; ``never``), so a run stopped half way never changes what is served. ``tags`` go
+    into each manifest's ``training`` (a job's id)."""
+    if promote not in PROMOTE_POLICIES:
+        raise ValueError(f"promote is one of {', '.join(PROMOTE_POLICIES)}")
+    report = report or _quiet
     prof = PROFILES[profile].for_timeframe(timeframe)
     horizons = tuple(horizons or default_horizons(timeframe))
     torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
-    end_ms = to_ms(end)
     ids = model_ids or [*MODEL_IDS, ENSEMBLE_ID]
     t0 = time.time()
-    series = load_folder(Path(data_dir), timeframe, symbols, to_ms(start), end_ms)
-    anchors = load_anchors(Path(data_dir), timeframe, default_feature_set(timeframe).anchors, series,
-                           to_ms(start), end_ms)
-    if prof.max_symbols:
-        series = series[: prof.max_symbols]
-    if not series:
-        raise ValueError(f"no candles for {timeframe} in {data_dir}")
-    split = make_split(series, timeframe, prof, horizons, end_ms, anchors)
+    report(0.0, "loading candles")
+    split, raw = _prepare(data_dir, timeframe, prof, horizons, start, end, symbols, keep_raw=promote == "if_better",
+                          report=report)
     if shuffle_labels:
         rng = np.random.default_rng(seed)
         for view in (split.train, split.valid):
@@ -137,39 +151,103 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
         "window": prof.window, "horizon": horizons[0], "horizons": list(horizons),
         "scaler": split.data.scaler.to_dict(),
         "training": {**split.ranges, "symbols": split.data.symbols, "profile": profile, "seed": seed,
-                     "data_dir": str(data_dir), "shuffled_labels": shuffle_labels},
+                     "data_dir": str(data_dir), "shuffled_labels": shuffle_labels, **(tags or {})},
     }
     results: dict[str, dict] = {}
-    valid_probs: dict[str, np.ndarray] = {}
-    y_valid = split.valid.labels
-    for model_id in [i for i in ids if i != ENSEMBLE_ID]:
-        started = time.time()
-        model = create_model(model_id)
-        options = prof.fit_options(seed)
-        model.fit(split.train, split.valid, **options)
-        model.calibrate(split.valid)
-        p = model.predict_proba(split.valid.inputs(model.input_kind))
-        valid_probs[model_id] = p
-        metrics, by_horizon = validation_metrics(y_valid, p, horizons)
-        epochs = len(model.history_)
-        refit = model.input_kind == "table" and prof.refit_boosters
-        if refit:
-            model.refit(split.train, split.valid, **options)
-        seconds = time.time() - started
-        manifest = {**common, "metrics": {"validation": metrics, "validation_by_horizon": by_horizon},
-                    "history": model.history_,
-                    "training": {**common["training"], "seconds": round(seconds, 1), "epochs": epochs,
-                                 "refit_on_train_and_validation": refit}}
-        version = save_model(model, models_dir, timeframe, manifest, validation_probs=p)
-        results[model_id] = {"version": version, "seconds": seconds, "valid_auc": metrics["auc"],
-                             "valid_log_loss": metrics["log_loss"], "skill": metrics["skill"],
-                             "valid_auc_by_horizon": {h: m["auc"] for h, m in by_horizon.items()},
-                             "epochs": epochs, "n_parameters": model.n_parameters()}
-        log.info("%s trained in %.1fs: valid AUC %.4f", model_id, seconds, metrics["auc"])
+    candidates: dict[str, tuple[np.ndarray, dict]] = {}
+    members = [i for i in ids if i != ENSEMBLE_ID]
+    for k, model_id in enumerate(members):
+        def progress(done: float, stage: str, k=k) -> None:
+            report(0.1 + 0.85 * (k + done) / len(members), stage)
+
+        results[model_id], candidates[model_id] = _train_one(model_id, split, prof, seed, common, models_dir,
+                                                             timeframe, progress)
+    report(0.95, "deciding what to serve")
+    served = _promote_members(candidates, results, promote, split, raw, models_dir, timeframe)
     if ENSEMBLE_ID in ids:
-        results[ENSEMBLE_ID] = train_ensemble(split, valid_probs, models_dir, timeframe, common)
+        report(0.97, "fitting the ensemble")
+        probs = {m: candidates[m][0] for m in (served if promote == "if_better" else candidates)}
+        results[ENSEMBLE_ID] = train_ensemble(split, probs, models_dir, timeframe, common)
+        changed = bool(served) or not members
+        gate = {"promote": promote == "always" or (promote == "if_better" and changed),
+                "basis": "follows its members", "reason": "its members changed" if changed else "no member changed"}
+        _apply(results[ENSEMBLE_ID], gate, models_dir, timeframe, ENSEMBLE_ID)
     results["_meta"] = {"seconds": time.time() - t0, "horizons": list(horizons), **split.ranges}
     return results
+
+
+def _prepare(data_dir: Path, timeframe: str, prof: Profile, horizons: tuple[int, ...], start: str | None,
+             end: str, symbols: list[str] | None, *, keep_raw: bool, report: Report) -> tuple[Split, RawRecent | None]:
+    end_ms = to_ms(end)
+    series = load_folder(Path(data_dir), timeframe, symbols, to_ms(start), end_ms)
+    anchors = load_anchors(Path(data_dir), timeframe, default_feature_set(timeframe).anchors, series,
+                           to_ms(start), end_ms)
+    if prof.max_symbols:
+        series = series[: prof.max_symbols]
+    if not series:
+        raise ValueError(f"no candles for {timeframe} in {data_dir}")
+    report(0.03, f"computing features for {len(series)} symbols")
+    split = make_split(series, timeframe, prof, horizons, end_ms, anchors, keep_raw=keep_raw)
+    return split, split.raw
+
+
+def _train_one(model_id: str, split: Split, prof: Profile, seed: int, common: dict, models_dir: Path,
+               timeframe: str, progress: Callable[[float, str], None]) -> tuple[dict, tuple[np.ndarray, dict]]:
+    """Fit, calibrate, validate, refit (boosters) and save one model as an unserved version."""
+    started = time.time()
+    progress(0.0, f"training {model_id}")
+    model = create_model(model_id)
+    options = prof.fit_options(seed)
+    epochs_planned = options["config"].epochs
+
+    def on_epoch(row: dict) -> None:
+        progress(min(row["epoch"] / epochs_planned, 0.95),
+                 f"training {model_id}: epoch {row['epoch']}, validation AUC {row['valid_auc']:.4f}")
+
+    options["config"] = replace(options["config"], on_epoch=on_epoch)
+    model.fit(split.train, split.valid, **options)
+    model.calibrate(split.valid)
+    p = model.predict_proba(split.valid.inputs(model.input_kind))
+    metrics, by_horizon = validation_metrics(split.valid.labels, p, split.data.horizons)
+    epochs = len(model.history_)
+    refit = model.input_kind == "table" and prof.refit_boosters
+    if refit:
+        progress(0.95, f"refitting {model_id} on training and validation candles")
+        model.refit(split.train, split.valid, **options)
+    seconds = time.time() - started
+    manifest = {**common, "metrics": {"validation": metrics, "validation_by_horizon": by_horizon},
+                "history": model.history_,
+                "training": {**common["training"], "seconds": round(seconds, 1), "epochs": epochs,
+                             "refit_on_train_and_validation": refit}}
+    version = save_model(model, models_dir, timeframe, manifest, validation_probs=p, promote=False)
+    log.info("%s trained in %.1fs: valid AUC %.4f", model_id, seconds, metrics["auc"])
+    return ({"version": version, "seconds": seconds, "valid_auc": metrics["auc"],
+             "valid_log_loss": metrics["log_loss"], "skill": metrics["skill"],
+             "valid_auc_by_horizon": {h: m["auc"] for h, m in by_horizon.items()}, "epochs": epochs,
+             "n_parameters": model.n_parameters()}, (p, {**manifest, "version": version}))
+
+
+def _promote_members(candidates: dict[str, tuple[np.ndarray, dict]], results: dict, promote: str, split: Split,
+                     raw: RawRecent | None, models_dir: Path, timeframe: str) -> list[str]:
+    """Apply the policy to every trained member; returns the ids now serving this run's version."""
+    served = []
+    for model_id, (probs, manifest) in candidates.items():
+        if promote == "if_better":
+            gate = decide(model_id, models_dir=models_dir, timeframe=timeframe, valid=split.valid,
+                          candidate_probs=probs, candidate_manifest=manifest, raw=raw)
+        else:
+            gate = {"promote": promote == "always", "basis": f"promote: {promote}"}
+        if _apply(results[model_id], gate, models_dir, timeframe, model_id):
+            served.append(model_id)
+    return served
+
+
+def _apply(result: dict, gate: dict, models_dir: Path, timeframe: str, model_id: str) -> bool:
+    promoted = bool(gate.pop("promote"))
+    if promoted:
+        make_current(models_dir, timeframe, model_id, result["version"])
+    result.update(promoted=promoted, gate=gate)
+    return promoted
 
 
 def validation_metrics(y: np.ndarray, p: np.ndarray, horizons: tuple[int, ...]) -> tuple[dict, dict]:
@@ -208,7 +286,7 @@ def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir:
     first = ens.for_horizon(horizons[0])
     manifest = {**common, "family": "ensemble", "params": {"method": first.method, "top_k": first.top_k},
                 **ens.to_manifest(), "metrics": {"validation": metrics, "validation_by_horizon": by_horizon}}
-    version = save_version(models_dir, timeframe, ENSEMBLE_ID, manifest)
+    version = save_version(models_dir, timeframe, ENSEMBLE_ID, manifest, promote=False)
     return {"version": version, "seconds": 0.0, "valid_auc": metrics["auc"], "valid_log_loss": metrics["log_loss"],
             "skill": metrics["skill"], "valid_auc_by_horizon": {h: m["auc"] for h, m in by_horizon.items()},
             "epochs": 0, "n_parameters": len(valid_probs)}

@@ -1,0 +1,62 @@
+"""Jobs on a real task queue: Huey, on its embedded SQLite storage by default (no server to run) or on
+Redis when ``REDIS_URL`` is set (several machines). The web enqueues; the worker process
+(``scripts/worker.py``, the Procfile's ``worker:`` line) consumes. Job records live in the JobStore,
+so what a job did survives the queue and both processes."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from huey import Huey, RedisHuey, SqliteHuey
+
+from ..config import Settings
+from ..data.listing import CsvListing, folder_last_candle
+from ..data.sources.csvdir import CsvFolderSource
+from ..errors import DataError
+from .runner import execute, reap, training_data_dir
+from .store import JobStore
+
+log = logging.getLogger(__name__)
+BUSY_RETRY_S = 5  # a job waiting for its timeframe's running job is looked at again this often
+
+
+def make_huey(settings: Settings) -> Huey:
+    if settings.redis_url:
+        return RedisHuey("coinpredict", url=settings.redis_url)
+    Path(settings.queue_path).parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("coinpredict", filename=str(settings.queue_path))
+
+
+class JobQueue:
+    """What the web and the worker share: the records (``store``) and the queue (``huey``)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.store = JobStore(settings.database_url, stale_s=settings.job_stale_s)
+        self.huey = make_huey(settings)
+        self._run = self.huey.task(name="run_job")(self._execute)
+        self._listings: dict[Path, CsvListing] = {}
+
+    def _execute(self, job_id: str) -> str:
+        outcome = execute(job_id, self.store, self.settings)
+        if outcome == "busy":
+            self.store.report_waiting(job_id, "waiting for the running job of its timeframe")
+            self._run.schedule((job_id,), delay=BUSY_RETRY_S)
+        return outcome
+
+    def submit(self, kind: str, timeframe: str, params: dict) -> dict:
+        job = self.store.create(kind, timeframe, params)
+        self._run(job["id"])
+        return job
+
+    def reap(self) -> list[dict]:
+        return reap(self.store, self.settings.models_dir)
+
+    def last_candle(self, timeframe: str) -> int:
+        """Open time (ms) of the newest candle a job could train on (a cached folder summary)."""
+        folder = training_data_dir(self.settings)
+        if folder is None:
+            raise DataError("no candles to train on")
+        listing = self._listings.setdefault(folder, CsvListing(CsvFolderSource(folder)))
+        return folder_last_candle(folder, timeframe, listing)

@@ -1,0 +1,191 @@
+"""Running one training job inside the worker: claim it, train with ``scripts/train.py``'s pipeline,
+report progress, a heartbeat and a log tail while it runs, stop when cancelled, and end it.
+
+A job that does not succeed leaves nothing behind: the versions it wrote are unserved until its very
+end, and are deleted when it fails or is cancelled (by the reaper when its worker was killed)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from ..common.times import iso
+from ..config import REPO_ROOT, Settings
+from ..data.listing import folder_last_candle
+from ..data.timeframes import TIMEFRAME_MS
+from ..models.artifacts import CURRENT
+from ..models.base import MANIFEST
+from ..training.pipeline import summary_table, train_models
+from .store import JobStore, worker_name
+
+log = logging.getLogger(__name__)
+HEARTBEAT_S = 2.0
+REPORT_EVERY_S = 1.0
+
+
+class JobCancelled(Exception):
+    """Raised from a progress report once cancelling was asked for; unwinds the training run."""
+
+
+def training_data_dir(settings: Settings) -> Path | None:
+    """Candles a job trains on, looked for where ``make run`` looks: OHLCV_DIR, the shared folder beside
+    the repository, what it downloaded into data/ohlcv, the synthetic market it wrote."""
+    for folder in (settings.ohlcv_dir, REPO_ROOT.parent / "shared" / "data" / "ohlcv", REPO_ROOT / "data" / "ohlcv",
+                   REPO_ROOT / "data" / "synthetic-ohlcv"):
+        if folder and Path(folder).is_dir():
+            return Path(folder)
+    return None
+
+
+class Reporter:
+    """Progress, stage and log lines into the job's record (at most once a second, plus every stage
+    change), with a heartbeat thread so a long booster fit still shows the job alive."""
+
+    def __init__(self, store: JobStore, job_id: str):
+        self.store, self.job_id = store, job_id
+        self.lines: deque[str] = deque(maxlen=40)
+        self.cancelled = threading.Event()
+        self._state = (0.0, "starting")
+        self._last = 0.0
+        self._stop = threading.Event()
+        self._beat = threading.Thread(target=self._heartbeat, daemon=True, name=f"job-{job_id}-heartbeat")
+
+    def __enter__(self) -> Reporter:
+        self._beat.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._beat.join(5)
+
+    def __call__(self, fraction: float, stage: str) -> None:
+        changed = stage.split(":")[0] != self._state[1].split(":")[0]
+        self._state = (fraction, stage)
+        if changed or time.monotonic() - self._last >= REPORT_EVERY_S:
+            self._flush()
+        if self.cancelled.is_set():
+            raise JobCancelled()
+
+    def line(self, text: str) -> None:
+        self.lines.append(text)
+
+    def _flush(self) -> None:
+        self._last = time.monotonic()
+        fraction, stage = self._state
+        if self.store.report(self.job_id, progress=fraction, stage=stage, log=list(self.lines)):
+            self.cancelled.set()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            try:
+                self._flush()
+            except Exception:  # noqa: BLE001 - a database hiccup must not kill the job; the next beat retries
+                log.exception("job %s: heartbeat failed", self.job_id)
+
+
+class _LogTail(logging.Handler):
+    """The training log's INFO lines, as the job's log tail."""
+
+    def __init__(self, reporter: Reporter):
+        super().__init__(logging.INFO)
+        self.reporter = reporter
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.reporter.line(f"{time.strftime('%H:%M:%S', time.gmtime(record.created))} {record.getMessage()}")
+
+
+def execute(job_id: str, store: JobStore, settings: Settings) -> str:
+    """Run a queued job to its end; ``busy`` when another job of its timeframe runs (try later)."""
+    claim = store.claim(job_id, worker_name())
+    if claim != "claimed":
+        return claim
+    job = store.get(job_id)
+    with Reporter(store, job_id) as reporter:
+        handler = _LogTail(reporter)
+        watched = [logging.getLogger(n) for n in ("coinpredict.training", "coinpredict.models")]
+        for logger in watched:
+            logger.addHandler(handler)
+            logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
+        try:
+            result = run_training(job, settings, reporter)
+        except JobCancelled:
+            discard_versions(settings.models_dir, job["timeframe"], job_id)
+            store.finish(job_id, "cancelled", stage="cancelled while running; nothing it trained was promoted")
+            return "cancelled"
+        except Exception as exc:  # noqa: BLE001 - any failure ends this job, never the worker
+            log.exception("job %s failed", job_id)
+            discard_versions(settings.models_dir, job["timeframe"], job_id)
+            store.finish(job_id, "failed", error=f"{type(exc).__name__}: {exc}", stage="failed")
+            return "failed"
+        finally:
+            for logger in watched:
+                logger.removeHandler(handler)
+    store.report(job_id, log=list(reporter.lines))
+    store.finish(job_id, "succeeded", result=result, stage="done")
+    return "succeeded"
+
+
+def run_training(job: dict, settings: Settings, reporter: Reporter) -> dict:
+    params, tf = job["params"], job["timeframe"]
+    data_dir = training_data_dir(settings)
+    if data_dir is None:
+        raise ValueError("no candles to train on: set OHLCV_DIR (or run make run once to prepare data/ohlcv)")
+    end = params.get("end") or iso(folder_last_candle(data_dir, tf) + TIMEFRAME_MS[tf])
+    ids = None if params.get("models", "all") == "all" else list(params["models"])
+    results = train_models(data_dir=data_dir, timeframe=tf, end=end, models_dir=settings.models_dir,
+                           profile=params.get("profile", "default"), model_ids=ids, start=params.get("start"),
+                           horizons=tuple(params["horizons"]) if params.get("horizons") else None,
+                           promote=params.get("promote", "if_better"), report=reporter, tags={"job": job["id"]})
+    meta = results.pop("_meta")
+    for row in summary_table(results).splitlines():
+        reporter.line(row)
+    return {"versions": {m: r["version"] for m, r in results.items()},
+            "promoted": [m for m, r in results.items() if r.get("promoted")],
+            "gate": {m: r.get("gate") for m, r in results.items()},
+            "validation": {m: {"auc": r["valid_auc"], "log_loss": r["valid_log_loss"], "skill": r["skill"]}
+                           for m, r in results.items()},
+            "end": end, "horizons": meta["horizons"], "seconds": round(meta["seconds"], 1),
+            "data_range": {k: meta.get(k) for k in ("train", "valid", "end_exclusive")}}
+
+
+def discard_versions(models_dir: Path, timeframe: str, job_id: str) -> list[str]:
+    """Delete the unserved versions a job wrote (it did not finish, so none of them counts)."""
+    gone = []
+    root = Path(models_dir) / timeframe
+    for folder in root.glob(f"*/*/{MANIFEST}") if root.is_dir() else []:
+        version_dir = folder.parent
+        current = version_dir.parent / CURRENT
+        try:
+            tagged = json.loads(folder.read_text()).get("training", {}).get("job") == job_id
+            serving = current.is_file() and current.read_text().strip() == version_dir.name
+        except (OSError, ValueError):
+            continue
+        if tagged and not serving:
+            shutil.rmtree(version_dir, ignore_errors=True)
+            gone.append(f"{version_dir.parent.name}/{version_dir.name}")
+    return gone
+
+
+def reap(store: JobStore, models_dir: Path) -> list[dict]:
+    """End jobs whose worker died and delete what they left: their versions and half-written folders."""
+    dead = store.reap_stale()
+    for job in dead:
+        discard_versions(models_dir, job["timeframe"], job["id"])
+        remove_partial(Path(models_dir) / job["timeframe"], older_than_s=store.stale_s)
+    return dead
+
+
+def remove_partial(root: Path, older_than_s: float) -> None:
+    """Folders a killed writer left half written (``.tmp-*``), once older than any live write."""
+    now = time.time()
+    for tmp in root.glob("*/.tmp-*") if root.is_dir() else []:
+        try:
+            if now - tmp.stat().st_mtime > older_than_s:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except OSError:
+            continue

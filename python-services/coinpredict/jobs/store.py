@@ -1,0 +1,193 @@
+"""Job records that outlive the processes running them: one table through SQLAlchemy, so the default
+embedded SQLite file and a PostgreSQL ``DATABASE_URL`` behave the same.
+
+The web writes a job as ``queued``; a worker claims it (``running``) only when no other job of the
+same timeframe is running, reports progress and a heartbeat while it runs, and ends it. A running job
+whose heartbeat stops (its worker was killed) is ended as ``failed`` by whoever looks next."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ACTIVE = ("queued", "running")
+FINISHED = ("succeeded", "failed", "cancelled")
+LOG_LINES = 20
+
+metadata = sa.MetaData()
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("timeframe", sa.String(8), nullable=False, index=True),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("params", sa.Text, nullable=False),
+    sa.Column("progress", sa.Float, nullable=False, default=0.0),
+    sa.Column("stage", sa.String(200), nullable=False, default="queued"),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("started_at", sa.Float),
+    sa.Column("finished_at", sa.Float),
+    sa.Column("heartbeat_at", sa.Float),
+    sa.Column("worker", sa.String(200)),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False, default=False),
+    sa.Column("result", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("log_tail", sa.Text, nullable=False, default="[]"),
+)
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine for ``url``; SQLite gets WAL and a busy timeout so web workers and the queue's worker
+    can read while one writes."""
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True)
+    path = url.split(":///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(conn, _record):
+        cur = conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return engine
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _row(row) -> dict:
+    job = dict(row._mapping)
+    job["params"] = json.loads(job["params"])
+    job["result"] = json.loads(job["result"]) if job["result"] else None
+    job["log_tail"] = json.loads(job["log_tail"] or "[]")
+    return job
+
+
+class JobStore:
+    def __init__(self, url: str, *, stale_s: float = 60.0, clock=time.time):
+        self.engine = make_engine(url)
+        self.stale_s = stale_s
+        self.clock = clock
+        metadata.create_all(self.engine)
+
+    def create(self, kind: str, timeframe: str, params: dict) -> dict:
+        job_id = uuid.uuid4().hex[:16]
+        with self.engine.begin() as conn:
+            conn.execute(jobs.insert().values(
+                id=job_id, kind=kind, timeframe=timeframe, status="queued", params=json.dumps(params),
+                progress=0.0, stage="queued", created_at=self.clock(), cancel_requested=False, log_tail="[]"))
+        return self.get(job_id)
+
+    def get(self, job_id: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(jobs.select().where(jobs.c.id == job_id)).first()
+        return _row(row) if row else None
+
+    def list(self, *, limit: int = 50, status: str | None = None) -> list[dict]:
+        query = jobs.select().order_by(jobs.c.created_at.desc()).limit(limit)
+        if status:
+            query = query.where(jobs.c.status == status)
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query)]
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(jobs.c.status, sa.func.count()).where(jobs.c.status.in_(ACTIVE))
+                                .group_by(jobs.c.status)).all()
+        found = dict(rows)
+        return {s: int(found.get(s, 0)) for s in ACTIVE}
+
+    def active(self, timeframe: str | None = None) -> list[dict]:
+        query = jobs.select().where(jobs.c.status.in_(ACTIVE)).order_by(jobs.c.created_at)
+        if timeframe:
+            query = query.where(jobs.c.timeframe == timeframe)
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query)]
+
+    def claim(self, job_id: str, worker: str) -> str:
+        """``claimed``; ``busy`` when another job of its timeframe is running; ``gone`` when the job is
+        no longer queued (cancelled, or already taken). One statement, so two workers never both win."""
+        now = self.clock()
+        other = jobs.alias("other")
+        running_same_tf = sa.exists().where(other.c.timeframe == jobs.c.timeframe, other.c.status == "running",
+                                            other.c.id != jobs.c.id, other.c.heartbeat_at > now - self.stale_s)
+        with self.engine.begin() as conn:
+            won = conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status == "queued",
+                                                   ~running_same_tf)
+                               .values(status="running", started_at=now, heartbeat_at=now, worker=worker,
+                                       stage="starting")).rowcount
+            if won:
+                return "claimed"
+            status = conn.execute(sa.select(jobs.c.status).where(jobs.c.id == job_id)).scalar()
+        return "busy" if status == "queued" else "gone"
+
+    def report(self, job_id: str, *, progress: float | None = None, stage: str | None = None,
+               log: list[str] | None = None) -> bool:
+        """Progress and heartbeat of a running job; returns whether cancelling was asked for."""
+        values: dict = {"heartbeat_at": self.clock()}
+        if progress is not None:
+            values["progress"] = max(0.0, min(1.0, float(progress)))
+        if stage is not None:
+            values["stage"] = stage[:200]
+        if log is not None:
+            values["log_tail"] = json.dumps(log[-LOG_LINES:])
+        with self.engine.begin() as conn:
+            conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status == "running").values(**values))
+            return bool(conn.execute(sa.select(jobs.c.cancel_requested).where(jobs.c.id == job_id)).scalar())
+
+    def report_waiting(self, job_id: str, stage: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status == "queued").values(stage=stage))
+
+    def finish(self, job_id: str, status: str, *, result: dict | None = None, error: str | None = None,
+               stage: str | None = None) -> bool:
+        """End an active job; False when it had already ended (the first ending stands)."""
+        values = {"status": status, "finished_at": self.clock(), "stage": stage or status,
+                  "result": json.dumps(result, default=str) if result is not None else None, "error": error}
+        if status == "succeeded":
+            values["progress"] = 1.0
+        with self.engine.begin() as conn:
+            return bool(conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status.in_(ACTIVE))
+                                     .values(**values)).rowcount)
+
+    def request_cancel(self, job_id: str) -> dict | None:
+        """A queued job is cancelled at once; a running one is asked to stop at its next report."""
+        with self.engine.begin() as conn:
+            conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status == "queued")
+                         .values(status="cancelled", finished_at=self.clock(), stage="cancelled before it started",
+                                 cancel_requested=True))
+            conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status == "running")
+                         .values(cancel_requested=True, stage="cancelling"))
+        return self.get(job_id)
+
+    def reap_stale(self) -> list[dict]:
+        """End running jobs whose worker stopped reporting (killed, or its machine went away)."""
+        cutoff = self.clock() - self.stale_s
+        with self.engine.connect() as conn:
+            dead = [r.id for r in conn.execute(sa.select(jobs.c.id).where(jobs.c.status == "running",
+                                                                          jobs.c.heartbeat_at < cutoff))]
+        ended = []
+        for job_id in dead:
+            if self.finish(job_id, "failed", error=f"the worker running it stopped reporting for over "
+                                                   f"{self.stale_s:.0f} s (killed or crashed); nothing it "
+                                                   f"trained was promoted", stage="worker lost"):
+                ended.append(self.get(job_id))
+        return ended
+
+    def fail_held_by(self, worker: str, reason: str) -> list[str]:
+        """End the jobs a stopping worker still holds."""
+        with self.engine.connect() as conn:
+            held = [r.id for r in conn.execute(sa.select(jobs.c.id).where(jobs.c.status == "running",
+                                                                          jobs.c.worker == worker))]
+        return [j for j in held if self.finish(j, "failed", error=reason, stage="worker stopped")]

@@ -1,0 +1,111 @@
+"""Training jobs over HTTP, run in this process by Huey's immediate mode (the real queue, executed
+synchronously): validation, the management key, the queue limit, results and the promotion gate."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from coinpredict.api.state import KEY
+from coinpredict.common.times import iso
+from coinpredict.models.artifacts import CURRENT
+from tests.conftest import SYNTHETIC_END_MS
+
+HEADERS = {"X-API-Key": "s3cret"}
+
+
+@pytest.fixture
+def make_app(synthetic_dir, tmp_path):
+    def make(immediate: bool = True, **overrides):
+        from coinpredict import create_app
+
+        app = create_app({"TESTING": True, "ohlcv_dir": synthetic_dir, "models_dir": tmp_path / "models",
+                          "offline": True, "api_key": "s3cret", "database_url": f"sqlite:///{tmp_path / 'j.sqlite'}",
+                          "queue_path": tmp_path / "q.sqlite", **overrides})
+        app.extensions[KEY].jobs.huey.immediate = immediate
+        return app
+    return make
+
+
+def submit(client, **body):
+    return client.post("/jobs", json={"timeframe": "1h", "profile": "smoke", **body}, headers=HEADERS)
+
+
+def serving(models_dir, model_id: str) -> str:
+    return (models_dir / "1h" / model_id / CURRENT).read_text().strip()
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"models": ["nope"]}, "models"), ({"models": []}, "models"), ({"profile": "huge"}, "profile"),
+    ({"timeframe": "7h"}, "timeframe"), ({"promote": "maybe"}, "promote"), ({"kind": "evaluate"}, "kind"),
+    ({"end": "2031-01-01T00:00:00Z"}, "end"), ({"end": "yesterday"}, "end"), ({"horizons": [0]}, "horizons"),
+    ({"start": iso(SYNTHETIC_END_MS)}, "start"), ({"extra": 1}, "extra"), ({"models": "all", "profile": 3}, "profile"),
+])
+def test_bad_jobs_are_refused_with_the_field(make_app, body, field):
+    client = make_app().test_client()
+    r = submit(client, **body)
+    assert r.status_code == 400, r.get_json()
+    assert r.get_json()["error"]["field"] == field
+    assert client.get("/jobs").get_json()["count"] == 0
+
+
+def test_management_needs_the_key(make_app):
+    client = make_app().test_client()
+    assert client.post("/jobs", json={}).status_code == 401
+    assert client.post("/jobs", json={}, headers={"X-API-Key": "wrong"}).status_code == 401
+    assert client.delete("/jobs/abc").status_code == 401
+    off = make_app(api_key=None).test_client()
+    r = off.post("/jobs", json={}, headers=HEADERS)
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "management_disabled"
+    assert off.get("/jobs").status_code == 200  # reading needs no key
+
+
+def test_the_queue_limit_answers_429(make_app):
+    client = make_app(immediate=False, max_active_jobs=2).test_client()
+    assert submit(client).status_code == 202 and submit(client).status_code == 202
+    r = submit(client)
+    assert r.status_code == 429 and r.get_json()["error"]["code"] == "too_many_jobs" and r.headers["Retry-After"]
+    queued = client.get("/jobs?status=queued").get_json()
+    assert queued["count"] == 2 and client.get("/health").get_json()["jobs"]["queued"] == 2
+    job_id = queued["jobs"][0]["id"]
+    assert client.delete(f"/jobs/{job_id}", headers=HEADERS).get_json()["status"] == "cancelled"
+    r = client.delete(f"/jobs/{job_id}", headers=HEADERS)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "job_finished"
+    assert submit(client).status_code == 202
+    assert client.get("/jobs/nope").status_code == 404
+
+
+def test_a_job_trains_promotes_and_reports(make_app, tmp_path):
+    client = make_app().test_client()
+    r = submit(client, models=["lightgbm", "xgboost"], promote="always")
+    assert r.status_code == 202
+    job = client.get(f"/jobs/{r.get_json()['id']}").get_json()
+    assert job["status"] == "succeeded", job
+    assert job["progress"] == 1.0 and job["started_at"] and job["finished_at"]
+    assert sorted(job["result"]["promoted"]) == ["lightgbm", "xgboost"]
+    assert job["result"]["versions"]["lightgbm"].replace(":", "") == serving(tmp_path / "models", "lightgbm")
+    assert any("lightgbm" in line for line in job["log_tail"])
+    assert str(tmp_path) not in json.dumps(job)
+    manifest = json.loads(next((tmp_path / "models" / "1h" / "lightgbm").glob("*/manifest.json")).read_text())
+    assert manifest["training"]["job"] == job["id"]
+
+
+def test_the_gate_keeps_the_serving_version_unless_the_candidate_is_not_worse(make_app, tmp_path):
+    client = make_app().test_client()
+    models = tmp_path / "models"
+    first_end = iso(SYNTHETIC_END_MS - 30 * 86_400_000)
+    first = client.get(f"/jobs/{submit(client, models=['lightgbm'], end=first_end).get_json()['id']}").get_json()
+    assert first["result"]["gate"]["lightgbm"]["basis"] == "nothing served"
+    v1 = serving(models, "lightgbm")
+    again = client.get(f"/jobs/{submit(client, models=['lightgbm'], end=first_end, promote='never').get_json()['id']}")
+    assert again.get_json()["result"]["promoted"] == [] and serving(models, "lightgbm") == v1
+    later = client.get(f"/jobs/{submit(client, models=['lightgbm']).get_json()['id']}").get_json()
+    gate = later["result"]["gate"]["lightgbm"]
+    assert gate["basis"] == "candles neither version trained on", gate
+    assert gate["n"] >= 200 and gate["period"][0] >= first_end
+    promoted = gate["candidate_log_loss"] <= gate["serving_log_loss"]
+    assert ("lightgbm" in later["result"]["promoted"]) == promoted
+    assert (serving(models, "lightgbm") != v1) == promoted
+    versions = [p.name for p in (models / "1h" / "lightgbm").iterdir() if p.is_dir()]
+    assert len(versions) == 3  # every version is kept, served or not
