@@ -61,24 +61,25 @@ class JobQuery(BaseModel):
 
 
 class Job(Answer):
-    id: str
-    kind: str
-    timeframe: str
-    status: JobStatus
-    progress: float = Field(ge=0, le=1)
-    stage: str
-    created_at: str
-    started_at: str | None
-    finished_at: str | None
-    params: dict[str, Any]
-    result: dict[str, Any] | None = Field(description="versions written, promoted ids, the gate's figures")
-    error: str | None
-    log_tail: list[str]
-    cancel_requested: bool
+    id: str = Field(description="job id")
+    kind: str = Field(description="what the job does: train")
+    timeframe: str = Field(description="timeframe it trains")
+    status: JobStatus = Field(description="queued, running, succeeded, failed or cancelled")
+    progress: float = Field(ge=0, le=1, description="fraction done (models done of all, epochs within one)")
+    stage: str = Field(description="what it is doing now, or how it ended")
+    created_at: str = Field(description="when it was submitted")
+    started_at: str | None = Field(description="when a worker started it")
+    finished_at: str | None = Field(description="when it ended")
+    params: dict[str, Any] = Field(description="what was asked: models, profile, end, start, horizons, promote")
+    result: dict[str, Any] | None = Field(description="versions written, promoted ids, the gate's figures per "
+                                                      "model, validation metrics, the data range")
+    error: str | None = Field(description="why it failed")
+    log_tail: list[str] = Field(description="the last lines of its training log")
+    cancel_requested: bool = Field(description="DELETE /jobs/<id> asked it to stop")
     heartbeat_at: str | None = Field(description="when its worker last reported (a silent one is ended as failed)")
     worker: str | None = Field(description="host:pid of the worker running it")
 
 
 class JobList(Answer):
-    count: int
-    jobs: list[Job]
+    count: int = Field(description="jobs listed")
+    jobs: list[Job] = Field(description="newest first")

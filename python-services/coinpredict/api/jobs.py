@@ -26,7 +26,8 @@ def _time(epoch_s: float | None) -> str | None:
 def public_job(job: dict) -> dict:
     """A job record as clients see it: ISO times, and no server path in its text."""
     return {**job, "created_at": _time(job["created_at"]), "started_at": _time(job["started_at"]),
-            "finished_at": _time(job["finished_at"]), "heartbeat_at": _time(job["heartbeat_at"]), "error": redact(job["error"]) if job["error"] else None,
+            "finished_at": _time(job["finished_at"]), "heartbeat_at": _time(job["heartbeat_at"]),
+            "error": redact(job["error"]) if job["error"] else None,
             "stage": redact(job["stage"]), "log_tail": [redact(line) for line in job["log_tail"]],
             "cancel_requested": bool(job["cancel_requested"])}
 

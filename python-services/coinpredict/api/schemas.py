@@ -257,8 +257,8 @@ class ModelCounts(Answer):
 
 
 class JobsSummary(Answer):
-    queued: int
-    running: int
+    queued: int = Field(description="jobs waiting for a worker")
+    running: int = Field(description="jobs running")
     active: list[ActiveJob] = Field(description="the queued and running jobs, oldest first")
 
 
@@ -276,11 +276,11 @@ class Health(Answer):
 
 
 class ActiveJob(Answer):
-    id: str
-    timeframe: str
-    status: Literal["queued", "running"]
-    progress: float = Field(ge=0, le=1)
-    stage: str
+    id: str = Field(description="job id (GET /jobs/<id> has the whole record)")
+    timeframe: str = Field(description="timeframe it trains")
+    status: Literal["queued", "running"] = Field(description="waiting for a worker, or running")
+    progress: float = Field(ge=0, le=1, description="fraction done")
+    stage: str = Field(description="what it is doing now")
 
 
 Status = Literal["ready", "not_trained", "failed"]
