@@ -1,0 +1,69 @@
+"""``make run`` on an empty MODELS_DIR: the web answers at once (503 model_not_ready, the queued
+training in /health) while the worker trains; Ctrl-C stops the web and the worker together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import requests
+
+from coinpredict.config import REPO_ROOT
+from coinpredict.data.sources.synthetic import SyntheticSource
+from coinpredict.launch import free_port
+from tests.conftest import SYNTHETIC_END_MS, SYNTHETIC_SYMBOLS, write_ohlcv_csv
+
+
+def session_processes(sid: int) -> list[str]:
+    out = subprocess.run(["ps", "-e", "-o", "pid=,sid=,args="], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if line.split()[1] == str(sid)]
+
+
+def test_make_run_serves_at_once_and_trains_in_the_worker(tmp_path):
+    source = SyntheticSource(SYNTHETIC_SYMBOLS, seed=5, clock=lambda: SYNTHETIC_END_MS / 1000)
+    for symbol in SYNTHETIC_SYMBOLS:  # a year: enough for the default profile's validation period
+        write_ohlcv_csv(tmp_path / "ohlcv" / "1h" / f"{symbol}.csv", source.fetch(symbol, "1h").last(9000))
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "MODELS_DIR": str(tmp_path / "models"),
+           "OHLCV_DIR": str(tmp_path / "ohlcv"), "OFFLINE": "1",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.sqlite'}",
+           "QUEUE_PATH": str(tmp_path / "queue.sqlite"), "LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=REPO_ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        started, health = time.time(), None
+        while time.time() - started < 90:
+            try:
+                health = requests.get(f"{base}/health", timeout=5).json()
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                assert proc.poll() is None, proc.stdout.read().decode(errors="replace")[-2000:]
+                time.sleep(0.3)
+        assert health is not None, "make run did not serve"
+        assert health["models_loaded"] == 0 and health["status"] == "degraded"
+        assert {j["timeframe"] for j in requests.get(f"{base}/jobs", timeout=5).json()["jobs"]} == {"1h", "4h", "1d"}
+        single = requests.post(f"{base}/predict/single", json={"symbol": "BTC"}, timeout=10)
+        assert single.status_code == 503 and single.json()["error"]["code"] == "model_not_ready"
+        assert single.headers["Retry-After"]
+        deadline = time.time() + 60
+        while True:
+            health = requests.get(f"{base}/health", timeout=5).json()
+            if health["jobs"]["running"]:
+                break
+            assert time.time() < deadline, f"the worker never started the first job: {health}"
+            time.sleep(0.5)
+        assert health["warnings"][-1].startswith("no trained models yet: training 1h")
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground group
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    deadline = time.time() + 10
+    while session_processes(proc.pid) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not session_processes(proc.pid), "make run left processes behind"
