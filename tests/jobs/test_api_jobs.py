@@ -109,3 +109,22 @@ def test_the_gate_keeps_the_serving_version_unless_the_candidate_is_not_worse(ma
     assert (serving(models, "lightgbm") != v1) == promoted
     versions = [p.name for p in (models / "1h" / "lightgbm").iterdir() if p.is_dir()]
     assert len(versions) == 3  # every version is kept, served or not
+
+
+def test_the_ensemble_is_refitted_over_the_members_served(make_app, tmp_path):
+    app = make_app()
+    client, models = app.test_client(), tmp_path / "models"
+    early = iso(SYNTHETIC_END_MS - 20 * 86_400_000)
+    started = submit(client, models=["lightgbm", "xgboost", "catboost", "ensemble"], end=early, promote="always")
+    first = client.get(f"/jobs/{started.get_json()['id']}").get_json()
+    ensemble = json.loads((models / "1h" / "ensemble" / serving(models, "ensemble") / "manifest.json").read_text())
+    assert set(ensemble["member_versions"]) == {"lightgbm", "xgboost", "catboost"}
+    client.get(f"/jobs/{submit(client, models=['lightgbm'], promote='always').get_json()['id']}")
+    job = app.extensions[KEY].jobs.refit_ensemble("1h")  # most served members are of the first run
+    assert job["params"] == {"models": ["ensemble"], "profile": "smoke", "promote": "always", "end": early,
+                             "horizons": [1, 4, 24]}
+    refit = client.get(f"/jobs/{job['id']}").get_json()
+    assert refit["status"] == "succeeded", refit
+    assert refit["result"]["versions"]["ensemble"] != first["result"]["versions"]["ensemble"]
+    ensemble = json.loads((models / "1h" / "ensemble" / serving(models, "ensemble") / "manifest.json").read_text())
+    assert ensemble["member_versions"] == {m: first["result"]["versions"][m] for m in ("xgboost", "catboost")}

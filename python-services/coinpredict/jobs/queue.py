@@ -6,6 +6,7 @@ so what a job did survives the queue and both processes."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from pathlib import Path
 
 from huey import Huey, RedisHuey, SqliteHuey
@@ -13,7 +14,9 @@ from huey import Huey, RedisHuey, SqliteHuey
 from ..config import Settings
 from ..data.listing import CsvListing, folder_last_candle
 from ..data.sources.csvdir import CsvFolderSource
-from ..errors import DataError
+from ..errors import ArtifactError, DataError
+from ..models.artifacts import load_manifest
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .runner import execute, reap, training_data_dir
 from .store import JobStore
 
@@ -60,3 +63,25 @@ class JobQueue:
             raise DataError("no candles to train on")
         listing = self._listings.setdefault(folder, CsvListing(CsvFolderSource(folder)))
         return folder_last_candle(folder, timeframe, listing)
+
+    def refit_ensemble(self, timeframe: str) -> dict | None:
+        """Queue a refit of the ensemble over the members now served (after a promotion changed one),
+        on the split most of them were trained on; None when one is already waiting or nothing fits."""
+        if any(j["params"].get("models") == [ENSEMBLE_ID] and j["status"] == "queued"
+               for j in self.store.active(timeframe)):
+            return None
+        runs: Counter = Counter()
+        for model_id in MODEL_IDS:
+            try:
+                _, manifest = load_manifest(self.settings.models_dir, timeframe, model_id)
+            except (FileNotFoundError, ArtifactError):
+                continue
+            training = manifest.get("training", {})
+            runs[(training.get("end_exclusive"), training.get("profile"), tuple(manifest.get("horizons") or ()))] += 1
+        if not runs:
+            return None
+        (end, profile, horizons), _ = runs.most_common(1)[0]
+        params = {"models": [ENSEMBLE_ID], "profile": profile or "default", "promote": "always", "end": end}
+        if horizons:
+            params["horizons"] = list(horizons)
+        return self.submit("train", timeframe, params)

@@ -166,8 +166,9 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
     served = _promote_members(candidates, results, promote, split, raw, models_dir, timeframe)
     if ENSEMBLE_ID in ids:
         report(0.97, "fitting the ensemble")
-        probs = {m: candidates[m][0] for m in (served if promote == "if_better" else candidates)}
-        results[ENSEMBLE_ID] = train_ensemble(split, probs, models_dir, timeframe, common)
+        chosen = served if promote == "if_better" else list(candidates)
+        results[ENSEMBLE_ID] = train_ensemble(split, {m: candidates[m][0] for m in chosen}, models_dir, timeframe,
+                                              common, {m: candidates[m][1]["version"] for m in chosen})
         changed = bool(served) or not members
         gate = {"promote": promote == "always" or (promote == "if_better" and changed),
                 "basis": "follows its members", "reason": "its members changed" if changed else "no member changed"}
@@ -261,9 +262,11 @@ def validation_metrics(y: np.ndarray, p: np.ndarray, horizons: tuple[int, ...]) 
 
 
 def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir: Path, timeframe: str,
-                   common: dict) -> dict:
+                   common: dict, versions: dict[str, str] | None = None) -> dict:
     """Weights from validation predictions only; members not trained in this run contribute the
-    validation predictions stored with them (a refit booster would be in-sample there now)."""
+    validation predictions stored with their served version (a refit booster would be in-sample there
+    now). ``versions``: this run's members' versions; the manifest names every member's version."""
+    versions = dict(versions or {})
     for model_id in MODEL_IDS:
         if model_id in valid_probs:
             continue
@@ -278,6 +281,9 @@ def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir:
             log.warning("ensemble: %s was trained on other data; leaving it out", model_id)
             continue
         valid_probs[model_id] = probs
+        versions[model_id] = manifest.get("version")
+    if not valid_probs:
+        raise ValueError(f"no served member of {timeframe} was trained on this split: train members with the ensemble")
     y, horizons = split.valid.labels, split.data.horizons
     ens = HorizonEnsembles.fit(valid_probs, y, horizons)
     combined = np.column_stack([ens.for_horizon(h).combine({i: p[:, j] for i, p in valid_probs.items()})
@@ -285,7 +291,8 @@ def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir:
     metrics, by_horizon = validation_metrics(y, combined, horizons)
     first = ens.for_horizon(horizons[0])
     manifest = {**common, "family": "ensemble", "params": {"method": first.method, "top_k": first.top_k},
-                **ens.to_manifest(), "metrics": {"validation": metrics, "validation_by_horizon": by_horizon}}
+                **ens.to_manifest(), "metrics": {"validation": metrics, "validation_by_horizon": by_horizon},
+                "member_versions": {m: versions.get(m) for m in valid_probs}}
     version = save_version(models_dir, timeframe, ENSEMBLE_ID, manifest, promote=False)
     return {"version": version, "seconds": 0.0, "valid_auc": metrics["auc"], "valid_log_loss": metrics["log_loss"],
             "skill": metrics["skill"], "valid_auc_by_horizon": {h: m["auc"] for h, m in by_horizon.items()},
