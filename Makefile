@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.requirements-installed
 PORT   ?= 5003
 export PORT
 
-.PHONY: setup run test train evaluate bench lint clean
+.PHONY: setup system-deps run test train evaluate bench lint clean
 
 setup: $(STAMP)
 
@@ -20,7 +20,20 @@ run: setup
 	$(PY) scripts/bootstrap.py
 	exec $(VENV)/bin/honcho start
 
-test: setup
+# Debian packages the tests start for real: PostgreSQL and Redis (the job store's and the queue's
+# server backends). Installed once; without root or apt the tests that need them skip and say why.
+SYSTEM_PACKAGES := postgresql redis-server
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
+
+system-deps:
+	@if ! command -v redis-server >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing $(SYSTEM_PACKAGES) with apt-get"; \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null) || \
+	  echo "could not install $(SYSTEM_PACKAGES): the PostgreSQL and Redis tests will skip"; \
+	fi
+
+test: setup system-deps
 	$(PY) -m pytest
 
 lint: setup

@@ -1,17 +1,41 @@
-"""Job records: one claim per timeframe at a time, cancelling, and reaping jobs whose worker died."""
+"""Job records: one claim per timeframe at a time, cancelling, and reaping jobs whose worker died; on
+the embedded SQLite file and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
-from coinpredict.jobs.store import JobStore
+import pytest
+
+from coinpredict.jobs.store import JobStore, jobs
+
+from .servers import postgres_server
 
 
-def store(tmp_path, now) -> JobStore:
-    return JobStore(f"sqlite:///{tmp_path / 'jobs.sqlite'}", stale_s=30, clock=lambda: now[0])
+@pytest.fixture(scope="module")
+def postgres():
+    with postgres_server() as url:
+        yield url
 
 
-def test_one_running_job_per_timeframe(tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+    url = request.getfixturevalue("postgres")
+    with JobStore(url).engine.begin() as conn:  # each test starts from no jobs
+        conn.execute(jobs.delete())
+    return url
+
+
+@pytest.fixture
+def store(database_url):
+    def make(now) -> JobStore:
+        return JobStore(database_url, stale_s=30, clock=lambda: now[0])
+    return make
+
+
+def test_one_running_job_per_timeframe(store):
     now = [1000.0]
-    s = store(tmp_path, now)
+    s = store(now)
     a, b, c = (s.create("train", tf, {"profile": "smoke"}) for tf in ("1h", "1h", "4h"))
     assert s.claim(a["id"], "w1") == "claimed"
     assert s.claim(b["id"], "w2") == "busy"  # same timeframe: waits
@@ -25,9 +49,9 @@ def test_one_running_job_per_timeframe(tmp_path):
     assert done["status"] == "succeeded" and done["progress"] == 1.0 and done["result"] == {"promoted": ["xgboost"]}
 
 
-def test_cancel_queued_at_once_and_running_at_its_next_report(tmp_path):
+def test_cancel_queued_at_once_and_running_at_its_next_report(store):
     now = [1000.0]
-    s = store(tmp_path, now)
+    s = store(now)
     queued, running = s.create("train", "1h", {}), s.create("train", "4h", {})
     assert s.request_cancel(queued["id"])["status"] == "cancelled"
     assert s.claim(queued["id"], "w") == "gone"
@@ -37,9 +61,9 @@ def test_cancel_queued_at_once_and_running_at_its_next_report(tmp_path):
     assert s.report(running["id"], progress=0.3, stage="training lightgbm") is True
 
 
-def test_a_job_whose_worker_stopped_reporting_is_reaped_as_failed(tmp_path):
+def test_a_job_whose_worker_stopped_reporting_is_reaped_as_failed(store):
     now = [1000.0]
-    s = store(tmp_path, now)
+    s = store(now)
     job = s.create("train", "1h", {})
     s.claim(job["id"], "w")
     now[0] += 20
