@@ -32,6 +32,7 @@ class Settings:
     max_candles: int = 5000
     serve_lookback: int = 500
     fee_bps: float = 10.0  # per side; a signal must beat the round trip (2 x)
+    models_poll_s: float = 1.5  # how often each worker looks for a changed MODELS_DIR (0: never)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,4 +50,5 @@ class Settings:
         s.offline = os.environ.get("OFFLINE", "").lower() in ("1", "true", "yes")
         s.live_ttl_s = float(os.environ.get("LIVE_TTL_S", s.live_ttl_s))
         s.fee_bps = float(os.environ.get("FEE_BPS", s.fee_bps))
+        s.models_poll_s = float(os.environ.get("MODELS_POLL_S", s.models_poll_s))
         return s

@@ -4,6 +4,8 @@
 
 from .model_store import LoadedModel, ModelStore
 from .predictor import Predictor
+from .reloader import ModelReloader, ReloadReport, fingerprint
 from .requests import Plan, PredictRequest
 
-__all__ = ["LoadedModel", "ModelStore", "Plan", "PredictRequest", "Predictor"]
+__all__ = ["LoadedModel", "ModelReloader", "ModelStore", "Plan", "PredictRequest", "Predictor", "ReloadReport",
+           "fingerprint"]
