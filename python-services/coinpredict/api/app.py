@@ -12,8 +12,8 @@ from flask.json.provider import DefaultJSONProvider
 from ..config import Settings
 from ..data.market import MarketData
 from ..data.universe import Universe
-from ..serving import ModelStore, Predictor
-from . import health, meta, models, predictions, symbols
+from ..serving import ModelReloader, ModelStore, Predictor, fingerprint
+from . import health, meta, models, predictions, symbols, versions
 from .cors import init_cors
 from .errors import register_error_handlers
 from .observability import configure_json_logging, init_observability
@@ -54,14 +54,17 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.testing:
         configure_json_logging(os.environ.get("LOG_LEVEL", "INFO"))
     market = MarketData(settings)
+    seen = fingerprint(settings.models_dir)  # before loading: a change made while loading is picked up
     store = ModelStore(settings.models_dir).load_all()
     universe = Universe(None if settings.offline or settings.ohlcv_dir else settings.universe_url)
     predictor = Predictor(settings, market, store, universe)
-    app.extensions[KEY] = ServiceState(settings, market, predictor)
+    reloader = ModelReloader(predictor, settings.models_dir, settings.models_poll_s, seen)
+    app.extensions[KEY] = ServiceState(settings, market, predictor, reloader)
     log.info("loaded models: %s from %s; data: %s", store.counts(), settings.models_dir, market.mode)
     init_observability(app)
     register_error_handlers(app)
-    for bp in (health.bp, models.bp, predictions.bp, symbols.bp, meta.bp):
+    for bp in (health.bp, models.bp, versions.bp, predictions.bp, symbols.bp, meta.bp):
         app.register_blueprint(bp)
     init_cors(app, settings)
+    reloader.start()
     return app

@@ -25,6 +25,7 @@ def health():
         warnings.append(market.warning)
     if counts["failed"]:
         warnings.append(f"{counts['failed']} models failed to load (see /models/list)")
+    warnings.extend(st.reloader.warnings())
     if not counts["ready"]:
         warnings.append("no trained models: run scripts/train.py (make run trains the default profile)")
     return checked(Health, {

@@ -9,7 +9,7 @@ from flask import current_app
 
 from ..config import Settings
 from ..data.market import MarketData
-from ..serving import ModelStore, Predictor
+from ..serving import ModelReloader, ModelStore, Predictor
 
 KEY = "coinpredict"
 
@@ -19,6 +19,7 @@ class ServiceState:
     settings: Settings
     market: MarketData
     predictor: Predictor
+    reloader: ModelReloader
     started: float = field(default_factory=time.time)
 
     @property
