@@ -12,7 +12,7 @@ import pytest
 from coinpredict.common.files import write_atomic_text
 from coinpredict.models.artifacts import CURRENT, current_dir
 from coinpredict.models.registry import ENSEMBLE_ID, MODEL_IDS
-from coinpredict.serving import ModelReloader, ModelStore, Predictor, PredictRequest, fingerprint
+from coinpredict.serving import ModelReloader, ModelStore, Predictor, PredictRequest, announce_reload, fingerprint
 from coinpredict.training.versions import promote
 from tests.versioning import OLDER, clone_version, corrupt
 
@@ -127,6 +127,6 @@ def test_the_fingerprint_is_cheap_and_sees_the_token(models):
     first = fingerprint(models)
     assert time.perf_counter() - started < 0.1
     assert fingerprint(models) == first
-    (models / ".reload").write_text("x")
-    assert fingerprint(models) != first
+    assert announce_reload(models) and fingerprint(models) != first  # what POST /models/reload does
+    assert not announce_reload(models / "absent")
     assert fingerprint(models / "absent") == (("root", None), ("token", None))

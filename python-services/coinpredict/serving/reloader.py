@@ -65,6 +65,17 @@ def fingerprint(models_dir: Path) -> tuple:
     return tuple(parts)
 
 
+def announce_reload(models_dir: Path) -> bool:
+    """Touch MODELS_DIR's reload token: every process watching it reloads within its poll interval (any
+    process may call it, with no store of its own). False when the folder cannot be written."""
+    try:
+        write_atomic_text(Path(models_dir) / RELOAD_TOKEN, f"{time.time():.6f} {os.getpid()} {uuid.uuid4().hex}\n")
+    except OSError as exc:
+        log.warning("could not touch the reload token in MODELS_DIR: %s", exc)
+        return False
+    return True
+
+
 def _served(store: ModelStore) -> dict[tuple[str, str], str | None]:
     out = {key: e.version for key, e in store.models.items() if e.status == "ready"}
     out.update({(tf, ENSEMBLE_ID): m.get("version") for tf, (_, m) in store.ensembles.items()})
@@ -152,12 +163,7 @@ class ModelReloader:
 
     def announce(self) -> bool:
         """Touch the reload token so every other process sharing MODELS_DIR reloads too."""
-        try:
-            write_atomic_text(self.models_dir / RELOAD_TOKEN, f"{time.time():.6f} {os.getpid()} {uuid.uuid4().hex}\n")
-        except OSError as exc:
-            log.warning("could not touch the reload token in MODELS_DIR: %s", exc)
-            return False
-        return True
+        return announce_reload(self.models_dir)
 
     def start(self) -> None:
         """Watch in a daemon thread (no-op when ``poll_s`` <= 0). The thread holds the reloader weakly and
