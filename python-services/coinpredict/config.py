@@ -32,6 +32,7 @@ class Settings:
     max_candles: int = 5000
     serve_lookback: int = 500
     fee_bps: float = 10.0  # per side; a signal must beat the round trip (2 x)
+    models_poll_s: float = 1.5  # how often each worker looks for a changed MODELS_DIR (0: never)
     database_url: str = f"sqlite:///{REPO_ROOT / 'data' / 'coinpredict.sqlite'}"  # job records (and later more)
     queue_path: Path = REPO_ROOT / "data" / "queue.sqlite"  # the task queue's embedded storage
     redis_url: str | None = None  # the task queue on Redis instead (several machines)
@@ -54,6 +55,7 @@ class Settings:
         s.offline = os.environ.get("OFFLINE", "").lower() in ("1", "true", "yes")
         s.live_ttl_s = float(os.environ.get("LIVE_TTL_S", s.live_ttl_s))
         s.fee_bps = float(os.environ.get("FEE_BPS", s.fee_bps))
+        s.models_poll_s = float(os.environ.get("MODELS_POLL_S", s.models_poll_s))
         s.database_url = os.environ.get("DATABASE_URL") or s.database_url
         s.queue_path = _env_path("QUEUE_PATH", s.queue_path)
         s.redis_url = os.environ.get("REDIS_URL") or None

@@ -33,6 +33,12 @@ class NotFound(ServiceError):
     status, code = 404, "not_found"
 
 
+class Conflict(ServiceError):
+    """The request is valid but the resource's state refuses it (deleting the version being served)."""
+
+    status, code = 409, "conflict"
+
+
 class Unavailable(ServiceError):
     status, code = 503, "unavailable"
 
@@ -79,7 +85,3 @@ class Forbidden(ServiceError):
 
 class TooManyRequests(ServiceError):
     status, code = 429, "too_many_requests"
-
-
-class Conflict(ServiceError):
-    status, code = 409, "conflict"

@@ -13,8 +13,8 @@ from ..config import Settings
 from ..data.market import MarketData
 from ..data.universe import Universe
 from ..jobs import JobQueue
-from ..serving import ModelStore, Predictor
-from . import health, jobs, meta, models, predictions, symbols
+from ..serving import ModelReloader, ModelStore, Predictor, fingerprint
+from . import health, jobs, meta, models, predictions, symbols, versions
 from .cors import init_cors
 from .errors import register_error_handlers
 from .observability import configure_json_logging, init_observability
@@ -55,14 +55,17 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.testing:
         configure_json_logging(os.environ.get("LOG_LEVEL", "INFO"))
     market = MarketData(settings)
+    seen = fingerprint(settings.models_dir)  # before loading: a change made while loading is picked up
     store = ModelStore(settings.models_dir).load_all()
     universe = Universe(None if settings.offline or settings.ohlcv_dir else settings.universe_url)
     predictor = Predictor(settings, market, store, universe)
-    app.extensions[KEY] = ServiceState(settings, market, predictor, JobQueue(settings))
+    reloader = ModelReloader(predictor, settings.models_dir, settings.models_poll_s, seen)
+    app.extensions[KEY] = ServiceState(settings, market, predictor, reloader, JobQueue(settings))
     log.info("loaded models: %s from %s; data: %s", store.counts(), settings.models_dir, market.mode)
     init_observability(app)
     register_error_handlers(app)
-    for bp in (health.bp, models.bp, predictions.bp, symbols.bp, meta.bp, jobs.bp):
+    for bp in (health.bp, models.bp, versions.bp, predictions.bp, symbols.bp, meta.bp, jobs.bp):
         app.register_blueprint(bp)
     init_cors(app, settings)
+    reloader.start()
     return app

@@ -25,6 +25,7 @@ def health():
         warnings.append(market.warning)
     if counts["failed"]:
         warnings.append(f"{counts['failed']} models failed to load (see /models/list)")
+    warnings.extend(st.reloader.warnings())
     jobs = _jobs(st)
     if not counts["ready"]:
         training = [j for j in jobs["active"] if j["status"] == "running"]

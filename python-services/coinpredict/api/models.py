@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
 from ..errors import Forbidden, NotFound, Unauthorized
 from ..models.artifacts import manifest_horizons
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
 from ..serving import ModelStore
 from .answers import checked, redact
+from .observability import serving_figures
 from .schemas import ModelList, ModelStatus, Reloaded, canonical_model_id
 from .state import state
 
@@ -71,6 +72,7 @@ def model_status(model_id: str):
             "params": manifest.get("params", MODEL_SPECS[model_id].params), "timeframes": timeframes,
             "timeframe": entry.timeframe if entry else None, "model_version": manifest.get("version"),
             "trained_at": manifest.get("trained_at"), "reason": redact(entry.reason) if entry else None,
+            "load_error": redact(entry.load_error) if entry else None,
             "feature_hash": manifest.get("feature_hash"), "n_features": len(manifest.get("feature_names", [])),
             "window": manifest.get("window"), "horizon": manifest.get("horizon"),
             "horizons": manifest_horizons(manifest) if manifest else None,
@@ -80,7 +82,7 @@ def model_status(model_id: str):
                         "validation_by_horizon": manifest.get("metrics", {}).get("validation_by_horizon"),
                         "test": (evaluation or {}).get("metrics", {}),
                         "test_period": (evaluation or {}).get("period")},
-            "serving": st.predictor.stats.summary(model_id)})
+            "serving": serving_figures(current_app, model_id)})
 
 
 def _ensemble_status():
@@ -92,13 +94,14 @@ def _ensemble_status():
     return {"id": ENSEMBLE_ID, "status": "ready" if ens else "not_trained", "family": "ensemble",
             "params": manifest.get("params", {}), "timeframes": sorted(st.store.ensembles), "timeframe": tf,
             "model_version": manifest.get("version"), "trained_at": manifest.get("trained_at"),
+            "load_error": redact(st.store.ensemble_errors.get(tf)) if tf else None,
             "training": _training(manifest), "ensemble": manifest.get("ensemble", {}),
             "horizons": manifest_horizons(manifest) if manifest else None,
             "skill": _skill(manifest, evaluation),
             "metrics": {"validation": manifest.get("metrics", {}).get("validation", {}),
                         "validation_by_horizon": manifest.get("metrics", {}).get("validation_by_horizon"),
                         "test": (evaluation or {}).get("metrics", {})},
-            "serving": st.predictor.stats.summary(ENSEMBLE_ID)}
+            "serving": serving_figures(current_app, ENSEMBLE_ID)}
 
 
 def _training(manifest: dict) -> dict:
@@ -124,8 +127,12 @@ def require_management_key() -> None:
 
 @bp.post("/reload")
 def reload_models():
-    """Load the current versions from MODELS_DIR without a restart (management: needs API_KEY)."""
+    """Re-read MODELS_DIR without a restart (management: needs API_KEY): this worker at once, every other
+    worker and replica sharing MODELS_DIR within MODELS_POLL_S seconds (the reload token tells them)."""
     st = state()
     require_management_key()
-    fresh = st.predictor.swap(lambda: ModelStore(st.settings.models_dir).load_all())
-    return checked(Reloaded, {"reloaded": True, "models": fresh.counts()})
+    announced = st.reloader.announce()
+    report = st.reloader.reload()
+    return checked(Reloaded, {"reloaded": report.reloaded, "models": report.counts, "changed": report.changed,
+                              "refused": [redact(line) for line in report.refused], "reason": report.reason,
+                              "announced": announced})

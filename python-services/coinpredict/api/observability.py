@@ -25,11 +25,20 @@ from ..errors import ServiceError
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 
 KEY = "coinpredict.metrics"
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 NEWEST_CLOSE = "coinpredict_newest_candle_close_timestamp_seconds"
 _KNOWN_MODELS = frozenset((*MODEL_IDS, ENSEMBLE_ID))
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+_WORKER_IDS: dict[int, str] = {}
+
+
+def worker_id() -> str:
+    """An opaque name of the process answering (random, never its pid), sent as ``X-Worker-Id``: which
+    gunicorn worker answered, when answers differ."""
+    return _WORKER_IDS.setdefault(os.getpid(), uuid.uuid4().hex[:8])
 
 
 class RequestIdFilter(logging.Filter):
@@ -147,12 +156,58 @@ class StateCollector:
         return [models, versions, age]
 
 
+def collected_families(app: Flask) -> list:
+    """Every worker's counters and histograms (multiprocess mode), or this process's."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return list(multiprocess.MultiProcessCollector(None).collect())
+    return list(app.extensions[KEY].registry.collect())
+
+
+def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> float | None:
+    """The q-quantile of a histogram from its cumulative buckets [(upper bound, count)], as Prometheus'
+    histogram_quantile estimates it: linear within the bucket the rank falls in (from 0 for the first),
+    the largest finite bound when it falls in the +Inf bucket; None when it counted nothing."""
+    buckets = sorted(buckets)
+    total = buckets[-1][1] if buckets else 0
+    if total <= 0:
+        return None
+    rank, lower, below = q * total, 0.0, 0.0
+    for upper, cumulative in buckets:
+        if cumulative >= rank:
+            if upper == float("inf"):
+                return lower
+            share = (rank - below) / (cumulative - below) if cumulative > below else 1.0
+            return lower + (upper - lower) * share
+        lower, below = upper, cumulative
+    return lower
+
+
+def serving_figures(app: Flask, model_id: str) -> dict:
+    """Requests, errors and latency percentiles of one model over every timeframe, summed over every
+    worker (the same whichever worker answers); percentiles are estimated from the latency histogram's
+    buckets (``bucket_quantile``)."""
+    requests_n = errors_n = 0.0
+    buckets: dict[float, float] = {}
+    for family in collected_families(app):
+        for sample in family.samples:
+            if sample.labels.get("model") != model_id:
+                continue
+            if sample.name == "coinpredict_prediction_requests_total":
+                requests_n += sample.value
+            elif sample.name == "coinpredict_prediction_errors_total":
+                errors_n += sample.value
+            elif sample.name == "coinpredict_prediction_seconds_bucket":
+                bound = float(sample.labels["le"])
+                buckets[bound] = buckets.get(bound, 0.0) + sample.value
+    p50, p95 = (bucket_quantile(q, list(buckets.items())) for q in (0.5, 0.95))
+    return {"requests": int(requests_n), "errors": int(errors_n),
+            "p50_ms": round(p50 * 1000, 2) if p50 is not None else None,
+            "p95_ms": round(p95 * 1000, 2) if p95 is not None else None}
+
+
 def scrape_registry(app: Flask, service) -> CollectorRegistry:
     """Every worker's figures (multiprocess mode) or this process's, plus the state-derived ones."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        families = list(multiprocess.MultiProcessCollector(None).collect())
-    else:
-        families = list(app.extensions[KEY].registry.collect())
+    families = collected_families(app)
     newest = {s.labels["timeframe"]: s.value for f in families if f.name == NEWEST_CLOSE for s in f.samples}
     registry = CollectorRegistry()
     registry.register(_Collected(families))
@@ -179,6 +234,7 @@ def init_observability(app: Flask) -> None:
         metrics.requests.labels(endpoint, method, str(resp.status_code)).inc()
         metrics.latency.labels(endpoint).observe(elapsed)
         resp.headers["X-Request-ID"] = getattr(g, "request_id", "")
+        resp.headers["X-Worker-Id"] = worker_id()
         access.info("request", extra={"method": request.method, "path": request.path, "status": resp.status_code,
                                       "ms": round(elapsed * 1000, 2)})
         return resp

@@ -8,7 +8,7 @@ from functools import cache
 from pydantic import BaseModel
 
 from .. import __version__
-from . import schemas
+from . import schemas, version_schemas
 
 ERRORS = {
     400: "the request is malformed (bad JSON, nesting deeper than 64, wrong types, out-of-range values, invalid "
@@ -17,9 +17,11 @@ ERRORS = {
     403: "management is disabled (code management_disabled: the service runs without API_KEY), or a "
          "cross-origin request from an origin CORS_ORIGINS does not name",
     404: "unknown model id, unknown symbol, no market data for it, or a timeframe, model or horizon that is not "
-         "trained (code not_trained, whose trained field lists what is)",
+         "trained (code not_trained, whose trained field lists what is); an unknown version (unknown_version)",
     408: "the request did not arrive whole within HTTP_READ_TIMEOUT seconds; refused before the application "
          "reads it",
+    409: "the version is being served (version_serving: promote another first), or it does not load "
+         "(version_unusable)",
     413: "the body is larger than the service accepts (2 MiB)",
     414: "the request line (path and query) is too long; refused before the application reads it",
     415: "the body is not sent as Content-Type: application/json (UTF-8)",
@@ -41,6 +43,7 @@ class Route:
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     media: str = "application/json"
+    management: bool = False  # needs X-API-Key
 
 
 ROUTES = [
@@ -49,8 +52,16 @@ ROUTES = [
           schemas.ModelList),
     Route("get", "/models/{id}/status", "One model: training, validation and test metrics, serving figures",
           schemas.ModelStatus, (404,)),
-    Route("post", "/models/reload", "Reload the current model versions from MODELS_DIR (management)",
-          schemas.Reloaded, (401, 403)),
+    Route("post", "/models/reload", "Reload the current model versions from MODELS_DIR on every worker "
+          "(management)", schemas.Reloaded, (401, 403), management=True),
+    Route("get", "/models/{id}/versions", "The versions of a model on a timeframe, newest first, and the one served",
+          version_schemas.VersionList, (400, 404), query=version_schemas.VersionsQuery),
+    Route("post", "/models/{id}/promote", "Serve a version (a rollback is a promotion of an older one; management)",
+          version_schemas.Promoted, (400, 401, 403, 404, 409, 413, 415), version_schemas.PromoteRequest,
+          management=True),
+    Route("delete", "/models/{id}/versions/{version}", "Delete a version that is not served (management)",
+          version_schemas.VersionDeleted, (400, 401, 403, 404, 409), query=version_schemas.VersionsQuery,
+          management=True),
     Route("post", "/predict/single", "One prediction", schemas.Prediction, (400, 404, 413, 415, 503),
           schemas.SingleRequest),
     Route("post", "/predict/batch", "Up to 500 predictions; one bad item fails only its own result",
@@ -94,16 +105,21 @@ class _Components:
         return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+PATH_PARAMETERS = {
+    "id": ("model id or 'ensemble' (case-insensitive)", {"type": "string", "minLength": 1, "maxLength": 64}),
+    "version": (version_schemas.VERSION_FIELD, {"type": "string", "minLength": 1, "maxLength": 80}),
+}
+
+
 def _parameters(route: Route) -> list[dict]:
-    if route.path == "/models/{id}/status":
-        return [{"name": "id", "in": "path", "required": True, "description": "model id or 'ensemble' "
-                 "(case-insensitive)", "schema": {"type": "string", "minLength": 1, "maxLength": 64}}]
+    params = [{"name": name, "in": "path", "required": True, "description": PATH_PARAMETERS[name][0],
+               "schema": PATH_PARAMETERS[name][1]} for name in PATH_PARAMETERS if f"{{{name}}}" in route.path]
     if route.query is not None:
         props = route.query.model_json_schema()["properties"]
-        return [{"name": k, "in": "query", "required": False, "description": v.get("description", ""),
-                 "schema": {key: val for key, val in v.items() if key not in ("title", "description")}}
-                for k, v in props.items()]
-    return []
+        params += [{"name": k, "in": "query", "required": False, "description": v.get("description", ""),
+                    "schema": {key: val for key, val in v.items() if key not in ("title", "description")}}
+                   for k, v in props.items()]
+    return params
 
 
 def _operation(route: Route, parts: _Components, error: dict) -> dict:
@@ -124,7 +140,7 @@ def _operation(route: Route, parts: _Components, error: dict) -> dict:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": parts.ref(route.body)}}}
     if params := _parameters(route):
         op["parameters"] = params
-    if route.path == "/models/reload":
+    if route.management:
         op["security"] = [{"apiKey": []}]
     return op
 

@@ -311,10 +311,13 @@ class ModelList(Answer):
 
 
 class Serving(Answer):
-    requests: int = Field(description="predictions asked of this model by this worker")
+    """Summed over every worker (whichever one answers), over every timeframe, since the service started."""
+
+    requests: int = Field(description="predictions asked of this model")
     errors: int = Field(description="of which failed")
-    p50_ms: float | None = Field(description="median answer time of the last 2,048")
-    p95_ms: float | None = Field(description="95th percentile answer time of the last 2,048")
+    p50_ms: float | None = Field(description="median answer time, estimated from the latency histogram of "
+                                             "/metrics (linear within its bucket, as histogram_quantile)")
+    p95_ms: float | None = Field(description="95th percentile answer time, estimated the same way")
 
 
 class ModelMetrics(Answer):
@@ -339,8 +342,10 @@ class ModelStatus(Answer):
     training: dict[str, Any] = Field(description="data range, symbols, epochs and other training facts")
     skill: str | None = Field(description="whether it beats chance")
     metrics: ModelMetrics = Field(description="validation and out-of-sample test metrics")
-    serving: Serving = Field(description="this worker's serving figures")
+    serving: Serving = Field(description="serving figures of every worker")
     reason: str | None = Field(None, description="why it is not ready")
+    load_error: str | None = Field(None, description="a newer version CURRENT names that did not load, and why; "
+                                                     "the version served is the previous good one")
     feature_hash: str | None = Field(None, description="hash of the feature list it was trained on")
     n_features: int | None = Field(None, description="features per candle")
     window: int | None = Field(None, description="candles per input window")
@@ -350,9 +355,23 @@ class ModelStatus(Answer):
     ensemble: dict[str, Any] | None = Field(None, description="ensemble: members, weights and method")
 
 
+class VersionChange(Answer):
+    model: ModelId = Field(description="model id")
+    timeframe: str = Field(description="candle length")
+    before: str | None = Field(description="version served before (null: none)")
+    after: str | None = Field(description="version served now (null: none)")
+
+
 class Reloaded(Answer):
-    reloaded: bool = Field(description="true once the current versions are loaded")
+    reloaded: bool = Field(description="true once the current versions are loaded; false when the reload found "
+                                       "nothing loadable and kept serving what it had (reason says why)")
     models: ModelCounts = Field(description="single models by status after the reload")
+    changed: list[VersionChange] = Field([], description="models whose served version changed on this worker")
+    refused: list[str] = Field([], description="new versions that did not load; their models keep serving the "
+                                               "previous version")
+    reason: str | None = Field(None, description="why nothing changed")
+    announced: bool | None = Field(None, description="whether every other worker and replica sharing MODELS_DIR "
+                                                     "was told to reload (they do within MODELS_POLL_S seconds)")
 
 
 class SymbolsQuery(BaseModel):

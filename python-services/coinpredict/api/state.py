@@ -10,7 +10,7 @@ from flask import current_app
 from ..config import Settings
 from ..data.market import MarketData
 from ..jobs import JobQueue
-from ..serving import ModelStore, Predictor
+from ..serving import ModelReloader, ModelStore, Predictor
 
 KEY = "coinpredict"
 
@@ -20,6 +20,7 @@ class ServiceState:
     settings: Settings
     market: MarketData
     predictor: Predictor
+    reloader: ModelReloader
     jobs: JobQueue
     started: float = field(default_factory=time.time)
 

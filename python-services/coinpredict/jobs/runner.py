@@ -21,6 +21,7 @@ from ..data.timeframes import TIMEFRAME_MS
 from ..models.artifacts import CURRENT
 from ..models.base import MANIFEST
 from ..training.pipeline import summary_table, train_models
+from ..training.versions import clean_partial
 from .store import JobStore, worker_name
 
 log = logging.getLogger(__name__)
@@ -172,20 +173,11 @@ def discard_versions(models_dir: Path, timeframe: str, job_id: str) -> list[str]
 
 
 def reap(store: JobStore, models_dir: Path) -> list[dict]:
-    """End jobs whose worker died and delete what they left: their versions and half-written folders."""
+    """End jobs whose worker died and delete what they left: their versions and half-written folders
+    (older than any live writer's: the dead job reported nothing for ``stale_s``)."""
     dead = store.reap_stale()
     for job in dead:
         discard_versions(models_dir, job["timeframe"], job["id"])
-        remove_partial(Path(models_dir) / job["timeframe"], older_than_s=store.stale_s)
+    if dead:
+        clean_partial(models_dir, older_than_s=store.stale_s)
     return dead
-
-
-def remove_partial(root: Path, older_than_s: float) -> None:
-    """Folders a killed writer left half written (``.tmp-*``), once older than any live write."""
-    now = time.time()
-    for tmp in root.glob("*/.tmp-*") if root.is_dir() else []:
-        try:
-            if now - tmp.stat().st_mtime > older_than_s:
-                shutil.rmtree(tmp, ignore_errors=True)
-        except OSError:
-            continue

@@ -5,6 +5,7 @@ feature hash and names the file it refuses. (Writing versions is ``training.arti
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from .registry import MODEL_SPECS, create_model
 CURRENT = "CURRENT"
 VALIDATION_PROBS = "validation_probs.npy"  # the model's validation predictions, before any refit
 EVALUATION_FILE = "evaluation.json"  # MODELS_DIR/<timeframe>/evaluation.json: the latest test metrics
+_FOLDER = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2})(\d{2})(\d{2}Z-.+)$")
 
 
 def sha256(path: Path) -> str:
@@ -38,11 +40,28 @@ def current_dir(models_dir: Path, timeframe: str, model_id: str) -> Path | None:
     return root / pointer.read_text().strip()
 
 
+def version_folder(version: str) -> str:
+    """The folder a version is written to: its id without ':' (portable file names)."""
+    return version.replace(":", "")
+
+
+def folder_version(name: str) -> str:
+    """A version id from its folder name (``2025-11-30T120000Z-3f2a1c`` -> ``2025-11-30T12:00:00Z-3f2a1c``);
+    a name of another shape is returned as it is."""
+    match = _FOLDER.match(name)
+    return f"{match[1]}:{match[2]}:{match[3]}" if match else name
+
+
 def load_manifest(models_dir: Path, timeframe: str, model_id: str) -> tuple[Path, dict]:
     """The current version's folder and manifest, every listed file's checksum verified."""
     directory = current_dir(models_dir, timeframe, model_id)
     if directory is None:
         raise FileNotFoundError(f"{model_id} is not trained for {timeframe}")
+    return directory, load_manifest_at(directory)
+
+
+def load_manifest_at(directory: Path) -> dict:
+    """The manifest of the version in ``directory``, every listed file's checksum verified."""
     manifest = read_manifest(directory)
     for name, digest in manifest.get("files", {}).items():
         path = directory / name
@@ -50,12 +69,21 @@ def load_manifest(models_dir: Path, timeframe: str, model_id: str) -> tuple[Path
             raise refused(path, "missing")
         if sha256(path) != digest:
             raise refused(path, "checksum mismatch (corrupt or modified file)")
-    return directory, manifest
+    return manifest
 
 
 def load_model(models_dir: Path, timeframe: str, model_id: str,
                expected_features: FeatureSet | None = None) -> tuple[PredictionModel, dict]:
-    directory, manifest = load_manifest(models_dir, timeframe, model_id)
+    directory = current_dir(models_dir, timeframe, model_id)
+    if directory is None:
+        raise FileNotFoundError(f"{model_id} is not trained for {timeframe}")
+    return load_model_at(directory, model_id, expected_features)
+
+
+def load_model_at(directory: Path, model_id: str,
+                  expected_features: FeatureSet | None = None) -> tuple[PredictionModel, dict]:
+    """The model saved in the version folder ``directory`` (checksums, feature hash and state verified)."""
+    manifest = load_manifest_at(directory)
     where = directory / MANIFEST
     if model_id not in MODEL_SPECS:
         raise refused(where, f"unknown model id {model_id!r}")

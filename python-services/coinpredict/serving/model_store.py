@@ -1,6 +1,11 @@
 """Trained models loaded once per process, with each id's status: ready, not_trained or failed.
 One bad artifact marks that model failed and never stops the others. ``reason`` is what clients see
-(the file and the problem, never a server path or a library's text); the log keeps the detail."""
+(the file and the problem, never a server path or a library's text); the log keeps the detail.
+
+A store can be loaded from a previous one (a reload): a model whose CURRENT still names the version
+already loaded is reused as it is, only what changed is read, and a new version that does not load
+leaves its model serving the previous good one (``load_error`` says which version was refused and why).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,22 @@ import hashlib
 import json
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import ArtifactError
 from ..features.datasets import Scaler
 from ..features.pipeline import FeatureSet
-from ..models.artifacts import EVALUATION_FILE, load_manifest, load_model, manifest_horizons, trained_timeframes
+from ..models.artifacts import (
+    EVALUATION_FILE,
+    current_dir,
+    folder_version,
+    load_manifest_at,
+    load_model_at,
+    manifest_horizons,
+    trained_timeframes,
+    version_folder,
+)
 from ..models.base import PredictionModel
 from ..models.ensemble import HorizonEnsembles
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
@@ -33,10 +47,16 @@ class LoadedModel:
     feature_set: FeatureSet | None = None
     scaler: Scaler | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    load_error: str | None = None  # a newer version that was refused while this one kept serving
 
     @property
     def version(self) -> str | None:
         return self.manifest.get("version")
+
+    @property
+    def folder(self) -> str | None:
+        """The version folder it was loaded from."""
+        return version_folder(self.version) if self.version else None
 
     @property
     def horizons(self) -> list[int]:
@@ -54,22 +74,19 @@ class ModelStore:
         self.timeframes: list[str] = []
         self.evaluations: dict[str, dict] = {}
         self.ensemble_failures: dict[str, str] = {}  # timeframe -> why its ensemble did not load
+        self.ensemble_errors: dict[str, str] = {}  # timeframe -> a newer ensemble refused (the previous serves)
         self._trained: dict[str, dict] = {}
 
-    def load_all(self) -> ModelStore:
+    def load_all(self, previous: ModelStore | None = None) -> ModelStore:
+        """Load every current version; with ``previous``, reuse what it loaded from the same folders and
+        keep serving its version of any model whose new version does not load."""
         self.timeframes = trained_timeframes(self.models_dir)
+        before = previous.models if previous else {}
         for tf in self.timeframes:
             scalers: dict[str, Scaler] = {}
             for model_id in MODEL_IDS:
-                self.models[(tf, model_id)] = self._load_one(tf, model_id, scalers)
-            try:
-                _, manifest = load_manifest(self.models_dir, tf, ENSEMBLE_ID)
-                self.ensembles[tf] = (HorizonEnsembles.from_manifest(manifest), manifest)
-            except FileNotFoundError:
-                log.warning("no ensemble trained for %s", tf)
-            except (ArtifactError, KeyError, ValueError) as exc:
-                log.error("ensemble for %s failed to load: %s", tf, exc)
-                self.ensemble_failures[tf] = "failed to load: " + getattr(exc, "public", "unreadable manifest")
+                self.models[(tf, model_id)] = self._load_one(tf, model_id, scalers, before.get((tf, model_id)))
+            self._load_ensemble(tf, previous)
             path = self.models_dir / tf / EVALUATION_FILE
             if path.is_file():
                 try:
@@ -79,6 +96,27 @@ class ModelStore:
         self._trained = self._summarise_trained()
         return self
 
+    def _load_ensemble(self, tf: str, previous: ModelStore | None) -> None:
+        kept = previous.ensembles.get(tf) if previous else None
+        try:
+            directory = current_dir(self.models_dir, tf, ENSEMBLE_ID)
+            if directory is None:
+                log.warning("no ensemble trained for %s", tf)
+                return
+            if kept and version_folder(str(kept[1].get("version"))) == directory.name:
+                self.ensembles[tf] = kept
+                return
+            manifest = load_manifest_at(directory)
+            self.ensembles[tf] = (HorizonEnsembles.from_manifest(manifest), manifest)
+        except (OSError, ArtifactError, KeyError, ValueError) as exc:
+            public = getattr(exc, "public", "unreadable manifest")
+            log.error("ensemble for %s failed to load: %s", tf, exc)
+            if kept:
+                self.ensembles[tf] = kept
+                self.ensemble_errors[tf] = _refused_text(directory, public, kept[1].get("version"))
+            else:
+                self.ensemble_failures[tf] = "failed to load: " + public
+
     def evaluation(self, timeframe: str, model_id: str) -> dict | None:
         """The latest out-of-sample evaluation of a model (written by scripts/evaluate.py)."""
         ev = self.evaluations.get(timeframe)
@@ -86,22 +124,47 @@ class ModelStore:
             return None
         return {"metrics": ev["models"][model_id], "period": {k: ev.get(k) for k in ("start", "end", "symbols")}}
 
-    def _load_one(self, tf: str, model_id: str, scalers: dict[str, Scaler]) -> LoadedModel:
+    def _load_one(self, tf: str, model_id: str, scalers: dict[str, Scaler],
+                  previous: LoadedModel | None = None) -> LoadedModel:
+        kept = previous if previous is not None and previous.status == "ready" else None
+        directory = None
         try:
-            model, manifest = load_model(self.models_dir, tf, model_id)
-        except FileNotFoundError:
-            return LoadedModel(model_id, tf, "not_trained", reason=f"no trained version for {tf}")
-        except ArtifactError as exc:
+            directory = current_dir(self.models_dir, tf, model_id)
+            if directory is None:
+                return LoadedModel(model_id, tf, "not_trained", reason=f"no trained version for {tf}")
+            if kept and kept.folder == directory.name:
+                return self._share_scaler(replace(kept, load_error=None), scalers)
+            model, manifest = load_model_at(directory, model_id)
+        except (OSError, ArtifactError) as exc:
+            public = getattr(exc, "public", "unreadable artifact")
             log.error("model %s (%s) failed to load: %s", model_id, tf, exc)
-            return LoadedModel(model_id, tf, "failed", reason=f"failed to load: {exc.public}")
+            if kept:
+                return replace(kept, load_error=_refused_text(directory, public, kept.version))
+            return LoadedModel(model_id, tf, "failed", reason=f"failed to load: {public}")
         except Exception:  # noqa: BLE001 - any loader bug must degrade one model, not the service
             log.exception("model %s (%s) failed to load", model_id, tf)
+            if kept:
+                return replace(kept, load_error=_refused_text(directory, "internal error (see the service log)",
+                                                              kept.version))
             return LoadedModel(model_id, tf, "failed", reason="failed to load: internal error (see the service log)")
         fs = FeatureSet(tuple(manifest["feature_names"]))
-        # Models of one training run share one scaler object, so serving scales each symbol once per run.
-        key = hashlib.sha1(json.dumps(manifest["scaler"]).encode()).hexdigest()
-        scaler = scalers.setdefault(key, Scaler.from_dict(manifest["scaler"]))
-        return LoadedModel(model_id, tf, "ready", model, manifest, feature_set=fs, scaler=scaler)
+        entry = LoadedModel(model_id, tf, "ready", model, manifest, feature_set=fs)
+        return self._share_scaler(entry, scalers)
+
+    @staticmethod
+    def _share_scaler(entry: LoadedModel, scalers: dict[str, Scaler]) -> LoadedModel:
+        """Models of one training run share one scaler object, so serving scales each symbol once per run."""
+        key = hashlib.sha1(json.dumps(entry.manifest["scaler"]).encode()).hexdigest()
+        if entry.scaler is None:
+            entry.scaler = scalers.setdefault(key, Scaler.from_dict(entry.manifest["scaler"]))
+        else:
+            scalers.setdefault(key, entry.scaler)
+        return entry
+
+    def load_errors(self) -> list[str]:
+        """Newer versions refused while the previous ones keep serving, one line each."""
+        lines = [f"{e.model_id} ({e.timeframe}): {e.load_error}" for e in self.models.values() if e.load_error]
+        return lines + [f"{ENSEMBLE_ID} ({tf}): {why}" for tf, why in sorted(self.ensemble_errors.items())]
 
     def get(self, timeframe: str, model_id: str) -> LoadedModel:
         entry = self.models.get((timeframe, model_id))
@@ -140,3 +203,8 @@ class ModelStore:
     @staticmethod
     def family(model_id: str) -> str:
         return "ensemble" if model_id == ENSEMBLE_ID else MODEL_SPECS[model_id].family
+
+
+def _refused_text(directory: Path | None, public: str, serving: str | None) -> str:
+    name = folder_version(directory.name) if directory is not None else "the current version"
+    return f"version {name} refused ({public}); still serving {serving}"

@@ -54,10 +54,13 @@ class Predictor:
         return self._serving[1]
 
     def swap(self, load: Callable[[], ModelStore]) -> ModelStore:
-        """Serve the store ``load`` builds, with a fresh feature cache; concurrent reloads load one at a time."""
+        """Serve the store ``load`` builds, with a fresh feature cache; concurrent reloads load one at a time
+        (``load`` runs under the lock, so it may read the store being served). A ``load`` that returns the
+        store being served changes nothing."""
         with self._swap_lock:
             store = load()
-            self._serving = (store, FeatureCache())
+            if store is not self._serving[0]:
+                self._serving = (store, FeatureCache())
             return store
 
     def members_for(self, tf: str, model: str, horizon: int | None = None) -> list[LoadedModel]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import __version__
 from ..common.files import write_atomic_text
-from ..models.artifacts import CURRENT, VALIDATION_PROBS, model_root, sha256
+from ..models.artifacts import CURRENT, VALIDATION_PROBS, model_root, sha256, version_folder
 from ..models.base import MANIFEST, PredictionModel
 
 
@@ -54,19 +54,9 @@ def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: dict
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if promote:
-        make_current(models_dir, timeframe, model_id, version)
+    if promote:  # unverified: a run that promotes after checking uses training.versions.promote
+        write_atomic_text(root / CURRENT, final.name + "\n")
     return version
-
-
-def version_folder(version: str) -> str:
-    """A version's folder name: the version without ':' (not allowed in every file system)."""
-    return version.replace(":", "")
-
-
-def make_current(models_dir: Path, timeframe: str, model_id: str, version: str) -> None:
-    """Serve ``version`` (one atomic write of the CURRENT pointer; every worker follows it)."""
-    write_atomic_text(model_root(models_dir, timeframe, model_id) / CURRENT, version_folder(version) + "\n")
 
 
 def save_model(model: PredictionModel, models_dir: Path, timeframe: str, manifest: dict,

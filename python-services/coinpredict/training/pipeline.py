@@ -18,7 +18,7 @@ from ..common.times import iso, to_ms
 from ..data.candles import Candles
 from ..data.sources.csvdir import load_folder
 from ..data.timeframes import TIMEFRAME_MS, default_horizons
-from ..errors import ArtifactError
+from ..errors import ArtifactError, ServiceError
 from ..features.context import load_anchors
 from ..features.datasets import PooledData, build_pooled
 from ..features.default import default_feature_set
@@ -27,8 +27,9 @@ from ..models.base import DataView
 from ..models.ensemble import HorizonEnsembles
 from ..models.options import TrainConfig
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, create_model
-from .artifacts import make_current, save_model, save_version
+from .artifacts import save_model, save_version
 from .gate import RawRecent, decide
+from .versions import promote as promote_version
 
 log = logging.getLogger(__name__)
 
@@ -244,9 +245,15 @@ def _promote_members(candidates: dict[str, tuple[np.ndarray, dict]], results: di
 
 
 def _apply(result: dict, gate: dict, models_dir: Path, timeframe: str, model_id: str) -> bool:
+    """Serve the new version when the gate says so; ``versions.promote`` loads it back first, so a
+    version damaged on its way to disk is refused and the serving one stays."""
     promoted = bool(gate.pop("promote"))
     if promoted:
-        make_current(models_dir, timeframe, model_id, result["version"])
+        try:
+            promote_version(models_dir, timeframe, model_id, result["version"])
+        except ServiceError as exc:
+            promoted, gate["refused"] = False, exc.message
+            log.error("%s: new version %s refused: %s", model_id, result["version"], exc.message)
     result.update(promoted=promoted, gate=gate)
     return promoted
 

@@ -1,0 +1,63 @@
+"""Request and answer shapes of the version endpoints (list, promote, delete)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from .schemas import Answer, ModelId, Status, Timeframe, VersionChange
+
+VERSION_FIELD = ("version id as answers name it (2025-11-30T12:00:00Z-3f2a1c) or its folder name (the same without "
+                 "':')")
+
+
+class VersionsQuery(BaseModel):
+    timeframe: Timeframe = Field("1h", description="candle length the versions are for")
+
+
+class PromoteRequest(BaseModel):
+    """The body of ``POST /models/<id>/promote``."""
+
+    model_config = ConfigDict(extra="forbid")
+    timeframe: Timeframe = Field("1h", description="candle length of the version")
+    version: StrictStr = Field(min_length=1, max_length=80, description=VERSION_FIELD)
+
+
+class VersionInfo(Answer):
+    version: str = Field(description="version id")
+    trained_at: str | None = Field(description="ISO 8601 UTC (null when its manifest cannot be read)")
+    data_range: dict[str, Any] | None = Field(description="train, valid and end_exclusive of its training data")
+    metrics: dict[str, Any] | None = Field(description="validation and validation_by_horizon metrics")
+    status: Literal["serving", "available", "refused", "unreadable"] = Field(
+        description="serving: the version this worker serves; available: can be promoted; refused: CURRENT names "
+                    "it but it did not load (reason; the previous version keeps serving); unreadable: its "
+                    "manifest cannot be read (reason)")
+    reason: str | None = Field(None, description="why it is refused or unreadable")
+
+
+class VersionList(Answer):
+    id: ModelId = Field(description="model id")
+    timeframe: Timeframe = Field(description="candle length")
+    serving: str | None = Field(description="the version served (null: none)")
+    current: str | None = Field(description="the version CURRENT names: the one served unless it was refused")
+    versions: list[VersionInfo] = Field(description="every version on disk, newest first")
+
+
+class Promoted(Answer):
+    id: ModelId = Field(description="model id")
+    timeframe: Timeframe = Field(description="candle length")
+    version: str = Field(description="the version promoted (now named by CURRENT)")
+    previous: str | None = Field(description="the version CURRENT named before")
+    serving: str | None = Field(description="the version this worker serves now; every worker serves it within "
+                                            "MODELS_POLL_S seconds")
+    status: Status = Field(description="the model's status on this timeframe now")
+    load_error: str | None = Field(None, description="why the promoted version did not load, when it did not")
+    changed: list[VersionChange] = Field(description="models whose served version changed on this worker")
+
+
+class VersionDeleted(Answer):
+    id: ModelId = Field(description="model id")
+    timeframe: Timeframe = Field(description="candle length")
+    deleted: str = Field(description="the version removed")
+    serving: str | None = Field(description="the version served (unchanged)")

@@ -1,0 +1,73 @@
+"""Every worker in step, on the real Procfile line (two gunicorn workers): a promotion over HTTP and a
+CURRENT written by a training run reach every worker within 10 s, and the serving figures are the same
+whichever worker answers (``X-Worker-Id`` says which one did)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from coinpredict.common.files import write_atomic_text
+from coinpredict.launch import procfile_server
+from coinpredict.models.artifacts import CURRENT, current_dir
+from tests.versioning import OLDER, clone_version
+
+KEY = {"X-API-Key": "k"}
+WORKERS = 2
+WITHIN_S = 10
+ROUND = 16  # concurrent predictions on fresh connections, so both workers take some
+
+
+def answers(base: str, pool: ThreadPoolExecutor) -> list[tuple[float, str, str]]:
+    """(time, worker, version) of one round of predictions."""
+    def one(_):
+        resp = requests.post(f"{base}/predict/single", json={"symbol": "BTC", "model": "lightgbm"}, timeout=30)
+        assert resp.status_code == 200, resp.text
+        return time.monotonic(), resp.headers["X-Worker-Id"], resp.json()["model_version"]
+    return list(pool.map(one, range(ROUND)))
+
+
+def seconds_until_every_worker_serves(base: str, version: str, pool: ThreadPoolExecutor) -> float:
+    """Hammer until each worker has answered with ``version``; the time until the last of them first did
+    (an upper bound of when every worker served it). A worker never goes back to an older version."""
+    started, first_new = time.monotonic(), {}
+    while len(first_new) < WORKERS and time.monotonic() - started < 3 * WITHIN_S:
+        for at, worker, served in answers(base, pool):
+            if served == version:
+                first_new.setdefault(worker, at - started)
+            else:
+                assert worker not in first_new, f"worker {worker} went back to {served}"
+    assert len(first_new) == WORKERS, f"only {first_new} answered with {version}"
+    return max(first_new.values())
+
+
+def test_every_worker_serves_a_promotion_and_a_new_current_within_10_s(synthetic_dir, trained_dir, tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(trained_dir, models)
+    newest = current_dir(models, "1h", "lightgbm").name
+    clone_version(models, "1h", "lightgbm")
+    env = {"OHLCV_DIR": str(synthetic_dir), "MODELS_DIR": str(models), "OFFLINE": "1", "WEB_CONCURRENCY": "2",
+           "API_KEY": "k", "LOG_LEVEL": "WARNING"}
+    with procfile_server(env, capture_output=True) as (base, _), ThreadPoolExecutor(8) as pool:
+        # Serving figures: the same whichever worker answers.
+        answers(base, pool)
+        figures: dict[str, set[str]] = {}
+        for _ in range(20):
+            if len(figures) == WORKERS:
+                break
+            for resp in pool.map(lambda _: requests.get(f"{base}/models/lightgbm/status", timeout=10), range(ROUND)):
+                assert resp.json()["serving"]["requests"] == ROUND
+                figures.setdefault(resp.headers["X-Worker-Id"], set()).add(str(resp.json()["serving"]))
+        assert len(figures) == WORKERS and len(set.union(*figures.values())) == 1, figures
+
+        # A rollback over HTTP: the worker that answers serves it at once, the other within its poll.
+        promoted = requests.post(f"{base}/models/lightgbm/promote", json={"version": OLDER}, headers=KEY, timeout=30)
+        assert promoted.status_code == 200 and promoted.json()["serving"] == OLDER
+        assert seconds_until_every_worker_serves(base, OLDER, pool) < WITHIN_S
+
+        # A training run writing CURRENT (no HTTP at all): every worker follows.
+        write_atomic_text(models / "1h" / "lightgbm" / CURRENT, newest + "\n")
+        assert seconds_until_every_worker_serves(base, promoted.json()["previous"], pool) < WITHIN_S
