@@ -8,7 +8,7 @@ from functools import cache
 from pydantic import BaseModel
 
 from .. import __version__
-from . import schemas, version_schemas
+from . import job_schemas, schemas, version_schemas
 
 ERRORS = {
     400: "the request is malformed (bad JSON, nesting deeper than 64, wrong types, out-of-range values, invalid "
@@ -21,10 +21,11 @@ ERRORS = {
     408: "the request did not arrive whole within HTTP_READ_TIMEOUT seconds; refused before the application "
          "reads it",
     409: "the version is being served (version_serving: promote another first), or it does not load "
-         "(version_unusable)",
+         "(version_unusable); the job has already ended (job_finished)",
     413: "the body is larger than the service accepts (2 MiB)",
     414: "the request line (path and query) is too long; refused before the application reads it",
     415: "the body is not sent as Content-Type: application/json (UTF-8)",
+    429: "too many jobs queued or running (too_many_jobs); Retry-After says when to try again",
     431: "a header, or all of them, too large; refused before the application reads the request",
     503: "the model or the data it needs is not available right now; Retry-After says when to try again",
 }
@@ -44,6 +45,7 @@ class Route:
     query: type[BaseModel] | None = None
     media: str = "application/json"
     management: bool = False  # needs X-API-Key
+    success: str = "200"
 
 
 ROUTES = [
@@ -62,6 +64,13 @@ ROUTES = [
     Route("delete", "/models/{id}/versions/{version}", "Delete a version that is not served (management)",
           version_schemas.VersionDeleted, (400, 401, 403, 404, 409), query=version_schemas.VersionsQuery,
           management=True),
+    Route("post", "/jobs", "Start a training job: the pipeline of scripts/train.py, run by the worker (management)",
+          job_schemas.Job, (400, 401, 403, 413, 415, 429), job_schemas.JobRequest, management=True, success="202"),
+    Route("get", "/jobs", "Jobs, newest first, with progress, stage, result and log tail", job_schemas.JobList,
+          (400,), query=job_schemas.JobQuery),
+    Route("get", "/jobs/{job_id}", "One job", job_schemas.Job, (404,)),
+    Route("delete", "/jobs/{job_id}", "Cancel a queued or running job (management)", job_schemas.Job,
+          (401, 403, 404, 409), management=True),
     Route("post", "/predict/single", "One prediction", schemas.Prediction, (400, 404, 413, 415, 503),
           schemas.SingleRequest),
     Route("post", "/predict/batch", "Up to 500 predictions; one bad item fails only its own result",
@@ -108,6 +117,7 @@ class _Components:
 PATH_PARAMETERS = {
     "id": ("model id or 'ensemble' (case-insensitive)", {"type": "string", "minLength": 1, "maxLength": 64}),
     "version": (version_schemas.VERSION_FIELD, {"type": "string", "minLength": 1, "maxLength": 80}),
+    "job_id": ("job id (from POST /jobs or GET /jobs)", {"type": "string", "minLength": 1, "maxLength": 64}),
 }
 
 
@@ -129,10 +139,10 @@ def _operation(route: Route, parts: _Components, error: dict) -> dict:
         content = {"application/json": {"schema": {"type": "object"}}}
     else:
         content = {route.media: {"schema": {"type": "string"}}}
-    responses: dict = {"200": {"description": "success", "content": content}}
+    responses: dict = {route.success: {"description": "success", "content": content}}
     for status in (*route.errors, *ALWAYS):
         responses[str(status)] = {"description": ERRORS[status], **error}
-        if status == 503:
+        if status in (429, 503):
             responses[str(status)]["headers"] = RETRY_AFTER
     op: dict = {"summary": route.summary, "operationId": f"{route.method}_{route.path.strip('/')}".replace(
         "/", "_").replace("{", "").replace("}", "").replace(".", "_"), "responses": responses}

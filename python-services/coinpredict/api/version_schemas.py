@@ -54,6 +54,8 @@ class Promoted(Answer):
     status: Status = Field(description="the model's status on this timeframe now")
     load_error: str | None = Field(None, description="why the promoted version did not load, when it did not")
     changed: list[VersionChange] = Field(description="models whose served version changed on this worker")
+    ensemble_job: str | None = Field(None, description="the job refitting the ensemble over the members now "
+                                                       "served (its weights were fitted on the previous ones)")
 
 
 class VersionDeleted(Answer):

@@ -71,9 +71,13 @@ def promote_version(model_id: str):
     promoted = promote(st.settings.models_dir, body.timeframe, model_id, body.version)
     report = st.reloader.reload()
     version, status, problem = served(st.store, body.timeframe, model_id)
+    refit = None
+    if model_id != ENSEMBLE_ID and before != version_folder(promoted) and body.timeframe in st.store.ensembles:
+        refit = st.jobs.refit_ensemble(body.timeframe)
     return checked(Promoted, {"id": model_id, "timeframe": body.timeframe, "version": promoted,
                               "previous": folder_version(before) if before else None, "serving": version,
-                              "status": status, "load_error": redact(problem), "changed": report.changed})
+                              "status": status, "load_error": redact(problem), "changed": report.changed,
+                              "ensemble_job": refit["id"] if refit else None})
 
 
 @bp.delete("/<model_id>/versions/<version>")
