@@ -94,6 +94,9 @@ def test_ops_session(service):
                              headers=KEY, timeout=10)
     assert rollback.status_code == 200, rollback.json()
     assert wait_in_step(base, "lightgbm", v1) <= IN_STEP_S
+    refit, _ = wait_job(base, rollback.json()["ensemble_job"])  # its members changed: so does the ensemble
+    assert refit["status"] == "succeeded" and refit["result"]["promoted"] == ["ensemble"], refit
+    assert wait_in_step(base, "ensemble", refit["result"]["versions"]["ensemble"]) <= IN_STEP_S
     refused = requests.delete(f"{base}/models/lightgbm/versions/{v1}?timeframe=1h", headers=KEY, timeout=10)
     assert refused.status_code == 409
     assert requests.delete(f"{base}/models/lightgbm/versions/{v2}?timeframe=1h", headers=KEY,
@@ -114,7 +117,7 @@ def corrupt_current(root: Path) -> None:
     current = root / (root / CURRENT).read_text().strip()
     broken = root / (current.name + "-broken")
     shutil.copytree(current, broken)
-    weights = next(p for p in broken.iterdir() if p.name != "manifest.json")
+    weights = next(p for p in broken.iterdir() if p.name not in ("manifest.json", "validation_probs.npy"))
     weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
     (root / CURRENT).write_text(broken.name + "\n")
 
