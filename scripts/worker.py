@@ -45,7 +45,8 @@ def main() -> int:
     threads = int(os.environ.get("WORKER_THREADS", "1"))
     log.info("worker %s: %d thread(s), queue %s, jobs in %s", worker_name(), threads,
              "redis" if settings.redis_url else "sqlite", settings.database_url.split("://", 1)[0])
-    consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
+    # Polls the queue at most every 2 s when idle (Huey backs off to 10 s by default): a job starts promptly.
+    consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True, max_delay=2.0)
     try:
         consumer.run()
     finally:

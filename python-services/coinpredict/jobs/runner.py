@@ -121,7 +121,7 @@ def execute(job_id: str, store: JobStore, settings: Settings) -> str:
         except Exception as exc:  # noqa: BLE001 - any failure ends this job, never the worker
             log.exception("job %s failed", job_id)
             discard_versions(settings.models_dir, job["timeframe"], job_id)
-            store.finish(job_id, "failed", error=f"{type(exc).__name__}: {exc}", stage="failed")
+            store.finish(job_id, "failed", error=_public(f"{type(exc).__name__}: {exc}", settings), stage="failed")
             return "failed"
         finally:
             for logger in watched:
@@ -129,6 +129,13 @@ def execute(job_id: str, store: JobStore, settings: Settings) -> str:
     store.report(job_id, log=list(reporter.lines))
     store.finish(job_id, "succeeded", result=result, stage="done")
     return "succeeded"
+
+
+def _public(message: str, settings: Settings) -> str:
+    """A failure as a job record keeps it: the training folder named by its role, not its path (the
+    API also redacts MODELS_DIR and the like)."""
+    folder = training_data_dir(settings)
+    return message.replace(str(folder), "the training candles folder") if folder else message
 
 
 def run_training(job: dict, settings: Settings, reporter: Reporter) -> dict:
