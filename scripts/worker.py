@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """The worker process (the Procfile's ``worker:`` line): consumes the task queue, so training runs
-here and never inside a web worker. Several may run (one or more per machine); each runs one job at a
-time by default (``WORKER_THREADS``).
+here and never inside a web worker; every minute it scores the served forecasts whose outcome is
+known. Several may run (one or more per machine); each runs one job at a time by default
+(``WORKER_THREADS``).
 
 At start and every few seconds it ends jobs whose worker died (a kill -9 leaves no trace otherwise) and
 deletes what they left half done; on a normal stop it ends the job it was running as failed."""
@@ -17,9 +18,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
 
 from coinpredict.config import Settings  # noqa: E402
+from coinpredict.data.market import MarketData  # noqa: E402
 from coinpredict.jobs import JobQueue  # noqa: E402
 from coinpredict.jobs.runner import discard_versions  # noqa: E402
 from coinpredict.jobs.store import worker_name  # noqa: E402
+from coinpredict.ledger import LedgerStore, score_due  # noqa: E402
 
 log = logging.getLogger("worker")
 REAP_EVERY_S = 5.0
@@ -34,12 +37,27 @@ def reaper(queue: JobQueue, stop: threading.Event) -> None:
             log.exception("reaping stale jobs failed")
 
 
+def schedule_scoring(queue: JobQueue, settings: Settings) -> None:
+    """Every minute, score the recorded forecasts whose outcome candle has closed."""
+    from huey import crontab
+
+    ledger, market = LedgerStore(settings.database_url), MarketData(settings)
+
+    @queue.huey.periodic_task(crontab(minute="*"), name="score_outcomes")
+    def score_outcomes() -> dict:
+        counts = score_due(ledger, lambda symbol, tf, last, end: market.candles(symbol, tf, last, end))
+        if counts["scored"]:
+            log.info("scored %d forecasts (%d wait for their candle)", counts["scored"], counts["pending"])
+        return counts
+
+
 def main() -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s "
                                                                            "%(message)s")
     settings = Settings.from_env()
     queue = JobQueue(settings)
     queue.reap()
+    schedule_scoring(queue, settings)
     stop = threading.Event()
     threading.Thread(target=reaper, args=(queue, stop), daemon=True, name="reaper").start()
     threads = int(os.environ.get("WORKER_THREADS", "1"))

@@ -20,7 +20,7 @@ LAYERS: dict[str, int] = {
     "features": 2,
     "models": 3,
     "training": 4, "evaluation": 4,
-    "serving": 5, "jobs": 5,
+    "serving": 5, "jobs": 5, "ledger": 5,
     "api": 6, "launch": 6, "transport": 6,
 }
 BASE = 0  # parts of the base layer may import one another
@@ -28,7 +28,7 @@ BASE = 0  # parts of the base layer may import one another
 ALLOWED = {("", "api")}
 # Third-party packages a part must never import.
 FORBIDDEN = {
-    "flask": {"data", "features", "models", "training", "evaluation", "serving", "jobs", "common"},
+    "flask": {"data", "features", "models", "training", "evaluation", "serving", "jobs", "ledger", "common"},
     "torch": {"api", "transport"},
 }
 

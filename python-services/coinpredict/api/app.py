@@ -13,8 +13,9 @@ from ..config import Settings
 from ..data.market import MarketData
 from ..data.universe import Universe
 from ..jobs import JobQueue
+from ..ledger import LedgerStore, Recorder
 from ..serving import ModelReloader, ModelStore, Predictor, fingerprint
-from . import health, jobs, meta, models, predictions, symbols, versions
+from . import health, history, jobs, meta, models, predictions, symbols, versions
 from .cors import init_cors
 from .errors import register_error_handlers
 from .observability import configure_json_logging, init_observability
@@ -60,11 +61,13 @@ def create_app(config: dict | None = None) -> Flask:
     universe = Universe(None if settings.offline or settings.ohlcv_dir else settings.universe_url)
     predictor = Predictor(settings, market, store, universe)
     reloader = ModelReloader(predictor, settings.models_dir, settings.models_poll_s, seen)
-    app.extensions[KEY] = ServiceState(settings, market, predictor, reloader, JobQueue(settings))
+    ledger = LedgerStore(settings.database_url)
+    app.extensions[KEY] = ServiceState(settings, market, predictor, reloader, JobQueue(settings), ledger,
+                                       Recorder(ledger))
     log.info("loaded models: %s from %s; data: %s", store.counts(), settings.models_dir, market.mode)
     init_observability(app)
     register_error_handlers(app)
-    for bp in (health.bp, models.bp, versions.bp, predictions.bp, symbols.bp, meta.bp, jobs.bp):
+    for bp in (health.bp, models.bp, versions.bp, predictions.bp, symbols.bp, meta.bp, jobs.bp, history.bp):
         app.register_blueprint(bp)
     init_cors(app, settings)
     reloader.start()

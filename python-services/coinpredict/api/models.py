@@ -7,6 +7,7 @@ import hmac
 from flask import Blueprint, current_app, request
 
 from ..errors import Forbidden, NotFound, Unauthorized
+from ..ledger import live_metrics
 from ..models.artifacts import manifest_horizons
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
 from ..serving import ModelStore
@@ -82,7 +83,8 @@ def model_status(model_id: str):
                         "validation_by_horizon": manifest.get("metrics", {}).get("validation_by_horizon"),
                         "test": (evaluation or {}).get("metrics", {}),
                         "test_period": (evaluation or {}).get("period")},
-            "serving": serving_figures(current_app, model_id)})
+            "serving": serving_figures(current_app, model_id),
+            "live": _live(model_id, entry.timeframe, manifest, evaluation) if manifest else None})
 
 
 def _ensemble_status():
@@ -101,7 +103,14 @@ def _ensemble_status():
             "metrics": {"validation": manifest.get("metrics", {}).get("validation", {}),
                         "validation_by_horizon": manifest.get("metrics", {}).get("validation_by_horizon"),
                         "test": (evaluation or {}).get("metrics", {})},
-            "serving": serving_figures(current_app, ENSEMBLE_ID)}
+            "serving": serving_figures(current_app, ENSEMBLE_ID),
+            "live": _live(ENSEMBLE_ID, tf, manifest, evaluation) if manifest else None}
+
+
+def _live(model_id: str, timeframe: str, manifest: dict, evaluation: dict | None) -> dict:
+    """Live skill at the first horizon, against the test figures the model showed offline."""
+    return live_metrics(state().ledger, model_id, timeframe, manifest_horizons(manifest)[0],
+                        (evaluation or {}).get("metrics"))
 
 
 def _training(manifest: dict) -> dict:

@@ -8,7 +8,7 @@ from functools import cache
 from pydantic import BaseModel
 
 from .. import __version__
-from . import job_schemas, schemas, version_schemas
+from . import history, job_schemas, schemas, version_schemas
 
 ERRORS = {
     400: "the request is malformed (bad JSON, nesting deeper than 64, wrong types, out-of-range values, invalid "
@@ -71,6 +71,8 @@ ROUTES = [
     Route("get", "/jobs/{job_id}", "One job", job_schemas.Job, (404,)),
     Route("delete", "/jobs/{job_id}", "Cancel a queued or running job (management)", job_schemas.Job,
           (401, 403, 404, 409), management=True),
+    Route("get", "/predictions/history", "Served predictions and, once known, their outcomes, newest first",
+          history.History, (400,), query=history.HistoryQuery),
     Route("post", "/predict/single", "One prediction", schemas.Prediction, (400, 404, 413, 415, 503),
           schemas.SingleRequest),
     Route("post", "/predict/batch", "Up to 500 predictions; one bad item fails only its own result",

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from ..data.client_candles import InvalidCandles, parse_candles
 from ..data.symbols import normalise_symbol
 from ..errors import BadRequest, ServiceError
+from ..ledger import rows_of
 from ..models.registry import ENSEMBLE_ID
 from ..serving import PredictRequest
 from .answers import checked, redact, redact_error, redact_prediction
@@ -41,6 +42,18 @@ def to_request(item: PredictItem) -> PredictRequest:
     return PredictRequest(symbol, item.timeframe, item.model, item.horizon, candles, item.method)
 
 
+def record(answers: list) -> None:
+    """Put the answered predictions (and an ensemble's members) on the ledger's queue: no database
+    write happens on the request path."""
+    st = state()
+    rows = []
+    for answer in answers:
+        if isinstance(answer, dict):
+            versions = {m: st.store.get(answer["timeframe"], m).version for m in answer.get("members") or {}}
+            rows += rows_of(answer, versions)
+    st.recorder.record(rows)
+
+
 @bp.post("/single")
 def single():
     req = to_request(SingleRequest.model_validate(json_object()))
@@ -50,6 +63,7 @@ def single():
         observe_predictions([req], [exc])
         raise
     observe_predictions([req], [answer])
+    record([answer])
     return checked(Prediction, redact_prediction(answer))
 
 
@@ -77,6 +91,7 @@ def batch():
     reqs = [r for _, r in pending]
     answers = state().predictor.predict_many(reqs)
     observe_predictions(reqs, answers)
+    record(answers)
     for (i, _), answer in zip(pending, answers):
         results[i] = answer
     out = []
@@ -96,6 +111,7 @@ def top100():
     query = TopQuery.model_validate(request.args.to_dict())
     answer = state().predictor.top(query.timeframe, query.model, query.limit, query.horizon)
     observe_predictions(None, answer["results"])
+    record(answer["results"])
     for result in answer["results"]:
         redact_prediction(result)
     for skipped in answer["skipped"]:

@@ -343,6 +343,9 @@ class ModelStatus(Answer):
     skill: str | None = Field(description="whether it beats chance")
     metrics: ModelMetrics = Field(description="validation and out-of-sample test metrics")
     serving: Serving = Field(description="serving figures of every worker")
+    live: dict[str, Any] | None = Field(None, description="skill on the forecasts it served whose outcome is known "
+                                                          "(window_days, n_scored, auc, accuracy, log_loss, "
+                                                          "calibration_error, since, drift: ok | warning | alarm)")
     reason: str | None = Field(None, description="why it is not ready")
     load_error: str | None = Field(None, description="a newer version CURRENT names that did not load, and why; "
                                                      "the version served is the previous good one")

@@ -10,6 +10,7 @@ from flask import current_app
 from ..config import Settings
 from ..data.market import MarketData
 from ..jobs import JobQueue
+from ..ledger import LedgerStore, Recorder
 from ..serving import ModelReloader, ModelStore, Predictor
 
 KEY = "coinpredict"
@@ -22,6 +23,8 @@ class ServiceState:
     predictor: Predictor
     reloader: ModelReloader
     jobs: JobQueue
+    ledger: LedgerStore
+    recorder: Recorder
     started: float = field(default_factory=time.time)
 
     @property

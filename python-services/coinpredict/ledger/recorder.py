@@ -1,0 +1,94 @@
+"""Recording answered predictions off the request path: a request only puts its rows on an in-memory
+queue; a thread writes them in batches (every ``flush_s`` or ``batch`` rows), so the ledger costs a
+request microseconds, not a database write. A full queue drops the oldest rows' batch and counts them
+(a database outage must not grow memory without bound)."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+
+from ..common.signals import signal_for
+from ..common.times import to_ms
+from .store import LedgerStore
+
+log = logging.getLogger(__name__)
+
+
+def rows_of(answer: dict, member_versions: dict[str, str | None] | None = None, now: float | None = None) -> list[dict]:
+    """Ledger rows of one answer: the prediction, and for the ensemble each member's own forecast (its
+    signal by the same fee-aware rule). Answers from candles a client sent are not recorded: their
+    outcome cannot be checked against the market."""
+    if answer.get("data_source") == "request" or answer.get("model_version") is None:
+        return []
+    now = time.time() if now is None else now
+    base = {"symbol": answer["symbol"], "timeframe": answer["timeframe"], "horizon": int(answer["horizon"]),
+            "as_of": to_ms(answer["as_of"]), "recorded_at": now}
+    rows = [{**base, "model": answer["model"], "model_version": answer["model_version"],
+             "probability_up": float(answer["probability_up"]), "signal": answer["signal"]}]
+    for member, p in (answer.get("members") or {}).items():
+        version = (member_versions or {}).get(member)
+        if version:
+            signal, _ = signal_for(float(p), float(answer["expected_move_bps"]), float(answer["cost_bps"]))
+            rows.append({**base, "model": member, "model_version": version, "probability_up": float(p),
+                         "signal": signal})
+    return rows
+
+
+class Recorder:
+    def __init__(self, store: LedgerStore, *, flush_s: float = 0.5, batch: int = 2000, capacity: int = 200_000):
+        self.store = store
+        self.flush_s, self.batch = flush_s, batch
+        self._queue: queue.Queue = queue.Queue(maxsize=capacity)
+        self.dropped = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def record(self, rows: list[dict]) -> None:
+        if self._thread is None and rows:
+            self._start()
+        for row in rows:
+            try:
+                self._queue.put_nowait(row)
+            except queue.Full:
+                self.dropped += 1
+
+    def flush(self) -> int:
+        """Write what is queued now (the thread does this on its own; tests and shutdown call it)."""
+        rows = []
+        while len(rows) < self.batch:
+            try:
+                rows.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        if rows:
+            try:
+                self.store.append(rows)
+            except Exception:  # noqa: BLE001 - a database hiccup loses this batch, never a request
+                self.dropped += len(rows)
+                log.exception("ledger: %d predictions could not be written", len(rows))
+        return len(rows)
+
+    def drain(self) -> None:
+        while self.flush():
+            pass
+
+    def _start(self) -> None:
+        """The writer thread starts with the first rows (an app that never predicts runs none)."""
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.flush_s):
+            self.drain()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        self.drain()

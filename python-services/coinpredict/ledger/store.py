@@ -1,0 +1,90 @@
+"""The prediction ledger: every prediction the service answered, and once its outcome candle has closed,
+what happened. One table through SQLAlchemy (the same database as the job records: ``DATABASE_URL``).
+
+A prediction is identified by (model, model version, symbol, timeframe, horizon, as_of): asking twice
+for the same candle records one row, so the live metrics count each forecast once."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..common.database import make_engine
+
+metadata = sa.MetaData()
+predictions = sa.Table(
+    "predictions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("model_version", sa.String(80), nullable=False),
+    sa.Column("symbol", sa.String(40), nullable=False),
+    sa.Column("timeframe", sa.String(8), nullable=False),
+    sa.Column("horizon", sa.Integer, nullable=False),
+    sa.Column("as_of", sa.BigInteger, nullable=False),  # open time of the last candle used, ms
+    sa.Column("probability_up", sa.Float, nullable=False),
+    sa.Column("signal", sa.String(8), nullable=False),
+    sa.Column("recorded_at", sa.Float, nullable=False),
+    sa.Column("outcome_up", sa.Boolean),
+    sa.Column("return_bps", sa.Float),
+    sa.Column("scored_at", sa.Float),
+    sa.UniqueConstraint("model", "model_version", "symbol", "timeframe", "horizon", "as_of", name="one_forecast"),
+    sa.Index("by_model", "model", "timeframe", "as_of"),
+    sa.Index("unscored", "scored_at", "timeframe", "symbol"),
+)
+FIELDS = ("model", "model_version", "symbol", "timeframe", "horizon", "as_of", "probability_up", "signal",
+          "recorded_at")
+
+
+class LedgerStore:
+    def __init__(self, url: str):
+        self.engine = make_engine(url)
+        metadata.create_all(self.engine)
+
+    def append(self, rows: list[dict]) -> None:
+        """Insert, ignoring a forecast already recorded (one statement for the whole batch)."""
+        if not rows:
+            return
+        dialect = self.engine.dialect.name
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(predictions)
+        with self.engine.begin() as conn:
+            conn.execute(insert.on_conflict_do_nothing(), [{k: r[k] for k in FIELDS} for r in rows])
+
+    def unscored(self, *, before_ms_by_timeframe: dict[str, int], limit: int = 50_000) -> list[dict]:
+        """Forecasts not yet scored whose timeframe's outcome may have closed (``as_of`` before the bound)."""
+        if not before_ms_by_timeframe:
+            return []
+        due = sa.or_(*[sa.and_(predictions.c.timeframe == tf, predictions.c.as_of < bound)
+                       for tf, bound in before_ms_by_timeframe.items()])
+        query = predictions.select().where(predictions.c.scored_at.is_(None), due).order_by(
+            predictions.c.symbol, predictions.c.as_of).limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def score(self, outcomes: list[dict], scored_at: float) -> None:
+        """``outcomes``: {"id", "outcome_up", "return_bps"}."""
+        if not outcomes:
+            return
+        stmt = predictions.update().where(predictions.c.id == sa.bindparam("row_id")).values(
+            outcome_up=sa.bindparam("up"), return_bps=sa.bindparam("bps"), scored_at=scored_at)
+        with self.engine.begin() as conn:
+            conn.execute(stmt, [{"row_id": o["id"], "up": o["outcome_up"], "bps": o["return_bps"]} for o in outcomes])
+
+    def history(self, *, symbol: str | None = None, timeframe: str | None = None, model: str | None = None,
+                horizon: int | None = None, since_ms: int | None = None, limit: int = 100) -> list[dict]:
+        query = predictions.select().order_by(predictions.c.as_of.desc(), predictions.c.id.desc()).limit(limit)
+        for column, value in (("symbol", symbol), ("timeframe", timeframe), ("model", model), ("horizon", horizon)):
+            if value is not None:
+                query = query.where(predictions.c[column] == value)
+        if since_ms is not None:
+            query = query.where(predictions.c.as_of >= since_ms)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def scored(self, model: str, timeframe: str, horizon: int, since_ms: int) -> list[dict]:
+        """Scored forecasts of one model, timeframe and horizon made at or after ``since_ms``."""
+        query = sa.select(predictions.c.probability_up, predictions.c.outcome_up, predictions.c.as_of).where(
+            predictions.c.model == model, predictions.c.timeframe == timeframe, predictions.c.horizon == horizon,
+            predictions.c.as_of >= since_ms, predictions.c.scored_at.is_not(None),
+            predictions.c.outcome_up.is_not(None))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]

@@ -1,0 +1,124 @@
+"""The prediction ledger: answers recorded off the request path (one row per forecast, ensemble members
+included, client candles left out), outcomes scored once their candle has closed in a folder another
+process appends to, the history endpoint, and live skill with its drift flag."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coinpredict.api.state import KEY
+from coinpredict.common.times import iso
+from coinpredict.ledger import LedgerStore, live_metrics, score_due
+from coinpredict.ledger.live import forecasts_needed
+from tests.conftest import SYNTHETIC_END_MS, SYNTHETIC_SYMBOLS
+
+HOUR = 3_600_000
+HIDDEN = 30  # candles the folder does not have yet when the predictions are made
+
+
+@pytest.fixture
+def growing(synthetic_dir, tmp_path):
+    """A copy of the synthetic folder missing its last ``HIDDEN`` candles, and how to append them."""
+    full = {s: pd.read_csv(synthetic_dir / "1h" / f"{s}.csv") for s in SYNTHETIC_SYMBOLS}
+    folder = tmp_path / "ohlcv"
+    (folder / "1h").mkdir(parents=True)
+    for symbol, frame in full.items():
+        frame.iloc[:-HIDDEN].to_csv(folder / "1h" / f"{symbol}.csv", index=False)
+
+    def append() -> None:
+        for symbol, frame in full.items():
+            frame.to_csv(folder / "1h" / f"{symbol}.csv", index=False)
+    return folder, full, append
+
+
+@pytest.fixture
+def app(growing, trained_dir, tmp_path):
+    from coinpredict import create_app
+
+    return create_app({"TESTING": True, "ohlcv_dir": growing[0], "models_dir": trained_dir, "offline": True,
+                       "database_url": f"sqlite:///{tmp_path / 'ledger.sqlite'}", "queue_path": tmp_path / "q.sqlite"})
+
+
+def test_answers_are_recorded_once_and_scored_when_their_candle_closes(app, growing):
+    folder, full, append = growing
+    client, st = app.test_client(), app.extensions[KEY]
+    single = client.post("/predict/single", json={"symbol": "BTC", "model": "lightgbm", "horizon": 4}).get_json()
+    again = client.post("/predict/single", json={"symbol": "BTC", "model": "lightgbm", "horizon": 4}).get_json()
+    ensemble = client.post("/predict/single", json={"symbol": "ETH"}).get_json()
+    batch = client.post("/predict/batch", json={"items": [{"symbol": "SOL", "model": "xgboost"}]}).get_json()
+    candles = [{"t": int(t), "o": 1.0, "h": 1.1, "l": 0.9, "c": 1.0 + 0.001 * (i % 7), "v": 5.0}
+               for i, t in enumerate(range(0, 400 * HOUR, HOUR))]
+    client.post("/predict/single", json={"symbol": "BTC", "model": "lightgbm", "candles": candles})
+    st.recorder.drain()
+    rows = client.get("/predictions/history?limit=1000").get_json()["results"]
+    assert single["probability_up"] == again["probability_up"]
+    assert sum(r["model"] == "lightgbm" and r["symbol"] == "BTCUSDT" for r in rows) == 1  # once, not twice
+    assert {r["model"] for r in rows if r["symbol"] == "ETHUSDT"} == {"ensemble", *ensemble["members"]}
+    assert any(r["model"] == "xgboost" and r["symbol"] == "SOLUSDT" for r in rows) and batch["count"] == 1
+    assert all(r["outcome_up"] is None for r in rows) and all(r["as_of"] != iso(0) for r in rows)
+
+    as_of = SYNTHETIC_END_MS - (HIDDEN + 1) * HOUR  # the last candle the folder had
+    assert single["as_of"] == iso(as_of)
+    ledger = st.ledger
+    def read(symbol, tf, last, end):
+        return st.market.candles(symbol, tf, last, end)
+
+    # Their candles have closed by then, but the folder does not have them yet.
+    assert score_due(ledger, read, now=(as_of + 10 * HOUR) / 1000) == {"scored": 0, "pending": len(rows)}
+    append()
+    counts = score_due(ledger, read, now=(as_of + 10 * HOUR) / 1000)
+    assert counts == {"scored": len(rows), "pending": 0}
+    frame = full["BTCUSDT"].set_index(pd.to_datetime(full["BTCUSDT"]["timestamp"]))["close"]
+    before, after = frame[pd.Timestamp(as_of, unit="ms")], frame[pd.Timestamp(as_of + 4 * HOUR, unit="ms")]
+    [btc] = client.get("/predictions/history?symbol=btc&model=lightgbm&horizon=4").get_json()["results"]
+    assert btc["outcome_up"] == bool(after > before)
+    assert btc["return_bps"] == pytest.approx((after / before - 1) * 1e4, abs=1e-3)
+    then = (as_of + 10 * HOUR) / 1000
+    # lightgbm at horizon 1: only as a member of the ETH ensemble answer (its own BTC one was at horizon 4)
+    assert live_metrics(ledger, "lightgbm", "1h", 1, None, now=then)["n_scored"] == 1
+    ens = live_metrics(ledger, "ensemble", "1h", 1, None, now=then)
+    assert ens["n_scored"] == 1 and ens["accuracy"] in (0.0, 1.0) and ens["drift"] == "ok"
+    # The status endpoint measures its window back from the wall clock: these 2025 candles are outside it.
+    status = client.get("/models/ensemble/status").get_json()["live"]
+    assert status["window_days"] == 30 and status["n_scored"] == 0 and status["drift"] == "ok"
+
+
+def test_history_refuses_bad_queries(app):
+    client = app.test_client()
+    for query in ("limit=0", "limit=5000", "horizon=0", "timeframe=7h", "since=yesterday", "symbol=%F0%9F%92%A9"):
+        r = client.get(f"/predictions/history?{query}")
+        assert r.status_code == 400 and r.get_json()["error"]["code"] in ("invalid_value", "invalid_symbol"), query
+
+
+def forecasts(ledger: LedgerStore, p: np.ndarray, y: np.ndarray, now_ms: int, model: str = "m") -> None:
+    rows = [{"model": model, "model_version": "v1", "symbol": f"S{i % 50}", "timeframe": "1h", "horizon": 1,
+             "as_of": now_ms - (i + 2) * HOUR, "probability_up": float(q), "signal": "HOLD", "recorded_at": 0.0}
+            for i, q in enumerate(p)]
+    ledger.append(rows)
+    recorded = ledger.history(model=model, limit=len(rows) + 10)
+    by_as_of = {r["as_of"]: r["id"] for r in recorded}
+    ledger.score([{"id": by_as_of[r["as_of"]], "outcome_up": bool(t), "return_bps": 1.0} for r, t in zip(rows, y)],
+                 scored_at=now_ms / 1000)
+
+
+def test_live_skill_and_drift(tmp_path):
+    ledger = LedgerStore(f"sqlite:///{tmp_path / 'l.sqlite'}")
+    now_ms = SYNTHETIC_END_MS
+    rng = np.random.default_rng(0)
+    n = 3000
+    y = rng.random(n) < 0.5
+    skilled = np.clip(0.5 + 0.08 * (y - 0.5) + rng.normal(0, 0.03, n), 0.01, 0.99)
+    forecasts(ledger, skilled, y, now_ms, "skilled")
+    forecasts(ledger, np.clip(0.5 + rng.normal(0, 0.03, n), 0.01, 0.99), y, now_ms, "chance")
+    forecasts(ledger, np.where(y, 0.2, 0.8)[:200], y[:200], now_ms, "wrong")
+    test = {"auc": 0.54, "log_loss": 0.6905}
+    good = live_metrics(ledger, "skilled", "1h", 1, test, now=now_ms / 1000, window_days=365)
+    assert good["n_scored"] == n and good["auc"] > 0.7 and good["drift"] == "ok" and good["p_value"] < 1e-6
+    assert forecasts_needed(0.54) <= n
+    chance = live_metrics(ledger, "chance", "1h", 1, test, now=now_ms / 1000, window_days=365)
+    assert chance["drift"] == "alarm" and "no skill" in chance["drift_reason"]
+    wrong = live_metrics(ledger, "wrong", "1h", 1, test, now=now_ms / 1000, window_days=365)
+    assert wrong["drift"] == "warning" and wrong["log_loss"] > 1.0 and wrong["n_scored"] < forecasts_needed(0.54)
+    assert live_metrics(ledger, "skilled", "1h", 1, test, now=now_ms / 1000, window_days=1)["n_scored"] == 23
