@@ -64,7 +64,10 @@ def main() -> int:
     log.info("worker %s: %d thread(s), queue %s, jobs in %s", worker_name(), threads,
              "redis" if settings.redis_url else "sqlite", settings.database_url.split("://", 1)[0])
     # Polls the queue at most every 2 s when idle (Huey backs off to 10 s by default): a job starts promptly.
-    consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True, max_delay=2.0)
+    # A stop (Ctrl-C, SIGTERM) waits at most 2 s for a running job, so the cleanup below runs before a
+    # supervisor's kill: the job is ended as failed and its unserved versions deleted.
+    consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True, max_delay=2.0,
+                                          shutdown_timeout=2.0)
     try:
         consumer.run()
     finally:

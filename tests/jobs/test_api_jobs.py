@@ -41,6 +41,8 @@ def serving(models_dir, model_id: str) -> str:
     ({"timeframe": "7h"}, "timeframe"), ({"promote": "maybe"}, "promote"), ({"kind": "evaluate"}, "kind"),
     ({"end": "2031-01-01T00:00:00Z"}, "end"), ({"end": "yesterday"}, "end"), ({"horizons": [0]}, "horizons"),
     ({"start": iso(SYNTHETIC_END_MS)}, "start"), ({"extra": 1}, "extra"), ({"models": "all", "profile": 3}, "profile"),
+    ({"end": "2025-02-30T00:00:00Z"}, "end"), ({"end": "2025-01-01T00:00:00+99:99"}, "end"),
+    ({"start": "0000-01-01"}, "start"),
 ])
 def test_bad_jobs_are_refused_with_the_field(make_app, body, field):
     client = make_app().test_client()
@@ -128,3 +130,18 @@ def test_the_ensemble_is_refitted_over_the_members_served(make_app, tmp_path):
     assert refit["result"]["versions"]["ensemble"] != first["result"]["versions"]["ensemble"]
     ensemble = json.loads((models / "1h" / "ensemble" / serving(models, "ensemble") / "manifest.json").read_text())
     assert ensemble["member_versions"] == {m: first["result"]["versions"][m] for m in ("xgboost", "catboost")}
+
+
+def test_a_queue_that_cannot_take_the_job_answers_503_and_leaves_no_waiting_record(make_app):
+    client = make_app(immediate=False, redis_url="redis://127.0.0.1:1/0").test_client()
+    r = submit(client, models=["lightgbm"])
+    assert r.status_code == 503 and r.get_json()["error"]["code"] == "queue_unavailable" and r.headers["Retry-After"]
+    [job] = client.get("/jobs").get_json()["jobs"]
+    assert job["status"] == "failed" and "task queue" in job["error"]
+    assert client.get("/health").get_json()["jobs"]["queued"] == 0
+
+
+def test_a_date_without_a_time_is_an_end(make_app):
+    client = make_app(immediate=False).test_client()
+    r = submit(client, models=["lightgbm"], end="2025-06-01")
+    assert r.status_code == 202 and r.get_json()["params"]["end"] == "2025-06-01"

@@ -77,3 +77,39 @@ def test_a_job_whose_worker_stopped_reporting_is_reaped_as_failed(store):
     other = s.create("train", "1h", {})
     assert s.claim(other["id"], "w2") == "claimed"  # the dead job no longer holds its timeframe
     assert s.fail_held_by("w2", "stopped") == [other["id"]]
+
+
+def claim_together(stores: list[JobStore], ids: list[str]) -> list[str]:
+    """Each store claims its job at the same instant (a barrier releases both threads)."""
+    import threading
+
+    barrier, outcomes = threading.Barrier(len(stores)), []
+
+    def claim(i: int) -> None:
+        barrier.wait()
+        outcomes.append(stores[i].claim(ids[i], f"w{i}"))
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(len(stores))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+def test_two_workers_claiming_at_once_never_both_win(database_url):
+    stores = [JobStore(database_url, stale_s=30) for _ in range(2)]
+    for _ in range(15):
+        with stores[0].engine.begin() as conn:
+            conn.execute(jobs.delete())
+        ids = [stores[0].create("train", "1h", {})["id"] for _ in range(2)]
+        assert sorted(claim_together(stores, ids)) == ["busy", "claimed"]
+
+
+def test_a_job_reaped_while_its_worker_was_paused_is_told_to_stop(store):
+    now = [1000.0]
+    s = store(now)
+    job = s.create("train", "1h", {})
+    s.claim(job["id"], "w")
+    now[0] += 100
+    assert s.reap_stale()
+    assert s.report(job["id"], progress=0.5) is True

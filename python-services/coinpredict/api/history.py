@@ -9,7 +9,7 @@ from ..common.times import iso, to_ms
 from ..data.symbols import normalise_symbol
 from ..errors import BadRequest
 from .answers import checked
-from .schemas import ISO_TIME, Answer, Timeframe, canonical_model_id
+from .schemas import Answer, IsoTime, Timeframe, canonical_model_id
 from .state import state
 
 bp = Blueprint("history", __name__, url_prefix="/predictions")
@@ -20,7 +20,7 @@ class HistoryQuery(BaseModel):
     timeframe: Timeframe | None = Field(None, description="candle length")
     model: StrictStr | None = Field(None, max_length=64, description="model id or 'ensemble'")
     horizon: int | None = Field(None, ge=1, le=500, description="candles ahead")
-    since: StrictStr | None = Field(None, pattern=ISO_TIME, description="only forecasts made at or after (as_of)")
+    since: IsoTime | None = Field(None, description="only forecasts made at or after (as_of), ISO date or time")
     limit: int = Field(100, ge=1, le=1000, description="newest first, at most this many")
 
     @field_validator("model")

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_v
 
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from ..training.pipeline import PROFILES, PROMOTE_POLICIES
-from .schemas import ISO_TIME, Answer, Timeframe, canonical_model_id
+from .schemas import Answer, IsoTime, Timeframe, canonical_model_id
 
 Profile = Literal[tuple(PROFILES)]  # type: ignore[valid-type]
 Promote = Literal[PROMOTE_POLICIES]  # type: ignore[valid-type]
@@ -26,9 +26,9 @@ class JobRequest(BaseModel):
         "all", description=f"'all' (every model and the ensemble) or a list of ids ({', '.join(KNOWN_IDS)}); "
                            f"with 'ensemble' alone, the ensemble is refitted over the members being served")
     profile: Profile = Field("default", description="training budget: smoke (seconds), default, full")
-    end: StrictStr | None = Field(None, pattern=ISO_TIME, description="exclusive: no candle at or after it is "
-                                                                      "used; default: after the last candle")
-    start: StrictStr | None = Field(None, pattern=ISO_TIME, description="first candle to use (default: all)")
+    end: IsoTime | None = Field(None, description="exclusive: no candle at or after it is used (ISO date or time); "
+                                                  "default: after the last candle")
+    start: IsoTime | None = Field(None, description="first candle to use (default: all)")
     horizons: list[StrictInt] | None = Field(None, min_length=1, max_length=8,
                                              description="candles ahead (default: the timeframe's horizons)")
     promote: Promote = Field("if_better", description="serve the new versions if_better than the serving ones "

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from ..common.signals import MOVE_WINDOW
+from ..common.times import to_ms
 from ..data.timeframes import TIMEFRAMES
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 
@@ -35,6 +36,21 @@ def canonical_model_id(raw: str) -> str:
 
 ISO_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$"
 Time = Annotated[int, Field(ge=0, lt=10**17)] | Annotated[str, Field(pattern=ISO_TIME)]
+ISO_DATE_OR_TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$"
+
+
+def _real_time(value: str) -> str:
+    """A date the calendar has (the pattern alone lets 2025-02-30 and +99:99 through)."""
+    try:
+        ms = to_ms(value)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{value!r} is not a date and time that exists") from None
+    if not 0 <= ms < 10**14:
+        raise ValueError(f"{value!r} is out of range")
+    return value
+
+
+IsoTime = Annotated[StrictStr, Field(max_length=40, pattern=ISO_DATE_OR_TIME), AfterValidator(_real_time)]
 Price = Annotated[float, Field(gt=0)]
 Volume = Annotated[float, Field(ge=0)]
 

@@ -14,7 +14,7 @@ from huey import Huey, RedisHuey, SqliteHuey
 from ..config import Settings
 from ..data.listing import CsvListing, folder_last_candle
 from ..data.sources.csvdir import CsvFolderSource
-from ..errors import ArtifactError, DataError
+from ..errors import ArtifactError, DataError, Unavailable
 from ..models.artifacts import load_manifest
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .runner import execute, reap, training_data_dir
@@ -25,10 +25,11 @@ BUSY_RETRY_S = 5  # a job waiting for its timeframe's running job is looked at a
 
 
 def make_huey(settings: Settings) -> Huey:
+    """Task results are not kept: a job's outcome lives in its record, and kept results would only grow."""
     if settings.redis_url:
-        return RedisHuey("coinpredict", url=settings.redis_url)
+        return RedisHuey("coinpredict", url=settings.redis_url, results=False)
     Path(settings.queue_path).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("coinpredict", filename=str(settings.queue_path))
+    return SqliteHuey("coinpredict", filename=str(settings.queue_path), results=False)
 
 
 class JobQueue:
@@ -49,8 +50,16 @@ class JobQueue:
         return outcome
 
     def submit(self, kind: str, timeframe: str, params: dict) -> dict:
+        """Record the job, then queue it; when the queue cannot take it, the record ends as failed (it
+        would otherwise wait forever and count against the queue limit) and the caller gets a 503."""
         job = self.store.create(kind, timeframe, params)
-        self._run(job["id"])
+        try:
+            self._run(job["id"])
+        except Exception as exc:  # noqa: BLE001 - Redis down, SQLite file unwritable: any backend failure
+            log.error("job %s could not be queued: %s", job["id"], exc)
+            self.store.finish(job["id"], "failed", error="the task queue could not take it (unreachable)")
+            raise Unavailable("the task queue is unreachable; try again shortly", code="queue_unavailable",
+                              retry_after=30) from None
         return job
 
     def reap(self) -> list[dict]:

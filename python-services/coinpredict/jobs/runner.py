@@ -20,7 +20,7 @@ from ..data.listing import folder_last_candle
 from ..data.timeframes import TIMEFRAME_MS
 from ..models.artifacts import CURRENT
 from ..models.base import MANIFEST
-from ..training.pipeline import summary_table, train_models
+from ..training.pipeline import RunCancelled, summary_table, train_models
 from ..training.versions import clean_partial
 from .store import JobStore, worker_name
 
@@ -29,8 +29,9 @@ HEARTBEAT_S = 2.0
 REPORT_EVERY_S = 1.0
 
 
-class JobCancelled(Exception):
-    """Raised from a progress report once cancelling was asked for; unwinds the training run."""
+class JobCancelled(RunCancelled):
+    """Raised from a progress report once cancelling was asked for (or the job was ended as dead while
+    its worker was paused); unwinds the training run up to the point where it starts promoting."""
 
 
 def training_data_dir(settings: Settings) -> Path | None:
@@ -95,8 +96,11 @@ class _LogTail(logging.Handler):
     def __init__(self, reporter: Reporter):
         super().__init__(logging.INFO)
         self.reporter = reporter
+        self.thread = threading.get_ident()  # the job's own lines: a worker may run several jobs at once
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
         self.reporter.line(f"{time.strftime('%H:%M:%S', time.gmtime(record.created))} {record.getMessage()}")
 
 
@@ -116,7 +120,7 @@ def execute(job_id: str, store: JobStore, settings: Settings) -> str:
             result = run_training(job, settings, reporter)
         except JobCancelled:
             discard_versions(settings.models_dir, job["timeframe"], job_id)
-            store.finish(job_id, "cancelled", stage="cancelled while running; nothing it trained was promoted")
+            store.finish(job_id, "cancelled", stage="cancelled while running; nothing it trained is served")
             return "cancelled"
         except Exception as exc:  # noqa: BLE001 - any failure ends this job, never the worker
             log.exception("job %s failed", job_id)

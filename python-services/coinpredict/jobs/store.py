@@ -41,6 +41,10 @@ jobs = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("log_tail", sa.Text, nullable=False, default="[]"),
 )
+# At most one running job per timeframe, enforced by the database itself: two workers claiming at the
+# same instant cannot both win, on SQLite or on PostgreSQL (where READ COMMITTED lets both see none).
+one_running = sa.Index("one_running_per_timeframe", jobs.c.timeframe, unique=True,
+                       sqlite_where=jobs.c.status == "running", postgresql_where=jobs.c.status == "running")
 
 
 def worker_name() -> str:
@@ -61,6 +65,7 @@ class JobStore:
         self.stale_s = stale_s
         self.clock = clock
         metadata.create_all(self.engine)
+        one_running.create(self.engine, checkfirst=True)  # a database made before the index existed
 
     def create(self, kind: str, timeframe: str, params: dict) -> dict:
         job_id = uuid.uuid4().hex[:16]
@@ -97,25 +102,22 @@ class JobStore:
             return [_row(r) for r in conn.execute(query)]
 
     def claim(self, job_id: str, worker: str) -> str:
-        """``claimed``; ``busy`` when another job of its timeframe is running; ``gone`` when the job is
-        no longer queued (cancelled, or already taken). One statement, so two workers never both win."""
+        """``claimed``; ``busy`` when another job of its timeframe is running (a dead one holds it until
+        it is reaped); ``gone`` when the job is no longer queued (cancelled, or already taken)."""
         now = self.clock()
-        other = jobs.alias("other")
-        running_same_tf = sa.exists().where(other.c.timeframe == jobs.c.timeframe, other.c.status == "running",
-                                            other.c.id != jobs.c.id, other.c.heartbeat_at > now - self.stale_s)
-        with self.engine.begin() as conn:
-            won = conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status == "queued",
-                                                   ~running_same_tf)
-                               .values(status="running", started_at=now, heartbeat_at=now, worker=worker,
-                                       stage="starting")).rowcount
-            if won:
-                return "claimed"
-            status = conn.execute(sa.select(jobs.c.status).where(jobs.c.id == job_id)).scalar()
-        return "busy" if status == "queued" else "gone"
+        try:
+            with self.engine.begin() as conn:
+                won = conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status == "queued")
+                                   .values(status="running", started_at=now, heartbeat_at=now, worker=worker,
+                                           stage="starting")).rowcount
+        except sa.exc.IntegrityError:  # one_running_per_timeframe: another job of the timeframe runs
+            return "busy"
+        return "claimed" if won else "gone"
 
     def report(self, job_id: str, *, progress: float | None = None, stage: str | None = None,
                log: list[str] | None = None) -> bool:
-        """Progress and heartbeat of a running job; returns whether cancelling was asked for."""
+        """Progress and heartbeat of a running job; returns whether it must stop: cancelling was asked
+        for, or it is no longer running (reaped as dead while its worker was paused)."""
         values: dict = {"heartbeat_at": self.clock()}
         if progress is not None:
             values["progress"] = max(0.0, min(1.0, float(progress)))
@@ -125,7 +127,8 @@ class JobStore:
             values["log_tail"] = json.dumps(log[-LOG_LINES:])
         with self.engine.begin() as conn:
             conn.execute(jobs.update().where(jobs.c.id == job_id, jobs.c.status == "running").values(**values))
-            return bool(conn.execute(sa.select(jobs.c.cancel_requested).where(jobs.c.id == job_id)).scalar())
+            row = conn.execute(sa.select(jobs.c.cancel_requested, jobs.c.status).where(jobs.c.id == job_id)).first()
+        return row is None or bool(row.cancel_requested) or row.status != "running"
 
     def report_waiting(self, job_id: str, stage: str) -> None:
         with self.engine.begin() as conn:
@@ -161,8 +164,8 @@ class JobStore:
         ended = []
         for job_id in dead:
             if self.finish(job_id, "failed", error=f"the worker running it stopped reporting for over "
-                                                   f"{self.stale_s:.0f} s (killed or crashed); nothing it "
-                                                   f"trained was promoted", stage="worker lost"):
+                                                   f"{self.stale_s:.0f} s (killed or crashed); the versions it "
+                                                   f"wrote and did not serve are deleted", stage="worker lost"):
                 ended.append(self.get(job_id))
         return ended
 

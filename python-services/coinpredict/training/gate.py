@@ -4,7 +4,8 @@ version's on the same recent candles.
 Which candles: those of the candidate's validation period that the serving version never trained on
 (at or after its ``end_exclusive``), so a refit booster is not judged on rows it learnt. The
 candidate's figures there are its predictions from before any refit (validation rows are out of
-sample for it, apart from early stopping and calibration). When the two share the very same
+sample for it, apart from early stopping and calibration; the serving version's are recalibrated on the
+same rows, so both are judged after the same in-sample Platt scaling). When the two share the very same
 validation period (a retrain on the same candles), their own validation figures are compared. When
 neither applies (too few such candles, or the serving version computes other features), the serving
 version stays, and the result says why."""
@@ -22,6 +23,7 @@ from ..errors import ArtifactError
 from ..features.datasets import PooledData, Scaler, input_rows
 from ..models.artifacts import load_model, manifest_horizons
 from ..models.base import DataView
+from ..models.calibration import fit_platt
 
 log = logging.getLogger(__name__)
 MIN_GATE_ROWS = 200
@@ -53,6 +55,19 @@ class RawRecent:
                          data.close[self.rows], data.labels[self.rows], data.symbol_index[self.rows], data.symbols,
                          data.can_end[self.rows], data.horizons, scaler)
         return DataView(sub, np.searchsorted(self.rows, ends))
+
+
+def recalibrated(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The serving version's probabilities after Platt scaling fitted on these very rows, per horizon: the
+    candidate's calibration was fitted on its validation rows, which include them, so both are judged
+    after the same in-sample calibration and the gate compares ranking skill, not who was calibrated
+    where."""
+    logits = np.log(np.clip(p, 1e-7, 1 - 1e-7) / np.clip(1 - p, 1e-7, 1))
+    out = np.empty_like(p, dtype=np.float64)
+    for j in range(p.shape[1]):
+        a, b = fit_platt(logits[:, j], y[:, j])
+        out[:, j] = 1.0 / (1.0 + np.exp(-(a * logits[:, j] + b)))
+    return out
 
 
 def mean_log_loss(y: np.ndarray, p: np.ndarray) -> float:
@@ -113,7 +128,8 @@ def _on_unseen(serving, manifest: dict, valid: DataView, candidate_probs: np.nda
                                           .inputs(serving.input_kind))
     y = data.labels[ends][:, [cand_h.index(h) for h in common]]
     cand = mean_log_loss(y, candidate_probs[rows][:, [cand_h.index(h) for h in common]])
-    serv = mean_log_loss(y, serving_probs.reshape(len(ends), -1)[:, [serv_h.index(h) for h in common]])
+    serv = mean_log_loss(y, recalibrated(serving_probs.reshape(len(ends), -1)[:, [serv_h.index(h) for h in common]],
+                                         y))
     return {"promote": cand <= serv, "basis": "candles neither version trained on",
             "candidate_log_loss": round(cand, 6), "serving_log_loss": round(serv, 6), "n": int(len(rows)),
             "horizons": common, "period": [iso(int(data.t[ends].min())), iso(int(data.t[ends].max()))],

@@ -22,7 +22,7 @@ from ..errors import ArtifactError, ServiceError
 from ..features.context import load_anchors
 from ..features.datasets import PooledData, build_pooled
 from ..features.default import default_feature_set
-from ..models.artifacts import load_validation_probs
+from ..models.artifacts import load_manifest, load_validation_probs
 from ..models.base import DataView
 from ..models.ensemble import HorizonEnsembles
 from ..models.options import TrainConfig
@@ -112,6 +112,11 @@ def make_split(series: list[Candles], timeframe: str, profile: Profile, horizons
 
 
 PROMOTE_POLICIES = ("always", "if_better", "never")
+
+
+class RunCancelled(Exception):
+    """Raised by a ``report`` callback to stop a run; honoured until the run starts promoting (from
+    then on the run completes, so what it reports is what is served)."""
 Report = Callable[[float, str], None]  # (fraction done, stage); a job's reporter raises to cancel the run
 
 
@@ -163,19 +168,48 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
 
         results[model_id], candidates[model_id] = _train_one(model_id, split, prof, seed, common, models_dir,
                                                              timeframe, progress)
-    report(0.95, "deciding what to serve")
+    report(0.95, "deciding what to serve")  # the last point where a cancel stops the run
+    report = _committing(report)
     served = _promote_members(candidates, results, promote, split, raw, models_dir, timeframe)
     if ENSEMBLE_ID in ids:
         report(0.97, "fitting the ensemble")
         chosen = served if promote == "if_better" else list(candidates)
         results[ENSEMBLE_ID] = train_ensemble(split, {m: candidates[m][0] for m in chosen}, models_dir, timeframe,
                                               common, {m: candidates[m][1]["version"] for m in chosen})
-        changed = bool(served) or not members
-        gate = {"promote": promote == "always" or (promote == "if_better" and changed),
-                "basis": "follows its members", "reason": "its members changed" if changed else "no member changed"}
+        gate = _ensemble_gate(promote, bool(served) or not members, results[ENSEMBLE_ID], models_dir, timeframe)
         _apply(results[ENSEMBLE_ID], gate, models_dir, timeframe, ENSEMBLE_ID)
     results["_meta"] = {"seconds": time.time() - t0, "horizons": list(horizons), **split.ranges}
     return results
+
+
+def _ensemble_gate(promote: str, changed: bool, result: dict, models_dir: Path, timeframe: str) -> dict:
+    """The ensemble follows its members; under ``if_better`` it is not served when it would leave out
+    members the serving ensemble uses (trained on another split, their validation predictions do not line
+    up with this run's): a smaller ensemble is not what was asked for."""
+    gate = {"promote": promote == "always" or (promote == "if_better" and changed), "basis": "follows its members",
+            "reason": "its members changed" if changed else "no member changed"}
+    if promote == "if_better" and changed:
+        try:
+            _, manifest = load_manifest(models_dir, timeframe, ENSEMBLE_ID)
+            ens = HorizonEnsembles.from_manifest(manifest)
+            used = {m for h in ens.horizons for m in ens.members(h)}
+        except (FileNotFoundError, ArtifactError, KeyError, ValueError):
+            used = set()
+        left_out = sorted(used - set(result["members"]))
+        if left_out:
+            gate.update(promote=False, reason=f"it would leave out {', '.join(left_out)}, which the serving "
+                                              f"ensemble uses (trained on another split): train them with it")
+    return gate
+
+
+def _committing(report: Report) -> Report:
+    """The report callback once promotions have begun: progress still goes out, a cancel no longer stops."""
+    def still(fraction: float, stage: str) -> None:
+        try:
+            report(fraction, stage)
+        except RunCancelled:
+            log.warning("cancel asked while promoting: the run completes so its result says what is served")
+    return still
 
 
 def _prepare(data_dir: Path, timeframe: str, prof: Profile, horizons: tuple[int, ...], start: str | None,
@@ -303,7 +337,7 @@ def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir:
     version = save_version(models_dir, timeframe, ENSEMBLE_ID, manifest, promote=False)
     return {"version": version, "seconds": 0.0, "valid_auc": metrics["auc"], "valid_log_loss": metrics["log_loss"],
             "skill": metrics["skill"], "valid_auc_by_horizon": {h: m["auc"] for h, m in by_horizon.items()},
-            "epochs": 0, "n_parameters": len(valid_probs)}
+            "epochs": 0, "n_parameters": len(valid_probs), "members": sorted(valid_probs)}
 
 
 def summary_table(results: dict) -> str:
