@@ -145,3 +145,17 @@ def test_a_date_without_a_time_is_an_end(make_app):
     client = make_app(immediate=False).test_client()
     r = submit(client, models=["lightgbm"], end="2025-06-01")
     assert r.status_code == 202 and r.get_json()["params"]["end"] == "2025-06-01"
+
+
+def test_an_if_better_ensemble_keeps_the_members_the_gate_kept(make_app, tmp_path):
+    client, models = make_app().test_client(), tmp_path / "models"
+    early = iso(SYNTHETIC_END_MS - 30 * 86_400_000)
+    client.get(f"/jobs/{submit(client, models=['lightgbm', 'xgboost', 'ensemble'], end=early).get_json()['id']}")
+    job = client.get(f"/jobs/{submit(client, models=['lightgbm', 'xgboost', 'ensemble']).get_json()['id']}")
+    result = job.get_json()["result"]
+    folder = models / "1h" / "ensemble" / result["versions"]["ensemble"].replace(":", "")
+    members = json.loads((folder / "manifest.json").read_text())["member_versions"]
+    # Whichever members the gate promoted, the new ensemble combines the version each one now serves.
+    assert members == {m: next(v["version"] for v in client.get(f"/models/{m}/versions?timeframe=1h").get_json()
+                               ["versions"] if v["status"] == "serving") for m in ("lightgbm", "xgboost")}
+    assert result["gate"]["ensemble"]["basis"] == "follows its members"

@@ -75,8 +75,11 @@ def mean_log_loss(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def decide(model_id: str, *, models_dir, timeframe: str, valid: DataView, candidate_probs: np.ndarray,
-           candidate_manifest: dict, raw: RawRecent | None) -> dict:
-    """The gate's verdict and figures for one model: ``{"promote": bool, "basis", "reason", ...}``."""
+           candidate_manifest: dict, raw: RawRecent | None, serving_out: dict | None = None) -> dict:
+    """The gate's verdict and figures for one model: ``{"promote": bool, "basis", "reason", ...}``.
+    When the serving version was scored on every validation row, at every horizon of the run, its
+    predictions go into ``serving_out[model_id]`` as ``(probabilities, version)``: out of sample for it,
+    they let the run's ensemble keep a member that stays served."""
     try:
         serving, manifest = load_model(models_dir, timeframe, model_id)
     except FileNotFoundError:
@@ -88,7 +91,8 @@ def decide(model_id: str, *, models_dir, timeframe: str, valid: DataView, candid
     if serv_training.get("valid") == cand_training["valid"] and \
             serv_training.get("end_exclusive") == cand_training["end_exclusive"]:
         return _same_period(manifest, candidate_manifest)
-    return _on_unseen(serving, manifest, valid, candidate_probs, candidate_manifest, raw)
+    return _on_unseen(serving, manifest, valid, candidate_probs, candidate_manifest, raw,
+                      serving_out if serving_out is not None else {})
 
 
 def _same_period(serving_manifest: dict, candidate_manifest: dict) -> dict:
@@ -104,7 +108,7 @@ def _same_period(serving_manifest: dict, candidate_manifest: dict) -> dict:
 
 
 def _on_unseen(serving, manifest: dict, valid: DataView, candidate_probs: np.ndarray, candidate_manifest: dict,
-               raw: RawRecent | None) -> dict:
+               raw: RawRecent | None, serving_out: dict) -> dict:
     kept = {"promote": False, "serving_version": manifest.get("version")}
     since = to_ms(manifest.get("training", {}).get("end_exclusive"))
     if since is None or raw is None:
@@ -126,6 +130,8 @@ def _on_unseen(serving, manifest: dict, valid: DataView, candidate_probs: np.nda
     ends = valid.ends[rows]
     serving_probs = serving.predict_proba(raw.view(data, ends, Scaler.from_dict(manifest["scaler"]))
                                           .inputs(serving.input_kind))
+    if len(rows) == len(valid.ends) and list(serv_h) == list(cand_h):
+        serving_out[serving.model_id] = (serving_probs.reshape(len(ends), -1), manifest.get("version"))
     y = data.labels[ends][:, [cand_h.index(h) for h in common]]
     cand = mean_log_loss(y, candidate_probs[rows][:, [cand_h.index(h) for h in common]])
     serv = mean_log_loss(y, recalibrated(serving_probs.reshape(len(ends), -1)[:, [serv_h.index(h) for h in common]],

@@ -170,12 +170,17 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
                                                              timeframe, progress)
     report(0.95, "deciding what to serve")  # the last point where a cancel stops the run
     report = _committing(report)
-    served = _promote_members(candidates, results, promote, split, raw, models_dir, timeframe)
+    kept: dict[str, tuple[np.ndarray, str]] = {}  # served versions scored on this run's validation rows
+    served = _promote_members(candidates, results, promote, split, raw, models_dir, timeframe, kept)
     if ENSEMBLE_ID in ids:
         report(0.97, "fitting the ensemble")
         chosen = served if promote == "if_better" else list(candidates)
-        results[ENSEMBLE_ID] = train_ensemble(split, {m: candidates[m][0] for m in chosen}, models_dir, timeframe,
-                                              common, {m: candidates[m][1]["version"] for m in chosen})
+        probs = {m: candidates[m][0] for m in chosen}
+        versions = {m: candidates[m][1]["version"] for m in chosen}
+        for m, (p, version) in kept.items():  # members the gate kept: their served version, out of sample
+            if m not in probs:
+                probs[m], versions[m] = p, version
+        results[ENSEMBLE_ID] = train_ensemble(split, probs, models_dir, timeframe, common, versions)
         gate = _ensemble_gate(promote, bool(served) or not members, results[ENSEMBLE_ID], models_dir, timeframe)
         _apply(results[ENSEMBLE_ID], gate, models_dir, timeframe, ENSEMBLE_ID)
     results["_meta"] = {"seconds": time.time() - t0, "horizons": list(horizons), **split.ranges}
@@ -264,13 +269,13 @@ def _train_one(model_id: str, split: Split, prof: Profile, seed: int, common: di
 
 
 def _promote_members(candidates: dict[str, tuple[np.ndarray, dict]], results: dict, promote: str, split: Split,
-                     raw: RawRecent | None, models_dir: Path, timeframe: str) -> list[str]:
+                     raw: RawRecent | None, models_dir: Path, timeframe: str, kept: dict) -> list[str]:
     """Apply the policy to every trained member; returns the ids now serving this run's version."""
     served = []
     for model_id, (probs, manifest) in candidates.items():
         if promote == "if_better":
             gate = decide(model_id, models_dir=models_dir, timeframe=timeframe, valid=split.valid,
-                          candidate_probs=probs, candidate_manifest=manifest, raw=raw)
+                          candidate_probs=probs, candidate_manifest=manifest, raw=raw, serving_out=kept)
         else:
             gate = {"promote": promote == "always", "basis": f"promote: {promote}"}
         if _apply(results[model_id], gate, models_dir, timeframe, model_id):
