@@ -125,12 +125,14 @@ class MarketData:
             candles = self._from_live(symbol, timeframe, last, end_ms)
         if not len(candles):
             raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol", code="unknown_symbol")
-        if self.mode == "live" and end_ms is None:  # a window ending in the past is not stale
+        if end_ms is None:  # a window ending in the past is not stale; the newest candles are, by the wall clock
             age = self.clock() - candles.last_close_time_ms / 1000
             candles.meta["last_candle_age_s"] = round(age, 1)
             if self.is_stale(age, timeframe):
                 candles.meta["data_stale"] = True
-            if candles.meta.get("data_stale"):
+                if self.mode == "csv":
+                    candles.meta["stale_reason"] = "the candle folder holds nothing newer"
+            if self.mode == "live" and candles.meta.get("data_stale"):
                 self.last_stale_at = self.clock()
         return candles
 
