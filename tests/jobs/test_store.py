@@ -61,11 +61,17 @@ def test_cancel_queued_at_once_and_running_at_its_next_report(store):
     assert s.report(running["id"], progress=0.3, stage="training lightgbm") is True
 
 
-def test_a_job_whose_worker_stopped_reporting_is_reaped_as_failed(store):
+def running_job(store) -> tuple[JobStore, list[float], dict]:
+    """A store on a clock the test moves, and a 1h job claimed by worker ``w``."""
     now = [1000.0]
     s = store(now)
     job = s.create("train", "1h", {})
     s.claim(job["id"], "w")
+    return s, now, job
+
+
+def test_a_job_whose_worker_stopped_reporting_is_reaped_as_failed(store):
+    s, now, job = running_job(store)
     now[0] += 20
     s.report(job["id"], progress=0.5, stage="training", log=[f"line {i}" for i in range(50)])
     assert s.get(job["id"])["log_tail"] == [f"line {i}" for i in range(30, 50)]
@@ -106,10 +112,7 @@ def test_two_workers_claiming_at_once_never_both_win(database_url):
 
 
 def test_a_job_reaped_while_its_worker_was_paused_is_told_to_stop(store):
-    now = [1000.0]
-    s = store(now)
-    job = s.create("train", "1h", {})
-    s.claim(job["id"], "w")
+    s, now, job = running_job(store)
     now[0] += 100
     assert s.reap_stale()
     assert s.report(job["id"], progress=0.5) is True

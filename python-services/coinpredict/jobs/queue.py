@@ -15,7 +15,8 @@ from ..config import Settings
 from ..data.listing import CsvListing, folder_last_candle
 from ..data.sources.csvdir import CsvFolderSource
 from ..errors import ArtifactError, DataError, Unavailable
-from ..models.artifacts import load_manifest
+from ..models.artifacts import current_dir
+from ..models.base import read_manifest
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .runner import execute, reap, training_data_dir
 from .store import JobStore
@@ -80,10 +81,13 @@ class JobQueue:
                for j in self.store.active(timeframe)):
             return None
         runs: Counter = Counter()
-        for model_id in MODEL_IDS:
+        for model_id in MODEL_IDS:  # the manifests alone: the refit job verifies what it loads
+            directory = current_dir(self.settings.models_dir, timeframe, model_id)
             try:
-                _, manifest = load_manifest(self.settings.models_dir, timeframe, model_id)
-            except (FileNotFoundError, ArtifactError):
+                manifest = read_manifest(directory) if directory else None
+            except ArtifactError:
+                continue
+            if manifest is None:
                 continue
             training = manifest.get("training", {})
             runs[(training.get("end_exclusive"), training.get("profile"), tuple(manifest.get("horizons") or ()))] += 1

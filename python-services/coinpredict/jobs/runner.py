@@ -6,9 +6,7 @@ end, and are deleted when it fails or is cancelled (by the reaper when its worke
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
 import threading
 import time
 from collections import deque
@@ -18,10 +16,12 @@ from ..common.times import iso
 from ..config import REPO_ROOT, Settings
 from ..data.listing import folder_last_candle
 from ..data.timeframes import TIMEFRAME_MS
-from ..models.artifacts import CURRENT
-from ..models.base import MANIFEST
+from ..errors import ArtifactError, Conflict, NotFound
+from ..models.artifacts import model_root
+from ..models.base import MANIFEST, read_manifest
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from ..training.pipeline import RunCancelled, summary_table, train_models
-from ..training.versions import clean_partial
+from ..training.versions import clean_partial, delete_version
 from .store import JobStore, worker_name
 
 log = logging.getLogger(__name__)
@@ -166,20 +166,18 @@ def run_training(job: dict, settings: Settings, reporter: Reporter) -> dict:
 
 
 def discard_versions(models_dir: Path, timeframe: str, job_id: str) -> list[str]:
-    """Delete the unserved versions a job wrote (it did not finish, so none of them counts)."""
+    """Delete the unserved versions a job wrote (it did not finish, so none of them counts); a version it
+    got to promote before it ended is served, and stays."""
     gone = []
-    root = Path(models_dir) / timeframe
-    for folder in root.glob(f"*/*/{MANIFEST}") if root.is_dir() else []:
-        version_dir = folder.parent
-        current = version_dir.parent / CURRENT
-        try:
-            tagged = json.loads(folder.read_text()).get("training", {}).get("job") == job_id
-            serving = current.is_file() and current.read_text().strip() == version_dir.name
-        except (OSError, ValueError):
-            continue
-        if tagged and not serving:
-            shutil.rmtree(version_dir, ignore_errors=True)
-            gone.append(f"{version_dir.parent.name}/{version_dir.name}")
+    for model_id in (*MODEL_IDS, ENSEMBLE_ID):
+        root = model_root(models_dir, timeframe, model_id)
+        for folder in (p.parent for p in root.glob(f"*/{MANIFEST}")) if root.is_dir() else []:
+            try:
+                if read_manifest(folder).get("training", {}).get("job") != job_id:
+                    continue
+                gone.append(delete_version(models_dir, timeframe, model_id, folder.name))
+            except (ArtifactError, Conflict, NotFound):  # unreadable, served, or already gone
+                continue
     return gone
 
 

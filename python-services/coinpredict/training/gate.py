@@ -17,12 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..common.metrics import classification_metrics
+from ..common.metrics import log_loss
 from ..common.times import iso, to_ms
 from ..errors import ArtifactError
 from ..features.datasets import PooledData, Scaler, input_rows
 from ..models.artifacts import load_model, manifest_horizons
-from ..models.base import DataView
+from ..models.base import DataView, sigmoid
 from ..models.calibration import fit_platt
 
 log = logging.getLogger(__name__)
@@ -62,16 +62,17 @@ def recalibrated(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     candidate's calibration was fitted on its validation rows, which include them, so both are judged
     after the same in-sample calibration and the gate compares ranking skill, not who was calibrated
     where."""
-    logits = np.log(np.clip(p, 1e-7, 1 - 1e-7) / np.clip(1 - p, 1e-7, 1))
-    out = np.empty_like(p, dtype=np.float64)
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-7, 1 - 1e-7)
+    logits = np.log(q / (1 - q))
+    out = np.empty_like(logits)
     for j in range(p.shape[1]):
         a, b = fit_platt(logits[:, j], y[:, j])
-        out[:, j] = 1.0 / (1.0 + np.exp(-(a * logits[:, j] + b)))
+        out[:, j] = sigmoid(a * logits[:, j] + b)
     return out
 
 
 def mean_log_loss(y: np.ndarray, p: np.ndarray) -> float:
-    return float(np.mean([classification_metrics(y[:, j], p[:, j])["log_loss"] for j in range(y.shape[1])]))
+    return float(np.mean([log_loss(y[:, j], p[:, j]) for j in range(y.shape[1])]))
 
 
 def decide(model_id: str, *, models_dir, timeframe: str, valid: DataView, candidate_probs: np.ndarray,

@@ -145,8 +145,8 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
     ids = model_ids or [*MODEL_IDS, ENSEMBLE_ID]
     t0 = time.time()
     report(0.0, "loading candles")
-    split, raw = _prepare(data_dir, timeframe, prof, horizons, start, end, symbols, keep_raw=promote == "if_better",
-                          report=report)
+    split = _prepare(data_dir, timeframe, prof, horizons, start, end, symbols, keep_raw=promote == "if_better",
+                     report=report)
     if shuffle_labels:
         rng = np.random.default_rng(seed)
         for view in (split.train, split.valid):
@@ -171,7 +171,7 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
     report(0.95, "deciding what to serve")  # the last point where a cancel stops the run
     report = _committing(report)
     kept: dict[str, tuple[np.ndarray, str]] = {}  # served versions scored on this run's validation rows
-    served = _promote_members(candidates, results, promote, split, raw, models_dir, timeframe, kept)
+    served = _promote_members(candidates, results, promote, split, models_dir, timeframe, kept)
     if ENSEMBLE_ID in ids:
         report(0.97, "fitting the ensemble")
         chosen = served if promote == "if_better" else list(candidates)
@@ -218,7 +218,7 @@ def _committing(report: Report) -> Report:
 
 
 def _prepare(data_dir: Path, timeframe: str, prof: Profile, horizons: tuple[int, ...], start: str | None,
-             end: str, symbols: list[str] | None, *, keep_raw: bool, report: Report) -> tuple[Split, RawRecent | None]:
+             end: str, symbols: list[str] | None, *, keep_raw: bool, report: Report) -> Split:
     end_ms = to_ms(end)
     series = load_folder(Path(data_dir), timeframe, symbols, to_ms(start), end_ms)
     anchors = load_anchors(Path(data_dir), timeframe, default_feature_set(timeframe).anchors, series,
@@ -228,8 +228,7 @@ def _prepare(data_dir: Path, timeframe: str, prof: Profile, horizons: tuple[int,
     if not series:
         raise ValueError(f"no candles for {timeframe} in {data_dir}")
     report(0.03, f"computing features for {len(series)} symbols")
-    split = make_split(series, timeframe, prof, horizons, end_ms, anchors, keep_raw=keep_raw)
-    return split, split.raw
+    return make_split(series, timeframe, prof, horizons, end_ms, anchors, keep_raw=keep_raw)
 
 
 def _train_one(model_id: str, split: Split, prof: Profile, seed: int, common: dict, models_dir: Path,
@@ -269,13 +268,13 @@ def _train_one(model_id: str, split: Split, prof: Profile, seed: int, common: di
 
 
 def _promote_members(candidates: dict[str, tuple[np.ndarray, dict]], results: dict, promote: str, split: Split,
-                     raw: RawRecent | None, models_dir: Path, timeframe: str, kept: dict) -> list[str]:
+                     models_dir: Path, timeframe: str, kept: dict) -> list[str]:
     """Apply the policy to every trained member; returns the ids now serving this run's version."""
     served = []
     for model_id, (probs, manifest) in candidates.items():
         if promote == "if_better":
             gate = decide(model_id, models_dir=models_dir, timeframe=timeframe, valid=split.valid,
-                          candidate_probs=probs, candidate_manifest=manifest, raw=raw, serving_out=kept)
+                          candidate_probs=probs, candidate_manifest=manifest, raw=split.raw, serving_out=kept)
         else:
             gate = {"promote": promote == "always", "basis": f"promote: {promote}"}
         if _apply(results[model_id], gate, models_dir, timeframe, model_id):
