@@ -15,7 +15,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from ..common.database import make_engine
+from ..common.database import create_schema, make_engine
 
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled")
@@ -64,8 +64,7 @@ class JobStore:
         self.engine = make_engine(url)
         self.stale_s = stale_s
         self.clock = clock
-        metadata.create_all(self.engine)
-        one_running.create(self.engine, checkfirst=True)  # a database made before the index existed
+        create_schema(self.engine, metadata, one_running)  # the index too on a database made before it existed
 
     def create(self, kind: str, timeframe: str, params: dict) -> dict:
         job_id = uuid.uuid4().hex[:16]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..common.database import make_engine
+from ..common.database import create_schema, make_engine
 
 metadata = sa.MetaData()
 predictions = sa.Table(
@@ -38,7 +38,7 @@ FIELDS = ("model", "model_version", "symbol", "timeframe", "horizon", "as_of", "
 class LedgerStore:
     def __init__(self, url: str):
         self.engine = make_engine(url)
-        metadata.create_all(self.engine)
+        create_schema(self.engine, metadata)
 
     def append(self, rows: list[dict]) -> None:
         """Insert, ignoring a forecast already recorded (one statement for the whole batch)."""
