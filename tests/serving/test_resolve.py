@@ -55,16 +55,6 @@ def test_nothing_trained_refuses_every_model(tmp_path):
         members_for(empty, "1h", MODEL_IDS[0])
 
 
-def test_serving_stats_count_registered_ids_only():
-    from coinpredict.serving.stats import ServingStats
-
-    stats = ServingStats()
-    stats.record(MODEL_IDS[0], 2.0, True)
-    for i in range(100):
-        stats.record(f"made_up_{i}", 1.0, False)
-    assert stats.summary(MODEL_IDS[0])["requests"] == 1 and set(stats.requests) == {MODEL_IDS[0]}
-
-
 def test_an_ensemble_that_failed_to_load_is_503_not_untrained(trained_dir, tmp_path):
     import shutil
 

@@ -22,7 +22,6 @@ from .ranking import rank, universe_requests
 from .requests import Plan, PredictRequest
 from .resolve import members_for, plan_for
 from .scoring import score
-from .stats import ServingStats
 
 
 class Predictor:
@@ -35,7 +34,6 @@ class Predictor:
         self._swap_lock = threading.Lock()
         self.universe = universe or Universe(None if settings.offline else settings.universe_url)
         self.cost_bps = cost_bps(settings.fee_bps)
-        self.stats = ServingStats()
         self.candles = CandleGatherer(market, settings.serve_lookback)
 
     @classmethod
@@ -97,7 +95,6 @@ class Predictor:
                         results[i]["context"] = context_part(candles[i], anchors.get(i, {}), wanted)
                 except ServiceError as exc:
                     results[i] = exc
-            self.stats.record(req.model, elapsed_ms, not isinstance(results[i], ServiceError))
         return results  # type: ignore[return-value]
 
     def predict_one(self, req: PredictRequest) -> dict:
