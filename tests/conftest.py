@@ -82,6 +82,18 @@ def app(synthetic_dir, trained_dir):
 
 
 @pytest.fixture()
+def synthetic_now():
+    """The service's clock (common.clock) set half an hour after the synthetic folder's last candle closed,
+    so its candles are current; the wall clock again afterwards."""
+    from coinpredict.common import clock
+
+    now = SYNTHETIC_END_MS / 1000 + 1800
+    previous = clock.use(lambda: now)
+    yield now
+    clock.use(previous)
+
+
+@pytest.fixture()
 def client(app):
     return app.test_client()
 

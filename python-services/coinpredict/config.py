@@ -14,6 +14,29 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+# Boosters and networks of a timeframe retrain together (measured: a default-profile 1h job is ~8 minutes
+# on 2 cores, so daily is cheap; the slower timeframes gain a candle in 4 hours or a day).
+DEFAULT_RETRAIN_EVERY = "1h=24h,4h=72h,1d=168h"
+_UNITS = {"m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def parse_retrain_every(text: str) -> dict[str, float]:
+    """``1h=24h,4h=72h`` -> {timeframe: seconds}; ``off`` -> {} (no scheduled retraining)."""
+    if text.strip().lower() in ("off", "none", "0", ""):
+        return {}
+    out = {}
+    for part in text.split(","):
+        tf, _, every = part.strip().partition("=")
+        every = every.strip().lower()
+        if not tf or not every or every[-1] not in _UNITS:
+            raise ValueError(f"RETRAIN_EVERY reads like 1h=24h,4h=72h or off; cannot read {part!r}")
+        seconds = float(every[:-1]) * _UNITS[every[-1]]
+        if seconds <= 0:
+            raise ValueError(f"RETRAIN_EVERY: {part!r} is not a positive interval")
+        out[tf.strip()] = seconds
+    return out
+
+
 @dataclass
 class Settings:
     port: int = 5003
@@ -25,7 +48,9 @@ class Settings:
     exchange_url: str = "https://api.binance.com"
     universe_url: str = "https://api.coingecko.com/api/v3/coins/markets"
     offline: bool = False
-    live_ttl_s: float = 60.0
+    synthetic: bool = False  # SYNTHETIC=1: the synthetic market (demos, tests); every answer HOLDs
+    fetch_deadline_s: float = 3.0  # the longest a request waits on the exchange before answering from the store
+    retrain_every: dict[str, float] = field(default_factory=lambda: parse_retrain_every(DEFAULT_RETRAIN_EVERY))
     stale_after_candles: float = 3.0
     max_body_bytes: int = 2 * 1024 * 1024
     max_batch_items: int = 500
@@ -53,7 +78,10 @@ class Settings:
         s.exchange_url = os.environ.get("EXCHANGE_URL", s.exchange_url)
         s.universe_url = os.environ.get("UNIVERSE_URL", s.universe_url)
         s.offline = os.environ.get("OFFLINE", "").lower() in ("1", "true", "yes")
-        s.live_ttl_s = float(os.environ.get("LIVE_TTL_S", s.live_ttl_s))
+        s.synthetic = os.environ.get("SYNTHETIC", "").lower() in ("1", "true", "yes")
+        s.fetch_deadline_s = float(os.environ.get("FETCH_DEADLINE_S", s.fetch_deadline_s))
+        if os.environ.get("RETRAIN_EVERY"):
+            s.retrain_every = parse_retrain_every(os.environ["RETRAIN_EVERY"])
         s.fee_bps = float(os.environ.get("FEE_BPS", s.fee_bps))
         s.models_poll_s = float(os.environ.get("MODELS_POLL_S", s.models_poll_s))
         s.database_url = os.environ.get("DATABASE_URL") or s.database_url

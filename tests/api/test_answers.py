@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import re
 import shutil
 
@@ -46,7 +47,8 @@ def test_live_answers_do_not_name_the_exchange_url(trained_dir, tmp_path):
     from coinpredict.data.sources.synthetic import SyntheticSource
     from coinpredict.data.store import CandleStore
 
-    CandleStore(tmp_path / "s.sqlite").upsert(SyntheticSource(["ETHUSDT"]).fetch("ETHUSDT", "1h").last(600))
+    behind = SyntheticSource(["ETHUSDT"], clock=lambda: time.time() - 7200)
+    CandleStore(tmp_path / "s.sqlite").upsert(behind.fetch("ETHUSDT", "1h").last(600))
     c = create_app({"TESTING": True, "models_dir": trained_dir, "store_path": tmp_path / "s.sqlite",
                     "exchange_url": "http://127.0.0.1:9", "universe_url": "http://127.0.0.1:9"}).test_client()
     stale = c.post("/predict/single", json={"symbol": "ETH", "model": "xgboost"}).get_json()

@@ -205,7 +205,7 @@ def test_batch_limits(client):
     assert_error(client.post("/predict/batch", json={}), 400)
 
 
-def test_top100(client):
+def test_top100(client, synthetic_now):
     body = client.get("/predict/top100?limit=100").get_json()
     assert {"as_of", "universe", "count", "results", "skipped", "latency_ms"} <= set(body)
     assert "bundled" in body["universe"] and body["count"] == 3
@@ -217,6 +217,19 @@ def test_top100(client):
     assert_error(client.get("/predict/top100?limit=0"), 400)
     assert_error(client.get("/predict/top100?limit=abc"), 400)
     assert_error(client.get("/predict/top100?model=nope"), 404, "unknown_model")
+
+
+def test_top100_skips_symbols_whose_candles_are_stale_and_says_why(client, synthetic_now):
+    from coinpredict.common import clock
+
+    clock.use(lambda: synthetic_now + 5 * 3600)  # the folder now ends 5 candles ago: beyond the 3 allowed
+    body = client.get("/predict/top100?limit=100&model=lightgbm").get_json()
+    assert body["count"] == 0
+    reasons = {s["symbol"]: s["reason"] for s in body["skipped"]}
+    assert all(reasons[s].startswith("stale data: its newest candle closed 5.5 h ago") for s in
+               ("BTCUSDT", "ETHUSDT", "SOLUSDT"))
+    single = client.post("/predict/single", json={"symbol": "BTC", "model": "lightgbm"}).get_json()
+    assert single["data_stale"] is True and single["last_candle_age_s"] == 5.5 * 3600
 
 
 @pytest.mark.parametrize("body, status, code", [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,25 +35,41 @@ def test_unreachable_exchange_with_nothing_stored_for_the_symbol_is_503_with_ret
     from coinpredict.data.sources.synthetic import SyntheticSource
     from coinpredict.data.store import CandleStore
 
-    CandleStore(tmp_path / "s.sqlite").upsert(SyntheticSource(["ETHUSDT"]).fetch("ETHUSDT", "1h").last(600))
+    two_hours_ago = SyntheticSource(["ETHUSDT"], clock=lambda: time.time() - 7200)  # the store is behind
+    CandleStore(tmp_path / "s.sqlite").upsert(two_hours_ago.fetch("ETHUSDT", "1h").last(600))
     c = create_app({"TESTING": True, "models_dir": trained_dir, "store_path": tmp_path / "s.sqlite",
                     "exchange_url": "http://127.0.0.1:9", "universe_url": "http://127.0.0.1:9"}).test_client()
     resp = c.post("/predict/single", json={"symbol": "BTC", "model": "xgboost"})
     assert resp.status_code == 503 and resp.headers["Retry-After"]
     assert resp.get_json()["error"]["code"] == "data_unavailable"
     stale = c.post("/predict/single", json={"symbol": "ETH", "model": "xgboost"}).get_json()
-    assert stale["data_stale"] is True and stale["last_candle_age_s"] >= 0
+    assert stale["data_stale"] is True and stale["last_candle_age_s"] >= 7200 and stale["data_source"] == "store"
+    assert "unreachable" in stale["stale_reason"]
     health = c.get("/health").get_json()
     assert health["status"] == "degraded" and any("stale" in w for w in health["warnings"])
 
 
-def test_offline_with_an_empty_store_serves_the_synthetic_market_with_warnings(trained_dir, tmp_path):
+def test_an_unreachable_exchange_with_an_empty_store_is_503_never_invented_prices(trained_dir, tmp_path):
     c = create_app({"TESTING": True, "models_dir": trained_dir, "store_path": tmp_path / "s.sqlite",
                     "exchange_url": "http://127.0.0.1:9", "universe_url": "http://127.0.0.1:9"}).test_client()
+    assert c.get("/health").get_json()["data_source"] == "live"
+    for model in ("xgboost", "ensemble"):
+        resp = c.post("/predict/single", json={"symbol": "BTC", "model": model})
+        assert resp.status_code == 503 and resp.headers["Retry-After"]
+        assert resp.get_json()["error"]["code"] == "data_unavailable"
+
+
+def test_synthetic_market_on_request_answers_hold_with_warnings(trained_dir, tmp_path):
+    c = create_app({"TESTING": True, "models_dir": trained_dir, "store_path": tmp_path / "s.sqlite",
+                    "synthetic": True, "universe_url": "http://127.0.0.1:9"}).test_client()
     health = c.get("/health").get_json()
     assert health["status"] == "degraded" and health["data_source"] == "synthetic"
-    body = c.post("/predict/single", json={"symbol": "BTC", "model": "xgboost"}).get_json()
-    assert body["data_source"] == "synthetic" and "synthetic" in body["warning"]
+    for model in ("xgboost", "ensemble"):
+        body = c.post("/predict/single", json={"symbol": "BTC", "model": model}).get_json()
+        assert body["data_source"] == "synthetic" and "synthetic" in body["warning"]
+        assert body["signal"] == "HOLD" and "not real" in body["signal_reason"]
+    top = c.get("/predict/top100?model=lightgbm&limit=100").get_json()
+    assert top["count"] > 50 and {r["signal"] for r in top["results"]} == {"HOLD"}
 
 
 def test_no_models_at_all_is_degraded_and_503(synthetic_dir, tmp_path):

@@ -91,7 +91,7 @@ def test_batch_items_take_their_own_horizon_and_match_single_answers(client):
     assert results[-1]["error"]["code"] == "not_trained"
 
 
-def test_top100_ranks_at_the_horizon_asked_for(client):
+def test_top100_ranks_at_the_horizon_asked_for(client, synthetic_now):
     body = client.get("/predict/top100?timeframe=1h&horizon=24&limit=3").get_json()
     assert body["horizon"] == 24 and body["count"] == 3 and {r["horizon"] for r in body["results"]} == {24}
     r = client.get("/predict/top100?timeframe=4h&horizon=4")

@@ -20,7 +20,8 @@ def _answers(c) -> list[dict]:
 
 
 @pytest.mark.parametrize("fee_bps, expect", [("0.000001", {"BUY", "SELL"}), ("1000000", {"HOLD"})])
-def test_fee_bps_decides_between_trading_and_holding(synthetic_dir, trained_dir, monkeypatch, fee_bps, expect):
+def test_fee_bps_decides_between_trading_and_holding(synthetic_dir, trained_dir, monkeypatch, fee_bps, expect,
+                                                     synthetic_now):
     monkeypatch.setenv("FEE_BPS", fee_bps)
     c = create_app({"TESTING": True, "ohlcv_dir": synthetic_dir, "models_dir": trained_dir,
                     "offline": True}).test_client()

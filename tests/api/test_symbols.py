@@ -71,7 +71,7 @@ def test_a_timeframe_with_no_data_lists_nothing(client):
 
 def test_the_synthetic_market_lists_its_universe_as_fresh(tmp_path):
     app = create_app({"TESTING": True, "ohlcv_dir": None, "store_path": tmp_path / "empty.sqlite",
-                      "models_dir": tmp_path / "models", "offline": True})
+                      "models_dir": tmp_path / "models", "synthetic": True})
     body = app.test_client().get("/symbols?timeframe=1h").get_json()
     assert body["data_source"] == "synthetic" and body["count"] > 50 and body["trained"] == {}
     assert all(not s["data_stale"] and 0 < s["last_candle_age_s"] <= 3600 for s in body["symbols"])

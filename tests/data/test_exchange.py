@@ -30,6 +30,7 @@ def kline(i: int) -> list:
 class Exchange(BaseHTTPRequestHandler):
     faults: list[str] = []
     calls: list[str] = []
+    info_delay = 0.0
 
     def log_message(self, *args):
         pass
@@ -38,6 +39,10 @@ class Exchange(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         if url.path.endswith("/ping"):
             return self._send(200, b"{}")
+        if url.path.endswith("/exchangeInfo"):
+            time.sleep(self.info_delay)
+            return self._send(200, b'{"symbols": [{"symbol": "XUSDT", "status": "TRADING"}, '
+                                   b'{"symbol": "GONEUSDT", "status": "BREAK"}]}')
         q = {k: v[0] for k, v in parse_qs(url.query).items()}
         fault = self.faults.pop(0) if self.faults else "ok"
         type(self).calls.append(fault)
@@ -71,7 +76,7 @@ class Exchange(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def server():
-    Exchange.faults, Exchange.calls = [], []
+    Exchange.faults, Exchange.calls, Exchange.info_delay = [], [], 0.0
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Exchange)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -129,7 +134,7 @@ def test_live_market_caches_in_the_store_and_fetches_only_what_is_missing(server
     from coinpredict.data.market import MarketData
 
     now = [(START + 2000 * H) / 1000 + 60]
-    market = MarketData(Settings(store_path=tmp_path / "s.sqlite", exchange_url=server, live_ttl_s=60),
+    market = MarketData(Settings(store_path=tmp_path / "s.sqlite", exchange_url=server),
                         clock=lambda: now[0])
     assert market.mode == "live"
     first = market.candles("XUSDT", "1h", 500)

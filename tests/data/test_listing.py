@@ -104,7 +104,7 @@ def test_live_listing_says_how_old_the_last_candle_is(tmp_path, offset_candles, 
 
 def test_synthetic_listing_is_its_universe_up_to_the_last_closed_candle(tmp_path):
     now = SYNTHETIC_END_MS / 1000 + 1800
-    market = MarketData(Settings(store_path=tmp_path / "empty.sqlite", offline=True), clock=lambda: now)
+    market = MarketData(Settings(store_path=tmp_path / "empty.sqlite", synthetic=True), clock=lambda: now)
     assert market.mode == "synthetic"
     rows = market.summaries("1h")
     assert [r["symbol"] for r in rows] == market.synthetic.universe

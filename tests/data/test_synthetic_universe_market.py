@@ -34,8 +34,16 @@ def test_universe_falls_back_to_the_bundled_list_when_offline():
     assert len(BUNDLED_TOP100) == 100
 
 
-def test_offline_with_an_empty_store_serves_the_labelled_synthetic_market(tmp_path):
+def test_offline_with_an_empty_store_answers_503_never_invented_prices(tmp_path):
     market = MarketData(Settings(offline=True, store_path=tmp_path / "s.sqlite"), clock=lambda: NOW)
+    assert market.mode == "live"
+    with pytest.raises(Unavailable) as err:
+        market.candles("BTCUSDT", "1h", 500)
+    assert err.value.retry_after and err.value.code == "data_unavailable"
+
+
+def test_synthetic_market_only_when_asked_for_and_labelled(tmp_path):
+    market = MarketData(Settings(synthetic=True, store_path=tmp_path / "s.sqlite"), clock=lambda: NOW)
     candles = market.candles("BTCUSDT", "1h", 500)
     assert market.mode == "synthetic" and len(candles) == 500
     assert candles.meta["data_source"] == "synthetic" and "synthetic" in candles.meta["warning"]

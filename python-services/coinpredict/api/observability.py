@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, mult
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from pythonjsonlogger.json import JsonFormatter
 
+from ..common.clock import now as clock_now
 from ..data.timeframes import TIMEFRAME_MS, TIMEFRAMES
 from ..errors import ServiceError
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
@@ -128,7 +129,7 @@ class _Collected:
 class StateCollector:
     """Models ready and failed, versions served and the newest candle's age, computed at scrape time."""
 
-    def __init__(self, service, newest_close: dict[str, float], clock=time.time):
+    def __init__(self, service, newest_close: dict[str, float], clock=clock_now):
         self.service = service
         self.newest_close = newest_close
         self.clock = clock

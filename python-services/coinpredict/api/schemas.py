@@ -182,6 +182,7 @@ class Prediction(Answer):
     signal: Literal["BUY", "SELL", "HOLD"] = Field(
         description="BUY when edge_bps > cost_bps, SELL when edge_bps < -cost_bps, HOLD otherwise (the edge "
                     "does not pay the round trip); the evaluation's backtest trades exactly this signal")
+    signal_reason: str | None = Field(None, description="why the signal is HOLD whatever the edge (synthetic prices)")
     confidence: float = Field(ge=0, le=1, description="|2 * probability_up - 1|: 0 is a coin flip, 1 is certain")
     expected_move_bps: float = Field(
         ge=0, description=f"typical absolute move over the horizon, in basis points: the mean absolute one-candle "
@@ -197,8 +198,9 @@ class Prediction(Answer):
                     "not be reached), the exchange, the synthetic market (not real prices), or the request")
     candles_used: int = Field(ge=1, description="candles the features were computed from")
     data_stale: bool | None = Field(None, description="true when the last candle is older than the timeframe "
-                                                      "allows (absent for client candles)")
-    last_candle_age_s: float | None = Field(None, description="seconds since the last candle used closed (live data)")
+                                                      "allows, or fresher ones could not be had")
+    last_candle_age_s: float | None = Field(None, description="clock minus the close time of the last candle used "
+                                                              "(for client candles: the last one sent)")
     stale_reason: str | None = Field(None, description="why fresher candles could not be had")
     warning: str | None = Field(None, description="something the caller should know (e.g. synthetic prices)")
     gaps: Gaps | None = Field(None, description="missing candles inside the candles used, when any")

@@ -1,10 +1,14 @@
 """One facade over sources and store: what the service asks when it needs candles.
 
 Modes, decided from settings (OPERATIONS.md):
-- ``csv``: OHLCV_DIR is set; candles come from that folder (missing timeframes resampled).
-- ``live``: the exchange, cached in the store with a short time-to-live; when the exchange is
-  unreachable the store answers with ``data_stale``; with nothing stored, 503.
-- ``synthetic``: offline with an empty store: the synthetic market, labelled in every answer.
+- ``csv``: OHLCV_DIR is set; candles come from that folder (missing timeframes resampled); rows another
+  process appends to its files are read on the next request.
+- ``live``: the store, kept current by the worker's refresher (``data.refresher``). A request finds it
+  current and never calls the exchange; a symbol that is behind (cold, or just after a close) is caught up
+  once, within the request's deadline, for every thread asking. When the exchange cannot answer in time
+  the store answers with ``data_stale``; with nothing stored, 503 with ``Retry-After``. Symbols the
+  exchange does not list are refused before any fetch.
+- ``synthetic``: only with ``SYNTHETIC=1`` (demos and tests): the synthetic market, labelled in every answer.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import threading
 import time
 from dataclasses import dataclass
 
+from ..common.clock import now as clock_now
 from ..config import Settings
 from ..errors import DataError, NotFound, SourceError, Unavailable, UnknownSeries
 from .candles import COLUMNS, EXTRA_COLUMNS, Candles
 from .listing import CsvListing, SeriesSummary
+from .pairs import TradingPairs
 from .sources.csvdir import CsvFolderSource
 from .sources.exchange import ExchangeSource
 from .sources.synthetic import SyntheticSource
@@ -26,6 +32,7 @@ from .timeframes import TIMEFRAME_MS
 from .universe import BUNDLED_TOP100, STABLECOINS
 
 log = logging.getLogger(__name__)
+EXCHANGE_BACKOFF_S = 5.0  # after a failed fetch, requests answer from the store this long
 
 
 @dataclass
@@ -41,10 +48,11 @@ def public_reason(exc: SourceError) -> str:
 
 
 class MarketData:
-    def __init__(self, settings: Settings, *, clock=time.time):
+    def __init__(self, settings: Settings, *, clock=clock_now):
         self.settings = settings
         self.clock = clock
-        self._refreshed: dict[tuple[str, str], float] = {}
+        self._catching_up: dict[tuple[str, str], threading.Lock] = {}
+        self._exchange_down_until = 0.0  # time.monotonic(): after a failure, answer from the store a while
         self.last_stale_at: float | None = None  # when an answer last had to use stale candles
         self._lock = threading.Lock()
         self.store: CandleStore | None = None
@@ -53,21 +61,27 @@ class MarketData:
         self.exchange: ExchangeSource | None = None
         synthetic_symbols = [f"{c}USDT" for c in BUNDLED_TOP100 if c not in STABLECOINS]
         self.synthetic = SyntheticSource(synthetic_symbols, clock=clock)
-        if settings.ohlcv_dir is not None:
+        self.pairs: TradingPairs | None = None
+        if settings.synthetic:
+            self.mode = "synthetic"
+        elif settings.ohlcv_dir is not None:
             self.csv = CsvFolderSource(settings.ohlcv_dir)
             self.listing = CsvListing(self.csv)
             self.mode = "csv"
         else:
             self.store = CandleStore(settings.store_path)
-            self.exchange = ExchangeSource(settings.exchange_url, clock=clock, retries=2, timeout=(2.0, 8.0))
-            empty = not self.store.count()
-            # Offline (declared, or the exchange unreachable at start) with nothing stored: synthetic market.
-            self.mode = "synthetic" if empty and (settings.offline or not self.exchange.reachable()) else "live"
+            # No retries on the request path: a request has a deadline, and the worker refreshes the store.
+            self.exchange = ExchangeSource(settings.exchange_url, clock=clock, retries=0,
+                                           timeout=(2.0, settings.fetch_deadline_s))
+            if not settings.offline:
+                self.pairs = TradingPairs(self.exchange)
+                self.pairs.known("BTCUSDT")  # starts loading the list now, so no request waits on it
+            self.mode = "live"
 
     def status(self) -> MarketStatus:
         if self.mode == "synthetic":
-            return MarketStatus("synthetic", "serving the synthetic market: no exchange reachable and no stored "
-                                             "candles; predictions are not about real prices")
+            return MarketStatus("synthetic", "SYNTHETIC=1: serving the synthetic market, for demos and tests "
+                                             "only; predictions are not about real prices and always HOLD")
         if self.last_stale_at is not None and self.clock() - self.last_stale_at < 300:
             return MarketStatus(self.mode, "some answers in the last 5 minutes used stale candles "
                                            "(exchange unreachable or behind)")
@@ -103,9 +117,10 @@ class MarketData:
                         "data_stale": self.is_stale(age, timeframe), "columns": list(s.columns)})
         return out
 
-    def candles(self, symbol: str, timeframe: str, last: int, end_ms: int | None = None) -> Candles:
+    def candles(self, symbol: str, timeframe: str, last: int, end_ms: int | None = None, *,
+                deadline: float | None = None) -> Candles:
         """The last ``last`` closed candles (opened before ``end_ms`` when given), with ``meta`` saying
-        where they came from and how fresh."""
+        where they came from and how fresh; ``deadline`` (time.monotonic) bounds any wait on the exchange."""
         if self.mode == "csv":
             candles = self._from_csv(symbol, timeframe)
             candles = (candles if end_ms is None else candles.until(end_ms)).last(last)
@@ -122,7 +137,7 @@ class MarketData:
             candles = candles.last(last)
             candles.meta.update(data_source="synthetic", data_stale=False, warning=self.status().warning)
         else:
-            candles = self._from_live(symbol, timeframe, last, end_ms)
+            candles = self._from_live(symbol, timeframe, last, end_ms, deadline)
         if not len(candles):
             raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol", code="unknown_symbol")
         if end_ms is None:  # a window ending in the past is not stale; the newest candles are, by the wall clock
@@ -147,25 +162,25 @@ class MarketData:
             raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol",
                            code="unknown_symbol") from exc
 
-    def _from_live(self, symbol: str, timeframe: str, last: int, end_ms: int | None = None) -> Candles:
-        key = (symbol, timeframe)
+    def newest_closed(self, timeframe: str) -> int:
+        """Open time (ms) of the newest candle that has closed by the clock."""
+        step = TIMEFRAME_MS[timeframe]
+        return int(self.clock() * 1000) // step * step - step
+
+    def _from_live(self, symbol: str, timeframe: str, last: int, end_ms: int | None = None,
+                   deadline: float | None = None) -> Candles:
+        stored = self.store.last_time(symbol, timeframe)
+        wanted = self.newest_closed(timeframe) if end_ms is None else end_ms - TIMEFRAME_MS[timeframe]
         stale_reason = None
-        now = self.clock()
-        if now - self._refreshed.get(key, 0.0) >= self.settings.live_ttl_s:
-            try:
-                self.refresh(symbol, timeframe, last)
-                with self._lock:
-                    self._refreshed[key] = now
-            except UnknownSeries as exc:
-                raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol",
-                               code="unknown_symbol") from exc
-            except SourceError as exc:
-                stale_reason = public_reason(exc)
-                log.warning("live refresh of %s %s failed: %s", symbol, timeframe, exc)
+        if stored is None or stored < wanted:
+            if stored is None and self.pairs is not None and self.pairs.known(symbol) is False:
+                raise NotFound(f"no market data for {symbol} on {timeframe}: the exchange does not list it",
+                               field="symbol", code="unknown_symbol")
+            stale_reason = self._catch_up(symbol, timeframe, last, deadline)
         candles = self.store.read(symbol, timeframe, last=last, end_ms=end_ms)
         if not len(candles):
             if stale_reason:
-                raise Unavailable(f"exchange unreachable and no stored candles for {symbol} on {timeframe}",
+                raise Unavailable(f"no stored candles for {symbol} on {timeframe} and {stale_reason}",
                                   code="data_unavailable", retry_after=30)
             raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol", code="unknown_symbol")
         candles.meta.update(data_source="store" if stale_reason else "exchange", data_stale=bool(stale_reason))
@@ -173,14 +188,44 @@ class MarketData:
             candles.meta["stale_reason"] = stale_reason
         return candles
 
-    def refresh(self, symbol: str, timeframe: str, last: int) -> int:
+    def _catch_up(self, symbol: str, timeframe: str, last: int, deadline: float | None) -> str | None:
+        """Fetch what the store lacks, once for all threads asking; None when it is current now, else why
+        not (the answer then comes from what is stored)."""
+        if self.settings.offline:
+            return "offline: the exchange is not called"
+        if time.monotonic() < self._exchange_down_until:
+            return "exchange unreachable a moment ago: answering from stored candles"
+        deadline = deadline or time.monotonic() + self.settings.fetch_deadline_s
+        with self._lock:
+            gate = self._catching_up.setdefault((symbol, timeframe), threading.Lock())
+        if not gate.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            return "exchange too slow: answering from stored candles"
+        try:
+            stored = self.store.last_time(symbol, timeframe)
+            if stored is not None and stored >= self.newest_closed(timeframe):
+                return None  # another thread caught it up meanwhile
+            self.refresh(symbol, timeframe, last, deadline=deadline)
+            return None
+        except UnknownSeries as exc:
+            raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol",
+                           code="unknown_symbol") from exc
+        except SourceError as exc:
+            log.warning("catching up %s %s failed: %s", symbol, timeframe, exc)
+            if "deadline" not in str(exc):
+                self._exchange_down_until = time.monotonic() + EXCHANGE_BACKOFF_S
+            return public_reason(exc)
+        finally:
+            gate.release()
+
+    def refresh(self, symbol: str, timeframe: str, last: int, *, exchange: ExchangeSource | None = None,
+                deadline: float | None = None) -> int:
         """Fetch only what the store lacks (at least the last ``last`` candles) and upsert it."""
         step = TIMEFRAME_MS[timeframe]
         stored = self.store.last_time(symbol, timeframe)
         wanted_start = self._start_for(timeframe, last)
         start = wanted_start if stored is None else max(stored + step, wanted_start)
         try:
-            fresh = self.exchange.fetch(symbol, timeframe, start_ms=start)
+            fresh = (exchange or self.exchange).fetch(symbol, timeframe, start_ms=start, deadline=deadline)
         except DataError as exc:
             raise SourceError(str(exc), public="exchange sent unusable candles") from exc
         return self.store.upsert(fresh) if len(fresh) else 0

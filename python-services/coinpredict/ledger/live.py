@@ -11,11 +11,11 @@ Forecasts are counted once per (model version, symbol, horizon, candle), so aski
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 from scipy.stats import mannwhitneyu
 
+from ..common import clock
 from ..common.metrics import expected_calibration_error, fast_auc, log_loss
 from ..common.times import iso
 from .store import LedgerStore
@@ -33,7 +33,7 @@ def forecasts_needed(test_auc: float | None) -> int:
 
 def live_metrics(ledger: LedgerStore, model: str, timeframe: str, horizon: int, test: dict | None, *,
                  now: float | None = None, window_days: float = WINDOW_DAYS) -> dict:
-    now = time.time() if now is None else now
+    now = clock.now() if now is None else now
     since_ms = int((now - window_days * 86_400) * 1000)
     rows = ledger.scored(model, timeframe, horizon, since_ms)
     out = {"window_days": window_days, "timeframe": timeframe, "horizon": horizon, "n_scored": len(rows),

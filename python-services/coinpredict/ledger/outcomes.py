@@ -7,12 +7,12 @@ is closed with no outcome, so it is never looked at again and never counted."""
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Callable
 
 import numpy as np
 
+from ..common import clock
 from ..data.candles import Candles
 from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ServiceError, SourceError
@@ -27,7 +27,7 @@ CandleReader = Callable[[str, str, int, int], Candles]
 
 def score_due(ledger: LedgerStore, read_candles: CandleReader, *, now: float | None = None) -> dict:
     """Score every forecast whose outcome candle has closed by ``now`` (seconds); returns counts."""
-    now_ms = int((time.time() if now is None else now) * 1000)
+    now_ms = int((clock.now() if now is None else now) * 1000)
     bounds = {tf: now_ms - 2 * step for tf, step in TIMEFRAME_MS.items()}  # horizon >= 1: closed by then
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in ledger.unscored(before_ms_by_timeframe=bounds):

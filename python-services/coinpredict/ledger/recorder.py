@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 
+from ..common import clock
 from ..common.signals import signal_for
 from ..common.times import to_ms
 from .store import LedgerStore
@@ -23,7 +23,7 @@ def rows_of(answer: dict, member_versions: dict[str, str | None] | None = None, 
     outcome cannot be checked against the market."""
     if answer.get("data_source") == "request" or answer.get("model_version") is None:
         return []
-    now = time.time() if now is None else now
+    now = clock.now() if now is None else now
     base = {"symbol": answer["symbol"], "timeframe": answer["timeframe"], "horizon": int(answer["horizon"]),
             "as_of": to_ms(answer["as_of"]), "recorded_at": now}
     rows = [{**base, "model": answer["model"], "model_version": answer["model_version"],

@@ -5,6 +5,7 @@ the models' market context reads (BTCUSDT...) are gathered once per call and tim
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ..data.candles import Candles
@@ -28,11 +29,14 @@ class CandleGatherer:
             raise BadRequest(f"too few candles: got {len(candles)}, need at least {need} "
                              f"(send {self.lookback} for best results)", field="candles",
                              code="too_few_candles", details={"needed": need, "got": len(candles)})
-        return candles.last(self.lookback)
+        used = candles.last(self.lookback)
+        age = round(self.market.clock() - used.last_close_time_ms / 1000, 1)  # how old the last candle sent is
+        used.meta.update(last_candle_age_s=age, data_stale=self.market.is_stale(age, candles.timeframe))
+        return used
 
-    def fetch(self, symbol: str, timeframe: str, need: int) -> Candles:
+    def fetch(self, symbol: str, timeframe: str, need: int, deadline: float | None = None) -> Candles:
         """The market's last ``lookback`` candles; 503 when it has fewer than ``need``."""
-        candles = self.market.candles(symbol, timeframe, self.lookback)
+        candles = self.market.candles(symbol, timeframe, self.lookback, deadline=deadline)
         if len(candles) < need:
             raise Unavailable(f"only {len(candles)} candles of {symbol} on {timeframe}; need {need}",
                               code="insufficient_history", retry_after=300)
@@ -46,10 +50,12 @@ class CandleGatherer:
                 key = (reqs[i].symbol, reqs[i].timeframe)
                 wanted[key] = max(plan.need, wanted.get(key, 0))
 
+        deadline = time.monotonic() + self.market.settings.fetch_deadline_s  # one for the whole call
+
         def one(key_need):
             (symbol, tf), need = key_need
             try:
-                return self.fetch(symbol, tf, need)
+                return self.fetch(symbol, tf, need, deadline)
             except ServiceError as exc:
                 return exc
 

@@ -12,6 +12,7 @@ from ..common.signals import cost_bps
 from ..config import Settings
 from ..data.candles import Candles
 from ..data.market import MarketData
+from ..data.timeframes import TIMEFRAME_MS
 from ..data.universe import Universe
 from ..errors import ServiceError
 from .answers import build_answer
@@ -111,7 +112,8 @@ class Predictor:
         started = time.perf_counter()
         self.members_for(timeframe, model, horizon)  # an unknown or unready model or horizon fails the whole call
         reqs, skipped, origin = universe_requests(self.universe, self.market, timeframe, model, horizon)
-        ranked, failed = rank(reqs, self.predict_many(reqs), limit)
+        stale_after_s = self.settings.stale_after_candles * TIMEFRAME_MS[timeframe] / 1000
+        ranked, failed = rank(reqs, self.predict_many(reqs), limit, stale_after_s)
         as_of = max((r["as_of"] for r in ranked), default=None)
         return {"as_of": as_of, "universe": origin, "timeframe": timeframe,
                 "horizon": ranked[0]["horizon"] if ranked else horizon, "model": model, "count": len(ranked),

@@ -30,13 +30,18 @@ def universe_requests(universe: Universe, market: MarketData, timeframe: str, mo
 
 
 def rank(reqs: list[PredictRequest], results: list[dict | ServiceError],
-         limit: int) -> tuple[list[dict], list[dict]]:
+         limit: int, stale_after_s: float | None = None) -> tuple[list[dict], list[dict]]:
     """The answered results, highest probability first, cut to ``limit`` and numbered from 1; and
-    the requests that could not be answered, with the reason."""
+    the requests that could not be answered or whose newest candle is older than ``stale_after_s`` (a
+    delisted or halted coin is not ranked as if current), with the reason."""
     ok, skipped = [], []
     for req, res in zip(reqs, results):
         if isinstance(res, ServiceError):
             skipped.append({"symbol": req.symbol, "reason": res.message})
+        elif stale_after_s is not None and (res.get("last_candle_age_s") or 0) > stale_after_s:
+            hours = res["last_candle_age_s"] / 3600
+            skipped.append({"symbol": req.symbol, "reason": f"stale data: its newest candle closed {hours:.1f} h "
+                                                            f"ago (more than {stale_after_s / 3600:g} h)"})
         else:
             ok.append(res)
     ok.sort(key=lambda r: r["probability_up"], reverse=True)

@@ -11,12 +11,21 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from ...common.clock import now as clock_now
 from ...errors import SourceError, UnknownSeries
 from ..candles import EXTRA_COLUMNS, Candles, clean_extra
 from ..timeframes import TIMEFRAME_MS
 
 log = logging.getLogger(__name__)
 PAGE_LIMIT = 1000
+
+
+class RateLimited(SourceError):
+    """The exchange asked us to slow down (429) or banned us for a while (418): wait ``retry_after`` s."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message, public="exchange rate limit: answering from stored candles")
+        self.retry_after = retry_after
 
 
 class _ExchangeRetry(Retry):
@@ -38,7 +47,7 @@ class ExchangeSource:
 
     def __init__(self, base_url: str = "https://api.binance.com", *, timeout: tuple[float, float] = (3.0, 10.0),
                  retries: int = 4, backoff: float = 0.5, max_retry_after: float = 30.0,
-                 clock=time.time):
+                 clock=clock_now):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.clock = clock
@@ -53,17 +62,28 @@ class ExchangeSource:
         self.session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=16))
         self.session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=16))
 
-    def _get_json(self, path: str, params: dict):
+    def _get_json(self, path: str, params: dict, deadline: float | None = None):
+        """The JSON answer of one GET; ``deadline`` (time.monotonic) bounds the wait for every attempt."""
         url = f"{self.base_url}{path}"
         for attempt in range(self.parse_retries + 1):
+            timeout = self.timeout
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0.05:
+                    raise SourceError("request deadline passed before the exchange answered",
+                                      public="exchange too slow: answering from stored candles")
+                timeout = (min(timeout[0], left), min(timeout[1], left))
             try:
-                resp = self.session.get(url, params=params, timeout=self.timeout)
+                resp = self.session.get(url, params=params, timeout=timeout)
             except requests.RequestException as exc:
                 raise SourceError(f"exchange unreachable: {exc.__class__.__name__}: {exc}",
                                   public="exchange unreachable") from exc
             if resp.status_code == 400:
                 raise UnknownSeries(f"exchange has no {params.get('symbol')} {params.get('interval')}: "
                                     f"{resp.text[:200]}")
+            if resp.status_code in (418, 429):
+                raise RateLimited(f"exchange answered HTTP {resp.status_code} after retries",
+                                  retry_after=_retry_after(resp))
             if resp.status_code != 200:
                 raise SourceError(f"exchange answered HTTP {resp.status_code} after retries: {url} {params}",
                                   public=f"exchange answered HTTP {resp.status_code}")
@@ -77,7 +97,7 @@ class ExchangeSource:
         raise SourceError("unreachable")  # pragma: no cover
 
     def fetch(self, symbol: str, timeframe: str, start_ms: int | None = None,
-              end_ms: int | None = None) -> Candles:
+              end_ms: int | None = None, *, deadline: float | None = None) -> Candles:
         step = TIMEFRAME_MS[timeframe]
         now_ms = int(self.clock() * 1000)
         end = min(end_ms if end_ms is not None else now_ms, now_ms)
@@ -86,7 +106,8 @@ class ExchangeSource:
         cursor = start
         while cursor < end:
             page = self._get_json("/api/v3/klines", {"symbol": symbol, "interval": timeframe,
-                                                     "startTime": cursor, "endTime": end - 1, "limit": PAGE_LIMIT})
+                                                     "startTime": cursor, "endTime": end - 1, "limit": PAGE_LIMIT},
+                                   deadline)
             if not isinstance(page, list):
                 raise SourceError(f"unexpected klines answer: {str(page)[:200]}",
                                   public="exchange sent an unexpected answer")
@@ -101,6 +122,15 @@ class ExchangeSource:
 
     def symbols(self, timeframe: str) -> list[str] | None:
         return None
+
+    def pairs(self, deadline: float | None = None) -> set[str]:
+        """Every symbol the exchange lists as trading now (``exchangeInfo``)."""
+        try:
+            info = self._get_json("/api/v3/exchangeInfo", {}, deadline)
+            return {str(s["symbol"]) for s in info["symbols"] if s.get("status", "TRADING") == "TRADING"}
+        except (TypeError, KeyError, AttributeError, UnknownSeries) as exc:
+            raise SourceError(f"unexpected exchangeInfo answer: {exc}",
+                              public="exchange sent an unexpected answer") from exc
 
     def reachable(self, timeout: float = 2.0) -> bool:
         """One quick ping, no retries: used once at start to tell offline from online."""
@@ -134,6 +164,13 @@ def klines_to_candles(symbol: str, timeframe: str, rows: list, *, now_ms: int | 
     extra, _ = clean_extra(a[:, 5], {k: more[:, i] for i, k in enumerate(names)})
     return Candles.from_arrays(symbol, timeframe, t[keep], a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5],
                                source=source, extra=extra)
+
+
+def _retry_after(resp) -> float:
+    try:
+        return max(1.0, float(resp.headers.get("Retry-After", 60)))
+    except ValueError:
+        return 60.0
 
 
 def _number(x) -> float:

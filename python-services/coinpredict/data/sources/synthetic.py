@@ -9,13 +9,13 @@ the same whenever it is asked for (a longer history never changes an earlier can
 from __future__ import annotations
 
 import threading
-import time
 import zlib
 from datetime import UTC, datetime
 
 import numpy as np
 from scipy.signal import lfilter
 
+from ...common.clock import now as clock_now
 from ..candles import Candles
 from ..timeframes import TIMEFRAME_MS
 
@@ -35,7 +35,7 @@ class SyntheticSource:
     name = "synthetic"
     live = True
 
-    def __init__(self, symbols: list[str], seed: int = 7, clock=time.time):
+    def __init__(self, symbols: list[str], seed: int = 7, clock=clock_now):
         self.universe = list(dict.fromkeys(symbols))
         self.seed = seed
         self.clock = clock
