@@ -1,8 +1,12 @@
 #!/usr/bin/env python
 """The worker process (the Procfile's ``worker:`` line): consumes the task queue, so training runs
-here and never inside a web worker; every minute it scores the served forecasts whose outcome is
-known. Several may run (one or more per machine); each runs one job at a time by default
-(``WORKER_THREADS``).
+here and never inside a web worker. Several may run (one or more per machine); each runs one job at a
+time by default (``WORKER_THREADS``).
+
+Every ``WORKER_TICK_S`` (market time from ``common.clock``) it also keeps the service live: fetches each
+watched symbol's candle shortly after it closes (live mode: the top-100 universe, the market-context
+anchors and whatever was asked for in the last day, on every trained timeframe), scores the served
+forecasts whose outcome candle has closed, and queues the retraining ``RETRAIN_EVERY`` makes due.
 
 At start and every few seconds it ends jobs whose worker died (a kill -9 leaves no trace otherwise) and
 deletes what they left half done; on a normal stop it ends the job it was running as failed."""
@@ -19,10 +23,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
 
 from coinpredict.config import Settings  # noqa: E402
 from coinpredict.data.market import MarketData  # noqa: E402
+from coinpredict.data.refresher import CandleRefresher  # noqa: E402
+from coinpredict.data.universe import Universe  # noqa: E402
 from coinpredict.jobs import JobQueue  # noqa: E402
 from coinpredict.jobs.runner import discard_versions  # noqa: E402
+from coinpredict.jobs.schedule import RetrainScheduler  # noqa: E402
 from coinpredict.jobs.store import worker_name  # noqa: E402
 from coinpredict.ledger import LedgerStore, score_due  # noqa: E402
+from coinpredict.ledger.watch import watched_symbols  # noqa: E402
+from coinpredict.models.artifacts import trained_timeframes  # noqa: E402
 
 log = logging.getLogger("worker")
 REAP_EVERY_S = 5.0
@@ -37,18 +46,39 @@ def reaper(queue: JobQueue, stop: threading.Event) -> None:
             log.exception("reaping stale jobs failed")
 
 
-def schedule_scoring(queue: JobQueue, settings: Settings) -> None:
-    """Every minute, score the recorded forecasts whose outcome candle has closed."""
-    from huey import crontab
+class LiveLoop:
+    """One round of the worker's live duties; a failure in one round is logged and the next retries."""
 
-    ledger, market = LedgerStore(settings.database_url), MarketData(settings)
+    def __init__(self, settings: Settings, queue: JobQueue):
+        self.market = MarketData(settings)
+        self.ledger = LedgerStore(settings.database_url)
+        self.scheduler = RetrainScheduler(queue, self.market)
+        live = self.market.mode == "live" and not settings.offline
+        self.refresher = CandleRefresher(self.market) if live else None
+        self.universe = Universe(None if settings.offline else settings.universe_url)
+        self.models_dir = settings.models_dir
 
-    @queue.huey.periodic_task(crontab(minute="*"), name="score_outcomes")
-    def score_outcomes() -> dict:
-        counts = score_due(ledger, lambda symbol, tf, last, end: market.candles(symbol, tf, last, end))
-        if counts["scored"]:
-            log.info("scored %d forecasts (%d wait for their candle)", counts["scored"], counts["pending"])
-        return counts
+    def run_once(self) -> dict:
+        out = {}
+        if self.refresher is not None:
+            out["refresh"] = self.refresher.run_once(
+                watched_symbols(self.universe, self.ledger, trained_timeframes(self.models_dir)))
+        out["scores"] = score_due(self.ledger, lambda symbol, tf, last, end: self.market.candles(symbol, tf, last,
+                                                                                                 end))
+        out["retraining"] = [j["id"] for j in self.scheduler.run_once()]
+        return out
+
+
+def live_loop(settings: Settings, queue: JobQueue, stop: threading.Event, tick_s: float) -> None:
+    loop = LiveLoop(settings, queue)
+    while not stop.wait(tick_s):
+        try:
+            done = loop.run_once()
+            refreshed = done.get("refresh", {})
+            if refreshed.get("candles") or done["scores"]["scored"] or done["retraining"]:
+                log.info("live: %s", done)
+        except Exception:  # noqa: BLE001 - a hiccup (database busy, exchange answer) must not stop the loop
+            log.exception("live round failed")
 
 
 def main() -> int:
@@ -57,16 +87,17 @@ def main() -> int:
     settings = Settings.from_env()
     queue = JobQueue(settings)
     queue.reap()
-    schedule_scoring(queue, settings)
     stop = threading.Event()
     threading.Thread(target=reaper, args=(queue, stop), daemon=True, name="reaper").start()
+    tick_s = float(os.environ.get("WORKER_TICK_S", "5"))
+    threading.Thread(target=live_loop, args=(settings, queue, stop, tick_s), daemon=True, name="live").start()
     threads = int(os.environ.get("WORKER_THREADS", "1"))
     log.info("worker %s: %d thread(s), queue %s, jobs in %s", worker_name(), threads,
              "redis" if settings.redis_url else "sqlite", settings.database_url.split("://", 1)[0])
     # Polls the queue at most every 2 s when idle (Huey backs off to 10 s by default): a job starts promptly.
     # A stop (Ctrl-C, SIGTERM) waits at most 2 s for a running job, so the cleanup below runs before a
     # supervisor's kill: the job is ended as failed and its unserved versions deleted.
-    consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True, max_delay=2.0,
+    consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=False, max_delay=2.0,
                                           shutdown_timeout=2.0)
     try:
         consumer.run()

@@ -30,11 +30,23 @@ def test_registry_matches_the_contract():
     assert list(MODEL_IDS) == API_IDS
 
 
-def test_health(client):
+def test_health(client, synthetic_now):
     body = client.get("/health").get_json()
     assert body["status"] == "ok" and body["models_loaded"] == N_MODELS
     assert body["models"] == {"ready": N_MODELS, "failed": 0, "not_trained": 0}
     assert {"uptime_s", "version"} <= set(body)
+    assert body["data"] == {"last_candle_age_s": 1800.0, "stale_symbols": 0, "stale_examples": [],
+                            "by_timeframe": {"1h": {"symbols": 3, "last_candle_age_s": 1800.0, "stale_symbols": 0}}}
+
+
+def test_health_is_degraded_while_candles_are_stale_and_counts_them(app, synthetic_now):
+    from coinpredict.common import clock
+
+    clock.use(lambda: synthetic_now + 86_400)  # a day later, the folder has no newer candles
+    body = app.test_client().get("/health").get_json()
+    assert body["status"] == "degraded" and body["data"]["stale_symbols"] == 3
+    assert body["data"]["last_candle_age_s"] == 1800.0 + 86_400 and "BTCUSDT/1h" in body["data"]["stale_examples"]
+    assert any("3 symbols have stale candles" in w for w in body["warnings"])
 
 
 def test_models_list(client):

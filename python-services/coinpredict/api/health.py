@@ -1,5 +1,5 @@
-"""Liveness and readiness for ops: ``degraded`` when a model failed, none is ready, or the data is
-synthetic."""
+"""Liveness and readiness for ops: ``degraded`` when a model failed, none is ready, the data is
+synthetic, or candles are stale."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import time
 from flask import Blueprint
 
 from .. import __version__
+from ..data.timeframes import TIMEFRAME_MS
+from ..ledger.watch import watched_symbols
 from .answers import checked, redact
 from .schemas import Health
 from .state import state
@@ -27,6 +29,10 @@ def health():
         warnings.append(f"{counts['failed']} models failed to load (see /models/list)")
     warnings.extend(st.reloader.warnings())
     jobs = _jobs(st)
+    data = _data(st)
+    if data["stale_symbols"]:
+        examples = ", ".join(data["stale_examples"])
+        warnings.append(f"{data['stale_symbols']} symbols have stale candles (e.g. {examples})")
     if not counts["ready"]:
         training = [j for j in jobs["active"] if j["status"] == "running"]
         warnings.append(f"no trained models yet: training {training[0]['timeframe']} "
@@ -35,7 +41,28 @@ def health():
     return checked(Health, {
         "status": "degraded" if warnings else "ok", "models_loaded": counts["ready"], "models": counts,
         "uptime_s": round(time.time() - st.started, 1), "version": __version__, "data_source": market.mode,
-        "timeframes": st.store.timeframes, "warnings": warnings, "jobs": jobs})
+        "timeframes": st.store.timeframes, "warnings": warnings, "jobs": jobs, "data": data})
+
+
+DATA_TTL_S = 5.0  # the freshness summary is computed at most this often per worker (a store aggregate)
+
+
+def _data(st) -> dict:
+    cached = getattr(st, "_data_health", None)
+    if cached and time.monotonic() - cached[0] < DATA_TTL_S:
+        return cached[1]
+    kept = None
+    if st.market.mode == "live":  # the symbols the worker keeps current, not every one ever asked for once
+        kept = watched_symbols(st.predictor.universe, st.ledger, st.store.timeframes)
+    by_tf = {tf: st.market.freshness(tf, None if kept is None else kept[tf]) for tf in st.store.timeframes}
+    finest = min(by_tf, key=lambda tf: TIMEFRAME_MS[tf], default=None)
+    stale = [f"{s}/{tf}" for tf, f in by_tf.items() for s in f["stale"]]
+    data = {"last_candle_age_s": by_tf[finest]["last_candle_age_s"] if finest else None,
+            "stale_symbols": len(stale), "stale_examples": stale[:5],
+            "by_timeframe": {tf: {"symbols": f["symbols"], "last_candle_age_s": f["last_candle_age_s"],
+                                  "stale_symbols": len(f["stale"])} for tf, f in by_tf.items()}}
+    st._data_health = (time.monotonic(), data)
+    return data
 
 
 def _jobs(st) -> dict:

@@ -280,6 +280,22 @@ class JobsSummary(Answer):
     active: list[ActiveJob] = Field(description="the queued and running jobs, oldest first")
 
 
+class TimeframeFreshness(Answer):
+    symbols: int = Field(ge=0, description="symbols the service keeps current on this timeframe")
+    last_candle_age_s: float | None = Field(description="clock minus the close time of the freshest symbol's "
+                                                        "newest candle, in seconds (null: none held)")
+    stale_symbols: int = Field(ge=0, description="of those, symbols whose newest candle is older than allowed")
+
+
+class DataFreshness(Answer):
+    last_candle_age_s: float | None = Field(description="the freshest newest candle's age on the finest trained "
+                                                        "timeframe, in seconds (null: no candles held)")
+    stale_symbols: int = Field(ge=0, description="symbols, over the trained timeframes, whose newest candle is "
+                                                 "older than the timeframe allows (the status is then degraded)")
+    stale_examples: list[str] = Field(description="a few of them, as SYMBOL/timeframe")
+    by_timeframe: dict[str, TimeframeFreshness] = Field(description="the same per trained timeframe")
+
+
 class Health(Answer):
     status: Literal["ok", "degraded"] = Field(description="degraded when any warning applies")
     models_loaded: int = Field(description="models ready")
@@ -291,6 +307,9 @@ class Health(Answer):
     timeframes: list[str] = Field(description="timeframes with trained models")
     warnings: list[str] = Field(description="why the status is degraded")
     jobs: JobsSummary = Field(description="training jobs waiting and running (details at /jobs)")
+    data: DataFreshness = Field(description="how current the candles are: in live mode over the symbols kept "
+                                            "fresh (the top-100 universe, the context anchors, whatever was asked "
+                                            "for in the last day), with a candle folder over its files")
 
 
 class ActiveJob(Answer):

@@ -117,6 +117,12 @@ class MarketData:
                         "data_stale": self.is_stale(age, timeframe), "columns": list(s.columns)})
         return out
 
+    def freshness(self, timeframe: str, symbols: set[str] | None = None) -> dict:
+        """How current the held candles of ``symbols`` (default: all held) are on ``timeframe``."""
+        rows = [r for r in self.summaries(timeframe) if symbols is None or r["symbol"] in symbols]
+        return {"symbols": len(rows), "last_candle_age_s": min((r["last_candle_age_s"] for r in rows), default=None),
+                "stale": [r["symbol"] for r in rows if r["data_stale"]]}
+
     def candles(self, symbol: str, timeframe: str, last: int, end_ms: int | None = None, *,
                 deadline: float | None = None) -> Candles:
         """The last ``last`` closed candles (opened before ``end_ms`` when given), with ``meta`` saying

@@ -7,6 +7,7 @@ end, and are deleted when it fails or is cancelled (by the reaper when its worke
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from collections import deque
@@ -14,7 +15,9 @@ from pathlib import Path
 
 from ..common.times import iso
 from ..config import REPO_ROOT, Settings
+from ..data.export import export_store, trainable_symbols
 from ..data.listing import folder_last_candle
+from ..data.store import CandleStore
 from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError, Conflict, NotFound
 from ..models.artifacts import model_root
@@ -139,12 +142,27 @@ def _public(message: str, settings: Settings) -> str:
     """A failure as a job record keeps it: the training folder named by its role, not its path (the
     API also redacts MODELS_DIR and the like)."""
     folder = training_data_dir(settings)
+    message = message.replace(str(Path(settings.store_path).parent / "training-candles"), "the stored candles")
     return message.replace(str(folder), "the training candles folder") if folder else message
 
 
 def run_training(job: dict, settings: Settings, reporter: Reporter) -> dict:
+    if job["params"].get("data") != "store":
+        return _train(job, settings, reporter, training_data_dir(settings))
+    # A live service retrains on what it ingested: the store, written out as a folder for this job only.
+    store = CandleStore(settings.store_path)
+    folder = Path(settings.store_path).parent / "training-candles" / job["id"]
+    try:
+        reporter(0.0, "writing the stored candles out for training")
+        return _train(job, settings, reporter,
+                      export_store(store, job["timeframe"], folder, trainable_symbols(store, job["timeframe"])))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        store.close()
+
+
+def _train(job: dict, settings: Settings, reporter: Reporter, data_dir: Path | None) -> dict:
     params, tf = job["params"], job["timeframe"]
-    data_dir = training_data_dir(settings)
     if data_dir is None:
         raise ValueError("no candles to train on: set OHLCV_DIR (or run make run once to prepare data/ohlcv)")
     end = params.get("end") or iso(folder_last_candle(data_dir, tf) + TIMEFRAME_MS[tf])

@@ -28,9 +28,8 @@ CandleReader = Callable[[str, str, int, int], Candles]
 def score_due(ledger: LedgerStore, read_candles: CandleReader, *, now: float | None = None) -> dict:
     """Score every forecast whose outcome candle has closed by ``now`` (seconds); returns counts."""
     now_ms = int((clock.now() if now is None else now) * 1000)
-    bounds = {tf: now_ms - 2 * step for tf, step in TIMEFRAME_MS.items()}  # horizon >= 1: closed by then
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for row in ledger.unscored(before_ms_by_timeframe=bounds):
+    for row in ledger.unscored(now_ms=now_ms):
         groups[(row["symbol"], row["timeframe"])].append(row)
     scored = pending = 0
     for (symbol, tf), rows in groups.items():

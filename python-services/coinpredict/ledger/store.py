@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..common.database import create_schema, make_engine
+from ..data.timeframes import TIMEFRAME_MS
 
 metadata = sa.MetaData()
 predictions = sa.Table(
@@ -49,12 +50,11 @@ class LedgerStore:
         with self.engine.begin() as conn:
             conn.execute(insert.on_conflict_do_nothing(), [{k: r[k] for k in FIELDS} for r in rows])
 
-    def unscored(self, *, before_ms_by_timeframe: dict[str, int], limit: int = 50_000) -> list[dict]:
-        """Forecasts not yet scored whose timeframe's outcome may have closed (``as_of`` before the bound)."""
-        if not before_ms_by_timeframe:
-            return []
-        due = sa.or_(*[sa.and_(predictions.c.timeframe == tf, predictions.c.as_of < bound)
-                       for tf, bound in before_ms_by_timeframe.items()])
+    def unscored(self, *, now_ms: int, limit: int = 50_000) -> list[dict]:
+        """Forecasts not yet scored whose outcome candle has closed by ``now_ms``."""
+        c = predictions.c
+        due = sa.or_(*[sa.and_(c.timeframe == tf, c.as_of + (c.horizon + 1) * step <= now_ms)
+                       for tf, step in TIMEFRAME_MS.items()])
         query = predictions.select().where(predictions.c.scored_at.is_(None), due).order_by(
             predictions.c.symbol, predictions.c.as_of).limit(limit)
         with self.engine.connect() as conn:
@@ -79,6 +79,16 @@ class LedgerStore:
             query = query.where(predictions.c.as_of >= since_ms)
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
+
+    def recent_symbols(self, since_ms: int) -> dict[str, set[str]]:
+        """{timeframe: symbols} asked for with a candle at or after ``since_ms`` (what to keep fresh)."""
+        query = sa.select(predictions.c.timeframe, predictions.c.symbol).where(
+            predictions.c.as_of >= since_ms).distinct()
+        out: dict[str, set[str]] = {}
+        with self.engine.connect() as conn:
+            for tf, symbol in conn.execute(query):
+                out.setdefault(tf, set()).add(symbol)
+        return out
 
     def scored(self, model: str, timeframe: str, horizon: int, since_ms: int) -> list[dict]:
         """Scored forecasts of one model, timeframe and horizon made at or after ``since_ms``."""

@@ -1,0 +1,94 @@
+"""Keeping the live store current (the worker runs it): each watched symbol's newest closed candle is
+fetched shortly after it closes, so requests read the store and never wait on the exchange.
+
+Within the exchange's limits: every call spends request weight from a per-minute budget (a quarter of
+the exchange's 6,000 by default, leaving room for the web's catch-ups and other users of the address),
+and a 429 or 418 pauses all fetching for its ``Retry-After``. A symbol the exchange does not list, or
+answers is unknown, is not asked again for a day."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ..errors import SourceError, UnknownSeries
+from .market import MarketData
+from .sources.exchange import ExchangeSource, RateLimited
+from .timeframes import TIMEFRAME_MS
+
+log = logging.getLogger(__name__)
+KLINES_WEIGHT = 2  # the exchange's request weight of one klines call (up to 1,000 candles)
+
+
+class WeightBudget:
+    """A token bucket of request weight refilled continuously at ``per_minute``."""
+
+    def __init__(self, per_minute: float):
+        self.per_minute = per_minute
+        self._tokens = per_minute
+        self._at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self, weight: float) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.per_minute, self._tokens + (now - self._at) * self.per_minute / 60)
+            self._at = now
+            if self._tokens < weight:
+                return False
+            self._tokens -= weight
+            return True
+
+
+class CandleRefresher:
+    def __init__(self, market: MarketData, *, weight_per_minute: float = 1500, backfill: int = 1000,
+                 settle_s: float = 2.0, threads: int = 4):
+        self.market = market
+        self.exchange = ExchangeSource(market.settings.exchange_url, clock=market.clock, retries=1,
+                                       timeout=(3.0, 10.0))
+        self.budget = WeightBudget(weight_per_minute)
+        self.backfill, self.settle_s = backfill, settle_s
+        self.paused_until = 0.0  # time.monotonic(): after a 429/418, nothing is fetched before this
+        self._unknown: dict[tuple[str, str], float] = {}
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="refresh")
+
+    def due(self, timeframe: str, symbols: set[str]) -> list[str]:
+        """Watched symbols whose store lacks a candle that closed at least ``settle_s`` ago."""
+        step = TIMEFRAME_MS[timeframe]
+        newest = self.market.newest_closed(timeframe)
+        if self.market.clock() * 1000 < newest + step + self.settle_s * 1000:
+            newest -= step  # the candle that just closed: give the exchange a moment to finish it
+        stored = {s: last for s, _, last, _ in self.market.store.summary(timeframe)}
+        now = time.monotonic()
+        return sorted(s for s in symbols if stored.get(s, -1) < newest
+                      and self._unknown.get((s, timeframe), 0) <= now
+                      and (self.market.pairs is None or self.market.pairs.known(s) is not False))
+
+    def run_once(self, watched: dict[str, set[str]]) -> dict:
+        """One round over ``watched`` ({timeframe: symbols}); counts of symbols fetched, waiting for
+        budget or a pause, and failed."""
+        counts = {"fetched": 0, "candles": 0, "waiting": 0, "failed": 0}
+        work = [(s, tf) for tf, symbols in watched.items() for s in self.due(tf, symbols)]
+        for result in self._pool.map(self._one, work):
+            counts[result[0]] += 1
+            counts["candles"] += result[1]
+        return counts
+
+    def _one(self, key: tuple[str, str]) -> tuple[str, int]:
+        symbol, timeframe = key
+        if time.monotonic() < self.paused_until or not self.budget.take(KLINES_WEIGHT):
+            return "waiting", 0
+        try:
+            return "fetched", self.market.refresh(symbol, timeframe, self.backfill, exchange=self.exchange)
+        except RateLimited as exc:
+            self.paused_until = max(self.paused_until, time.monotonic() + exc.retry_after)
+            log.warning("exchange rate limit: pausing candle refresh for %.0f s", exc.retry_after)
+            return "waiting", 0
+        except UnknownSeries:
+            self._unknown[key] = time.monotonic() + 86_400
+            return "failed", 0
+        except SourceError as exc:
+            log.warning("refreshing %s %s failed: %s", symbol, timeframe, exc)
+            return "failed", 0
