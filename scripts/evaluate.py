@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--audit-samples", type=int, default=24)
     ap.add_argument("--horizon", type=int, default=1, help="which trained horizon to score (candles ahead)")
     ap.add_argument("--models-dir", type=Path, default=None, help="overrides MODELS_DIR")
+    ap.add_argument("--predictions", action="store_true", help="also write every row's probabilities "
+                                                                "(predictions.csv in --out)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(message)s")
     settings = Settings.from_env()
@@ -45,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
                       serve=Predictor.offline(store, args.data_dir).probability,
                       symbols=args.symbols.split(",") if args.symbols else None,
                       model_ids=resolve_ids(args.models), fee_bps=fee_bps,
-                      audit_samples=args.audit_samples, horizon=args.horizon)
+                      audit_samples=args.audit_samples, horizon=args.horizon,
+                      write_predictions=args.predictions)
     print(f"{report['n_rows']} predictions, {len(report['symbols'])} symbols, {report['seconds']}s; "
           f"audit: {report['audit']['checked']} re-predictions, no mismatch")
     print(f"{'model':<26}{'AUC':>8}{'acc':>8}{'logloss':>9}{'p':>9}{'Sharpe':>8}{'ret net':>9}")

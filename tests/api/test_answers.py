@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
 import re
 import shutil
+import time
 
 from coinpredict import create_app
 from coinpredict.api.openapi import openapi_document

@@ -32,7 +32,7 @@ from .timeframes import TIMEFRAME_MS
 from .universe import BUNDLED_TOP100, STABLECOINS
 
 log = logging.getLogger(__name__)
-EXCHANGE_BACKOFF_S = 5.0  # after a failed fetch, requests answer from the store this long
+EXCHANGE_BACKOFF_S = 2.0  # after a failed fetch, requests answer from the store this long
 
 
 @dataclass
@@ -200,7 +200,7 @@ class MarketData:
         if self.settings.offline:
             return "offline: the exchange is not called"
         if time.monotonic() < self._exchange_down_until:
-            return "exchange unreachable a moment ago: answering from stored candles"
+            return "exchange unreachable or too slow a moment ago: answering from stored candles"
         deadline = deadline or time.monotonic() + self.settings.fetch_deadline_s
         with self._lock:
             gate = self._catching_up.setdefault((symbol, timeframe), threading.Lock())
@@ -217,8 +217,7 @@ class MarketData:
                            code="unknown_symbol") from exc
         except SourceError as exc:
             log.warning("catching up %s %s failed: %s", symbol, timeframe, exc)
-            if "deadline" not in str(exc):
-                self._exchange_down_until = time.monotonic() + EXCHANGE_BACKOFF_S
+            self._exchange_down_until = time.monotonic() + EXCHANGE_BACKOFF_S  # spare the next requests the wait
             return public_reason(exc)
         finally:
             gate.release()

@@ -83,10 +83,11 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
 def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir: Path, out_dir: Path, store,
              serve: Serve, symbols: list[str] | None = None, model_ids: list[str] | None = None,
              fee_bps: float = Settings.fee_bps, audit_samples: int = 24, seed: int = 0,
-             lookback: int = Settings.serve_lookback, horizon: int = 1) -> dict:
+             lookback: int = Settings.serve_lookback, horizon: int = 1, write_predictions: bool = False) -> dict:
     """Score the models of ``store`` (loaded from ``models_dir``: ``get(tf, id)`` entries with status,
     model, manifest, horizons, feature_set and scaler; ``ensembles[tf]``) on [start, end); ``serve`` is the
-    serving path the look-ahead audit re-predicts through. Every model is scored at ``horizon``."""
+    serving path the look-ahead audit re-predicts through. Every model is scored at ``horizon``;
+    ``write_predictions`` also writes every row's probabilities to ``predictions.csv``."""
     started = time.time()
     start_ms, end_ms = to_ms(start), to_ms(end)
     wanted = [m for m in (model_ids or MODEL_IDS) if m != ENSEMBLE_ID]
@@ -134,6 +135,8 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_atomic_text(out_dir / "metrics.json", json.dumps(report, indent=1, default=float))
+    if write_predictions:
+        _write_predictions(out_dir / "predictions.csv", probs, data, ends, y)
     # What /models/<id>/status shows as "test": the default horizon's evaluation.
     if horizon == 1:
         write_atomic_text(Path(models_dir) / timeframe / EVALUATION_FILE, json.dumps(report, default=float))
@@ -141,6 +144,17 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
 
     write_report(report, curves, probs, y, out_dir, store=store, data=data, ends=ends, timeframe=timeframe)
     return report
+
+
+def _write_predictions(path: Path, probs: dict, data, ends, y) -> None:
+    """One row per (symbol, candle): its label and every model's probability_up, full precision."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"symbol": [data.symbols[s] for s in data.symbol_index[ends]], "as_of": data.t[ends],
+                          "outcome_up": y.astype(int), **{m: p for m, p in probs.items()}})
+    tmp = path.with_suffix(".tmp")
+    frame.to_csv(tmp, index=False, float_format="%.17g")
+    tmp.replace(path)
 
 
 def _audit(serve: Serve, series, probs, data, ends, timeframe, samples, seed, lookback, horizon) -> dict:

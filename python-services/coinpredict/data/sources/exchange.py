@@ -76,8 +76,10 @@ class ExchangeSource:
             try:
                 resp = self.session.get(url, params=params, timeout=timeout)
             except requests.RequestException as exc:
-                raise SourceError(f"exchange unreachable: {exc.__class__.__name__}: {exc}",
-                                  public="exchange unreachable") from exc
+                slow = isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower()
+                raise SourceError(f"exchange {'timed out' if slow else 'unreachable'}: {exc.__class__.__name__}: "
+                                  f"{exc}", public="exchange too slow: answering from stored candles" if slow
+                                  else "exchange unreachable") from exc
             if resp.status_code == 400:
                 raise UnknownSeries(f"exchange has no {params.get('symbol')} {params.get('interval')}: "
                                     f"{resp.text[:200]}")
