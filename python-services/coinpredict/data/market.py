@@ -124,9 +124,12 @@ class MarketData:
                 "stale": [r["symbol"] for r in rows if r["data_stale"]]}
 
     def candles(self, symbol: str, timeframe: str, last: int, end_ms: int | None = None, *,
-                deadline: float | None = None) -> Candles:
+                deadline: float | None = None, now: float | None = None) -> Candles:
         """The last ``last`` closed candles (opened before ``end_ms`` when given), with ``meta`` saying
-        where they came from and how fresh; ``deadline`` (time.monotonic) bounds any wait on the exchange."""
+        where they came from and how fresh; ``deadline`` (time.monotonic) bounds any wait on the exchange.
+        ``now`` (clock seconds, default the clock's) is when the request asked: a candle closing while it is
+        answered is not mixed in, and the age is measured from then."""
+        now = self.clock() if now is None else now
         if self.mode == "csv":
             candles = self._from_csv(symbol, timeframe)
             candles = (candles if end_ms is None else candles.until(end_ms)).last(last)
@@ -143,11 +146,11 @@ class MarketData:
             candles = candles.last(last)
             candles.meta.update(data_source="synthetic", data_stale=False, warning=self.status().warning)
         else:
-            candles = self._from_live(symbol, timeframe, last, end_ms, deadline)
+            candles = self._from_live(symbol, timeframe, last, end_ms, deadline, now)
         if not len(candles):
             raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol", code="unknown_symbol")
-        if end_ms is None:  # a window ending in the past is not stale; the newest candles are, by the wall clock
-            age = self.clock() - candles.last_close_time_ms / 1000
+        if end_ms is None:  # a window ending in the past is not stale; the newest candles are, by the clock
+            age = now - candles.last_close_time_ms / 1000
             candles.meta["last_candle_age_s"] = round(age, 1)
             if self.is_stale(age, timeframe):
                 candles.meta["data_stale"] = True
@@ -168,21 +171,23 @@ class MarketData:
             raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol",
                            code="unknown_symbol") from exc
 
-    def newest_closed(self, timeframe: str) -> int:
-        """Open time (ms) of the newest candle that has closed by the clock."""
+    def newest_closed(self, timeframe: str, now: float | None = None) -> int:
+        """Open time (ms) of the newest candle that has closed by ``now`` (default: the clock's now)."""
         step = TIMEFRAME_MS[timeframe]
-        return int(self.clock() * 1000) // step * step - step
+        return int((self.clock() if now is None else now) * 1000) // step * step - step
 
     def _from_live(self, symbol: str, timeframe: str, last: int, end_ms: int | None = None,
-                   deadline: float | None = None) -> Candles:
+                   deadline: float | None = None, now: float | None = None) -> Candles:
         stored = self.store.last_time(symbol, timeframe)
-        wanted = self.newest_closed(timeframe) if end_ms is None else end_ms - TIMEFRAME_MS[timeframe]
+        wanted = self.newest_closed(timeframe, now) if end_ms is None else end_ms - TIMEFRAME_MS[timeframe]
+        if end_ms is None:
+            end_ms = wanted + TIMEFRAME_MS[timeframe]  # as of the asking: a candle stored meanwhile is later
         stale_reason = None
         if stored is None or stored < wanted:
             if stored is None and self.pairs is not None and self.pairs.known(symbol) is False:
                 raise NotFound(f"no market data for {symbol} on {timeframe}: the exchange does not list it",
                                field="symbol", code="unknown_symbol")
-            stale_reason = self._catch_up(symbol, timeframe, last, deadline)
+            stale_reason = self._catch_up(symbol, timeframe, last, deadline, wanted)
         candles = self.store.read(symbol, timeframe, last=last, end_ms=end_ms)
         if not len(candles):
             if stale_reason:
@@ -194,7 +199,7 @@ class MarketData:
             candles.meta["stale_reason"] = stale_reason
         return candles
 
-    def _catch_up(self, symbol: str, timeframe: str, last: int, deadline: float | None) -> str | None:
+    def _catch_up(self, symbol: str, timeframe: str, last: int, deadline: float | None, wanted: int) -> str | None:
         """Fetch what the store lacks, once for all threads asking; None when it is current now, else why
         not (the answer then comes from what is stored)."""
         if self.settings.offline:
@@ -208,7 +213,7 @@ class MarketData:
             return "exchange too slow: answering from stored candles"
         try:
             stored = self.store.last_time(symbol, timeframe)
-            if stored is not None and stored >= self.newest_closed(timeframe):
+            if stored is not None and stored >= wanted:
                 return None  # another thread caught it up meanwhile
             self.refresh(symbol, timeframe, last, deadline=deadline)
             return None

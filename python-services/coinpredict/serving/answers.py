@@ -27,7 +27,9 @@ def ensemble_part(i: int, plan: Plan, scores: Scores, ensemble: tuple[HorizonEns
                           details={"failed_members": failed})
     ensembles, manifest = ensemble
     combo = ensembles.for_horizon(plan.horizon).combine({k: np.array([v]) for k, v in answered.items()}, method)
-    fields = {"members": {k: round(v, 6) for k, v in answered.items()}, "method": combo["method"],
+    # Probabilities leave at full precision: the ledger records them, and live skill must be computable
+    # exactly as the offline evaluation computes it (rounding would make ties the models never made).
+    fields = {"members": {k: float(v) for k, v in answered.items()}, "method": combo["method"],
               "weights": {k: round(v, 6) for k, v in combo["weights"].items()},
               "uncertainty": round(float(combo["uncertainty"][0]), 6), "failed_members": failed,
               "model_version": manifest["version"]}
@@ -73,7 +75,7 @@ def build_answer(i: int, req: PredictRequest, plan: Plan, candles: Candles, scor
     else:
         p, fields = single_part(i, plan, scores)
     body.update(fields)
-    body.update(probability_up=round(p, 6), confidence=round(abs(2 * p - 1), 6), latency_ms=round(elapsed_ms, 2))
+    body.update(probability_up=float(p), confidence=round(abs(2 * p - 1), 6), latency_ms=round(elapsed_ms, 2))
     body.update(signal_part(p, candles, plan.horizon, cost_bps))
     if candles.meta.get("data_source") == "synthetic":  # invented prices never carry a trade signal
         body.update(signal="HOLD", signal_reason="synthetic market (SYNTHETIC=1): the prices are not real, so no "

@@ -34,9 +34,10 @@ class CandleGatherer:
         used.meta.update(last_candle_age_s=age, data_stale=self.market.is_stale(age, candles.timeframe))
         return used
 
-    def fetch(self, symbol: str, timeframe: str, need: int, deadline: float | None = None) -> Candles:
-        """The market's last ``lookback`` candles; 503 when it has fewer than ``need``."""
-        candles = self.market.candles(symbol, timeframe, self.lookback, deadline=deadline)
+    def fetch(self, symbol: str, timeframe: str, need: int, deadline: float | None = None,
+              now: float | None = None) -> Candles:
+        """The market's last ``lookback`` candles as of ``now``; 503 when it has fewer than ``need``."""
+        candles = self.market.candles(symbol, timeframe, self.lookback, deadline=deadline, now=now)
         if len(candles) < need:
             raise Unavailable(f"only {len(candles)} candles of {symbol} on {timeframe}; need {need}",
                               code="insufficient_history", retry_after=300)
@@ -51,11 +52,12 @@ class CandleGatherer:
                 wanted[key] = max(plan.need, wanted.get(key, 0))
 
         deadline = time.monotonic() + self.market.settings.fetch_deadline_s  # one for the whole call
+        asked_at = self.market.clock()  # every symbol of the call as of one moment
 
         def one(key_need):
             (symbol, tf), need = key_need
             try:
-                return self.fetch(symbol, tf, need, deadline)
+                return self.fetch(symbol, tf, need, deadline, asked_at)
             except ServiceError as exc:
                 return exc
 
@@ -86,21 +88,20 @@ class CandleGatherer:
 
     def anchors(self, reqs: list[PredictRequest], plans: dict[int, Plan],
                 candles: dict[int, Candles]) -> dict[int, dict[str, Candles]]:
-        """Anchor candles by request index and anchor symbol, for the anchors its ready models read.
-        Market requests share the market's latest anchor candles (the batch's own when it asks for the
-        anchor); client candles get the market's anchor candles up to their own last candle."""
+        """Anchor candles by request index and anchor symbol, for the anchors its ready models read: the
+        market's anchor candles up to the request's own last candle (the batch's own when it asks for the
+        anchor up to the same candle), so a coin and its context always end at the same hour."""
         fetched: dict[tuple[str, str, int | None], Candles | None] = {}
         for i, c in candles.items():
             if reqs[i].candles is None:
-                fetched[(reqs[i].symbol, reqs[i].timeframe, None)] = c
+                fetched[(reqs[i].symbol, reqs[i].timeframe, int(c.t[-1]) + TIMEFRAME_MS[reqs[i].timeframe])] = c
         out: dict[int, dict[str, Candles]] = {}
         for i, plan in plans.items():
             wanted = plan.anchors
             if i not in candles or not wanted:
                 continue
             c, tf = candles[i], reqs[i].timeframe
-            # Candles handed in (by a client, or by evaluation's audit) may end anywhere in the past.
-            end = int(c.t[-1]) + TIMEFRAME_MS[tf] if reqs[i].candles is not None else None
+            end = int(c.t[-1]) + TIMEFRAME_MS[tf]
             for symbol in wanted:
                 key = (symbol, tf, end)
                 if key not in fetched:

@@ -172,7 +172,10 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
     report = _committing(report)
     kept: dict[str, tuple[np.ndarray, str]] = {}  # served versions scored on this run's validation rows
     served = _promote_members(candidates, results, promote, split, models_dir, timeframe, kept)
-    if ENSEMBLE_ID in ids:
+    if ENSEMBLE_ID in ids and promote == "if_better" and members and not served:
+        # Every member kept its served version: the serving ensemble combines exactly what it was fitted on.
+        log.info("ensemble: no member changed, the serving ensemble stays")
+    elif ENSEMBLE_ID in ids:
         report(0.97, "fitting the ensemble")
         chosen = served if promote == "if_better" else list(candidates)
         probs = {m: candidates[m][0] for m in chosen}
