@@ -16,9 +16,10 @@ $(STAMP): requirements.txt
 
 # Queue the default profile's training when MODELS_DIR holds no trained models, then run the Procfile's
 # web and worker lines together (honcho; Ctrl-C stops both). The web answers at once; the worker trains.
+# bootstrap.py writes data/run.env: SYNTHETIC=1 (loudly) only when there is no real market to serve.
 run: setup
 	$(PY) scripts/bootstrap.py
-	exec $(VENV)/bin/honcho start
+	set -a && . data/run.env && set +a && exec $(VENV)/bin/honcho start
 
 # Debian packages the tests start for real: PostgreSQL and Redis (the job store's and the queue's
 # server backends). Installed once; without root or apt the tests that need them skip and say why.

@@ -65,9 +65,28 @@ def find_data(settings: Settings) -> tuple[Path, str]:
     return target, "the synthetic market"
 
 
+RUN_ENV = REPO_ROOT / "data" / "run.env"  # what ``make run`` exports to the Procfile's processes
+
+
+def market_mode(settings: Settings) -> str:
+    """``SYNTHETIC=1`` for the processes ``make run`` starts when there is no real market to serve: no
+    candle folder, no stored candles and no exchange. Said loudly; never decided by the service itself."""
+    from coinpredict.data.store import CandleStore
+
+    real = settings.synthetic or settings.ohlcv_dir or CandleStore(settings.store_path).count() or \
+        (not settings.offline and ExchangeSource(settings.exchange_url).reachable())
+    if real:
+        return ""
+    print("=" * 100 + "\nNO REAL MARKET: no OHLCV_DIR, no stored candles and the exchange is unreachable. Serving the "
+          "SYNTHETIC market\n(SYNTHETIC=1): for a demo only; every answer says so and its signal is HOLD.\n" + "=" * 100)
+    return "SYNTHETIC=1\n"
+
+
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     settings = Settings.from_env()
+    RUN_ENV.parent.mkdir(parents=True, exist_ok=True)
+    RUN_ENV.write_text(market_mode(settings))
     found = trained_timeframes(settings.models_dir)
     if found:
         from coinpredict.serving import ModelStore

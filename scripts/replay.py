@@ -175,10 +175,13 @@ def run(args) -> dict:
         live = {m: requests.get(f"{base}/models/{m}/status", timeout=10).json().get("live")
                 for m in (*MODEL_IDS, "ensemble")}
     exchange.stop()
-    checked = agreement(work / "ledger.sqlite", models, args.data_dir, symbols, start_ms, end_ms)
-    return {"replay_s": round(replay_s, 1), "speed": round(speed), "traffic": traffic.counts,
-            "worst_age_s": traffic.worst_age_s, "examples": traffic.examples, "jobs": jobs, "live": live,
-            "agreement": checked, "exchange_calls": exchange.calls, "work": str(work)}
+    result = {"replay_s": round(replay_s, 1), "speed": round(speed), "traffic": traffic.counts,
+              "worst_age_s": traffic.worst_age_s, "examples": traffic.examples, "jobs": jobs, "live": live,
+              "exchange_calls": exchange.calls, "work": str(work), "symbols": symbols, "start_ms": start_ms,
+              "end_ms": end_ms}
+    (work / "replay.json").write_text(json.dumps(result, indent=1, default=str))  # kept if the check fails
+    result["agreement"] = agreement(work / "ledger.sqlite", models, args.data_dir, symbols, start_ms, end_ms)
+    return result
 
 
 def report(result: dict, days: int) -> int:

@@ -24,6 +24,7 @@ from coinpredict.common.times import iso
 
 REPO = Path(__file__).resolve().parents[1]
 ENSEMBLE = "ensemble"
+HOUR_MS = 3_600_000
 
 
 def ledger_rows(path: Path) -> pd.DataFrame:
@@ -105,7 +106,7 @@ def agreement(ledger_path: Path, models_dir: Path, data_dir: Path, symbols: list
             continue
         lo = min(int(r.as_of.min()) for r in wanted.values())
         hi = max(int(r.as_of.max()) for r in wanted.values())
-        offline = evaluate_view(models_dir, view, data_dir, symbols, lo, hi + 1)
+        offline = evaluate_view(models_dir, view, data_dir, symbols, lo, hi + HOUR_MS)
         for (model, version), rows in wanted.items():
             results.append({**_compare(model, version, rows, offline), "view": k})
             done.add((model, version))

@@ -45,13 +45,11 @@ def to_request(item: PredictItem) -> PredictRequest:
 def record(answers: list) -> None:
     """Put the answered predictions (and an ensemble's members) on the ledger's queue: no database
     write happens on the request path."""
-    st = state()
     rows = []
     for answer in answers:
-        if isinstance(answer, dict):
-            versions = {m: st.store.get(answer["timeframe"], m).version for m in answer.get("members") or {}}
-            rows += rows_of(answer, versions)
-    st.recorder.record(rows)
+        if isinstance(answer, dict):  # members under the versions that answered, not those served by now
+            rows += rows_of(answer, answer.get("member_versions"))
+    state().recorder.record(rows)
 
 
 @bp.post("/single")

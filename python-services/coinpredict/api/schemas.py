@@ -207,6 +207,8 @@ class Prediction(Answer):
     context: MarketContext | None = Field(None, description="the market context and order flow the models had, "
                                                             "when they read any")
     members: dict[str, float] | None = Field(None, description="ensemble: each member's probability_up")
+    member_versions: dict[str, str | None] | None = Field(
+        None, description="ensemble: the version of each member that answered (a promotion may change one)")
     method: Method | None = Field(None, description="ensemble: how the members were combined")
     weights: dict[str, float] | None = Field(None, description="ensemble: each member's weight")
     uncertainty: float | None = Field(None, ge=0, description="ensemble: spread of the member probabilities")
