@@ -77,8 +77,9 @@ def market_mode(settings: Settings) -> str:
         (not settings.offline and ExchangeSource(settings.exchange_url).reachable())
     if real:
         return ""
-    print("=" * 100 + "\nNO REAL MARKET: no OHLCV_DIR, no stored candles and the exchange is unreachable. Serving the "
-          "SYNTHETIC market\n(SYNTHETIC=1): for a demo only; every answer says so and its signal is HOLD.\n" + "=" * 100)
+    banner = "=" * 100
+    print(f"{banner}\nNO REAL MARKET: no OHLCV_DIR, no stored candles and the exchange is unreachable. Serving the "
+          f"SYNTHETIC market\n(SYNTHETIC=1): for a demo only; every answer says so and its signal is HOLD.\n{banner}")
     return "SYNTHETIC=1\n"
 
 

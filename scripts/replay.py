@@ -121,6 +121,16 @@ def train_initial(data_dir: Path, models_dir: Path, end: str, profile: str, symb
                  horizons=(1,))
 
 
+def trading_symbols(data_dir: Path, start_ms: int, end_ms: int) -> list[str]:
+    """The folder's 1h symbols with candles from a thousand hours before the start to the end (a coin
+    delisted before then would only be a 404 for every request)."""
+    from coinpredict.data.sources.csvdir import CsvFolderSource
+
+    source = CsvFolderSource(data_dir)
+    return [s for s in source.symbols("1h") if (c := source.fetch(s, "1h")).t[0] <= start_ms - 1000 * 3_600_000
+            and c.t[-1] >= end_ms]
+
+
 def wait_until(sim_ms: int, poll_s: float = 0.05) -> None:
     while clock.now_ms() < sim_ms:
         time.sleep(poll_s)
@@ -133,8 +143,8 @@ def jobs_of(base: str) -> list[dict]:
 def run(args) -> dict:
     work = Path(args.work or tempfile.mkdtemp(prefix="replay-"))
     models = work / "models"
-    symbols = args.symbols.split(",") if args.symbols else sorted(p.stem for p in (args.data_dir / "1h").glob("*.csv"))
     start_ms, end_ms = to_ms(args.start), to_ms(args.start) + args.days * 86_400_000
+    symbols = args.symbols.split(",") if args.symbols else trading_symbols(args.data_dir, start_ms, end_ms)
     if args.models_dir:
         shutil.copytree(args.models_dir, models)
     elif not models.is_dir():

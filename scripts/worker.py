@@ -3,7 +3,8 @@
 here and never inside a web worker. Several may run (one or more per machine); each runs one job at a
 time by default (``WORKER_THREADS``).
 
-Every ``WORKER_TICK_S`` (market time from ``common.clock``) it also keeps the service live: fetches each
+Every ``WORKER_TICK_S`` (wall seconds; what is due is read from the market clock, ``common.clock``) it
+also keeps the service live: fetches each
 watched symbol's candle shortly after it closes (live mode: the top-100 universe, the market-context
 anchors and whatever was asked for in the last day, on every trained timeframe), scores the served
 forecasts whose outcome candle has closed, and queues the retraining ``RETRAIN_EVERY`` makes due.

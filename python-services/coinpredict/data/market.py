@@ -25,14 +25,15 @@ from .candles import COLUMNS, EXTRA_COLUMNS, Candles
 from .listing import CsvListing, SeriesSummary
 from .pairs import TradingPairs
 from .sources.csvdir import CsvFolderSource
-from .sources.exchange import ExchangeSource
+from .sources.exchange import DeadlinePassed, ExchangeSource
 from .sources.synthetic import SyntheticSource
 from .store import CandleStore
-from .timeframes import TIMEFRAME_MS
+from .timeframes import TIMEFRAME_MS, period_start
 from .universe import BUNDLED_TOP100, STABLECOINS
 
 log = logging.getLogger(__name__)
 EXCHANGE_BACKOFF_S = 2.0  # after a failed fetch, requests answer from the store this long
+NO_CANDLES_RETRY_S = 300.0  # a listed symbol that had no candles is asked for again after this
 
 
 @dataclass
@@ -52,6 +53,7 @@ class MarketData:
         self.settings = settings
         self.clock = clock
         self._catching_up: dict[tuple[str, str], threading.Lock] = {}
+        self._no_candles: dict[tuple[str, str], float] = {}  # (symbol, tf) -> time.monotonic() to ask again
         self._exchange_down_until = 0.0  # time.monotonic(): after a failure, answer from the store a while
         self.last_stale_at: float | None = None  # when an answer last had to use stale candles
         self._lock = threading.Lock()
@@ -173,16 +175,20 @@ class MarketData:
 
     def newest_closed(self, timeframe: str, now: float | None = None) -> int:
         """Open time (ms) of the newest candle that has closed by ``now`` (default: the clock's now)."""
-        step = TIMEFRAME_MS[timeframe]
-        return int((self.clock() if now is None else now) * 1000) // step * step - step
+        now_ms = int((self.clock() if now is None else now) * 1000)
+        return int(period_start(now_ms, timeframe)) - TIMEFRAME_MS[timeframe]
 
     def _from_live(self, symbol: str, timeframe: str, last: int, end_ms: int | None = None,
                    deadline: float | None = None, now: float | None = None) -> Candles:
         stored = self.store.last_time(symbol, timeframe)
-        wanted = self.newest_closed(timeframe, now) if end_ms is None else end_ms - TIMEFRAME_MS[timeframe]
-        if end_ms is None:
+        wanted = self.newest_closed(timeframe, now)  # never beyond the clock: a later end asks for nothing more
+        if end_ms is not None:
+            wanted = min(wanted, end_ms - TIMEFRAME_MS[timeframe])
+        else:
             end_ms = wanted + TIMEFRAME_MS[timeframe]  # as of the asking: a candle stored meanwhile is later
         stale_reason = None
+        if stored is None and self._no_candles.get((symbol, timeframe), 0.0) > time.monotonic():
+            raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol", code="unknown_symbol")
         if stored is None or stored < wanted:
             if stored is None and self.pairs is not None and self.pairs.known(symbol) is False:
                 raise NotFound(f"no market data for {symbol} on {timeframe}: the exchange does not list it",
@@ -190,6 +196,8 @@ class MarketData:
             stale_reason = self._catch_up(symbol, timeframe, last, deadline, wanted)
         candles = self.store.read(symbol, timeframe, last=last, end_ms=end_ms)
         if not len(candles):
+            if not stale_reason:  # listed, yet no candles (delisted, or not yet trading): not asked again soon
+                self._no_candles[(symbol, timeframe)] = time.monotonic() + NO_CANDLES_RETRY_S
             if stale_reason:
                 raise Unavailable(f"no stored candles for {symbol} on {timeframe} and {stale_reason}",
                                   code="data_unavailable", retry_after=30)
@@ -220,12 +228,25 @@ class MarketData:
         except UnknownSeries as exc:
             raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol",
                            code="unknown_symbol") from exc
+        except DeadlinePassed as exc:  # this request's time ran out; the exchange is not to blame
+            return public_reason(exc)
         except SourceError as exc:
             log.warning("catching up %s %s failed: %s", symbol, timeframe, exc)
-            self._exchange_down_until = time.monotonic() + EXCHANGE_BACKOFF_S  # spare the next requests the wait
+            pause = max(EXCHANGE_BACKOFF_S, getattr(exc, "retry_after", 0.0))  # a 429/418 says how long
+            self._exchange_down_until = time.monotonic() + pause  # spare the next requests the wait
             return public_reason(exc)
         finally:
             gate.release()
+
+    def backfill(self, symbol: str, timeframe: str, last: int, first_ms: int, *,
+                 exchange: ExchangeSource | None = None) -> int:
+        """Fetch the candles before ``first_ms`` (the first stored) that a ``last``-candle history lacks: a
+        symbol first caught up by a request holds only what that request needed."""
+        start = self._start_for(timeframe, last)
+        if first_ms <= start:
+            return 0
+        fresh = (exchange or self.exchange).fetch(symbol, timeframe, start_ms=start, end_ms=first_ms)
+        return self.store.upsert(fresh) if len(fresh) else 0
 
     def refresh(self, symbol: str, timeframe: str, last: int, *, exchange: ExchangeSource | None = None,
                 deadline: float | None = None) -> int:

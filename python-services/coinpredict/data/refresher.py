@@ -52,6 +52,7 @@ class CandleRefresher:
         self.backfill, self.settle_s = backfill, settle_s
         self.paused_until = 0.0  # time.monotonic(): after a 429/418, nothing is fetched before this
         self._unknown: dict[tuple[str, str], float] = {}
+        self._backfilled: set[tuple[str, str]] = set()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="refresh")
 
     def due(self, timeframe: str, symbols: set[str]) -> list[str]:
@@ -66,21 +67,33 @@ class CandleRefresher:
                       and self._unknown.get((s, timeframe), 0) <= now
                       and (self.market.pairs is None or self.market.pairs.known(s) is not False))
 
+    def short(self, timeframe: str, symbols: set[str]) -> list[tuple[str, int]]:
+        """Watched symbols holding less history than ``backfill`` candles, with their first stored candle,
+        not yet backfilled by this process (a symbol new on the exchange has no more to give)."""
+        start = self.market.newest_closed(timeframe) - self.backfill * TIMEFRAME_MS[timeframe]
+        return sorted((s, first) for s, first, _, _ in self.market.store.summary(timeframe)
+                      if s in symbols and first > start and (s, timeframe) not in self._backfilled)
+
     def run_once(self, watched: dict[str, set[str]]) -> dict:
-        """One round over ``watched`` ({timeframe: symbols}); counts of symbols fetched, waiting for
-        budget or a pause, and failed."""
+        """One round over ``watched`` ({timeframe: symbols}): the newest candles first, then missing
+        history; counts of symbols fetched, waiting for budget or a pause, and failed."""
         counts = {"fetched": 0, "candles": 0, "waiting": 0, "failed": 0}
-        work = [(s, tf) for tf, symbols in watched.items() for s in self.due(tf, symbols)]
+        work = [(s, tf, None) for tf, symbols in watched.items() for s in self.due(tf, symbols)]
+        work += [(s, tf, first) for tf, symbols in watched.items() for s, first in self.short(tf, symbols)]
         for result in self._pool.map(self._one, work):
             counts[result[0]] += 1
             counts["candles"] += result[1]
         return counts
 
-    def _one(self, key: tuple[str, str]) -> tuple[str, int]:
-        symbol, timeframe = key
+    def _one(self, job: tuple[str, str, int | None]) -> tuple[str, int]:
+        symbol, timeframe, first = job
+        key = (symbol, timeframe)
         if time.monotonic() < self.paused_until or not self.budget.take(KLINES_WEIGHT):
             return "waiting", 0
         try:
+            if first is not None:
+                self._backfilled.add(key)
+                return "fetched", self.market.backfill(symbol, timeframe, self.backfill, first, exchange=self.exchange)
             return "fetched", self.market.refresh(symbol, timeframe, self.backfill, exchange=self.exchange)
         except RateLimited as exc:
             self.paused_until = max(self.paused_until, time.monotonic() + exc.retry_after)

@@ -31,6 +31,7 @@ predictions = sa.Table(
     sa.UniqueConstraint("model", "model_version", "symbol", "timeframe", "horizon", "as_of", name="one_forecast"),
     sa.Index("by_model", "model", "timeframe", "as_of"),
     sa.Index("unscored", "scored_at", "timeframe", "symbol"),
+    sa.Index("by_recorded", "recorded_at"),
 )
 FIELDS = ("model", "model_version", "symbol", "timeframe", "horizon", "as_of", "probability_up", "signal",
           "recorded_at")
@@ -53,7 +54,7 @@ class LedgerStore:
     def unscored(self, *, now_ms: int, limit: int = 50_000) -> list[dict]:
         """Forecasts not yet scored whose outcome candle has closed by ``now_ms``."""
         c = predictions.c
-        due = sa.or_(*[sa.and_(c.timeframe == tf, c.as_of + (c.horizon + 1) * step <= now_ms)
+        due = sa.or_(*[sa.and_(c.timeframe == tf, c.as_of + sa.cast(c.horizon + 1, sa.BigInteger) * step <= now_ms)
                        for tf, step in TIMEFRAME_MS.items()])
         query = predictions.select().where(predictions.c.scored_at.is_(None), due).order_by(
             predictions.c.symbol, predictions.c.as_of).limit(limit)
@@ -80,10 +81,10 @@ class LedgerStore:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
-    def recent_symbols(self, since_ms: int) -> dict[str, set[str]]:
-        """{timeframe: symbols} asked for with a candle at or after ``since_ms`` (what to keep fresh)."""
+    def recent_symbols(self, since: float) -> dict[str, set[str]]:
+        """{timeframe: symbols} answered at or after ``since`` (clock seconds): what to keep fresh."""
         query = sa.select(predictions.c.timeframe, predictions.c.symbol).where(
-            predictions.c.as_of >= since_ms).distinct()
+            predictions.c.recorded_at >= since).distinct()
         out: dict[str, set[str]] = {}
         with self.engine.connect() as conn:
             for tf, symbol in conn.execute(query):

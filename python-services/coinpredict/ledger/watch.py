@@ -9,11 +9,11 @@ from ..data.universe import Universe
 from ..features.context import ANCHORS
 from .store import LedgerStore
 
-RECENT_MS = 86_400_000
+RECENT_S = 86_400.0
 
 
 def watched_symbols(universe: Universe, ledger: LedgerStore, timeframes: list[str]) -> dict[str, set[str]]:
     coins, _ = universe.top(100)
     always = {f"{c}USDT" for c in coins} | set(ANCHORS.values())
-    recent = ledger.recent_symbols(clock.now_ms() - RECENT_MS)
+    recent = ledger.recent_symbols(clock.now() - RECENT_S)
     return {tf: always | recent.get(tf, set()) for tf in timeframes}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 from ..data.candles import Candles
 from ..data.market import MarketData
@@ -15,6 +16,11 @@ from ..errors import BadRequest, ServiceError, Unavailable
 from .requests import Plan, PredictRequest
 
 log = logging.getLogger(__name__)
+
+
+class Call(NamedTuple):
+    deadline: float  # time.monotonic() after which no wait on the exchange begins
+    asked_at: float  # clock seconds: the call reads the market as of this moment
 
 
 class CandleGatherer:
@@ -43,21 +49,25 @@ class CandleGatherer:
                               code="insufficient_history", retry_after=300)
         return candles
 
-    def gather(self, reqs: list[PredictRequest], plans: dict[int, Plan]) -> dict[int, Candles | ServiceError]:
+    def start_call(self) -> Call:
+        """One deadline for a whole call (its anchors included), and the moment every symbol is read as of."""
+        return Call(time.monotonic() + self.market.settings.fetch_deadline_s, self.market.clock())
+
+    def gather(self, reqs: list[PredictRequest], plans: dict[int, Plan],
+               call: Call | None = None) -> dict[int, Candles | ServiceError]:
         """Candles (or the error refusing them) for every planned request, by request index."""
+        call = call or self.start_call()
         wanted: dict[tuple[str, str], int] = {}
         for i, plan in plans.items():
             if reqs[i].candles is None:
                 key = (reqs[i].symbol, reqs[i].timeframe)
                 wanted[key] = max(plan.need, wanted.get(key, 0))
 
-        deadline = time.monotonic() + self.market.settings.fetch_deadline_s  # one for the whole call
-        asked_at = self.market.clock()  # every symbol of the call as of one moment
 
         def one(key_need):
             (symbol, tf), need = key_need
             try:
-                return self.fetch(symbol, tf, need, deadline, asked_at)
+                return self.fetch(symbol, tf, need, call.deadline, call.asked_at)
             except ServiceError as exc:
                 return exc
 
@@ -77,20 +87,22 @@ class CandleGatherer:
                 out[i] = exc
         return out
 
-    def anchor(self, symbol: str, timeframe: str, end_ms: int | None) -> Candles | None:
+    def anchor(self, symbol: str, timeframe: str, end_ms: int | None, deadline: float | None = None,
+               now: float | None = None) -> Candles | None:
         """The market's last candles of an anchor (opened before ``end_ms`` when given); None when the
         market has none: the context features are then missing (NaN, flag 0), the prediction is not refused."""
         try:
-            return self.market.candles(symbol, timeframe, self.lookback, end_ms=end_ms)
+            return self.market.candles(symbol, timeframe, self.lookback, end_ms=end_ms, deadline=deadline, now=now)
         except ServiceError as exc:
             log.info("no anchor candles %s %s: %s", symbol, timeframe, exc)
             return None
 
-    def anchors(self, reqs: list[PredictRequest], plans: dict[int, Plan],
-                candles: dict[int, Candles]) -> dict[int, dict[str, Candles]]:
+    def anchors(self, reqs: list[PredictRequest], plans: dict[int, Plan], candles: dict[int, Candles],
+                call: Call | None = None) -> dict[int, dict[str, Candles]]:
         """Anchor candles by request index and anchor symbol, for the anchors its ready models read: the
         market's anchor candles up to the request's own last candle (the batch's own when it asks for the
         anchor up to the same candle), so a coin and its context always end at the same hour."""
+        call = call or self.start_call()
         fetched: dict[tuple[str, str, int | None], Candles | None] = {}
         for i, c in candles.items():
             if reqs[i].candles is None:
@@ -105,6 +117,6 @@ class CandleGatherer:
             for symbol in wanted:
                 key = (symbol, tf, end)
                 if key not in fetched:
-                    fetched[key] = self.anchor(symbol, tf, end)
+                    fetched[key] = self.anchor(symbol, tf, end, call.deadline, call.asked_at)
             out[i] = {s: fetched[(s, tf, end)] for s in wanted if fetched[(s, tf, end)] is not None}
         return out

@@ -78,12 +78,13 @@ class Predictor:
             except ServiceError as exc:
                 results[i] = exc
         candles: dict[int, Candles] = {}
-        for i, got in self.candles.gather(reqs, plans).items():
+        call = self.candles.start_call()
+        for i, got in self.candles.gather(reqs, plans, call).items():
             if isinstance(got, ServiceError):
                 results[i] = got
             else:
                 candles[i] = got
-        anchors = self.candles.anchors(reqs, plans, candles)
+        anchors = self.candles.anchors(reqs, plans, candles, call)
         scores = score(plans, candles, features, anchors)
         elapsed_ms = (time.perf_counter() - started) * 1000
         for i, req in enumerate(reqs):

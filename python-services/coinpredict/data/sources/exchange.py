@@ -28,6 +28,10 @@ class RateLimited(SourceError):
         self.retry_after = retry_after
 
 
+class DeadlinePassed(SourceError):
+    """The request's own time ran out before the exchange was asked (not the exchange's fault)."""
+
+
 class _ExchangeRetry(Retry):
     """Also wait out ``Retry-After`` on 418 (the exchange's ban answer), capped so a thread never hangs."""
 
@@ -70,8 +74,8 @@ class ExchangeSource:
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0.05:
-                    raise SourceError("request deadline passed before the exchange answered",
-                                      public="exchange too slow: answering from stored candles")
+                    raise DeadlinePassed("request deadline passed before the exchange was asked",
+                                         public="exchange too slow: answering from stored candles")
                 timeout = (min(timeout[0], left), min(timeout[1], left))
             try:
                 resp = self.session.get(url, params=params, timeout=timeout)

@@ -1,0 +1,49 @@
+"""The ledger's queries on the embedded SQLite file and on a real PostgreSQL server: which forecasts are
+due for scoring (long horizons on long timeframes included) and which symbols were asked for lately."""
+
+from __future__ import annotations
+
+import pytest
+
+from coinpredict.ledger.store import LedgerStore, predictions
+from tests.jobs.servers import postgres_server
+
+DAY = 86_400_000
+T0 = 1_750_000_000_000 // DAY * DAY
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger(request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}" if request.param == "sqlite" else request.getfixturevalue("postgres")
+    store = LedgerStore(url)
+    with store.engine.begin() as conn:
+        conn.execute(predictions.delete())
+    return store
+
+
+def row(symbol, timeframe, horizon, as_of, recorded_at):
+    return {"model": "lightgbm", "model_version": "v1", "symbol": symbol, "timeframe": timeframe,
+            "horizon": horizon, "as_of": as_of, "probability_up": 0.5, "signal": "HOLD", "recorded_at": recorded_at}
+
+
+def test_due_forecasts_wait_for_their_own_horizon_even_when_it_is_long(ledger):
+    # (h + 1) x one day passes 2^31 ms at h = 24: the bound must be computed in 64 bits.
+    ledger.append([row("BTCUSDT", "1d", 7, T0, T0 / 1000), row("BTCUSDT", "1d", 30, T0, T0 / 1000),
+                   row("ETHUSDT", "1h", 1, T0, T0 / 1000)])
+    assert ledger.unscored(now_ms=T0 + 2 * 3_600_000 - 1) == []
+    assert [r["symbol"] for r in ledger.unscored(now_ms=T0 + 2 * 3_600_000)] == ["ETHUSDT"]
+    assert {r["horizon"] for r in ledger.unscored(now_ms=T0 + 8 * DAY)} == {1, 7}
+    assert {r["horizon"] for r in ledger.unscored(now_ms=T0 + 31 * DAY)} == {1, 7, 30}
+
+
+def test_recent_symbols_are_those_answered_lately_whatever_their_candle(ledger):
+    now_s = (T0 + 10 * DAY) / 1000
+    # A daily forecast's candle opened up to two days before it was answered: it still counts as asked today.
+    ledger.append([row("BTCUSDT", "1d", 1, T0 + 8 * DAY, now_s - 600), row("OLDUSDT", "1h", 1, T0, now_s - 2 * 86_400)])
+    assert ledger.recent_symbols(now_s - 86_400) == {"1d": {"BTCUSDT"}}
