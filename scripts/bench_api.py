@@ -20,7 +20,9 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
 
+from coinpredict.common import clock  # noqa: E402
 from coinpredict.config import REPO_ROOT as REPO  # noqa: E402
+from coinpredict.data.sources.csvdir import CsvFolderSource  # noqa: E402
 from coinpredict.launch import procfile_server  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "ohlcv"
@@ -60,8 +62,12 @@ def main() -> int:
     ap.add_argument("--soak-seconds", type=float, default=60)
     ap.add_argument("--clients", type=int, default=16)
     args = ap.parse_args()
+    # The service's clock half an hour after the folder's newest 1h candle closed: its candles are current,
+    # as they are in live operation (top100 would otherwise skip every symbol as stale).
+    newest = max(CsvFolderSource(args.data_dir).fetch(s, "1h").last_close_time_ms
+                 for s in CsvFolderSource(args.data_dir).symbols("1h"))
     env = {"OHLCV_DIR": str(args.data_dir), "MODELS_DIR": str(args.models_dir), "OFFLINE": "1",
-           "LOG_LEVEL": "WARNING"}
+           "LOG_LEVEL": "WARNING", "CLOCK": clock.spec(newest / 1000 + 1800, time.time(), 1)}
     ok = True
     with procfile_server(env, start_timeout=120) as (base, proc):
         session = requests.Session()

@@ -164,6 +164,7 @@ def run(args) -> dict:
     print(f"replaying {args.days} days from {args.start} at {speed:.0f}x (an hour every {H_S / speed:.2f} s) "
           f"for {len(symbols)} symbols; work folder {work}")
     stop = threading.Event()
+    launched_ms = clock.now_ms()
     with procfile_worker(env), procfile_server(env) as (base, _):
         wait_until(start_ms)
         began = time.time()
@@ -188,7 +189,7 @@ def run(args) -> dict:
     result = {"replay_s": round(replay_s, 1), "speed": round(speed), "traffic": traffic.counts,
               "worst_age_s": traffic.worst_age_s, "examples": traffic.examples, "jobs": jobs, "live": live,
               "exchange_calls": exchange.calls, "work": str(work), "symbols": symbols, "start_ms": start_ms,
-              "end_ms": end_ms}
+              "end_ms": end_ms, "simulated_hours": round((clock.now_ms() - launched_ms) / 3_600_000, 1)}
     (work / "replay.json").write_text(json.dumps(result, indent=1, default=str))  # kept if the check fails
     result["agreement"] = agreement(work / "ledger.sqlite", models, args.data_dir, symbols, start_ms, end_ms)
     return result

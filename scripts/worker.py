@@ -91,7 +91,8 @@ def main() -> int:
     stop = threading.Event()
     threading.Thread(target=reaper, args=(queue, stop), daemon=True, name="reaper").start()
     tick_s = float(os.environ.get("WORKER_TICK_S", "5"))
-    threading.Thread(target=live_loop, args=(settings, queue, stop, tick_s), daemon=True, name="live").start()
+    live = threading.Thread(target=live_loop, args=(settings, queue, stop, tick_s), daemon=True, name="live")
+    live.start()
     threads = int(os.environ.get("WORKER_THREADS", "1"))
     log.info("worker %s: %d thread(s), queue %s, jobs in %s", worker_name(), threads,
              "redis" if settings.redis_url else "sqlite", settings.database_url.split("://", 1)[0])
@@ -104,6 +105,7 @@ def main() -> int:
         consumer.run()
     finally:
         stop.set()
+        live.join(10)  # its round ends before the interpreter's exit shuts the thread pools it uses
         for job_id in queue.store.fail_held_by(worker_name(), "the worker was stopped while running it; nothing "
                                                                "it trained was promoted"):
             job = queue.store.get(job_id)

@@ -54,6 +54,7 @@ class MarketData:
         self.clock = clock
         self._catching_up: dict[tuple[str, str], threading.Lock] = {}
         self._no_candles: dict[tuple[str, str], float] = {}  # (symbol, tf) -> time.monotonic() to ask again
+        self._nothing_new: dict[tuple[str, str], int] = {}  # (symbol, tf) -> the closed candle it lacked
         self._exchange_down_until = 0.0  # time.monotonic(): after a failure, answer from the store a while
         self.last_stale_at: float | None = None  # when an answer last had to use stale candles
         self._lock = threading.Lock()
@@ -223,7 +224,11 @@ class MarketData:
             stored = self.store.last_time(symbol, timeframe)
             if stored is not None and stored >= wanted:
                 return None  # another thread caught it up meanwhile
+            if stored is not None and self._nothing_new.get((symbol, timeframe)) == wanted:
+                return None  # the exchange had nothing newer a moment ago (halted or late): not asked again
             self.refresh(symbol, timeframe, last, deadline=deadline)
+            if (self.store.last_time(symbol, timeframe) or -1) < wanted:
+                self._nothing_new[(symbol, timeframe)] = wanted
             return None
         except UnknownSeries as exc:
             raise NotFound(f"no market data for {symbol} on {timeframe}", field="symbol",

@@ -53,6 +53,7 @@ class CandleRefresher:
         self.paused_until = 0.0  # time.monotonic(): after a 429/418, nothing is fetched before this
         self._unknown: dict[tuple[str, str], float] = {}
         self._backfilled: set[tuple[str, str]] = set()
+        self._nothing_new: dict[tuple[str, str], int] = {}  # the newest closed candle the exchange lacked
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="refresh")
 
     def due(self, timeframe: str, symbols: set[str]) -> list[str]:
@@ -65,6 +66,7 @@ class CandleRefresher:
         now = time.monotonic()
         return sorted(s for s in symbols if stored.get(s, -1) < newest
                       and self._unknown.get((s, timeframe), 0) <= now
+                      and self._nothing_new.get((s, timeframe)) != newest
                       and (self.market.pairs is None or self.market.pairs.known(s) is not False))
 
     def short(self, timeframe: str, symbols: set[str]) -> list[tuple[str, int]]:
@@ -94,7 +96,11 @@ class CandleRefresher:
             if first is not None:
                 self._backfilled.add(key)
                 return "fetched", self.market.backfill(symbol, timeframe, self.backfill, first, exchange=self.exchange)
-            return "fetched", self.market.refresh(symbol, timeframe, self.backfill, exchange=self.exchange)
+            newest = self.market.newest_closed(timeframe)
+            got = self.market.refresh(symbol, timeframe, self.backfill, exchange=self.exchange)
+            if (self.market.store.last_time(symbol, timeframe) or -1) < newest:
+                self._nothing_new[key] = newest  # halted or late: asked again once the next candle closes
+            return "fetched", got
         except RateLimited as exc:
             self.paused_until = max(self.paused_until, time.monotonic() + exc.retry_after)
             log.warning("exchange rate limit: pausing candle refresh for %.0f s", exc.retry_after)
