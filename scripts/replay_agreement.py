@@ -51,11 +51,16 @@ def views(live: pd.DataFrame) -> list[tuple[dict[str, str], set]]:
     ensemble, singles = live[live.model == ENSEMBLE], live[live.model != ENSEMBLE]
     versions = singles.groupby(["symbol", "as_of", "model"]).model_version.agg(lambda v: sorted(set(v)))
     members: dict[tuple, dict[str, str]] = {}
+    ambiguous = set()
     for (symbol, as_of, model), found in versions.items():
         if len(found) == 1:
             members.setdefault((symbol, as_of), {})[model] = found[0]
+        else:
+            ambiguous.add((symbol, as_of))
     grouped: dict[frozenset, set] = {}
     for symbol, as_of, version in zip(ensemble.symbol, ensemble.as_of, ensemble.model_version):
+        if (symbol, as_of) in ambiguous:
+            continue
         view = frozenset({**members.get((symbol, as_of), {}), ENSEMBLE: version}.items())
         grouped.setdefault(view, set()).add((symbol, as_of))
     out = [(dict(view), keys) for view, keys in sorted(grouped.items(), key=lambda kv: -len(kv[1]))]

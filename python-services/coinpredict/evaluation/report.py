@@ -80,7 +80,9 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
     for i, (n, m) in enumerate(rows):
         lo, hi = m["auc_ci95"]
         color = "tab:gray" if n.startswith("baseline") else ("tab:red" if n == ENSEMBLE_ID else "tab:blue")
-        ax.errorbar(m["auc"], i, xerr=[[m["auc"] - lo], [hi - m["auc"]]] if np.isfinite(lo) else None,
+        # A bootstrap interval on a few rows may miss the point estimate: never a negative error bar.
+        bars = [[max(0.0, m["auc"] - lo)], [max(0.0, hi - m["auc"])]] if np.isfinite(lo) and np.isfinite(hi) else None
+        ax.errorbar(m["auc"], i, xerr=bars,
                     fmt="o", color=color, ms=4, capsize=2)
     ax.axvline(0.5, color="k", lw=0.8, ls="--")
     ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=7)
