@@ -15,7 +15,7 @@ from ..data.universe import Universe
 from ..jobs import JobQueue
 from ..ledger import LedgerStore, Recorder
 from ..serving import ModelReloader, ModelStore, Predictor, fingerprint
-from . import health, history, jobs, meta, models, predictions, symbols, versions
+from . import candles, health, history, jobs, meta, models, predictions, symbols, versions
 from .cors import init_cors
 from .errors import register_error_handlers
 from .observability import configure_json_logging, init_observability
@@ -67,7 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     log.info("loaded models: %s from %s; data: %s", store.counts(), settings.models_dir, market.mode)
     init_observability(app)
     register_error_handlers(app)
-    for bp in (health.bp, models.bp, versions.bp, predictions.bp, symbols.bp, meta.bp, jobs.bp, history.bp):
+    for bp in (health.bp, models.bp, versions.bp, predictions.bp, symbols.bp, meta.bp, jobs.bp, history.bp, candles.bp):
         app.register_blueprint(bp)
     init_cors(app, settings)
     reloader.start()
