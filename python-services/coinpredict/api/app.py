@@ -9,6 +9,7 @@ import os
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
+from .. import dashboard
 from ..config import Settings
 from ..data.market import MarketData
 from ..data.universe import Universe
@@ -67,7 +68,8 @@ def create_app(config: dict | None = None) -> Flask:
     log.info("loaded models: %s from %s; data: %s", store.counts(), settings.models_dir, market.mode)
     init_observability(app)
     register_error_handlers(app)
-    for bp in (health.bp, models.bp, versions.bp, predictions.bp, symbols.bp, meta.bp, jobs.bp, history.bp, candles.bp):
+    for bp in (health.bp, models.bp, versions.bp, predictions.bp, symbols.bp, meta.bp, jobs.bp, history.bp, candles.bp,
+               dashboard.bp):
         app.register_blueprint(bp)
     init_cors(app, settings)
     reloader.start()
