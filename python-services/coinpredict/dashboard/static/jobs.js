@@ -7,7 +7,8 @@ function resultText(j) {
   if (j.error) return j.error;
   if (!j.result) return "";
   const promoted = j.result.promoted || [];
-  return `${Object.keys(j.result.versions || {}).length} versions written, ${promoted.length} promoted`;
+  const written = Object.keys(j.result.versions || {}).length;
+  return `${written} version${written === 1 ? "" : "s"} written, ${promoted.length} promoted`;
 }
 
 function jobRow(j) {
@@ -47,7 +48,7 @@ async function submit(e) {
   $("job-submit").disabled = true;
   try {
     const job = await manage("POST", "/jobs", body);
-    fill(out, `job ${job.id.slice(0, 8)} ${job.status}: ${job.stage}`);
+    fill(out, `job ${job.id.slice(0, 8)} ${job.status}${job.stage && job.stage !== job.status ? `: ${job.stage}` : ""}`);
     out.className = "result ok";
     await refresh();
   } catch (err) {
