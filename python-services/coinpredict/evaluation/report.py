@@ -80,7 +80,8 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
     for i, (n, m) in enumerate(rows):
         lo, hi = m["auc_ci95"]
         color = "tab:gray" if n.startswith("baseline") else ("tab:red" if n == ENSEMBLE_ID else "tab:blue")
-        ax.errorbar(m["auc"], i, xerr=[[m["auc"] - lo], [hi - m["auc"]]] if np.isfinite(lo) else None,
+        # A percentile bootstrap interval need not contain the estimate (whole blocks only): no whisker then.
+        ax.errorbar(m["auc"], i, xerr=[[max(m["auc"] - lo, 0)], [max(hi - m["auc"], 0)]] if np.isfinite(lo) else None,
                     fmt="o", color=color, ms=4, capsize=2)
     ax.axvline(0.5, color="k", lw=0.8, ls="--")
     ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=7)
