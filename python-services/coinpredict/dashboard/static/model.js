@@ -44,6 +44,11 @@ function actionButtons(v, tf, list) {
   return v.status === "available" ? [promote, " ", del] : v.status === "serving" ? el("span", { class: "muted" }, "served") : del;
 }
 
+function dataRange(r) {
+  const span = (x) => (Array.isArray(x) ? `${shortTime(x[0])} to ${shortTime(x[1])}` : "–");
+  return `train ${span(r.train)}, validation ${span(r.valid)}`;
+}
+
 async function loadVersions(tf) {
   const list = await api(`/models/${enc(MODEL)}/versions?timeframe=${enc(tf)}`);
   const table = $("versions");
@@ -52,7 +57,7 @@ async function loadVersions(tf) {
     el("td", { class: "version" }, v.version), el("td", {}, shortTime(v.trained_at)),
     el("td", { title: v.reason || "" }, pill(v.status, v.status === "serving" ? "ok" : v.status === "available" ? "" : "bad")),
     el("td", { class: "num" }, num(v.metrics && v.metrics.validation ? v.metrics.validation.auc : null)),
-    el("td", { class: "muted small" }, v.data_range ? `train ${JSON.stringify(v.data_range.train || "")} · end ${v.data_range.end_exclusive || "–"}` : "–"),
+    el("td", { class: "muted small wrap" }, v.data_range ? dataRange(v.data_range) : "–"),
     el("td", {}, actionButtons(v, tf, list)))));
 }
 
