@@ -22,16 +22,18 @@ run: setup
 	set -a && . data/run.env && set +a && exec $(VENV)/bin/honcho start
 
 # Debian packages the tests start for real: PostgreSQL and Redis (the job store's and the queue's
-# server backends). Installed once; without root or apt the tests that need them skip and say why.
-SYSTEM_PACKAGES := postgresql redis-server
+# server backends) and Chromium (the dashboard's browser tests drive it with Playwright; no browser is
+# downloaded). Installed once; without root or apt the tests that need them skip and say why.
+SYSTEM_PACKAGES := postgresql redis-server chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 
 system-deps:
-	@if ! command -v redis-server >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@if ! command -v redis-server >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	    ! command -v chromium >/dev/null; then \
 	  echo "installing $(SYSTEM_PACKAGES) with apt-get"; \
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null) || \
-	  echo "could not install $(SYSTEM_PACKAGES): the PostgreSQL and Redis tests will skip"; \
+	  echo "could not install $(SYSTEM_PACKAGES): the PostgreSQL, Redis and browser tests will skip"; \
 	fi
 
 test: setup system-deps

@@ -9,13 +9,14 @@ import os
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
+from .. import dashboard
 from ..config import Settings
 from ..data.market import MarketData
 from ..data.universe import Universe
 from ..jobs import JobQueue
 from ..ledger import LedgerStore, Recorder
 from ..serving import ModelReloader, ModelStore, Predictor, fingerprint
-from . import health, history, jobs, meta, models, predictions, symbols, versions
+from . import candles, health, history, jobs, meta, models, predictions, symbols, versions
 from .cors import init_cors
 from .errors import register_error_handlers
 from .observability import configure_json_logging, init_observability
@@ -67,7 +68,8 @@ def create_app(config: dict | None = None) -> Flask:
     log.info("loaded models: %s from %s; data: %s", store.counts(), settings.models_dir, market.mode)
     init_observability(app)
     register_error_handlers(app)
-    for bp in (health.bp, models.bp, versions.bp, predictions.bp, symbols.bp, meta.bp, jobs.bp, history.bp):
+    for bp in (health.bp, models.bp, versions.bp, predictions.bp, symbols.bp, meta.bp, jobs.bp, history.bp, candles.bp,
+               dashboard.bp):
         app.register_blueprint(bp)
     init_cors(app, settings)
     reloader.start()

@@ -8,7 +8,7 @@ from functools import cache
 from pydantic import BaseModel
 
 from .. import __version__
-from . import history, job_schemas, schemas, version_schemas
+from . import candles, history, job_schemas, schemas, version_schemas
 
 ERRORS = {
     400: "the request is malformed (bad JSON, nesting deeper than 64, wrong types, out-of-range values, invalid "
@@ -81,6 +81,8 @@ ROUTES = [
           (400, 404, 503), query=schemas.TopQuery),
     Route("get", "/symbols", "The symbols with candles on a timeframe, their range and freshness, and what is trained",
           schemas.SymbolsResponse, (400,), query=schemas.SymbolsQuery),
+    Route("get", "/candles", "A market's newest closed candles, oldest first (what the service holds; for charts)",
+          candles.CandlesAnswer, (400, 404, 503), query=candles.CandlesQuery),
     Route("get", "/openapi.json", "This document", None),
     Route("get", "/metrics", "Prometheus metrics of every worker", None, media="text/plain"),
     Route("get", "/docs", "A readable list of the endpoints", None, media="text/html"),

@@ -1,0 +1,56 @@
+"""The dashboard: pages for people, served by the app itself at ``/`` and ``/ui/...``.
+
+Every page is static HTML plus a little vanilla JavaScript that reads the same JSON API a frontend uses,
+so there is one code path for every number. Nothing is loaded from elsewhere: the chart library is
+vendored under ``static/vendor`` and the Content-Security-Policy allows this origin only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template
+
+bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/ui/static")
+
+# Only this origin: no script, style, image or request may leave the machine.
+CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+       "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+PAGES = {"overview": "Overview", "models": "Models", "markets": "Markets", "jobs": "Jobs"}
+
+
+def _page(template: str, nav: str, **context) -> Response:
+    resp = Response(render_template(f"dashboard/{template}.html", nav=nav, pages=PAGES, **context),
+                    mimetype="text/html")
+    resp.headers["Content-Security-Policy"] = CSP
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.get("/")
+def overview():
+    return _page("overview", "overview")
+
+
+@bp.get("/ui/models")
+def models():
+    return _page("models", "models")
+
+
+@bp.get("/ui/models/<model_id>")
+def model(model_id: str):
+    """One model's page; an unknown id is shown as the API's own 404 answer on the page."""
+    return _page("model", "models", model_id=model_id[:64])
+
+
+@bp.get("/ui/markets")
+def markets():
+    return _page("markets", "markets")
+
+
+@bp.get("/ui/markets/<symbol>")
+def coin(symbol: str):
+    return _page("coin", "markets", symbol=symbol[:40])
+
+
+@bp.get("/ui/jobs")
+def jobs():
+    return _page("jobs", "jobs")

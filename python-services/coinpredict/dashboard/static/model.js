@@ -1,0 +1,87 @@
+/* One model: serving, test and live figures; its versions with promote (roll back = promote an older one)
+   and delete; its recent served forecasts. */
+"use strict";
+
+const MODEL = document.getElementById("model-title").dataset.model;
+const enc = encodeURIComponent;
+
+async function loadStatus(tf) {
+  const s = await api(`/models/${enc(MODEL)}/status`);
+  fill($("model-title"), `${s.id} `, el("span", { class: "muted small" }, s.family));
+  const here = s.timeframe === tf;
+  fill($("serving"), s.model_version || "none");
+  fill($("serving-detail"), `${s.status} on ${s.timeframes.join(", ") || "no timeframe"} · ${s.serving.requests} requests, p50 ${num(s.serving.p50_ms, 1)} ms`
+       + (s.load_error ? ` · ${s.load_error}` : ""));
+  const test = here ? s.metrics.test || {} : {};
+  fill($("test"), test.auc !== undefined ? `AUC ${num(test.auc)}` : "no evaluation yet");
+  fill($("test-detail"), test.auc !== undefined ? `${test.auc_ci95 ? `95% CI [${num(test.auc_ci95[0], 3)}, ${num(test.auc_ci95[1], 3)}] · ` : ""}${test.skill || ""}`
+       : here ? "run scripts/evaluate.py for out-of-sample figures" : `the status describes ${s.timeframe || "no timeframe"}`);
+  const live = here && s.live ? s.live : null;
+  fill($("live"), live && live.auc !== null ? `AUC ${num(live.auc)}` : "no scored forecasts yet");
+  fill($("live-detail"), live ? `${live.n_scored} scored over ${live.window_days} days · drift `
+       : "", live ? pill(live.drift, live.drift) : null, live && live.drift_reason ? ` ${live.drift_reason}` : null);
+}
+
+function actionButtons(v, tf, list) {
+  const result = $("version-result");
+  const promote = el("button", { class: "secondary", "data-action": "promote", "data-version": v.version, onclick: async (e) => {
+    e.target.disabled = true;
+    try {
+      const r = await manage("POST", `/models/${enc(MODEL)}/promote`, { timeframe: tf, version: v.version });
+      fill(result, `serving ${r.serving} (was ${r.previous || "none"})${r.ensemble_job ? `; the ensemble is being refitted (job ${r.ensemble_job.slice(0, 8)})` : ""}`);
+      result.className = "result ok";
+      await load(tf);
+    } catch (err) { fill(result, err.toString()); result.className = "result error"; e.target.disabled = false; }
+  } }, v.version < list.serving ? "Roll back to" : "Promote");
+  const del = el("button", { class: "danger", "data-action": "delete", "data-version": v.version, onclick: async (e) => {
+    if (e.target.dataset.armed !== "1") { e.target.dataset.armed = "1"; e.target.textContent = "Confirm delete"; return; }
+    try {
+      const r = await manage("DELETE", `/models/${enc(MODEL)}/versions/${enc(v.version)}?timeframe=${enc(tf)}`);
+      fill(result, `deleted ${r.deleted}`); result.className = "result ok";
+      await load(tf);
+    } catch (err) { fill(result, err.toString()); result.className = "result error"; }
+  } }, "Delete");
+  return v.status === "available" ? [promote, " ", del] : v.status === "serving" ? el("span", { class: "muted" }, "served") : del;
+}
+
+function dataRange(r) {
+  const span = (x) => (Array.isArray(x) ? `${shortTime(x[0])} to ${shortTime(x[1])}` : "–");
+  return `train ${span(r.train)}, validation ${span(r.valid)}`;
+}
+
+async function loadVersions(tf) {
+  const list = await api(`/models/${enc(MODEL)}/versions?timeframe=${enc(tf)}`);
+  const table = $("versions");
+  if (!list.versions.length) { emptyRow(table, `No version trained on ${tf} yet.`); return; }
+  fill(table.tBodies[0], list.versions.map((v) => el("tr", { "data-version": v.version },
+    el("td", { class: "version" }, v.version), el("td", {}, shortTime(v.trained_at)),
+    el("td", { title: v.reason || "" }, pill(v.status, v.status === "serving" ? "ok" : v.status === "available" ? "" : "bad")),
+    el("td", { class: "num" }, num(v.metrics && v.metrics.validation ? v.metrics.validation.auc : null)),
+    el("td", { class: "muted small wrap" }, v.data_range ? dataRange(v.data_range) : "–"),
+    el("td", {}, actionButtons(v, tf, list)))));
+}
+
+async function loadHistory(tf) {
+  const h = await api(`/predictions/history?model=${enc(MODEL)}&timeframe=${enc(tf)}&limit=50`);
+  const box = $("history");
+  if (!h.count) { fill(box, empty("No live predictions yet: forecasts this model serves, and their outcomes, appear here.")); return; }
+  fill(box, el("div", { class: "scroll" }, el("table", { class: "grid" },
+    el("thead", {}, el("tr", {}, ["as of", "symbol", "h", "P(up)", "signal", "outcome", "return bps", "version"].map((t) => el("th", {}, t)))),
+    el("tbody", {}, h.results.map((r) => el("tr", {}, el("td", {}, shortTime(r.as_of)),
+      el("td", {}, el("a", { href: `/ui/markets/${r.symbol}?timeframe=${r.timeframe}` }, r.symbol)), el("td", { class: "num" }, r.horizon),
+      el("td", { class: "num" }, num(r.probability_up)), el("td", {}, pill(r.signal)),
+      el("td", {}, r.outcome_up === null ? "pending" : r.outcome_up ? "up" : "down"), el("td", { class: "num" }, num(r.return_bps, 1)),
+      el("td", { class: "muted small" }, r.model_version)))))));
+}
+
+async function load(tf) { await Promise.all([loadStatus(tf), loadVersions(tf), loadHistory(tf)]); }
+
+document.addEventListener("DOMContentLoaded", () => guarded(async () => {
+  $("versions").after(el("div", { id: "version-result", class: "result", role: "status" }));
+  const select = $("timeframe");
+  const tfs = await trainedTimeframes();
+  const tf = param("timeframe", tfs[0]);
+  options(select, tfs, tf);
+  select.addEventListener("change", () => { setParams({ timeframe: select.value }); guarded(() => load(select.value)); });
+  await load(tf);
+}));

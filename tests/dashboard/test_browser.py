@@ -1,0 +1,157 @@
+"""The dashboard in a real browser (Debian's chromium, driven by Playwright; no browser is downloaded)
+against the Procfile's web and worker lines on loopback with smoke models, on a clock just after the
+candle folder's last candle so its data is current. Every page loads with no console error and no
+request leaving loopback; the models table shows the API's numbers; the board and a coin chart render;
+a rollback from the UI changes the served version; a training job started from the form shows its
+progress and completes. Screenshots of every page (desktop and phone width) go to the test's folder."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from coinpredict.common.clock import spec
+from coinpredict.launch import procfile_server, procfile_worker
+from coinpredict.models.registry import MODEL_IDS
+from tests.conftest import SYNTHETIC_END_MS
+from tests.versioning import OLDER, clone_version
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make system-deps)")
+
+KEY = "dash-key"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
+PAGES = {"overview": "/", "models": "/ui/models", "model": "/ui/models/lightgbm", "markets": "/ui/markets",
+         "coin": "/ui/markets/BTCUSDT", "jobs": "/ui/jobs"}
+# What shows that a page has drawn from the API (not just loaded its HTML).
+READY = {"overview": "#freshness tbody tr", "models": "#models tr[data-model]", "model": "#versions tr[data-version]",
+         "markets": "#board tr[data-symbol]", "coin": "#chart canvas", "jobs": "#jobs .empty, #jobs-table"}
+
+
+@pytest.fixture(scope="module")
+def site(synthetic_dir, trained_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("dashboard")
+    models = root / "models"
+    shutil.copytree(trained_dir, models)
+    clone_version(models, "1h", "lightgbm")  # an older version to roll back to
+    env = {"OHLCV_DIR": str(synthetic_dir), "MODELS_DIR": str(models), "OFFLINE": "1", "API_KEY": KEY,
+           "DATABASE_URL": f"sqlite:///{root / 'state.sqlite'}", "QUEUE_PATH": str(root / "queue.sqlite"),
+           "CLOCK": spec(SYNTHETIC_END_MS / 1000 + 1800, time.time(), 1), "RETRAIN_EVERY": "off",
+           "WEB_CONCURRENCY": "2", "MODELS_POLL_S": "1", "LOG_LEVEL": "WARNING"}
+    with procfile_server(env) as (base, _), procfile_worker(env):
+        yield {"base": base, "shots": root / "screenshots"}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser):
+    """A fresh tab that records console errors, page errors and any request not to loopback (and stops it)."""
+    context = browser.new_context(viewport=DESKTOP)
+    problems: list[str] = []
+
+    def route(r):
+        if urlsplit(r.request.url).hostname in LOOPBACK or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            problems.append(f"request left loopback: {r.request.url}")
+            r.abort()
+
+    context.route("**/*", route)
+    tab = context.new_page()
+    tab.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    tab.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    tab.problems = problems
+    yield tab
+    context.close()
+
+
+def shoot(tab, site, name: str) -> None:
+    site["shots"].mkdir(parents=True, exist_ok=True)
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        tab.set_viewport_size(size)
+        path = site["shots"] / f"{name}-{label}.png"
+        tab.screenshot(path=str(path), full_page=True)
+        print(f"screenshot: {path}")
+    tab.set_viewport_size(DESKTOP)
+
+
+def test_every_page_loads_clean_and_renders(page, site):
+    for name, path in PAGES.items():
+        page.goto(site["base"] + path)
+        page.wait_for_selector(READY[name], timeout=60_000)
+        page.wait_for_load_state("networkidle")
+        assert page.locator("#notice").is_hidden(), f"{name}: {page.locator('#notice').inner_text()}"
+        shoot(page, site, name)
+    assert page.problems == []
+
+
+def test_the_models_table_lists_every_model_with_the_apis_numbers(page, site):
+    page.goto(site["base"] + "/ui/models")
+    page.wait_for_selector("#models tr[data-model]")
+    rows = page.locator("#models tr[data-model]")
+    assert rows.count() == len(MODEL_IDS) + 1
+    assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.model)")) == sorted([*MODEL_IDS, "ensemble"])
+    listing = requests.get(f"{site['base']}/models/lightgbm/versions?timeframe=1h", timeout=10).json()
+    served = next(v for v in listing["versions"] if v["version"] == listing["serving"])
+    cells = page.locator("#models tr[data-model=lightgbm] td").all_inner_texts()
+    assert listing["serving"] in cells[3] and f"{served['metrics']['validation']['auc']:.4f}" == cells[5]
+    assert page.problems == []
+
+
+def test_a_rollback_from_the_ui_changes_the_served_version(page, site):
+    base = site["base"]
+    page.goto(base + "/ui/models/lightgbm?timeframe=1h")
+    button = page.locator(f"button[data-action=promote][data-version='{OLDER}']")
+    button.click()  # no key yet: the page says so, and nothing changes
+    page.wait_for_selector("#version-result.error")
+    assert "API key" in page.locator("#version-result").inner_text()
+    page.fill("#apikey", KEY)
+    page.click("#apikey-save")
+    button.click()
+    page.wait_for_selector("#version-result.ok")
+    assert f"serving {OLDER}" in page.locator("#version-result").inner_text()
+    page.wait_for_selector(f"#versions tr[data-version='{OLDER}'] .pill.ok")
+    assert requests.get(f"{base}/models/lightgbm/versions", timeout=10).json()["current"] == OLDER
+    deadline, served = time.time() + 15, set()
+    while time.time() < deadline and served != {OLDER}:  # every web worker follows within MODELS_POLL_S
+        served = {requests.post(f"{base}/predict/single", json={"symbol": "BTC", "model": "lightgbm"}, timeout=30,
+                                headers={"Connection": "close"}).json()["model_version"] for _ in range(6)}
+    assert served == {OLDER}
+    assert page.problems == []
+
+
+def test_a_training_job_from_the_form_shows_progress_and_completes(page, site):
+    page.goto(site["base"] + "/ui/jobs")
+    page.evaluate(f"sessionStorage.setItem('coinpredict.apiKey', '{KEY}')")
+    page.select_option("#job-profile", "smoke")
+    page.fill("#job-models", "lightgbm, xgboost, gru_standard")
+    page.select_option("#job-promote", "never")
+    page.click("#job-submit")
+    page.wait_for_selector("#job-result.ok")
+    job_id = requests.get(f"{site['base']}/jobs?limit=1", timeout=10).json()["jobs"][0]["id"]
+    row = page.locator(f"tr[id='{job_id}']")
+    seen, deadline = set(), time.time() + 90
+    while time.time() < deadline:
+        status = row.get_attribute("data-status")
+        seen.add((status, row.locator("[role=progressbar]").get_attribute("aria-valuenow")))
+        if status in ("succeeded", "failed", "cancelled"):
+            break
+        time.sleep(0.25)
+    assert row.get_attribute("data-status") == "succeeded", seen
+    assert any(s == "running" for s, _ in seen) and row.locator("[role=progressbar]").get_attribute(
+        "aria-valuenow") == "100", seen
+    shoot(page, site, "jobs-done")
+    assert page.problems == []

@@ -1,0 +1,53 @@
+"""The dashboard's pages and assets through Flask's test client: served by the app, nothing from elsewhere,
+and the JSON API beside them unchanged."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from coinpredict import dashboard
+
+STATIC = Path(dashboard.__file__).parent / "static"
+TEMPLATES = Path(dashboard.__file__).parent / "templates"
+PAGES = ["/", "/ui/models", "/ui/models/lightgbm", "/ui/markets", "/ui/markets/BTCUSDT", "/ui/jobs"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_is_html_with_a_same_origin_policy(client, path):
+    resp = client.get(path)
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    policy = resp.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "connect-src 'self'" in policy and "script-src 'self'" in policy
+    page = resp.get_data(as_text=True)
+    for src in re.findall(r'(?:src|href)="([^"]+)"', page):
+        assert src.startswith(("/", "#", "data:")), src  # every asset and link on this origin
+        if src.startswith("/ui/static/"):
+            assert client.get(src).status_code == 200, src
+
+
+def test_a_page_escapes_what_the_path_carries(client):
+    page = client.get("/ui/markets/%3Cb%3Ex%3Cb%3E").get_data(as_text=True)
+    assert "<b>x" not in page and "&lt;b&gt;x" in page
+
+
+def test_the_json_api_is_unchanged_beside_the_pages(client):
+    assert client.get("/health").is_json and client.get("/openapi.json").is_json
+    assert client.get("/docs").mimetype == "text/html" and client.get("/metrics").status_code == 200
+    missing = client.get("/ui/nope")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+    assert "/" not in client.get("/openapi.json").get_json()["paths"]  # pages are not API operations
+
+
+def test_no_asset_names_another_host():
+    """Scripts and styles fetch nothing from elsewhere; the chart's attribution link is the one URL it shows."""
+    for path in [*STATIC.rglob("*.js"), *STATIC.rglob("*.css"), *TEMPLATES.rglob("*.html")]:
+        text = path.read_text()
+        urls = set(re.findall(r"https?://[^\s\"'`)]+", text))
+        if path.name.startswith("lightweight-charts"):
+            urls = {u for u in urls if not u.startswith(("https://www.tradingview.com/", "http://www.w3.org/2000/svg",
+                                                         "https://www.apache.org/licenses/"))}
+        assert not urls, f"{path.name}: {urls}"
+    assert (STATIC / "vendor" / "lightweight-charts.LICENSE").is_file()
