@@ -56,32 +56,38 @@ class CandleRefresher:
         self._nothing_new: dict[tuple[str, str], int] = {}  # the newest closed candle the exchange lacked
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="refresh")
 
-    def due(self, timeframe: str, symbols: set[str]) -> list[str]:
+    def held(self, timeframe: str) -> dict[str, tuple[int, int]]:
+        """First and last stored open time per symbol (one aggregate over the store)."""
+        return {s: (first, last) for s, first, last, _ in self.market.store.summary(timeframe)}
+
+    def due(self, timeframe: str, symbols: set[str], held: dict[str, tuple[int, int]]) -> list[str]:
         """Watched symbols whose store lacks a candle that closed at least ``settle_s`` ago."""
         step = TIMEFRAME_MS[timeframe]
         newest = self.market.newest_closed(timeframe)
         if self.market.clock() * 1000 < newest + step + self.settle_s * 1000:
             newest -= step  # the candle that just closed: give the exchange a moment to finish it
-        stored = {s: last for s, _, last, _ in self.market.store.summary(timeframe)}
         now = time.monotonic()
-        return sorted(s for s in symbols if stored.get(s, -1) < newest
+        return sorted(s for s in symbols if held.get(s, (-1, -1))[1] < newest
                       and self._unknown.get((s, timeframe), 0) <= now
                       and self._nothing_new.get((s, timeframe)) != newest
                       and (self.market.pairs is None or self.market.pairs.known(s) is not False))
 
-    def short(self, timeframe: str, symbols: set[str]) -> list[tuple[str, int]]:
+    def short(self, timeframe: str, symbols: set[str], held: dict[str, tuple[int, int]]) -> list[tuple[str, int]]:
         """Watched symbols holding less history than ``backfill`` candles, with their first stored candle,
         not yet backfilled by this process (a symbol new on the exchange has no more to give)."""
         start = self.market.newest_closed(timeframe) - self.backfill * TIMEFRAME_MS[timeframe]
-        return sorted((s, first) for s, first, _, _ in self.market.store.summary(timeframe)
+        return sorted((s, first) for s, (first, _) in held.items()
                       if s in symbols and first > start and (s, timeframe) not in self._backfilled)
 
     def run_once(self, watched: dict[str, set[str]]) -> dict:
         """One round over ``watched`` ({timeframe: symbols}): the newest candles first, then missing
         history; counts of symbols fetched, waiting for budget or a pause, and failed."""
         counts = {"fetched": 0, "candles": 0, "waiting": 0, "failed": 0}
-        work = [(s, tf, None) for tf, symbols in watched.items() for s in self.due(tf, symbols)]
-        work += [(s, tf, first) for tf, symbols in watched.items() for s, first in self.short(tf, symbols)]
+        work = []
+        for tf, symbols in watched.items():
+            held = self.held(tf)
+            work += [(s, tf, None) for s in self.due(tf, symbols, held)]
+            work += [(s, tf, first) for s, first in self.short(tf, symbols, held)]
         for result in self._pool.map(self._one, work):
             counts[result[0]] += 1
             counts["candles"] += result[1]

@@ -33,6 +33,22 @@ def make_huey(settings: Settings) -> Huey:
     return SqliteHuey("coinpredict", filename=str(settings.queue_path), results=False)
 
 
+def served_runs(models_dir: Path, timeframe: str) -> Counter:
+    """How many served single models of ``timeframe`` each training run made, by (end_exclusive, profile,
+    horizons), from their manifests alone (a job verifies what it loads)."""
+    runs: Counter = Counter()
+    for model_id in MODEL_IDS:
+        directory = current_dir(models_dir, timeframe, model_id)
+        try:
+            manifest = read_manifest(directory) if directory else None
+        except ArtifactError:
+            continue
+        if manifest is not None:
+            training = manifest.get("training", {})
+            runs[(training.get("end_exclusive"), training.get("profile"), tuple(manifest.get("horizons") or ()))] += 1
+    return runs
+
+
 class JobQueue:
     """What the web and the worker share: the records (``store``) and the queue (``huey``)."""
 
@@ -80,17 +96,7 @@ class JobQueue:
         if any(j["params"].get("models") == [ENSEMBLE_ID] and j["status"] == "queued"
                for j in self.store.active(timeframe)):
             return None
-        runs: Counter = Counter()
-        for model_id in MODEL_IDS:  # the manifests alone: the refit job verifies what it loads
-            directory = current_dir(self.settings.models_dir, timeframe, model_id)
-            try:
-                manifest = read_manifest(directory) if directory else None
-            except ArtifactError:
-                continue
-            if manifest is None:
-                continue
-            training = manifest.get("training", {})
-            runs[(training.get("end_exclusive"), training.get("profile"), tuple(manifest.get("horizons") or ()))] += 1
+        runs = served_runs(self.settings.models_dir, timeframe)
         if not runs:
             return None
         (end, profile, horizons), _ = runs.most_common(1)[0]

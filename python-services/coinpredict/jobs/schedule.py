@@ -16,11 +16,9 @@ from ..common.times import iso, to_ms
 from ..data.export import trainable_symbols
 from ..data.market import MarketData
 from ..data.timeframes import TIMEFRAME_MS
-from ..errors import ArtifactError, DataError
-from ..models.artifacts import current_dir, trained_timeframes
-from ..models.base import read_manifest
-from ..models.registry import MODEL_IDS
-from .queue import JobQueue
+from ..errors import DataError
+from ..models.artifacts import trained_timeframes
+from .queue import JobQueue, served_runs
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +26,9 @@ log = logging.getLogger(__name__)
 def served_run(models_dir, timeframe: str) -> tuple[int, str, tuple[int, ...]] | None:
     """(training end in ms, profile, horizons) that most served models of ``timeframe`` were trained with."""
     runs: Counter = Counter()
-    for model_id in MODEL_IDS:
-        directory = current_dir(models_dir, timeframe, model_id)
-        try:
-            training = read_manifest(directory).get("training", {}) if directory else None
-            horizons = tuple(read_manifest(directory).get("horizons") or ()) if directory else ()
-        except ArtifactError:
-            continue
-        if training and training.get("end_exclusive"):
-            runs[(to_ms(training["end_exclusive"]), training.get("profile") or "default", horizons)] += 1
+    for (end, profile, horizons), n in served_runs(models_dir, timeframe).items():
+        if end:
+            runs[(to_ms(end), profile or "default", horizons)] += n
     return runs.most_common(1)[0][0] if runs else None
 
 
