@@ -81,6 +81,9 @@ def test_ensemble_refit_alone_uses_the_members_stored_validation_predictions(mod
     _, again = load_manifest(models, "1h", "ensemble")
     assert again["ensemble"]["validation_log_loss"] == first["ensemble"]["validation_log_loss"]
     assert again["metrics"]["validation"]["auc"] == first["metrics"]["validation"]["auc"]
+    for manifest in (first, booster):  # validation AUC comes with its interval, for every horizon
+        for m in manifest["metrics"]["validation_by_horizon"].values():
+            assert m["auc_ci95"][0] < m["auc"] < m["auc_ci95"][1], m
 
 
 def test_networks_see_fewer_windows_per_epoch_on_longer_candles():

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..common.metrics import classification_metrics, skill
+from ..common.metrics import classification_metrics, clustered_auc_ci, skill
 from ..common.times import iso, to_ms
 from ..data.candles import Candles
 from ..data.sources.csvdir import load_folder
@@ -82,6 +82,12 @@ class Split:
     valid: DataView
     ranges: dict
     raw: RawRecent | None = None  # unscaled recent rows, for the promotion gate
+    step_ms: int = TIMEFRAME_MS["1h"]  # one candle of the timeframe
+
+    def valid_clusters(self, horizon: int) -> np.ndarray:
+        """Validation rows whose labels move together: every coin's candle of one period, and the
+        ``horizon`` consecutive candles an overlapping label spans."""
+        return self.data.t[self.valid.ends] // (horizon * self.step_ms)
 
 
 def make_split(series: list[Candles], timeframe: str, profile: Profile, horizons: tuple[int, ...],
@@ -108,7 +114,7 @@ def make_split(series: list[Candles], timeframe: str, profile: Profile, horizons
               "valid": [iso(int(data.t[valid_ends].min())), iso(int(data.t[valid_ends].max()))],
               "embargo_candles": profile.window + horizon, "end_exclusive": iso(end_ms),
               "n_train": int(len(train_ends)), "n_valid": int(len(valid_ends))}
-    return Split(data, DataView(data, train_ends), DataView(data, valid_ends), ranges, raw)
+    return Split(data, DataView(data, train_ends), DataView(data, valid_ends), ranges, raw, step)
 
 
 PROMOTE_POLICIES = ("always", "if_better", "never")
@@ -251,7 +257,7 @@ def _train_one(model_id: str, split: Split, prof: Profile, seed: int, common: di
     model.fit(split.train, split.valid, **options)
     model.calibrate(split.valid)
     p = model.predict_proba(split.valid.inputs(model.input_kind))
-    metrics, by_horizon = validation_metrics(split.valid.labels, p, split.data.horizons)
+    metrics, by_horizon = validation_metrics(split, p)
     epochs = len(model.history_)
     refit = model.input_kind == "table" and prof.refit_boosters
     if refit:
@@ -299,12 +305,15 @@ def _apply(result: dict, gate: dict, models_dir: Path, timeframe: str, model_id:
     return promoted
 
 
-def validation_metrics(y: np.ndarray, p: np.ndarray, horizons: tuple[int, ...]) -> tuple[dict, dict]:
-    """Metrics of the first horizon (what ``metrics.validation`` has always held) and of each horizon."""
+def validation_metrics(split: Split, p: np.ndarray) -> tuple[dict, dict]:
+    """Metrics of the first horizon (what ``metrics.validation`` has always held) and of each horizon,
+    with a 95% AUC interval that counts correlated forecasts once per cluster."""
+    y, horizons = split.valid.labels, split.data.horizons
     by_horizon = {}
     for j, h in enumerate(horizons):
         m = classification_metrics(y[:, j], p[:, j])
         m["skill"] = skill(m["p_value"])
+        m["auc_ci95"] = list(clustered_auc_ci(y[:, j], p[:, j], split.valid_clusters(h)))
         by_horizon[str(h)] = m
     return by_horizon[str(horizons[0])], by_horizon
 
@@ -336,7 +345,7 @@ def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir:
     ens = HorizonEnsembles.fit(valid_probs, y, horizons)
     combined = np.column_stack([ens.for_horizon(h).combine({i: p[:, j] for i, p in valid_probs.items()})
                                 ["probability_up"] for j, h in enumerate(horizons)])
-    metrics, by_horizon = validation_metrics(y, combined, horizons)
+    metrics, by_horizon = validation_metrics(split, combined)
     first = ens.for_horizon(horizons[0])
     manifest = {**common, "family": "ensemble", "params": {"method": first.method, "top_k": first.top_k},
                 **ens.to_manifest(), "metrics": {"validation": metrics, "validation_by_horizon": by_horizon},
