@@ -10,7 +10,7 @@ import pytest
 
 from coinpredict.api.state import KEY
 from coinpredict.common.times import iso
-from coinpredict.ledger import LedgerStore, live_metrics, score_due
+from coinpredict.ledger import LedgerStore, live_detail, live_metrics, score_due
 from coinpredict.ledger.live import forecasts_needed
 from tests.conftest import SYNTHETIC_END_MS, SYNTHETIC_SYMBOLS
 
@@ -122,3 +122,73 @@ def test_live_skill_and_drift(tmp_path):
     wrong = live_metrics(ledger, "wrong", "1h", 1, test, now=now_ms / 1000, window_days=365)
     assert wrong["drift"] == "warning" and wrong["log_loss"] > 1.0 and wrong["n_scored"] < forecasts_needed(0.54)
     assert live_metrics(ledger, "skilled", "1h", 1, test, now=now_ms / 1000, window_days=1)["n_scored"] == 23
+
+
+def test_live_detail_reads_calibration_and_skill_over_time(tmp_path):
+    ledger = LedgerStore(f"sqlite:///{tmp_path / 'l.sqlite'}")
+    now_ms = SYNTHETIC_END_MS
+    rng = np.random.default_rng(3)
+    n = 2400  # 100 days of hourly forecasts
+    y = rng.random(n) < 0.5
+    p = np.clip(0.5 + 0.1 * (y - 0.5) + rng.normal(0, 0.05, n), 0.01, 0.99)
+    forecasts(ledger, p, y, now_ms, "skilled")
+    detail = live_detail(ledger, "skilled", "1h", 1, None, now=now_ms / 1000, window_days=30)
+    summary = detail["summary"]
+    assert summary["n_scored"] == 30 * 24 - 1 and summary["auc_ci95"][0] < summary["auc"] < summary["auc_ci95"][1]
+    bins = detail["calibration"]
+    assert len(bins) == 10 and sum(b["n"] for b in bins) == summary["n_scored"]
+    assert [b["p_mean"] for b in bins] == sorted(b["p_mean"] for b in bins)
+    assert bins[0]["observed"] < 0.3 < 0.7 < bins[-1]["observed"]  # skill shows as a rising curve
+    assert detail["bucket"] == "day" and len(detail["over_time"]) in (30, 31)
+    assert sum(pt["n"] for pt in detail["over_time"]) == summary["n_scored"]
+    assert [pt["start"] for pt in detail["over_time"]] == sorted(pt["start"] for pt in detail["over_time"])
+    assert all(pt["auc"] > 0.6 for pt in detail["over_time"] if pt["n"] >= 20)
+    weekly = live_detail(ledger, "skilled", "1d", 1, None, now=now_ms / 1000, window_days=30)
+    assert weekly["bucket"] == "week" and weekly["summary"]["n_scored"] == 0 and weekly["over_time"] == []
+
+
+def test_the_live_endpoint_and_status_on_a_chosen_timeframe(app, synthetic_now):
+    client, st = app.test_client(), app.extensions[KEY]
+    rng = np.random.default_rng(4)
+    y = rng.random(600) < 0.5
+    forecasts(st.ledger, np.clip(0.5 + 0.1 * (y - 0.5) + rng.normal(0, 0.05, 600), 0.01, 0.99), y,
+              SYNTHETIC_END_MS, "lightgbm")
+    r = client.get("/models/LightGBM/live?days=60&timeframe=1h")
+    assert r.status_code == 200, r.get_json()
+    live = r.get_json()
+    assert live["id"] == "lightgbm" and live["horizon"] == 1 and live["summary"]["n_scored"] == 600
+    assert live["model_version"] == client.get("/models/lightgbm/status").get_json()["model_version"]
+    assert live["validation"]["auc"] == client.get("/models/lightgbm/status").get_json()["metrics"]["validation"]["auc"]
+    assert len(live["calibration"]) == 10 and len(live["over_time"]) >= 25
+    assert client.get("/models/ensemble/live").get_json()["summary"]["n_scored"] == 0
+    for query, status, code in (("days=0", 400, "invalid_value"), ("bucket=month", 400, "invalid_value"),
+                                ("horizon=0", 400, "invalid_value"), ("timeframe=7h", 400, "invalid_value"),
+                                ("horizon=99", 404, "not_trained"), ("timeframe=1w", 404, "not_trained")):
+        r = client.get(f"/models/lightgbm/live?{query}")
+        assert r.status_code == status and r.get_json()["error"]["code"] == code, query
+    assert client.get("/models/nope/live").status_code == 404
+    on_1w = client.get("/models/lightgbm/status?timeframe=1w").get_json()
+    assert on_1w["timeframe"] == "1w" and on_1w["status"] == "not_trained" and on_1w["model_version"] is None
+    assert client.get("/models/ensemble/status?timeframe=1h").get_json()["timeframe"] == "1h"
+    assert client.get("/models/lightgbm/status?timeframe=7h").status_code == 400
+
+
+def test_live_figures_follow_every_change_of_the_scored_forecasts(tmp_path):
+    """They are cached per ledger, and recomputed when a forecast is scored or leaves the window."""
+    ledger = LedgerStore(f"sqlite:///{tmp_path / 'l.sqlite'}")
+    now = SYNTHETIC_END_MS / 1000
+    rng = np.random.default_rng(6)
+    forecasts(ledger, rng.random(100), rng.random(100) < 0.5, SYNTHETIC_END_MS, "m")
+    first = live_metrics(ledger, "m", "1h", 1, None, now=now, window_days=10)
+    assert live_metrics(ledger, "m", "1h", 1, None, now=now, window_days=10) == first
+    later = live_metrics(ledger, "m", "1h", 1, None, now=now + 3600, window_days=10)
+    assert later["n_scored"] == first["n_scored"] and later["since"] != first["since"]
+    row = {"model": "m", "model_version": "v2", "symbol": "S0", "timeframe": "1h", "horizon": 1,
+           "as_of": SYNTHETIC_END_MS - HOUR, "probability_up": 0.9, "signal": "BUY", "recorded_at": 0.0}
+    ledger.append([row])
+    [new] = ledger.history(model="m", limit=1)
+    ledger.score([{"id": new["id"], "outcome_up": True, "return_bps": 5.0}], scored_at=now + 1)
+    assert live_metrics(ledger, "m", "1h", 1, None, now=now, window_days=10)["n_scored"] == 101
+    assert live_detail(ledger, "m", "1h", 1, None, now=now, window_days=10)["summary"]["n_scored"] == 101
+    gone = live_metrics(ledger, "m", "1h", 1, None, now=now + 200 * 3600, window_days=10)  # 200 hours later
+    assert gone["n_scored"] == 40  # the window keeps forecasts up to 240 hours old: 39 of the first, the new one

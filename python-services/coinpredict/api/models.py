@@ -7,11 +7,13 @@ import hmac
 from flask import Blueprint, current_app, request
 
 from ..errors import Forbidden, NotFound, Unauthorized
-from ..ledger import live_metrics
+from ..ledger import live_detail, live_metrics
 from ..models.artifacts import manifest_horizons
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
 from ..serving import ModelStore
+from ..serving.resolve import not_trained
 from .answers import checked, redact
+from .live_schemas import LiveQuery, LiveSkill, StatusQuery
 from .observability import serving_figures
 from .schemas import ModelList, ModelStatus, Reloaded, canonical_model_id
 from .state import state
@@ -20,8 +22,11 @@ bp = Blueprint("models", __name__, url_prefix="/models")
 PREFERRED_TIMEFRAME = "1h"
 
 
-def _primary(store: ModelStore, model_id: str):
-    """The entry shown for a model: 1h when it is ready there, else the first ready timeframe."""
+def _primary(store: ModelStore, model_id: str, timeframe: str | None = None):
+    """The entry shown for a model: the timeframe asked for, else 1h when it is ready there, else the
+    first ready timeframe."""
+    if timeframe is not None:
+        return store.get(timeframe, model_id)
     entries = [store.get(tf, model_id) for tf in store.timeframes]
     ready = [e for e in entries if e.status == "ready"]
     pool = ready or [e for e in entries if e.status == "failed"] or entries
@@ -57,12 +62,15 @@ def list_models():
 def model_status(model_id: str):
     st = state()
     model_id = canonical_model_id(model_id)
+    asked = StatusQuery.model_validate(request.args.to_dict()).timeframe
     if model_id == ENSEMBLE_ID:
-        return checked(ModelStatus, _ensemble_status())
+        return checked(ModelStatus, _ensemble_status(asked))
     if model_id not in MODEL_IDS:
         raise NotFound(f"unknown model {model_id!r}", field="model", code="unknown_model")
     status, timeframes = st.store.status_of(model_id)
-    entry = _primary(st.store, model_id)
+    entry = _primary(st.store, model_id, asked)
+    if asked is not None:
+        status = entry.status
     manifest = entry.manifest if entry else {}
     evaluation = st.store.evaluation(entry.timeframe, model_id) if entry else None
     training = _training(manifest)
@@ -87,10 +95,15 @@ def model_status(model_id: str):
             "live": _live(model_id, entry.timeframe, manifest, evaluation) if manifest else None})
 
 
-def _ensemble_status():
+def _ensemble_timeframe(store: ModelStore, asked: str | None) -> str | None:
+    if asked is not None:
+        return asked
+    return PREFERRED_TIMEFRAME if PREFERRED_TIMEFRAME in store.ensembles else next(iter(sorted(store.ensembles)), None)
+
+
+def _ensemble_status(asked: str | None = None):
     st = state()
-    tf = PREFERRED_TIMEFRAME if PREFERRED_TIMEFRAME in st.store.ensembles else next(iter(sorted(st.store.ensembles)),
-                                                                                     None)
+    tf = _ensemble_timeframe(st.store, asked)
     ens, manifest = st.store.ensembles.get(tf, (None, {}))
     evaluation = st.store.evaluation(tf, ENSEMBLE_ID) if tf else None
     return {"id": ENSEMBLE_ID, "status": "ready" if ens else "not_trained", "family": "ensemble",
@@ -111,6 +124,40 @@ def _live(model_id: str, timeframe: str, manifest: dict, evaluation: dict | None
     """Live skill at the first horizon, against the test figures the model showed offline."""
     return live_metrics(state().ledger, model_id, timeframe, manifest_horizons(manifest)[0],
                         (evaluation or {}).get("metrics"))
+
+
+@bp.get("/<model_id>/live")
+def model_live(model_id: str):
+    """Live skill on the served forecasts: calibration and AUC over time, beside the test figures."""
+    st = state()
+    model_id = canonical_model_id(model_id)
+    if model_id not in (*MODEL_IDS, ENSEMBLE_ID):
+        raise NotFound(f"unknown model {model_id!r}", field="model", code="unknown_model")
+    query = LiveQuery.model_validate(request.args.to_dict())
+    if model_id == ENSEMBLE_ID:
+        tf = _ensemble_timeframe(st.store, query.timeframe)
+        manifest = st.store.ensembles.get(tf, (None, {}))[1] if tf else {}
+    else:
+        entry = _primary(st.store, model_id, query.timeframe)
+        tf, manifest = (entry.timeframe, entry.manifest) if entry else (query.timeframe, {})
+    if not manifest:
+        raise not_trained(st.store, f"{model_id} on {tf or 'any timeframe'}", "timeframe")
+    horizons = manifest_horizons(manifest)
+    horizon = query.horizon or horizons[0]
+    if horizon not in horizons:
+        raise not_trained(st.store, f"horizon {horizon} of {model_id} on {tf}", "horizon")
+    evaluation = st.store.evaluation(tf, model_id)
+    if evaluation and st.store.evaluations[tf].get("horizon", 1) != horizon:
+        evaluation = None
+    test = evaluation or {}
+    metrics = manifest.get("metrics", {})
+    validation = (metrics.get("validation_by_horizon") or {}).get(str(horizon)) or \
+        (metrics.get("validation") if horizon == horizons[0] else None)
+    detail = live_detail(st.ledger, model_id, tf, horizon, test.get("metrics"), window_days=query.days,
+                         bucket=query.bucket)
+    return checked(LiveSkill, {"id": model_id, "timeframe": tf, "horizon": horizon,
+                               "model_version": manifest.get("version"), "test": test.get("metrics"),
+                               "test_period": test.get("period"), "validation": validation, **detail})
 
 
 def _training(manifest: dict) -> dict:

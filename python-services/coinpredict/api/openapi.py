@@ -8,7 +8,7 @@ from functools import cache
 from pydantic import BaseModel
 
 from .. import __version__
-from . import candles, history, job_schemas, schemas, version_schemas
+from . import candles, history, job_schemas, live_schemas, schemas, version_schemas
 
 ERRORS = {
     400: "the request is malformed (bad JSON, nesting deeper than 64, wrong types, out-of-range values, invalid "
@@ -53,7 +53,9 @@ ROUTES = [
     Route("get", "/models/list", "The single models with status, timeframes and skill, and the ensemble",
           schemas.ModelList),
     Route("get", "/models/{id}/status", "One model: training, validation and test metrics, serving figures",
-          schemas.ModelStatus, (404,)),
+          schemas.ModelStatus, (400, 404), query=live_schemas.StatusQuery),
+    Route("get", "/models/{id}/live", "Live skill on the served forecasts: calibration and AUC over time, beside "
+          "the test", live_schemas.LiveSkill, (400, 404), query=live_schemas.LiveQuery),
     Route("post", "/models/reload", "Reload the current model versions from MODELS_DIR on every worker "
           "(management)", schemas.Reloaded, (401, 403), management=True),
     Route("get", "/models/{id}/versions", "The versions of a model on a timeframe, newest first, and the one served",

@@ -6,6 +6,7 @@ for the same candle records one row, so the live metrics count each forecast onc
 
 from __future__ import annotations
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -91,11 +92,27 @@ class LedgerStore:
                 out.setdefault(tf, set()).add(symbol)
         return out
 
-    def scored(self, model: str, timeframe: str, horizon: int, since_ms: int) -> list[dict]:
-        """Scored forecasts of one model, timeframe and horizon made at or after ``since_ms``."""
-        query = sa.select(predictions.c.probability_up, predictions.c.outcome_up, predictions.c.as_of).where(
-            predictions.c.model == model, predictions.c.timeframe == timeframe, predictions.c.horizon == horizon,
-            predictions.c.as_of >= since_ms, predictions.c.scored_at.is_not(None),
-            predictions.c.outcome_up.is_not(None))
+    def _scored_where(self, model: str, timeframe: str, horizon: int, since_ms: int) -> list:
+        c = predictions.c
+        return [c.model == model, c.timeframe == timeframe, c.horizon == horizon, c.as_of >= since_ms,
+                c.scored_at.is_not(None), c.outcome_up.is_not(None)]
+
+    def scored(self, model: str, timeframe: str, horizon: int, since_ms: int) -> dict[str, np.ndarray]:
+        """Scored forecasts of one model, timeframe and horizon made at or after ``since_ms``, as columns
+        (probability_up, outcome_up as 0/1, as_of): tens of thousands of rows, so no per-row objects."""
+        c = predictions.c
+        query = sa.select(c.probability_up, sa.cast(c.outcome_up, sa.Integer), c.as_of).where(
+            *self._scored_where(model, timeframe, horizon, since_ms))
         with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+            columns = list(zip(*conn.execute(query).all())) or [(), (), ()]
+        return {"probability_up": np.array(columns[0], dtype=np.float64),
+                "outcome_up": np.array(columns[1], dtype=np.float64), "as_of": np.array(columns[2], dtype=np.int64)}
+
+    def scored_marker(self, model: str, timeframe: str, horizon: int, since_ms: int) -> tuple[int, float | None]:
+        """(count, last scoring time) of what ``scored`` would read: it changes whenever that set does
+        (a forecast scored raises the time, one leaving the window lowers the count)."""
+        query = sa.select(sa.func.count(), sa.func.max(predictions.c.scored_at)).where(
+            *self._scored_where(model, timeframe, horizon, since_ms))
+        with self.engine.connect() as conn:
+            count, last = conn.execute(query).one()
+        return int(count), last
