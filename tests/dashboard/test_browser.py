@@ -9,24 +9,24 @@ from __future__ import annotations
 
 import shutil
 import time
-from urllib.parse import urlsplit
 
+import numpy as np
 import pytest
 import requests
 
 from coinpredict.common.clock import spec
 from coinpredict.launch import procfile_server, procfile_worker
+from coinpredict.ledger import LedgerStore
 from coinpredict.models.registry import MODEL_IDS
-from tests.conftest import SYNTHETIC_END_MS
+from tests.conftest import SYNTHETIC_END_MS, SYNTHETIC_SYMBOLS
+from tests.dashboard.conftest import CHROMIUM, shoot
 from tests.versioning import OLDER, clone_version
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make system-deps)")
 
 KEY = "dash-key"
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
+HOUR_MS = 3_600_000
 PAGES = {"overview": "/", "models": "/ui/models", "model": "/ui/models/lightgbm", "markets": "/ui/markets",
          "coin": "/ui/markets/BTCUSDT", "jobs": "/ui/jobs"}
 # What shows that a page has drawn from the API (not just loaded its HTML).
@@ -40,6 +40,7 @@ def site(synthetic_dir, trained_dir, tmp_path_factory):
     models = root / "models"
     shutil.copytree(trained_dir, models)
     clone_version(models, "1h", "lightgbm")  # an older version to roll back to
+    seed_live_forecasts(f"sqlite:///{root / 'state.sqlite'}")
     env = {"OHLCV_DIR": str(synthetic_dir), "MODELS_DIR": str(models), "OFFLINE": "1", "API_KEY": KEY,
            "DATABASE_URL": f"sqlite:///{root / 'state.sqlite'}", "QUEUE_PATH": str(root / "queue.sqlite"),
            "CLOCK": spec(SYNTHETIC_END_MS / 1000 + 1800, time.time(), 1), "RETRAIN_EVERY": "off",
@@ -48,44 +49,21 @@ def site(synthetic_dir, trained_dir, tmp_path_factory):
         yield {"base": base, "shots": root / "screenshots"}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture()
-def page(browser):
-    """A fresh tab that records console errors, page errors and any request not to loopback (and stops it)."""
-    context = browser.new_context(viewport=DESKTOP)
-    problems: list[str] = []
-
-    def route(r):
-        if urlsplit(r.request.url).hostname in LOOPBACK or r.request.url.startswith("data:"):
-            r.continue_()
-        else:
-            problems.append(f"request left loopback: {r.request.url}")
-            r.abort()
-
-    context.route("**/*", route)
-    tab = context.new_page()
-    tab.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    tab.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    tab.problems = problems
-    yield tab
-    context.close()
-
-
-def shoot(tab, site, name: str) -> None:
-    site["shots"].mkdir(parents=True, exist_ok=True)
-    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
-        tab.set_viewport_size(size)
-        path = site["shots"] / f"{name}-{label}.png"
-        tab.screenshot(path=str(path), full_page=True)
-        print(f"screenshot: {path}")
-    tab.set_viewport_size(DESKTOP)
+def seed_live_forecasts(database_url: str, model: str = "lightgbm", days: int = 12) -> None:
+    """Scored hourly forecasts of ``model`` before the clock's now, with some skill, as the worker would
+    have left them: the model page's live figures need outcomes that take hours to arrive."""
+    rng = np.random.default_rng(5)
+    ledger = LedgerStore(database_url)
+    rows = [{"model": model, "model_version": "2025-01-01T00:00:00Z-seeded", "symbol": symbol, "timeframe": "1h",
+             "horizon": 1, "as_of": SYNTHETIC_END_MS - k * HOUR_MS, "probability_up": 0.0, "signal": "HOLD",
+             "recorded_at": 0.0} for k in range(2, days * 24) for symbol in SYNTHETIC_SYMBOLS]
+    up = rng.random(len(rows)) < 0.5
+    for row, u in zip(rows, up):
+        row["probability_up"] = float(np.clip(0.5 + 0.02 * (u - 0.5) + rng.normal(0, 0.04), 0.01, 0.99))
+    ledger.append(rows)
+    ids = {(r["symbol"], r["as_of"]): r["id"] for r in ledger.history(model=model, limit=len(rows))}
+    ledger.score([{"id": ids[(r["symbol"], r["as_of"])], "outcome_up": bool(u), "return_bps": 1.0}
+                  for r, u in zip(rows, up)], scored_at=SYNTHETIC_END_MS / 1000)
 
 
 def test_every_page_loads_clean_and_renders(page, site):
@@ -107,7 +85,30 @@ def test_the_models_table_lists_every_model_with_the_apis_numbers(page, site):
     listing = requests.get(f"{site['base']}/models/lightgbm/versions?timeframe=1h", timeout=10).json()
     served = next(v for v in listing["versions"] if v["version"] == listing["serving"])
     cells = page.locator("#models tr[data-model=lightgbm] td").all_inner_texts()
-    assert listing["serving"] in cells[3] and f"{served['metrics']['validation']['auc']:.4f}" == cells[5]
+    valid = served["metrics"]["validation"]
+    assert listing["serving"] in cells[3]
+    assert cells[4] == f"{valid['auc']:.4f} [{valid['auc_ci95'][0]:.3f}, {valid['auc_ci95'][1]:.3f}]"
+    live = requests.get(f"{site['base']}/models/lightgbm/status?timeframe=1h", timeout=10).json()["live"]
+    assert cells[6].startswith(f"{live['auc']:.4f} [") and cells[6].endswith(f"({live['n_scored']})")
+    assert page.problems == []
+
+
+def test_a_models_page_shows_live_skill_over_time_beside_validation_and_test(page, site):
+    page.goto(site["base"] + "/ui/models/lightgbm?timeframe=1h")
+    page.wait_for_selector("#auc-chart canvas")
+    page.wait_for_selector("#calibration-plot circle")
+    live = requests.get(f"{site['base']}/models/lightgbm/live?timeframe=1h", timeout=10).json()
+    row = page.locator("#skill-table tr[data-figure=live] td").all_inner_texts()
+    assert row[2] == str(live["summary"]["n_scored"]) and row[3].startswith(f"{live['summary']['auc']:.4f} [")
+    assert page.locator("#calibration-plot circle").count() == len(live["calibration"]) == 10
+    assert len(live["over_time"]) >= 12 and page.locator("#skill-table tr[data-figure=validation] td").nth(3) \
+        .inner_text().startswith(f"{live['validation']['auc']:.4f}")
+    page.select_option("#days", "7")
+    week = requests.get(f"{site['base']}/models/lightgbm/live?timeframe=1h&days=7", timeout=10).json()
+    sync_api.expect(page.locator("#skill-table tr[data-figure=live] td").nth(2)).to_have_text(
+        str(week["summary"]["n_scored"]))
+    assert page.locator("#notice").is_hidden()
+    shoot(page, site, "model-live")
     assert page.problems == []
 
 

@@ -6,18 +6,19 @@ const MODEL = document.getElementById("model-title").dataset.model;
 const enc = encodeURIComponent;
 
 async function loadStatus(tf) {
-  const s = await api(`/models/${enc(MODEL)}/status`);
+  const s = await api(`/models/${enc(MODEL)}/status?timeframe=${enc(tf)}`);
   fill($("model-title"), `${s.id} `, el("span", { class: "muted small" }, s.family));
   const here = s.timeframe === tf;
   fill($("serving"), s.model_version || "none");
   fill($("serving-detail"), `${s.status} on ${s.timeframes.join(", ") || "no timeframe"} · ${s.serving.requests} requests, p50 ${num(s.serving.p50_ms, 1)} ms`
        + (s.load_error ? ` · ${s.load_error}` : ""));
   const test = here ? s.metrics.test || {} : {};
+  options($("horizon"), s.horizons || [], $("horizon").value || param("horizon", (s.horizons || [])[0]));
   fill($("test"), test.auc !== undefined ? `AUC ${num(test.auc)}` : "no evaluation yet");
   fill($("test-detail"), test.auc !== undefined ? `${test.auc_ci95 ? `95% CI [${num(test.auc_ci95[0], 3)}, ${num(test.auc_ci95[1], 3)}] · ` : ""}${test.skill || ""}`
        : here ? "run scripts/evaluate.py for out-of-sample figures" : `the status describes ${s.timeframe || "no timeframe"}`);
   const live = here && s.live ? s.live : null;
-  fill($("live"), live && live.auc !== null ? `AUC ${num(live.auc)}` : "no scored forecasts yet");
+  fill($("live"), live && live.auc !== null ? `AUC ${num(live.auc)}` : "no live predictions scored yet");
   fill($("live-detail"), live ? `${live.n_scored} scored over ${live.window_days} days · drift `
        : "", live ? pill(live.drift, live.drift) : null, live && live.drift_reason ? ` ${live.drift_reason}` : null);
 }
@@ -74,7 +75,16 @@ async function loadHistory(tf) {
       el("td", { class: "muted small" }, r.model_version)))))));
 }
 
-async function load(tf) { await Promise.all([loadStatus(tf), loadVersions(tf), loadHistory(tf)]); }
+async function loadLive(tf) {
+  if (!$("horizon").value) { fill($("auc-chart"), empty(`Not trained on ${tf}: no live skill to show.`)); fill($("calibration")); return; }
+  try { await loadSkill(MODEL, tf, $("horizon").value, $("days").value); }
+  catch (err) { fill($("auc-chart"), empty(err.toString())); fill($("calibration")); }
+}
+
+async function load(tf) {
+  await Promise.all([loadStatus(tf), loadVersions(tf), loadHistory(tf)]);
+  await loadLive(tf);
+}
 
 document.addEventListener("DOMContentLoaded", () => guarded(async () => {
   $("versions").after(el("div", { id: "version-result", class: "result", role: "status" }));
@@ -82,6 +92,10 @@ document.addEventListener("DOMContentLoaded", () => guarded(async () => {
   const tfs = await trainedTimeframes();
   const tf = param("timeframe", tfs[0]);
   options(select, tfs, tf);
-  select.addEventListener("change", () => { setParams({ timeframe: select.value }); guarded(() => load(select.value)); });
+  select.addEventListener("change", () => {
+    $("horizon").value = ""; setParams({ timeframe: select.value, horizon: null }); guarded(() => load(select.value));
+  });
+  $("horizon").addEventListener("change", () => { setParams({ horizon: $("horizon").value }); guarded(() => loadLive(select.value)); });
+  $("days").addEventListener("change", () => guarded(() => loadLive(select.value)));
   await load(tf);
 }));

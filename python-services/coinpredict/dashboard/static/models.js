@@ -1,23 +1,28 @@
 /* Models: per timeframe, the single models and the ensemble with their served version and skill. */
 "use strict";
 
-function validationAuc(version) {
+function validation(version) {
   const m = version && version.metrics;
-  return m && m.validation && typeof m.validation.auc === "number" ? m.validation.auc : null;
+  return m && m.validation && typeof m.validation.auc === "number" ? m.validation : {};
+}
+
+function withCi(auc, ci, extra) {
+  if (auc === null || auc === undefined) return extra ? `– ${extra}` : "–";
+  return `${num(auc)}${ci ? ` [${num(ci[0], 3)}, ${num(ci[1], 3)}]` : ""}${extra ? ` ${extra}` : ""}`;
 }
 
 async function modelRow(id, family, tf) {
   const [versions, status] = await Promise.all([
-    api(`/models/${id}/versions?timeframe=${encodeURIComponent(tf)}`), api(`/models/${id}/status`)]);
+    api(`/models/${id}/versions?timeframe=${encodeURIComponent(tf)}`), api(`/models/${id}/status?timeframe=${encodeURIComponent(tf)}`)]);
   const served = versions.versions.find((v) => v.version === versions.serving) || null;
   const here = status.timeframe === tf;
   const test = here ? status.metrics.test || {} : {};
   const live = here && status.live ? status.live : {};
   return {
     id, family, status: versions.serving ? "ready" : (here ? status.status : "not_trained"), version: versions.serving,
-    trained_at: served ? served.trained_at : null, valid_auc: validationAuc(served),
+    trained_at: served ? served.trained_at : null, valid_auc: validation(served).auc ?? null, valid_ci: validation(served).auc_ci95 || null,
     test_auc: typeof test.auc === "number" ? test.auc : null, test_ci: test.auc_ci95 || null,
-    live_auc: typeof live.auc === "number" ? live.auc : null, live_n: live.n_scored ?? null,
+    live_auc: typeof live.auc === "number" ? live.auc : null, live_ci: live.auc_ci95 || null, live_n: live.n_scored ?? null,
     skill: here ? status.skill : null, drift: live.drift || null, drift_reason: live.drift_reason || null,
     versions: versions.versions.length,
   };
@@ -27,10 +32,11 @@ function render(tf) {
   return (r) => el("tr", { "data-model": r.id },
     el("td", {}, el("a", { href: `/ui/models/${r.id}?timeframe=${tf}` }, r.id)), el("td", {}, r.family),
     el("td", {}, pill(r.status, r.status === "ready" ? "ok" : r.status === "failed" ? "failed" : "")),
-    el("td", { class: "version" }, r.version || "–", r.versions > 1 ? el("span", { class: "muted small" }, ` (${r.versions} versions)`) : null),
-    el("td", {}, shortTime(r.trained_at)), el("td", { class: "num" }, num(r.valid_auc)),
-    el("td", { class: "num" }, r.test_auc === null ? "–" : `${num(r.test_auc)}${r.test_ci ? ` [${num(r.test_ci[0], 3)}, ${num(r.test_ci[1], 3)}]` : ""}`),
-    el("td", { class: "num" }, r.live_auc === null ? (r.live_n ? `– (${r.live_n})` : "–") : `${num(r.live_auc)} (${r.live_n})`),
+    el("td", { class: "version small", title: r.trained_at ? `trained ${shortTime(r.trained_at)}` : "" }, r.version || "–",
+       r.versions > 1 ? el("span", { class: "muted" }, ` (${r.versions} versions)`) : null),
+    el("td", { class: "num" }, withCi(r.valid_auc, r.valid_ci)),
+    el("td", { class: "num" }, withCi(r.test_auc, r.test_ci)),
+    el("td", { class: "num" }, withCi(r.live_auc, r.live_ci, r.live_n ? `(${r.live_n})` : "")),
     el("td", {}, r.skill || "–"), el("td", { title: r.drift_reason || "" }, r.drift ? pill(r.drift, r.drift) : "–"));
 }
 
