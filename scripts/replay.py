@@ -29,6 +29,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from dashboard_tour import tour  # noqa: E402
 from replay_agreement import agreement, print_agreement  # noqa: E402
 from replay_exchange import ReplayExchange  # noqa: E402
 
@@ -183,13 +184,16 @@ def run(args) -> dict:
         while any(j["status"] in ("queued", "running") for j in jobs_of(base)) and time.time() < deadline:
             time.sleep(1)
         jobs = jobs_of(base)
+        # The dashboard over what the replay left: its models, served forecasts and their outcomes.
+        problems = tour(base, Path(args.shots)) if args.shots else []
         live = {m: requests.get(f"{base}/models/{m}/status", timeout=10).json().get("live")
                 for m in (*MODEL_IDS, "ensemble")}
     exchange.stop()
     result = {"replay_s": round(replay_s, 1), "speed": round(speed), "traffic": traffic.counts,
               "worst_age_s": traffic.worst_age_s, "examples": traffic.examples, "jobs": jobs, "live": live,
               "exchange_calls": exchange.calls, "work": str(work), "symbols": symbols, "start_ms": start_ms,
-              "end_ms": end_ms, "simulated_hours": round((clock.now_ms() - launched_ms) / 3_600_000, 1)}
+              "end_ms": end_ms, "retrain_every": args.retrain_every, "dashboard_problems": problems,
+              "simulated_hours": round((clock.now_ms() - launched_ms) / 3_600_000, 1)}
     (work / "replay.json").write_text(json.dumps(result, indent=1, default=str))  # kept if the check fails
     result["agreement"] = agreement(work / "ledger.sqlite", models, args.data_dir, symbols, start_ms, end_ms)
     return result
@@ -211,8 +215,11 @@ def report(result: dict, days: int) -> int:
               f"{len(promoted)} promoted of {len(gate)} gated")
     print_agreement(result["agreement"], result["live"])
     worst = max((abs(r["auc_diff"]) for r in result["agreement"] if r["auc_diff"] is not None), default=None)
-    ok = (t["errors"] == 0 and t["too_old"] == 0 and any(j["status"] == "succeeded" for j in scheduled)
-          and worst is not None and worst <= 1e-6)
+    retrained = result["retrain_every"] == "off" or any(j["status"] == "succeeded" for j in scheduled)
+    for problem in result["dashboard_problems"]:
+        print(f"dashboard: {problem}")
+    ok = (t["errors"] == 0 and t["too_old"] == 0 and retrained and worst is not None and worst <= 1e-6
+          and not result["dashboard_problems"])
     print("REPLAY OK" if ok else "REPLAY FAILED: see above")
     return 0 if ok else 1
 
@@ -230,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", type=int, default=2, help="threads sending single and batch requests")
     ap.add_argument("--lead-s", type=float, default=25.0, help="wall seconds for the processes to start")
     ap.add_argument("--job-wait-s", type=float, default=300.0, help="how long to wait for a running job at the end")
+    ap.add_argument("--shots", default=None, help="walk the dashboard at the end, screenshots into this folder")
     ap.add_argument("--work", default=None, help="work folder (default: a new temporary one)")
     ap.add_argument("--json", type=Path, default=None, help="also write the result here")
     args = ap.parse_args(argv)

@@ -62,13 +62,19 @@ function drawPrediction(p) {
       el("td", { class: "num" }, num((p.weights || {})[m], 3)), el("td", {}, progressBar(v, "")))))) : empty("This answer has no members."));
 }
 
-async function load(tf, horizon) {
+async function load(tf, horizon, trained) {
   const [candles, history] = await Promise.all([
     api(`/candles?symbol=${enc(SYMBOL)}&timeframe=${enc(tf)}&limit=300`),
     api(`/predictions/history?symbol=${enc(SYMBOL)}&timeframe=${enc(tf)}&model=ensemble&horizon=${enc(horizon)}&limit=1000`)]);
   fill($("coin-title"), `${candles.symbol} `, el("span", { class: "muted small" }, tf));
   drawChart(candles, history);
   drawHistory(history);
+  if (!trained) {
+    fill($("prob"), "no prediction");
+    fill($("prob-detail"), "No models yet: predictions start once the first training has finished (see Jobs).");
+    fill($("spread"), "–"); fill($("members"), empty("No members yet."));
+    return;
+  }
   const prediction = await api("/predict/single", { method: "POST", headers: { "Content-Type": "application/json" },
                                                     body: JSON.stringify({ symbol: SYMBOL, timeframe: tf, horizon: Number(horizon) }) });
   drawPrediction(prediction);
@@ -76,14 +82,15 @@ async function load(tf, horizon) {
 
 document.addEventListener("DOMContentLoaded", () => guarded(async () => {
   const health = await api("/health");
-  if (!health.timeframes.length) { fill($("chart"), empty("No models yet: the chart needs a trained timeframe.")); return; }
-  const tf = param("timeframe", health.timeframes[0]);
-  options($("timeframe"), health.timeframes, tf);
+  const trained = health.timeframes.length > 0;  // without models the candles still draw (1h)
+  const tfs = trained ? health.timeframes : ["1h"];
+  const tf = param("timeframe", tfs[0]);
+  options($("timeframe"), tfs, tf);
   const listing = await api(`/symbols?timeframe=${enc(tf)}`);
   const hs = (listing.trained[tf] || { horizons: [1] }).horizons;
   options($("horizon"), hs, param("horizon", hs[0]));
-  const reload = () => { setParams({ timeframe: $("timeframe").value, horizon: $("horizon").value }); guarded(() => load($("timeframe").value, $("horizon").value)); };
+  const reload = () => { setParams({ timeframe: $("timeframe").value, horizon: $("horizon").value }); guarded(() => load($("timeframe").value, $("horizon").value, trained)); };
   $("timeframe").addEventListener("change", () => { location.search = `?timeframe=${enc($("timeframe").value)}`; });
   $("horizon").addEventListener("change", reload);
-  await load(tf, $("horizon").value);
+  await load(tf, $("horizon").value, trained);
 }));

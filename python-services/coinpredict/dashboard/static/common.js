@@ -24,6 +24,11 @@ async function api(path, options = {}) {
   return body;
 }
 
+/* The answer, or null where the API says the thing is not trained (a page shows its empty state). */
+async function apiUnlessNotTrained(path) {
+  try { return await api(path); } catch (e) { if (e instanceof ApiError && e.code === "not_trained") return null; throw e; }
+}
+
 function apiKey() { return sessionStorage.getItem(KEY_NAME) || ""; }
 
 /* A state-changing call: sends the key kept for this tab; the API's own error comes back as an ApiError. */

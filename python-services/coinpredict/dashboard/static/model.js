@@ -21,6 +21,7 @@ async function loadStatus(tf) {
   fill($("live"), live && live.auc !== null ? `AUC ${num(live.auc)}` : "no live predictions scored yet");
   fill($("live-detail"), live ? `${live.n_scored} scored over ${live.window_days} days · drift `
        : "", live ? pill(live.drift, live.drift) : null, live && live.drift_reason ? ` ${live.drift_reason}` : null);
+  return s;
 }
 
 function actionButtons(v, tf, list) {
@@ -51,9 +52,9 @@ function dataRange(r) {
 }
 
 async function loadVersions(tf) {
-  const list = await api(`/models/${enc(MODEL)}/versions?timeframe=${enc(tf)}`);
+  const list = await apiUnlessNotTrained(`/models/${enc(MODEL)}/versions?timeframe=${enc(tf)}`);
   const table = $("versions");
-  if (!list.versions.length) { emptyRow(table, `No version trained on ${tf} yet.`); return; }
+  if (!list || !list.versions.length) { emptyRow(table, `No version trained on ${tf} yet.`); return; }
   fill(table.tBodies[0], list.versions.map((v) => el("tr", { "data-version": v.version },
     el("td", { class: "version" }, v.version), el("td", {}, shortTime(v.trained_at)),
     el("td", { title: v.reason || "" }, pill(v.status, v.status === "serving" ? "ok" : v.status === "available" ? "" : "bad")),
@@ -82,7 +83,9 @@ async function loadLive(tf) {
 }
 
 async function load(tf) {
-  await Promise.all([loadStatus(tf), loadVersions(tf), loadHistory(tf)]);
+  const [status] = await Promise.all([loadStatus(tf), loadHistory(tf)]);
+  if (status.status === "not_trained") emptyRow($("versions"), `No version trained on ${tf} yet.`);
+  else await loadVersions(tf);
   await loadLive(tf);
 }
 

@@ -12,8 +12,9 @@ function withCi(auc, ci, extra) {
 }
 
 async function modelRow(id, family, tf) {
-  const [versions, status] = await Promise.all([
-    api(`/models/${id}/versions?timeframe=${encodeURIComponent(tf)}`), api(`/models/${id}/status?timeframe=${encodeURIComponent(tf)}`)]);
+  const [listing, status] = await Promise.all([
+    apiUnlessNotTrained(`/models/${id}/versions?timeframe=${encodeURIComponent(tf)}`), api(`/models/${id}/status?timeframe=${encodeURIComponent(tf)}`)]);
+  const versions = listing || { serving: null, versions: [] };
   const served = versions.versions.find((v) => v.version === versions.serving) || null;
   const here = status.timeframe === tf;
   const test = here ? status.metrics.test || {} : {};
@@ -42,13 +43,14 @@ function render(tf) {
 
 async function load(table, tf) {
   emptyRow(table.el, "loading…");
-  const list = await api("/models/list");
+  const [list, health] = await Promise.all([api("/models/list"), api("/health")]);
   const ids = [...list.models.map((m) => [m.id, m.family]), ["ensemble", "ensemble"]];
-  const rows = await Promise.all(ids.map(([id, family]) => modelRow(id, family, tf)));
+  const trained = health.timeframes.includes(tf);  // else nothing to ask per model: each would be not_trained
+  const rows = await Promise.all(ids.map(([id, family]) => (trained ? modelRow(id, family, tf)
+    : { id, family, status: "not_trained", version: null, versions: 0, valid_auc: null, test_auc: null, live_auc: null })));
   const ready = rows.filter((r) => r.status === "ready").length;
   fill($("summary"), `${ready} of ${rows.length} ready on ${tf} (${list.count} models + the ensemble)`);
   if (!ready) {
-    const health = await api("/health");
     const running = health.jobs.active.filter((j) => j.timeframe === tf);
     notice(running.length ? `No models yet on ${tf}: training is running (${pct(running[0].progress)}, ${running[0].stage}).`
                           : `No models trained on ${tf} yet: start a training job on the Jobs page.`, "info");
