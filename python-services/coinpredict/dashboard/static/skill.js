@@ -18,7 +18,7 @@ function skillRows(live) {
     el("td", {}, name), el("td", { class: "muted small wrap" }, period), el("td", { class: "num" }, n ?? "–"),
     el("td", { class: "num" }, aucWithCi(m)), el("td", { class: "num" }, num(m && m.accuracy)),
     el("td", { class: "num" }, num(m && m.log_loss)), el("td", { class: "num" }, num(m && (m.ece ?? m.calibration_error))),
-    el("td", {}, verdict));
+    el("td", { class: "wrap small" }, verdict));
   const v = live.validation, t = live.test, tp = live.test_period;
   return [
     row("validation", v, v && v.n, "the served version's validation period", v && v.skill ? pill(v.skill, v.skill === "some" ? "ok" : "") : "–"),
