@@ -101,3 +101,13 @@ def client(app):
 @pytest.fixture()
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server on a free loopback port for the whole session (skips without one)."""
+    from tests.jobs.servers import postgres_server
+
+    with postgres_server() as url:
+        yield url
+

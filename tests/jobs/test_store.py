@@ -7,14 +7,6 @@ import pytest
 
 from coinpredict.jobs.store import JobStore, jobs
 
-from .servers import postgres_server
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    with postgres_server() as url:
-        yield url
-
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):

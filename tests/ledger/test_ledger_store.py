@@ -6,16 +6,9 @@ from __future__ import annotations
 import pytest
 
 from coinpredict.ledger.store import LedgerStore, predictions
-from tests.jobs.servers import postgres_server
 
 DAY = 86_400_000
 T0 = 1_750_000_000_000 // DAY * DAY
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    with postgres_server() as url:
-        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
