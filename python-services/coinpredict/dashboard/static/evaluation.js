@@ -25,9 +25,8 @@ function scoreRow(name, m, kind) {
 
 function renderScore(tf) {
   return (r) => el("tr", { "data-row": r.name, "data-kind": r.kind, class: r.kind },
-    el("td", {}, r.kind === "baseline" ? el("span", { title: BASELINES[r.name] || "" }, r.name)
+    el("td", {}, r.kind === "baseline" ? [el("span", { title: BASELINES[r.name] || "" }, r.name), " ", pill("baseline", "")]
                                         : el("a", { href: `/ui/models/${encodeURIComponent(r.name)}?timeframe=${encodeURIComponent(tf)}` }, r.name)),
-    el("td", {}, r.kind === "baseline" ? pill("baseline", "") : r.kind),
     el("td", { class: "num" }, num(r.auc)),
     el("td", { class: "num" }, r.ci_lo === null || r.ci_lo === undefined ? "–" : `${num(r.ci_lo, 3)}–${num(r.ci_hi, 3)}`),
     el("td", { class: "num" }, num(r.accuracy)), el("td", { class: "num" }, num(r.log_loss)),
@@ -45,10 +44,13 @@ function renderSymbol(r) {
 }
 
 function headline(r) {
-  fill($("period"), `${day(r.start)} → ${day(r.end)}`);
-  fill($("period-detail"), `timeframe ${r.timeframe}, horizon ${r.horizon} candle${r.horizon === 1 ? "" : "s"}`);
+  const days = (Date.parse(r.end) - Date.parse(r.start)) / 86400000;
+  fill($("period"), Number.isFinite(days) ? `${days.toFixed(days < 10 ? 1 : 0)} days` : "–");
+  fill($("period-detail"), `${day(r.start)} → ${day(r.end)} · timeframe ${r.timeframe}, horizon ${r.horizon} candle${r.horizon === 1 ? "" : "s"}`);
   fill($("symbols"), `${r.symbols.length} symbols`);
-  fill($("symbols-detail"), `${r.n_rows === null ? "–" : r.n_rows.toLocaleString("en")} predictions per model · ${r.symbols.join(", ")}`);
+  const names = r.symbols.length > 12 ? `${r.symbols.slice(0, 12).join(", ")} and ${r.symbols.length - 12} more` : r.symbols.join(", ");
+  fill($("symbols-detail"), el("span", { title: r.symbols.join(", ") },
+    `${r.n_rows === null ? "–" : r.n_rows.toLocaleString("en")} predictions per model · ${names}`));
   fill($("costs"), `${num(r.fee_bps, 0)} bps per side`);
   fill($("costs-detail"), `a trade must beat the ${num(r.cost_bps, 0)} bps round trip (the served signal)`);
   const audit = r.audit || {}, misses = (audit.mismatches || []).length;
