@@ -45,11 +45,12 @@ async function loadHealth() {
 }
 
 /* The published report's headline (GET /evaluation): the ensemble against its best member and the baselines. */
-async function loadEvaluation() {
+async function loadEvaluation(health) {
   const box = $("evaluation");
-  const list = await api("/evaluation/list");
+  const list = await api("/evaluation/list");  // 200 with nothing listed: no failed request on a new service
   if (!list.default) {
-    fill(box, empty("No evaluation yet: run scripts/evaluate.py; its report then shows here and on the Evaluation page."));
+    fill(box, empty(health && !health.models.ready ? "No models yet, so no evaluation."
+      : "No evaluation yet: run scripts/evaluate.py; its report then shows here and on the Evaluation page."));
     return;
   }
   const r = await api("/evaluation");
@@ -73,6 +74,6 @@ async function loadEvaluation() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  guarded(async () => { await loadHealth(); await loadEvaluation(); });
+  guarded(async () => { await loadEvaluation(await loadHealth()); });
   setInterval(() => guarded(loadHealth), 5000);
 });
