@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, m in rows:
         print(f"{name:<26}{m['auc']:>8.4f}{m['accuracy']:>8.4f}{m['log_loss']:>9.4f}{m['p_value']:>9.1e}"
               f"{m['backtest']['sharpe_net']:>8.2f}{m['backtest']['return_net']:>+9.1%}")
-    print(f"report: {args.out / 'report.md'}")
+    print(f"report: {args.out / 'report.md'}; published for the service (GET /evaluation): "
+          f"{models_dir / args.timeframe / 'reports' / f'h{args.horizon}'}")
     return 0
 
 

@@ -111,3 +111,22 @@ def postgres():
     with postgres_server() as url:
         yield url
 
+
+@pytest.fixture(scope="session")
+def evaluated_dir(synthetic_dir, trained_dir, tmp_path_factory) -> Path:
+    """A copy of the smoke models with an evaluation of their last two days published beside them
+    (``GET /evaluation``); its ``--out`` folder is the sibling ``out``."""
+    import shutil
+
+    from coinpredict.common.times import iso
+    from coinpredict.evaluation.runner import evaluate
+    from coinpredict.serving import ModelStore, Predictor
+
+    root = tmp_path_factory.mktemp("evaluated")
+    models = root / "models"
+    shutil.copytree(trained_dir, models)
+    store = ModelStore(models).load_all()
+    evaluate(data_dir=synthetic_dir, timeframe="1h", start=iso(SYNTHETIC_END_MS - 2 * 86_400_000),
+             end=iso(SYNTHETIC_END_MS), models_dir=models, out_dir=root / "out", store=store,
+             serve=Predictor.offline(store, synthetic_dir).probability, audit_samples=1)
+    return models

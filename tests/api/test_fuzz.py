@@ -30,8 +30,8 @@ EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 
 
 @pytest.fixture(scope="module")
-def served(synthetic_dir, trained_dir):
-    env = {"OHLCV_DIR": str(synthetic_dir), "MODELS_DIR": str(trained_dir), "OFFLINE": "1", "API_KEY": "fuzz-key",
+def served(synthetic_dir, evaluated_dir):
+    env = {"OHLCV_DIR": str(synthetic_dir), "MODELS_DIR": str(evaluated_dir), "OFFLINE": "1", "API_KEY": "fuzz-key",
            "LOG_LEVEL": "ERROR"}
     with procfile_server(env) as (base, _):
         yield base

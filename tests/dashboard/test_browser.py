@@ -28,17 +28,18 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is n
 KEY = "dash-key"
 HOUR_MS = 3_600_000
 PAGES = {"overview": "/", "models": "/ui/models", "model": "/ui/models/lightgbm", "markets": "/ui/markets",
-         "coin": "/ui/markets/BTCUSDT", "jobs": "/ui/jobs"}
+         "coin": "/ui/markets/BTCUSDT", "evaluation": "/ui/evaluation", "jobs": "/ui/jobs"}
 # What shows that a page has drawn from the API (not just loaded its HTML).
 READY = {"overview": "#freshness tbody tr", "models": "#models tr[data-model]", "model": "#versions tr[data-version]",
-         "markets": "#board tr[data-symbol]", "coin": "#chart canvas", "jobs": "#jobs .empty, #jobs-table"}
+         "markets": "#board tr[data-symbol]", "coin": "#chart canvas", "evaluation": "#plots img",
+         "jobs": "#jobs .empty, #jobs-table"}
 
 
 @pytest.fixture(scope="module")
-def site(synthetic_dir, trained_dir, tmp_path_factory):
+def site(synthetic_dir, evaluated_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("dashboard")
     models = root / "models"
-    shutil.copytree(trained_dir, models)
+    shutil.copytree(evaluated_dir, models)  # the smoke models with a published evaluation
     clone_version(models, "1h", "lightgbm")  # an older version to roll back to
     seed_live_forecasts(f"sqlite:///{root / 'state.sqlite'}")
     env = {"OHLCV_DIR": str(synthetic_dir), "MODELS_DIR": str(models), "OFFLINE": "1", "API_KEY": KEY,
@@ -109,6 +110,30 @@ def test_a_models_page_shows_live_skill_over_time_beside_validation_and_test(pag
         str(week["summary"]["n_scored"]))
     assert page.locator("#notice").is_hidden()
     shoot(page, site, "model-live")
+    assert page.problems == []
+
+
+def test_the_evaluation_page_shows_the_reports_tables_and_plots(page, site):
+    report = requests.get(f"{site['base']}/evaluation", timeout=10).json()
+    page.goto(site["base"] + "/ui/evaluation")
+    page.wait_for_selector("#plots img")
+    rows = page.locator("#scores tr[data-row]")
+    assert rows.count() == len(report["models"]) + len(report["baselines"])
+    assert sorted(page.locator("#scores tr.baseline").evaluate_all("rs => rs.map(r => r.dataset.row)")) == \
+        sorted(report["baselines"])
+    cells = page.locator("#scores tr[data-row=ensemble] td").all_inner_texts()
+    assert cells[1] == f"{report['models']['ensemble']['auc']:.4f}"
+    page.click("#scores th[data-key=auc]")  # sorted by AUC, best first, until clicked: then worst first
+    aucs = [float(t) for t in page.locator("#scores tbody td:nth-child(2)").all_inner_texts() if t != "–"]
+    assert aucs == sorted(aucs)
+    assert page.locator("#per-symbol tr[data-symbol]").count() == len(report["per_symbol"]["ensemble"])
+    page.wait_for_function("[...document.querySelectorAll('#plots img')].every(i => i.complete && i.naturalWidth > 0)")
+    assert page.locator("#plots img").count() == len(report["plots"]) > 0
+    page.goto(site["base"] + "/")
+    page.wait_for_selector("#evaluation-table")
+    assert sorted(page.locator("#evaluation-table tr.baseline").evaluate_all("rs => rs.map(r => r.dataset.row)")) == \
+        sorted(report["baselines"])
+    assert page.locator("#evaluation-link").get_attribute("href") == "/ui/evaluation?timeframe=1h&horizon=1"
     assert page.problems == []
 
 

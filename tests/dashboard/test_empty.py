@@ -27,6 +27,7 @@ EMPTY = {
     "/ui/models/gru_attention": [("#versions", "No version trained on 1h yet."),
                                  ("#history .empty", "No live predictions yet"),
                                  ("#auc-chart .empty", "Not trained on 1h")],
+    "/ui/evaluation": [("#empty-state .empty", "No evaluation yet")],
     "/ui/markets": [("#board", "No models yet, so no predictions: the first training is running")],
     "/ui/markets/BTCUSDT": [("#prob-detail", "No models yet: predictions start once the first training"),
                             ("#history .empty", "No live predictions yet for this coin"),

@@ -12,7 +12,7 @@ from coinpredict import dashboard
 
 STATIC = Path(dashboard.__file__).parent / "static"
 TEMPLATES = Path(dashboard.__file__).parent / "templates"
-PAGES = ["/", "/ui/models", "/ui/models/lightgbm", "/ui/markets", "/ui/markets/BTCUSDT", "/ui/jobs"]
+PAGES = ["/", "/ui/models", "/ui/models/lightgbm", "/ui/markets", "/ui/markets/BTCUSDT", "/ui/evaluation", "/ui/jobs"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -26,6 +26,14 @@ def test_every_page_is_html_with_a_same_origin_policy(client, path):
         assert src.startswith(("/", "#", "data:")), src  # every asset and link on this origin
         if src.startswith("/ui/static/"):
             assert client.get(src).status_code == 200, src
+
+
+def test_the_evaluation_page_is_in_the_navigation_and_reads_the_evaluation_api(client):
+    page = client.get("/ui/evaluation").get_data(as_text=True)
+    assert 'href="/ui/evaluation" class="active"' in page and "/ui/static/evaluation.js" in page
+    script = (STATIC / "evaluation.js").read_text()
+    assert 'api("/evaluation/list")' in script and "/evaluation?" in script
+    assert 'href="/ui/evaluation"' in client.get("/").get_data(as_text=True)
 
 
 def test_a_page_escapes_what_the_path_carries(client):

@@ -16,7 +16,7 @@ from ..data.universe import Universe
 from ..jobs import JobQueue
 from ..ledger import LedgerStore, Recorder
 from ..serving import ModelReloader, ModelStore, Predictor, fingerprint
-from . import candles, health, history, jobs, meta, models, predictions, symbols, versions
+from . import candles, evaluation, health, history, jobs, meta, models, predictions, symbols, versions
 from .cors import init_cors
 from .errors import register_error_handlers
 from .observability import configure_json_logging, init_observability
@@ -69,7 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_observability(app)
     register_error_handlers(app)
     for bp in (health.bp, models.bp, versions.bp, predictions.bp, symbols.bp, meta.bp, jobs.bp, history.bp, candles.bp,
-               dashboard.bp):
+               evaluation.bp, dashboard.bp):
         app.register_blueprint(bp)
     init_cors(app, settings)
     reloader.start()

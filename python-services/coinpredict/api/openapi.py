@@ -8,7 +8,7 @@ from functools import cache
 from pydantic import BaseModel
 
 from .. import __version__
-from . import candles, history, job_schemas, live_schemas, schemas, version_schemas
+from . import candles, evaluation, history, job_schemas, live_schemas, schemas, version_schemas
 
 ERRORS = {
     400: "the request is malformed (bad JSON, nesting deeper than 64, wrong types, out-of-range values, invalid "
@@ -17,7 +17,9 @@ ERRORS = {
     403: "management is disabled (code management_disabled: the service runs without API_KEY), or a "
          "cross-origin request from an origin CORS_ORIGINS does not name",
     404: "unknown model id, unknown symbol, no market data for it, or a timeframe, model or horizon that is not "
-         "trained (code not_trained, whose trained field lists what is); an unknown version (unknown_version)",
+         "trained (code not_trained, whose trained field lists what is); an unknown version (unknown_version); no "
+         "evaluation published for the timeframe and horizon asked (not_evaluated), or no such plot in it "
+         "(unknown_plot)",
     408: "the request did not arrive whole within HTTP_READ_TIMEOUT seconds; refused before the application "
          "reads it",
     409: "the version is being served (version_serving: promote another first), or it does not load "
@@ -27,7 +29,8 @@ ERRORS = {
     415: "the body is not sent as Content-Type: application/json (UTF-8)",
     429: "too many jobs queued or running (too_many_jobs); Retry-After says when to try again",
     431: "a header, or all of them, too large; refused before the application reads the request",
-    503: "the model or the data it needs is not available right now; Retry-After says when to try again",
+    503: "the model or the data it needs is not available right now; Retry-After says when to try again; a "
+         "published evaluation that cannot be read (evaluation_unreadable: run scripts/evaluate.py again)",
 }
 ALWAYS = (408, 414, 431)  # any request can arrive too slowly or with too long a line or header
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
@@ -85,6 +88,12 @@ ROUTES = [
           schemas.SymbolsResponse, (400,), query=schemas.SymbolsQuery),
     Route("get", "/candles", "A market's newest closed candles, oldest first (what the service holds; for charts)",
           candles.CandlesAnswer, (400, 404, 503), query=candles.CandlesQuery),
+    Route("get", "/evaluation", "The latest published evaluation of a timeframe and horizon: every model's and "
+          "baseline's out-of-sample figures, per symbol, the audit, its plots", evaluation.EvaluationReport,
+          (400, 404, 503), query=evaluation.EvaluationQuery),
+    Route("get", "/evaluation/list", "Every published evaluation, by timeframe and horizon", evaluation.EvaluationList),
+    Route("get", "/evaluation/plots/{name}", "One plot of a published evaluation (PNG)", None, (400, 404, 503),
+          query=evaluation.EvaluationQuery, media="image/png"),
     Route("get", "/openapi.json", "This document", None),
     Route("get", "/metrics", "Prometheus metrics of every worker", None, media="text/plain"),
     Route("get", "/docs", "A readable list of the endpoints", None, media="text/html"),
@@ -124,6 +133,8 @@ PATH_PARAMETERS = {
     "id": ("model id or 'ensemble' (case-insensitive)", {"type": "string", "minLength": 1, "maxLength": 64}),
     "version": (version_schemas.VERSION_FIELD, {"type": "string", "minLength": 1, "maxLength": 80}),
     "job_id": ("job id (from POST /jobs or GET /jobs)", {"type": "string", "minLength": 1, "maxLength": 64}),
+    "name": ("a plot's file name as GET /evaluation lists it (roc.png)", {"type": "string", "minLength": 1,
+                                                                          "maxLength": 64}),
 }
 
 

@@ -14,7 +14,7 @@ bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder
 # Only this origin: no script, style, image or request may leave the machine.
 CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
        "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-PAGES = {"overview": "Overview", "models": "Models", "markets": "Markets", "jobs": "Jobs"}
+PAGES = {"overview": "Overview", "models": "Models", "markets": "Markets", "evaluation": "Evaluation", "jobs": "Jobs"}
 
 
 def _page(template: str, nav: str, **context) -> Response:
@@ -49,6 +49,11 @@ def markets():
 @bp.get("/ui/markets/<symbol>")
 def coin(symbol: str):
     return _page("coin", "markets", symbol=symbol[:40])
+
+
+@bp.get("/ui/evaluation")
+def evaluation():
+    return _page("evaluation", "evaluation")
 
 
 @bp.get("/ui/jobs")

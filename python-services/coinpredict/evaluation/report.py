@@ -35,7 +35,9 @@ def _save(fig, out: Path, name: str) -> str:
 
 
 def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Path, *, store=None, data=None,
-                 ends=None, timeframe: str = "1h") -> Path:
+                 ends=None, timeframe: str = "1h") -> list[dict]:
+    """Write ``report.md`` and its plots into ``out``; returns the plots, ``{"name", "title"}`` in the
+    report's order (what a published report lists)."""
     out = Path(out)
     plots = []
     top = _top_models(report)
@@ -125,9 +127,8 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
                       f"{best}, has {singles[best]:.4f}. Ensemble weights were learned on the validation period only."]
     lines += rank_lines
     lines += [""] + [f"## {title}\n\n![{title}]({name})\n" for title, name in plots]
-    path = out / "report.md"
-    path.write_text("\n".join(lines))
-    return path
+    (out / "report.md").write_text("\n".join(lines))
+    return [{"name": name, "title": title} for title, name in plots]
 
 
 def _ranking_section(report: dict, out: Path) -> tuple[list[str], str | None]:

@@ -33,6 +33,7 @@ from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .audit import lookahead_audit
 from .backtest import backtest
 from .baselines import baseline_probabilities
+from .publish import publish_report
 from .ranking import ranking_quality
 
 log = logging.getLogger(__name__)
@@ -83,11 +84,13 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
 def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir: Path, out_dir: Path, store,
              serve: Serve, symbols: list[str] | None = None, model_ids: list[str] | None = None,
              fee_bps: float = Settings.fee_bps, audit_samples: int = 24, seed: int = 0,
-             lookback: int = Settings.serve_lookback, horizon: int = 1, write_predictions: bool = False) -> dict:
+             lookback: int = Settings.serve_lookback, horizon: int = 1, write_predictions: bool = False,
+             publish: bool = True) -> dict:
     """Score the models of ``store`` (loaded from ``models_dir``: ``get(tf, id)`` entries with status,
     model, manifest, horizons, feature_set and scaler; ``ensembles[tf]``) on [start, end); ``serve`` is the
     serving path the look-ahead audit re-predicts through. Every model is scored at ``horizon``;
-    ``write_predictions`` also writes every row's probabilities to ``predictions.csv``."""
+    ``write_predictions`` also writes every row's probabilities to ``predictions.csv``; ``publish`` puts the
+    report and its plots into ``models_dir`` for the service (``publish.publish_report``)."""
     started = time.time()
     start_ms, end_ms = to_ms(start), to_ms(end)
     wanted = [m for m in (model_ids or MODEL_IDS) if m != ENSEMBLE_ID]
@@ -116,7 +119,7 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
             probs[ENSEMBLE_ID] = ens.combine(members)["probability_up"]
     report = {"timeframe": timeframe, "horizon": horizon, "start": iso(start_ms), "end": iso(end_ms),
               "symbols": sorted({data.symbols[s] for s in np.unique(sym)}), "n_rows": int(len(ends)),
-              "fee_bps": fee_bps, "cost_bps": cost_bps(fee_bps),
+              "fee_bps": fee_bps, "cost_bps": cost_bps(fee_bps), "evaluated_at": iso(int(started * 1000)),
               "models": {}, "baselines": {}, "per_symbol": {}}
     curves = {}
     for name, p in probs.items():
@@ -142,7 +145,9 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
         write_atomic_text(Path(models_dir) / timeframe / EVALUATION_FILE, json.dumps(report, default=float))
     from .report import write_report
 
-    write_report(report, curves, probs, y, out_dir, store=store, data=data, ends=ends, timeframe=timeframe)
+    plots = write_report(report, curves, probs, y, out_dir, store=store, data=data, ends=ends, timeframe=timeframe)
+    if publish:
+        publish_report(report, plots, out_dir, models_dir)
     return report
 
 

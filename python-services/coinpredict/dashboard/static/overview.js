@@ -44,32 +44,36 @@ async function loadHealth() {
   return h;
 }
 
-async function loadEvaluation() {
+/* The published report's headline (GET /evaluation): the ensemble against its best member and the baselines. */
+async function loadEvaluation(health) {
   const box = $("evaluation");
-  const [list, ens] = await Promise.all([api("/models/list"), api("/models/ensemble/status")]);
-  const ready = list.models.filter((m) => m.status === "ready");
-  if (!ready.length) { fill(box, empty("No models yet, so no evaluation.")); return; }
-  const statuses = await Promise.all(ready.map((m) => api(`/models/${m.id}/status`)));
-  const tested = statuses.filter((s) => s.metrics.test && s.metrics.test.auc !== undefined);
-  const test = ens.metrics.test || {};
-  if (test.auc === undefined && !tested.length) {
-    fill(box, empty("No evaluation yet: run scripts/evaluate.py; its test metrics then show here and on the Models page."));
+  const list = await api("/evaluation/list");  // 200 with nothing listed: no failed request on a new service
+  if (!list.default) {
+    fill(box, empty(health && !health.models.ready ? "No models yet, so no evaluation."
+      : "No evaluation yet: run scripts/evaluate.py; its report then shows here and on the Evaluation page."));
     return;
   }
-  const best = tested.sort((a, b) => b.metrics.test.auc - a.metrics.test.auc)[0];
-  const ci = (m) => (m.auc_ci95 ? ` [${num(m.auc_ci95[0], 3)}, ${num(m.auc_ci95[1], 3)}]` : "");
-  const period = ens.metrics.test_period || (best && best.metrics.test_period) || {};
-  fill(box, el("table", { class: "grid", id: "evaluation-table" },
-    el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", {}, "model"), el("th", { class: "num" }, "test AUC [95% CI]"), el("th", {}, "skill"))),
+  const r = await api("/evaluation");
+  const singles = Object.entries(r.models).filter(([id]) => id !== "ensemble").sort((a, b) => (b[1].auc ?? -1) - (a[1].auc ?? -1));
+  const ci = (m) => (m.auc_ci95 && m.auc_ci95[0] !== null ? ` [${num(m.auc_ci95[0], 3)}, ${num(m.auc_ci95[1], 3)}]` : "");
+  const ret = (m) => (m.backtest && typeof m.backtest.return_net === "number" ? `${m.backtest.return_net >= 0 ? "+" : ""}${(100 * m.backtest.return_net).toFixed(1)}%` : "–");
+  const row = (label, name, m, cls) => el("tr", { class: cls, "data-row": name }, el("td", {}, label),
+    el("td", {}, cls === "baseline" ? name : el("a", { href: `/ui/models/${name}?timeframe=${r.timeframe}` }, name)),
+    el("td", { class: "num" }, num(m.auc) + ci(m)), el("td", { class: "num" }, ret(m)), el("td", {}, m.skill || "–"));
+  const link = `/ui/evaluation?timeframe=${encodeURIComponent(r.timeframe)}&horizon=${r.horizon}`;
+  fill(box, el("div", { class: "scroll" }, el("table", { class: "grid", id: "evaluation-table" },
+    el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", {}, "model"), el("th", { class: "num" }, "AUC [95% CI]"),
+      el("th", { class: "num" }, "net return"), el("th", {}, "skill"))),
     el("tbody", {},
-      el("tr", {}, el("td", {}, "ensemble"), el("td", {}, "ensemble"), el("td", { class: "num" }, test.auc !== undefined ? num(test.auc) + ci(test) : "–"), el("td", {}, test.skill || "–")),
-      best ? el("tr", {}, el("td", {}, "best member"), el("td", {}, el("a", { href: `/ui/models/${best.id}` }, best.id)),
-                el("td", { class: "num" }, num(best.metrics.test.auc) + ci(best.metrics.test)), el("td", {}, best.metrics.test.skill || "–")) : null,
-      el("tr", {}, el("td", {}, "chance"), el("td", {}, "coin flip"), el("td", { class: "num" }, "0.5000"), el("td", {}, "–")))),
-    el("p", { class: "muted" }, period.start ? `Evaluated ${shortTime(period.start)} to ${shortTime(period.end)}${period.symbols ? ` over ${period.symbols.length} symbols` : ""} (timeframe ${ens.timeframe || best.timeframe}).` : ""));
+      r.models.ensemble ? row("ensemble", "ensemble", r.models.ensemble, "ensemble") : null,
+      singles.length ? row("best member", singles[0][0], singles[0][1], "") : null,
+      Object.entries(r.baselines).map(([name, m]) => row("baseline", name, m, "baseline"))))),
+    el("p", { class: "muted" }, `Out of sample, ${r.start.slice(0, 10)} to ${r.end.slice(0, 10)} over ${r.symbols.length} symbols `
+      + `(timeframe ${r.timeframe}, horizon ${r.horizon}; net of ${num(r.fee_bps, 0)} bps per side)${r.evaluated_at ? `, evaluated ${shortTime(r.evaluated_at)}` : ""}. `,
+      el("a", { href: link, id: "evaluation-link" }, "The whole report: every model, per symbol, plots")));
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  guarded(async () => { await loadHealth(); await loadEvaluation(); });
+  guarded(async () => { await loadEvaluation(await loadHealth()); });
   setInterval(() => guarded(loadHealth), 5000);
 });
