@@ -37,7 +37,8 @@ class Score(BaseModel):
     model_config = ConfigDict(extra="allow")
     n: int | None = Field(None, description="rows scored")
     auc: float | None = Field(None, description="ROC AUC")
-    auc_ci95: list[float | None] | None = Field(None, description="95% block-bootstrap interval of the AUC")
+    auc_ci95: list[float | None] | None = Field(None, description="95% interval of the AUC, cluster-robust (every "
+                                                "coin's forecast of one candle counts as one correlated group)")
     accuracy: float | None = Field(None, description="share of directions right at 0.5")
     log_loss: float | None = Field(None, description="log loss")
     brier: float | None = Field(None, description="Brier score")

@@ -104,21 +104,3 @@ def clustered_auc_ci(y: np.ndarray, p: np.ndarray, clusters: np.ndarray,
     per_cluster = np.bincount(cluster_ids, weights=influence)
     half = z * float(np.sqrt(np.sum(per_cluster ** 2)))
     return (max(0.0, auc - half), min(1.0, auc + half))
-
-
-def block_bootstrap_auc(y: np.ndarray, p: np.ndarray, block: int = 24, draws: int = 200,
-                        seed: int = 0) -> tuple[float, float]:
-    """95% interval for AUC resampling contiguous blocks (keeps serial dependence)."""
-    n = len(y)
-    if n < block * 4:
-        return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    n_blocks = n // block
-    starts = np.arange(n_blocks) * block
-    aucs = []
-    for _ in range(draws):
-        pick = rng.choice(starts, n_blocks, replace=True)
-        idx = (pick[:, None] + np.arange(block)).ravel()
-        aucs.append(fast_auc(y[idx], p[idx]))
-    lo, hi = np.nanpercentile(aucs, [2.5, 97.5])
-    return float(lo), float(hi)

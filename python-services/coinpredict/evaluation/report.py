@@ -82,13 +82,13 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
     for i, (n, m) in enumerate(rows):
         lo, hi = m["auc_ci95"]
         color = "tab:gray" if n.startswith("baseline") else ("tab:red" if n == ENSEMBLE_ID else "tab:blue")
-        # A bootstrap interval on a few rows may miss the point estimate: never a negative error bar.
+        # An interval on a few rows may not hold the point estimate: never a negative error bar.
         bars = [[max(0.0, m["auc"] - lo)], [max(0.0, hi - m["auc"])]] if np.isfinite(lo) and np.isfinite(hi) else None
         ax.errorbar(m["auc"], i, xerr=bars,
                     fmt="o", color=color, ms=4, capsize=2)
     ax.axvline(0.5, color="k", lw=0.8, ls="--")
     ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=7)
-    ax.set(xlabel="AUC (95% block-bootstrap interval)", title="AUC per model against the baselines")
+    ax.set(xlabel="AUC (95% interval, clustered by candle)", title="AUC per model against the baselines")
     plots.append(("AUC with confidence intervals", _save(fig, out, "auc.png")))
 
     rank_lines, rank_plot = _ranking_section(report, out)

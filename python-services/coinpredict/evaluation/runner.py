@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.files import write_atomic_text
-from ..common.metrics import block_bootstrap_auc, classification_metrics, skill
+from ..common.metrics import classification_metrics, clustered_auc_ci, skill
 from ..common.signals import cost_bps, expected_move_bps
 from ..common.times import iso, to_ms
 from ..config import Settings
@@ -43,7 +43,9 @@ Serve = Callable[[Candles, str, str, int], float]  # (history, timeframe, model 
 
 def _score(y, p, fut, sym, t, move, timeframe, horizon, fee_bps) -> dict:
     m = classification_metrics(y, p, fut)
-    m["auc_ci95"] = list(block_bootstrap_auc(y, p))
+    # Every coin's forecast of one candle shares that candle's market move: one cluster per candle (and per
+    # the candles an overlapping label spans), not one independent draw per row.
+    m["auc_ci95"] = list(clustered_auc_ci(y, p, t // (horizon * TIMEFRAME_MS[timeframe])))
     bt = backtest(p, fut, sym, t, move_bps=move, timeframe=timeframe, horizon=horizon, fee_bps=fee_bps)
     m["skill"] = skill(m["p_value"])
     curves = {k: bt.pop(k) for k in ("equity_times", "equity_net", "equity_hold")}
