@@ -36,7 +36,7 @@ class LiveSummary(Answer):
     accuracy: float | None = Field(description="share of directions right (probability above 0.5 = up)")
     log_loss: float | None = Field(description="mean log loss")
     calibration_error: float | None = Field(description="expected calibration error over deciles")
-    p_value: float | None = Field(description="one-sided Mann-Whitney test of AUC above 0.5")
+    p_value: float | None = Field(description="one-sided test of AUC above 0.5, clustered by candle")
     drift: Literal["ok", "warning", "alarm"] = Field(description="live skill against the test figures")
     drift_reason: str | None = Field(description="why drift is not ok")
 

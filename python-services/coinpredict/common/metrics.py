@@ -3,15 +3,18 @@ the models (ensemble ranking, early stopping), training (validation) and evaluat
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.stats import binomtest, rankdata, spearmanr
 
-SKILL_P_VALUE = 0.01  # accuracy above chance at this p-value counts as "some" skill
 
-
-def skill(p_value: float) -> str:
-    """``some`` when accuracy beats chance at ``SKILL_P_VALUE``, else ``none``."""
-    return "some" if p_value < SKILL_P_VALUE else "none"
+def skill(auc_ci95: tuple[float, float] | list[float] | None) -> str:
+    """``some`` when the 95% AUC interval, clustered by candle (``clustered_auc_ci``), lies above 0.5,
+    else ``none``. Not the accuracy p-value: that one treats every coin's forecast of a candle as an
+    independent draw and finds "skill" in what the market move shared by all coins explains."""
+    low = auc_ci95[0] if auc_ci95 else float("nan")
+    return "some" if low is not None and math.isfinite(low) and low > 0.5 else "none"
 
 
 def fast_auc(y: np.ndarray, score: np.ndarray) -> float:
@@ -81,10 +84,9 @@ def classification_metrics(y: np.ndarray, p: np.ndarray, future_return: np.ndarr
     return out
 
 
-def clustered_auc_ci(y: np.ndarray, p: np.ndarray, clusters: np.ndarray,
-                     z: float = 1.959964) -> tuple[float, float]:
-    """95% interval for AUC from DeLong's placement values with a cluster-robust variance: forecasts of
-    one cluster (one candle across coins, or the candles a multi-candle label overlaps) move together,
+def clustered_auc_se(y: np.ndarray, p: np.ndarray, clusters: np.ndarray) -> tuple[float, float]:
+    """(AUC, its standard error) from DeLong's placement values with a cluster-robust variance: forecasts
+    of one cluster (one candle across coins, or the candles a multi-candle label overlaps) move together,
     so their influence is summed before squaring. One pass over sorted scores, cheap enough per request.
     NaN when a class is absent or there are fewer than 10 clusters."""
     y = np.asarray(y).astype(bool)
@@ -102,5 +104,13 @@ def clustered_auc_ci(y: np.ndarray, p: np.ndarray, clusters: np.ndarray,
     influence[y] = (influence[y] - auc) / n_pos
     influence[~y] = (influence[~y] - auc) / n_neg
     per_cluster = np.bincount(cluster_ids, weights=influence)
-    half = z * float(np.sqrt(np.sum(per_cluster ** 2)))
-    return (max(0.0, auc - half), min(1.0, auc + half))
+    return auc, float(np.sqrt(np.sum(per_cluster ** 2)))
+
+
+def clustered_auc_ci(y: np.ndarray, p: np.ndarray, clusters: np.ndarray,
+                     z: float = 1.959964) -> tuple[float, float]:
+    """95% interval for AUC (``clustered_auc_se``); NaN where the standard error is."""
+    auc, se = clustered_auc_se(y, p, clusters)
+    if not math.isfinite(se):
+        return (float("nan"), float("nan"))
+    return (max(0.0, auc - z * se), min(1.0, auc + z * se))

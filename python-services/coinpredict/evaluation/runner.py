@@ -47,7 +47,7 @@ def _score(y, p, fut, sym, t, move, timeframe, horizon, fee_bps) -> dict:
     # the candles an overlapping label spans), not one independent draw per row.
     m["auc_ci95"] = list(clustered_auc_ci(y, p, t // (horizon * TIMEFRAME_MS[timeframe])))
     bt = backtest(p, fut, sym, t, move_bps=move, timeframe=timeframe, horizon=horizon, fee_bps=fee_bps)
-    m["skill"] = skill(m["p_value"])
+    m["skill"] = skill(m["auc_ci95"])
     curves = {k: bt.pop(k) for k in ("equity_times", "equity_net", "equity_hold")}
     m["backtest"] = bt
     m["ranking"] = ranking_quality(p, fut, sym, t, horizon=horizon, fee_bps=fee_bps)

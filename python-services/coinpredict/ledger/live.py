@@ -1,14 +1,17 @@
 """Live skill of a model on the forecasts it actually served, and a drift flag.
 
-- ``warning``: live log loss is worse than the model's own test figure by more than two standard
-  errors of the live mean (the per-forecast log losses' standard deviation over sqrt(n)).
+Every coin's forecast of one candle shares that candle's market move, so forecasts are not independent
+draws: intervals, p-values and standard errors here are clustered by candle (and by the candles an
+overlapping label spans; ``common.metrics.clustered_auc_se``).
+
+- ``warning``: live log loss is worse than the model's own test figure by more than two (clustered)
+  standard errors of the live mean.
 - ``alarm``: live skill is indistinguishable from chance although there are enough forecasts to see the
-  skill the model showed in its test: the one-sided Mann-Whitney test of AUC > 0.5 has p >= 0.05 while n
-  reaches the count at which the test AUC would be detected with 80% power (AUC standard error taken as
-  1/sqrt(3 n), its value for balanced classes), and at least 500.
-Forecasts are counted once per (model version, symbol, horizon, candle), so asking often does not weigh.
-AUC intervals are cluster-robust (``common.metrics.clustered_auc_ci``): every coin's forecast of one candle
-shares that candle's market move, so the forecasts are not independent draws."""
+  skill the model showed in its test: the one-sided test of AUC > 0.5 has p >= 0.05 while n reaches the
+  count at which the test AUC would be detected with 80% power (AUC standard error taken as 1/sqrt(3 n),
+  its value for balanced independent forecasts, times the design effect the clustering shows), and at
+  least 500.
+Forecasts are counted once per (model version, symbol, horizon, candle), so asking often does not weigh."""
 
 from __future__ import annotations
 
@@ -19,10 +22,10 @@ from collections import OrderedDict
 from weakref import WeakKeyDictionary
 
 import numpy as np
-from scipy.stats import mannwhitneyu
+from scipy.stats import norm
 
 from ..common import clock
-from ..common.metrics import clustered_auc_ci, expected_calibration_error, fast_auc, log_loss
+from ..common.metrics import clustered_auc_ci, clustered_auc_se, expected_calibration_error, fast_auc, log_loss
 from ..common.times import iso
 from ..data.timeframes import TIMEFRAME_MS
 from .store import LedgerStore
@@ -128,9 +131,13 @@ def _summary(s: _Scored, test: dict | None) -> dict:
     out.update(auc=_finite(fast_auc(y, p)), auc_ci95=_interval(y, p, s.clusters),
                accuracy=float(np.mean((p > 0.5) == (y == 1))), log_loss=log_loss(y, p),
                calibration_error=expected_calibration_error(y, p))
+    deff = 1.0
     if 0 < y.sum() < len(y):
-        out["p_value"] = float(mannwhitneyu(p[y == 1], p[y == 0], alternative="greater").pvalue)
-    out["drift"], out["drift_reason"] = _drift(y, p, out, test or {})
+        auc, se = clustered_auc_se(y, p, s.clusters)
+        if math.isfinite(se) and se > 0:
+            out["p_value"] = float(norm.sf((auc - 0.5) / se))
+            deff = max(1.0, (se / clustered_auc_se(y, p, np.arange(len(y)))[1]) ** 2)
+    out["drift"], out["drift_reason"] = _drift(s, out, test or {}, deff)
     return out
 
 
@@ -159,19 +166,22 @@ def _interval(y: np.ndarray, p: np.ndarray, clusters: np.ndarray) -> list[float]
     return [lo, hi] if math.isfinite(lo) and math.isfinite(hi) else None
 
 
-def _drift(y: np.ndarray, p: np.ndarray, live: dict, test: dict) -> tuple[str, str | None]:
-    needed = forecasts_needed(test.get("auc"))
+def _drift(s: _Scored, live: dict, test: dict, deff: float) -> tuple[str, str | None]:
+    """``deff``: how many times the variance of the AUC exceeds its value for independent forecasts (the
+    design effect of forecasts clustered by candle); the forecasts needed to see the test AUC grow by it."""
+    needed = math.ceil(forecasts_needed(test.get("auc")) * deff)
     if live["p_value"] is not None and live["n_scored"] >= needed and live["p_value"] >= 0.05:
         return "alarm", (f"no skill on {live['n_scored']} served forecasts (AUC {live['auc']:.4f}, one-sided "
-                         f"p {live['p_value']:.3f}; {needed} suffice to see the test AUC)")
+                         f"p {live['p_value']:.3f} clustered by candle; {needed} suffice to see the test AUC)")
     test_loss = test.get("log_loss")
-    if test_loss is not None and len(y) >= 30:
-        clipped = np.clip(p, 1e-7, 1 - 1e-7)
-        per = -(y * np.log(clipped) + (1 - y) * np.log(1 - clipped))
-        se = float(per.std(ddof=1) / math.sqrt(len(per)))
+    if test_loss is not None and len(s.y) >= 30:
+        clipped = np.clip(s.p, 1e-7, 1 - 1e-7)
+        per = -(s.y * np.log(clipped) + (1 - s.y) * np.log(1 - clipped))
+        _, cluster_ids = np.unique(s.clusters, return_inverse=True)
+        se = float(np.sqrt(np.sum(np.bincount(cluster_ids, weights=per - per.mean()) ** 2)) / len(per))
         if live["log_loss"] > test_loss + 2 * se:
             return "warning", (f"live log loss {live['log_loss']:.4f} is worse than the test's {test_loss:.4f} "
-                               f"by more than two standard errors ({se:.4f})")
+                               f"by more than two standard errors ({se:.4f}, clustered by candle)")
     return "ok", None
 
 

@@ -312,8 +312,8 @@ def validation_metrics(split: Split, p: np.ndarray) -> tuple[dict, dict]:
     by_horizon = {}
     for j, h in enumerate(horizons):
         m = classification_metrics(y[:, j], p[:, j])
-        m["skill"] = skill(m["p_value"])
         m["auc_ci95"] = list(clustered_auc_ci(y[:, j], p[:, j], split.valid_clusters(h)))
+        m["skill"] = skill(m["auc_ci95"])
         by_horizon[str(h)] = m
     return by_horizon[str(horizons[0])], by_horizon
 
