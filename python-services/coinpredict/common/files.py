@@ -1,10 +1,15 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Atomic writes: a reader sees the old file or the new one, never half of one; a folder appears whole
+or not at all."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+
+TMP_PREFIX = ".tmp-"  # a folder being written; one a killed writer left is debris for its owner to clear
 
 
 def write_atomic_text(path: Path, text: str) -> None:
@@ -14,3 +19,19 @@ def write_atomic_text(path: Path, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def write_folder_atomically(root: Path, write: Callable[[Path], str]) -> Path:
+    """``write(tmp)`` fills a hidden temporary folder in ``root`` and returns the name it is to have; the
+    folder is then renamed into place (replacing one of that name) and returned. On any failure the
+    temporary folder is removed and nothing appears."""
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=TMP_PREFIX))
+    try:
+        final = root / write(tmp)
+        if final.exists():
+            shutil.rmtree(final)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final

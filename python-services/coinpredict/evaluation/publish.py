@@ -16,12 +16,11 @@ import time
 import uuid
 from pathlib import Path
 
-from ..common.files import write_atomic_text
+from ..common.files import TMP_PREFIX, write_atomic_text, write_folder_atomically
 
 REPORTS_DIR = "reports"
 METRICS_FILE = "metrics.json"
 POINTER = "CURRENT"
-TMP_PREFIX = ".tmp-"
 FOLDER = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")  # 20250701T120000Z-3f2a1c: its publishing time
 PLOT = re.compile(r"^[a-z][a-z0-9_]{0,47}\.png$")  # the only names a plot may have (no path, no dot file)
 HORIZON_DIR = re.compile(r"^h([1-9][0-9]{0,2})$")
@@ -46,18 +45,16 @@ def publish_report(report: dict, plots: list[dict], out_dir: Path, models_dir: P
     root = report_root(models_dir, report["timeframe"], report["horizon"])
     root.mkdir(parents=True, exist_ok=True)
     name = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{uuid.uuid4().hex[:6]}"
-    tmp = root / f"{TMP_PREFIX}{name}"
-    tmp.mkdir()
-    try:
+
+    def write(tmp: Path) -> str:
         kept = [{"name": p["name"], "title": p["title"]} for p in plots
                 if PLOT.match(p["name"]) and (Path(out_dir) / p["name"]).is_file()]
         for plot in kept:
             _copy_synced(Path(out_dir) / plot["name"], tmp / plot["name"])
         write_atomic_text(tmp / METRICS_FILE, json.dumps({**report, "plots": kept}, default=float))
-        os.rename(tmp, root / name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        return name
+
+    write_folder_atomically(root, write)
     previous = current_folder(root)
     write_atomic_text(root / POINTER, name + "\n")
     _prune(root, keep={name, previous})

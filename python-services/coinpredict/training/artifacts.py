@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import subprocess
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from .. import __version__
-from ..common.files import write_atomic_text
-from ..models.artifacts import CURRENT, VALIDATION_PROBS, model_root, sha256, version_folder
+from ..common.files import write_atomic_text, write_folder_atomically
+from ..models.artifacts import CURRENT, VALIDATION_PROBS, folder_version, model_root, sha256, version_folder
 from ..models.base import MANIFEST, PredictionModel
 
 
@@ -37,8 +34,8 @@ def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: dict
     root = model_root(models_dir, timeframe, model_id)
     root.mkdir(parents=True, exist_ok=True)
     trained_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
-    try:
+
+    def write(tmp: Path) -> str:
         files = write_files(tmp) if write_files else []
         checksums = {name: sha256(tmp / name) for name in files}
         digest = hashlib.sha256(json.dumps(checksums, sort_keys=True).encode()
@@ -47,13 +44,10 @@ def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: dict
         full = {**manifest, "id": model_id, "timeframe": timeframe, "version": version, "trained_at": trained_at,
                 "code_version": code_version(), "files": checksums}
         (tmp / MANIFEST).write_text(json.dumps(full, indent=1, default=float))
-        final = root / version_folder(version)
-        if final.exists():
-            shutil.rmtree(final)
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        return version_folder(version)
+
+    final = write_folder_atomically(root, write)
+    version = folder_version(final.name)
     if promote:  # unverified: a run that promotes after checking uses training.versions.promote
         write_atomic_text(root / CURRENT, final.name + "\n")
     return version

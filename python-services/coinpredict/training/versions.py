@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..common.files import write_atomic_text
+from ..common.files import TMP_PREFIX, write_atomic_text
 from ..data.timeframes import TIMEFRAMES
 from ..errors import ArtifactError, Conflict, NotFound
 from ..models.artifacts import (
@@ -37,7 +37,6 @@ from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 
 log = logging.getLogger(__name__)
 LOCK = ".lock"
-TMP_PREFIX = ".tmp-"  # save_version writes a version here, then renames it into place
 DELETED_PREFIX = ".deleted-"  # a deleted version is renamed here, then removed
 PARTIAL_AGE_S = 900.0
 
