@@ -103,8 +103,19 @@ def clustered_auc_se(y: np.ndarray, p: np.ndarray, clusters: np.ndarray) -> tupl
     auc = float(influence[y].mean())
     influence[y] = (influence[y] - auc) / n_pos
     influence[~y] = (influence[~y] - auc) / n_neg
-    per_cluster = np.bincount(cluster_ids, weights=influence)
-    return auc, float(np.sqrt(np.sum(per_cluster ** 2)))
+    return auc, _cluster_robust_sd(influence, cluster_ids)
+
+
+def clustered_mean_se(values: np.ndarray, clusters: np.ndarray) -> float:
+    """Standard error of the mean of ``values`` (per-forecast log losses, say), clustered as above."""
+    values = np.asarray(values, dtype=np.float64)
+    _, cluster_ids = np.unique(np.asarray(clusters), return_inverse=True)
+    return _cluster_robust_sd((values - values.mean()) / len(values), cluster_ids)
+
+
+def _cluster_robust_sd(influence: np.ndarray, cluster_ids: np.ndarray) -> float:
+    """Square root of the sum over clusters of each cluster's summed influence, squared."""
+    return float(np.sqrt(np.sum(np.bincount(cluster_ids, weights=influence) ** 2)))
 
 
 def clustered_auc_ci(y: np.ndarray, p: np.ndarray, clusters: np.ndarray,

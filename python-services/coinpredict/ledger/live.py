@@ -25,7 +25,14 @@ import numpy as np
 from scipy.stats import norm
 
 from ..common import clock
-from ..common.metrics import clustered_auc_ci, clustered_auc_se, expected_calibration_error, fast_auc, log_loss
+from ..common.metrics import (
+    clustered_auc_ci,
+    clustered_auc_se,
+    clustered_mean_se,
+    expected_calibration_error,
+    fast_auc,
+    log_loss,
+)
 from ..common.times import iso
 from ..data.timeframes import TIMEFRAME_MS
 from .store import LedgerStore
@@ -177,8 +184,7 @@ def _drift(s: _Scored, live: dict, test: dict, deff: float) -> tuple[str, str | 
     if test_loss is not None and len(s.y) >= 30:
         clipped = np.clip(s.p, 1e-7, 1 - 1e-7)
         per = -(s.y * np.log(clipped) + (1 - s.y) * np.log(1 - clipped))
-        _, cluster_ids = np.unique(s.clusters, return_inverse=True)
-        se = float(np.sqrt(np.sum(np.bincount(cluster_ids, weights=per - per.mean()) ** 2)) / len(per))
+        se = clustered_mean_se(per, s.clusters)
         if live["log_loss"] > test_loss + 2 * se:
             return "warning", (f"live log loss {live['log_loss']:.4f} is worse than the test's {test_loss:.4f} "
                                f"by more than two standard errors ({se:.4f}, clustered by candle)")
