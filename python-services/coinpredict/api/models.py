@@ -130,9 +130,7 @@ def _live(model_id: str, timeframe: str, manifest: dict, evaluation: dict | None
 def model_live(model_id: str):
     """Live skill on the served forecasts: calibration and AUC over time, beside the test figures."""
     st = state()
-    model_id = canonical_model_id(model_id)
-    if model_id not in (*MODEL_IDS, ENSEMBLE_ID):
-        raise NotFound(f"unknown model {model_id!r}", field="model", code="unknown_model")
+    model_id = known_model_id(model_id)
     query = LiveQuery.model_validate(request.args.to_dict())
     if model_id == ENSEMBLE_ID:
         tf = _ensemble_timeframe(st.store, query.timeframe)
@@ -158,6 +156,14 @@ def model_live(model_id: str):
     return checked(LiveSkill, {"id": model_id, "timeframe": tf, "horizon": horizon,
                                "model_version": manifest.get("version"), "test": test.get("metrics"),
                                "test_period": test.get("period"), "validation": validation, **detail})
+
+
+def known_model_id(raw: str) -> str:
+    """The canonical id of one of the 19 models or the ensemble; 404 ``unknown_model`` otherwise."""
+    model_id = canonical_model_id(raw)
+    if model_id not in (*MODEL_IDS, ENSEMBLE_ID):
+        raise NotFound(f"unknown model {raw[:64]!r}", field="model", code="unknown_model")
+    return model_id
 
 
 def _training(manifest: dict) -> dict:

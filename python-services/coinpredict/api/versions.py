@@ -6,26 +6,17 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from ..errors import NotFound
 from ..models.artifacts import folder_version, version_folder
-from ..models.registry import ENSEMBLE_ID, MODEL_IDS
+from ..models.registry import ENSEMBLE_ID
 from ..serving import ModelStore
 from ..training.versions import current_folder, delete_version, list_versions, promote
 from .answers import checked, redact
 from .body import json_object
-from .models import require_management_key
-from .schemas import canonical_model_id
+from .models import known_model_id, require_management_key
 from .state import state
 from .version_schemas import Promoted, PromoteRequest, VersionDeleted, VersionList, VersionsQuery
 
 bp = Blueprint("versions", __name__, url_prefix="/models")
-
-
-def _model_id(raw: str) -> str:
-    model_id = canonical_model_id(raw)
-    if model_id not in (*MODEL_IDS, ENSEMBLE_ID):
-        raise NotFound(f"unknown model {raw[:64]!r}", field="model", code="unknown_model")
-    return model_id
 
 
 def served(store: ModelStore, timeframe: str, model_id: str) -> tuple[str | None, str, str | None]:
@@ -44,7 +35,7 @@ def served(store: ModelStore, timeframe: str, model_id: str) -> tuple[str | None
 @bp.get("/<model_id>/versions")
 def versions(model_id: str):
     """Every version on disk, newest first, with what this worker serves (needs no key)."""
-    model_id = _model_id(model_id)
+    model_id = known_model_id(model_id)
     query = VersionsQuery.model_validate(request.args.to_dict())
     st = state()
     st.reloader.poll_once()  # answer about the files as they are now, not as of the last poll
@@ -64,7 +55,7 @@ def promote_version(model_id: str):
     """Serve a version (management): verified to load first, then named by CURRENT; this worker reloads
     at once."""
     require_management_key()
-    model_id = _model_id(model_id)
+    model_id = known_model_id(model_id)
     body = PromoteRequest.model_validate(json_object())
     st = state()
     before = current_folder(st.settings.models_dir, body.timeframe, model_id)
@@ -85,7 +76,7 @@ def delete(model_id: str, version: str):
     """Delete a version that is not served (management): 409 for the one CURRENT names or this worker
     serves."""
     require_management_key()
-    model_id = _model_id(model_id)
+    model_id = known_model_id(model_id)
     query = VersionsQuery.model_validate(request.args.to_dict())
     st = state()
     serving, _, _ = served(st.store, query.timeframe, model_id)
