@@ -61,6 +61,11 @@ function fill(node, ...children) { node.replaceChildren(...children.flat().filte
 function empty(text) { return el("div", { class: "empty" }, text); }
 
 function num(x, digits = 4) { return x === null || x === undefined || Number.isNaN(x) ? "–" : Number(x).toFixed(digits); }
+/* An AUC with its 95% interval when there is one: "0.5407 [0.530, 0.552]". */
+function aucText(auc, ci) {
+  const interval = ci && ci[0] !== null && ci[0] !== undefined ? ` [${num(ci[0], 3)}, ${num(ci[1], 3)}]` : "";
+  return auc === null || auc === undefined ? "–" : `${num(auc)}${interval}`;
+}
 function pct(x, digits = 0) { return x === null || x === undefined ? "–" : `${(100 * x).toFixed(digits)}%`; }
 function age(seconds) {
   if (seconds === null || seconds === undefined) return "–";

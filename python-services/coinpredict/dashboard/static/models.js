@@ -6,11 +6,6 @@ function validation(version) {
   return m && m.validation && typeof m.validation.auc === "number" ? m.validation : {};
 }
 
-function withCi(auc, ci, extra) {
-  if (auc === null || auc === undefined) return extra ? `– ${extra}` : "–";
-  return `${num(auc)}${ci ? ` [${num(ci[0], 3)}, ${num(ci[1], 3)}]` : ""}${extra ? ` ${extra}` : ""}`;
-}
-
 async function modelRow(id, family, tf) {
   const [listing, status] = await Promise.all([
     apiUnlessNotTrained(`/models/${id}/versions?timeframe=${encodeURIComponent(tf)}`), api(`/models/${id}/status?timeframe=${encodeURIComponent(tf)}`)]);
@@ -35,9 +30,9 @@ function render(tf) {
     el("td", {}, pill(r.status, r.status === "ready" ? "ok" : r.status === "failed" ? "failed" : "")),
     el("td", { class: "version small", title: r.trained_at ? `trained ${shortTime(r.trained_at)}` : "" }, r.version || "–",
        r.versions > 1 ? el("span", { class: "muted" }, ` (${r.versions} versions)`) : null),
-    el("td", { class: "num" }, withCi(r.valid_auc, r.valid_ci)),
-    el("td", { class: "num" }, withCi(r.test_auc, r.test_ci)),
-    el("td", { class: "num" }, withCi(r.live_auc, r.live_ci, r.live_n ? `(${r.live_n})` : "")),
+    el("td", { class: "num" }, aucText(r.valid_auc, r.valid_ci)),
+    el("td", { class: "num" }, aucText(r.test_auc, r.test_ci)),
+    el("td", { class: "num" }, aucText(r.live_auc, r.live_ci) + (r.live_n ? ` (${r.live_n})` : "")),
     el("td", {}, r.skill || "–"), el("td", { title: r.drift_reason || "" }, r.drift ? pill(r.drift, r.drift) : "–"));
 }
 

@@ -55,11 +55,10 @@ async function loadEvaluation(health) {
   }
   const r = await api("/evaluation");
   const singles = Object.entries(r.models).filter(([id]) => id !== "ensemble").sort((a, b) => (b[1].auc ?? -1) - (a[1].auc ?? -1));
-  const ci = (m) => (m.auc_ci95 && m.auc_ci95[0] !== null ? ` [${num(m.auc_ci95[0], 3)}, ${num(m.auc_ci95[1], 3)}]` : "");
   const ret = (m) => (m.backtest && typeof m.backtest.return_net === "number" ? `${m.backtest.return_net >= 0 ? "+" : ""}${(100 * m.backtest.return_net).toFixed(1)}%` : "–");
   const row = (label, name, m, cls) => el("tr", { class: cls, "data-row": name }, el("td", {}, label),
     el("td", {}, cls === "baseline" ? name : el("a", { href: `/ui/models/${name}?timeframe=${r.timeframe}` }, name)),
-    el("td", { class: "num" }, num(m.auc) + ci(m)), el("td", { class: "num" }, ret(m)), el("td", {}, m.skill || "–"));
+    el("td", { class: "num" }, aucText(m.auc, m.auc_ci95)), el("td", { class: "num" }, ret(m)), el("td", {}, m.skill || "–"));
   const link = `/ui/evaluation?timeframe=${encodeURIComponent(r.timeframe)}&horizon=${r.horizon}`;
   fill(box, el("div", { class: "scroll" }, el("table", { class: "grid", id: "evaluation-table" },
     el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", {}, "model"), el("th", { class: "num" }, "AUC [95% CI]"),

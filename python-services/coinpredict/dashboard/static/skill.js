@@ -6,17 +6,11 @@
 const SVG_NS = "http://www.w3.org/2000/svg";
 let aucChart = null;
 
-function aucWithCi(m) {
-  if (!m || m.auc === null || m.auc === undefined) return "–";
-  const ci = m.auc_ci95;
-  return ci ? `${num(m.auc)} [${num(ci[0], 3)}, ${num(ci[1], 3)}]` : num(m.auc);
-}
-
 function skillRows(live) {
   const s = live.summary;
   const row = (name, m, n, period, verdict) => el("tr", { "data-figure": name },
     el("td", {}, name), el("td", { class: "muted small wrap" }, period), el("td", { class: "num" }, n ?? "–"),
-    el("td", { class: "num" }, aucWithCi(m)), el("td", { class: "num" }, num(m && m.accuracy)),
+    el("td", { class: "num" }, m ? aucText(m.auc, m.auc_ci95) : "–"), el("td", { class: "num" }, num(m && m.accuracy)),
     el("td", { class: "num" }, num(m && m.log_loss)), el("td", { class: "num" }, num(m && (m.ece ?? m.calibration_error))),
     el("td", { class: "wrap small" }, verdict));
   const v = live.validation, t = live.test, tp = live.test_period;
