@@ -14,9 +14,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
-# Queue the default profile's training when MODELS_DIR holds no trained models, then run the Procfile's
-# web and worker lines together (honcho; Ctrl-C stops both). The web answers at once; the worker trains.
-# bootstrap.py writes data/run.env: SYNTHETIC=1 (loudly) only when there is no real market to serve.
+# Choose the market once, queue the default profile's training (1h first) when MODELS_DIR holds no trained
+# models, then run the Procfile's web and worker lines together from the repo root (honcho; Ctrl-C stops
+# both). The web answers at once; the worker trains. bootstrap.py writes data/run.env: the candle folder
+# both serve and train on (OHLCV_DIR, absolute), and SYNTHETIC=1 (loudly) only when it trains on the
+# synthetic market. An OHLCV_DIR without candles stops it here.
 run: setup
 	$(PY) scripts/bootstrap.py
 	set -a && . data/run.env && set +a && exec $(VENV)/bin/honcho start

@@ -10,8 +10,20 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env_path(name: str, default: Path) -> Path:
+    """A path setting made absolute here, once, against the directory the process started in (the repo
+    root for ``make run`` and the Procfile lines), so every process reads the same file or folder."""
     value = os.environ.get(name)
     return Path(value).expanduser().resolve() if value else default
+
+
+def absolute_database_url(url: str) -> str:
+    """``sqlite:///data/x.sqlite`` (relative to the start directory) as an absolute SQLite URL; any other
+    URL (PostgreSQL, ``sqlite://`` in memory, an absolute file) as given."""
+    scheme, sep, rest = url.partition(":///")
+    if not sep or not scheme.split("+")[0] == "sqlite" or not rest or rest.startswith("/") or \
+            rest.startswith(":memory:") or rest.startswith("file:"):
+        return url
+    return f"{scheme}:///{Path(rest).expanduser().resolve()}"
 
 
 # Boosters and networks of a timeframe retrain together (measured: a default-profile 1h job is ~8 minutes
@@ -84,7 +96,7 @@ class Settings:
             s.retrain_every = parse_retrain_every(os.environ["RETRAIN_EVERY"])
         s.fee_bps = float(os.environ.get("FEE_BPS", s.fee_bps))
         s.models_poll_s = float(os.environ.get("MODELS_POLL_S", s.models_poll_s))
-        s.database_url = os.environ.get("DATABASE_URL") or s.database_url
+        s.database_url = absolute_database_url(os.environ.get("DATABASE_URL") or s.database_url)
         s.queue_path = _env_path("QUEUE_PATH", s.queue_path)
         s.redis_url = os.environ.get("REDIS_URL") or None
         s.max_active_jobs = int(os.environ.get("MAX_ACTIVE_JOBS", s.max_active_jobs))

@@ -8,9 +8,12 @@ import signal
 import subprocess
 import time
 
+import pytest
 import requests
 
 from coinpredict.config import REPO_ROOT
+from coinpredict.data.origin import SHARED_OHLCV
+from coinpredict.data.sources.csvdir import CsvFolderSource
 from coinpredict.data.sources.synthetic import SyntheticSource
 from coinpredict.launch import free_port
 from tests.conftest import SYNTHETIC_END_MS, SYNTHETIC_SYMBOLS, write_ohlcv_csv
@@ -19,6 +22,50 @@ from tests.conftest import SYNTHETIC_END_MS, SYNTHETIC_SYMBOLS, write_ohlcv_csv
 def session_processes(sid: int) -> list[str]:
     out = subprocess.run(["ps", "-e", "-o", "pid=,sid=,args="], capture_output=True, text=True).stdout
     return [line for line in out.splitlines() if line.split()[1] == str(sid)]
+
+
+def stop_make_run(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground group
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    deadline = time.time() + 10
+    while session_processes(proc.pid) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not session_processes(proc.pid), "make run left processes behind"
+
+
+def test_make_run_with_nothing_set_serves_the_candles_it_trains_on(tmp_path):
+    if CsvFolderSource(SHARED_OHLCV).problem():
+        pytest.skip(f"the shared candle folder is absent ({SHARED_OHLCV})")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("OHLCV_DIR", "SYNTHETIC")}
+    env.update({"PORT": str(port), "MODELS_DIR": str(tmp_path / "models"), "OFFLINE": "1",
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'jobs.sqlite'}", "QUEUE_PATH": str(tmp_path / "queue.sqlite"),
+                "STORE_PATH": str(tmp_path / "candles.sqlite"), "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "1"})
+    proc = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=REPO_ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        started, health = time.time(), None
+        while time.time() - started < 120:
+            try:
+                health = requests.get(f"{base}/health", timeout=5).json()
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                assert proc.poll() is None, proc.stdout.read().decode(errors="replace")[-2000:]
+                time.sleep(0.3)
+        assert health is not None, "make run did not serve"
+        assert health["data_source"] == "csv"  # the shared folder the jobs train on, not the synthetic market
+        listed = requests.get(f"{base}/symbols?timeframe=1h", timeout=30).json()
+        assert listed["count"] == len(CsvFolderSource(SHARED_OHLCV).symbols("1h"))
+        assert requests.get(f"{base}/candles?symbol=BTC&limit=3", timeout=30).status_code == 200
+    finally:
+        stop_make_run(proc)
+    said = proc.stdout.read().decode(errors="replace")
+    assert "SYNTHETIC" not in said and "train the default profile on 1h candles from the shared candle folder" in said
 
 
 def test_make_run_serves_at_once_and_trains_in_the_worker(tmp_path):
@@ -57,13 +104,4 @@ def test_make_run_serves_at_once_and_trains_in_the_worker(tmp_path):
             time.sleep(0.5)
         assert health["warnings"][-1].startswith("no trained models yet: training 1h")
     finally:
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground group
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            raise
-    deadline = time.time() + 10
-    while session_processes(proc.pid) and time.time() < deadline:
-        time.sleep(0.2)
-    assert not session_processes(proc.pid), "make run left processes behind"
+        stop_make_run(proc)

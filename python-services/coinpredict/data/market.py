@@ -85,6 +85,9 @@ class MarketData:
         if self.mode == "synthetic":
             return MarketStatus("synthetic", "SYNTHETIC=1: serving the synthetic market, for demos and tests "
                                              "only; predictions are not about real prices and always HOLD")
+        if self.csv is not None and (problem := self.csv.problem()):
+            return MarketStatus(self.mode, f"OHLCV_DIR {problem}: no candles to serve or train on (relative paths "
+                                           "are read from the directory the service started in)")
         if self.last_stale_at is not None and self.clock() - self.last_stale_at < 300:
             return MarketStatus(self.mode, "some answers in the last 5 minutes used stale candles "
                                            "(exchange unreachable or behind)")

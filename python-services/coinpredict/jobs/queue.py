@@ -14,6 +14,7 @@ from huey import Huey, RedisHuey, SqliteHuey
 from ..config import Settings
 from ..data.listing import CsvListing, folder_last_candle
 from ..data.sources.csvdir import CsvFolderSource
+from ..data.timeframes import DEFAULT_HORIZONS
 from ..errors import ArtifactError, DataError, Unavailable
 from ..models.artifacts import current_dir
 from ..models.base import read_manifest
@@ -66,12 +67,16 @@ class JobQueue:
             self._run.schedule((job_id,), delay=BUSY_RETRY_S)
         return outcome
 
-    def submit(self, kind: str, timeframe: str, params: dict) -> dict:
+    def submit(self, kind: str, timeframe: str, params: dict, *, priority: int = 0) -> dict:
         """Record the job, then queue it; when the queue cannot take it, the record ends as failed (it
-        would otherwise wait forever and count against the queue limit) and the caller gets a 503."""
+        would otherwise wait forever and count against the queue limit) and the caller gets a 503.
+        A higher ``priority`` runs before jobs queued earlier (the embedded queue; Redis keeps order)."""
         job = self.store.create(kind, timeframe, params)
         try:
-            self._run(job["id"])
+            if priority and self.huey.storage.priority:
+                self._run(job["id"], priority=priority)
+            else:
+                self._run(job["id"])
         except Exception as exc:  # noqa: BLE001 - Redis down, SQLite file unwritable: any backend failure
             log.error("job %s could not be queued: %s", job["id"], exc)
             self.store.finish(job["id"], "failed", error="the task queue could not take it (unreachable)")
@@ -104,3 +109,15 @@ class JobQueue:
         if horizons:
             params["horizons"] = list(horizons)
         return self.submit("train", timeframe, params)
+
+
+def queue_default_training(queue: JobQueue, *, from_store: bool = False) -> list[tuple[str, dict | None]]:
+    """``make run``'s first training: the default profile on each default timeframe without a job queued or
+    running, as (timeframe, job, or None where one waits). Each gets a priority by its place, 1h highest,
+    so a 1h job queued again after an interrupted first run runs before the 4h and 1d jobs that run left
+    queued: the first answer a user asks for is 1h's."""
+    waiting = {j["timeframe"] for j in queue.store.active()}
+    order = list(DEFAULT_HORIZONS)
+    params = {"models": "all", "profile": "default", "promote": "always", **({"data": "store"} if from_store else {})}
+    return [(tf, None if tf in waiting else queue.submit("train", tf, dict(params), priority=len(order) - place))
+            for place, tf in enumerate(order)]

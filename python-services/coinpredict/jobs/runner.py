@@ -14,9 +14,11 @@ from collections import deque
 from pathlib import Path
 
 from ..common.times import iso
-from ..config import REPO_ROOT, Settings
+from ..config import Settings
 from ..data.export import export_store, trainable_symbols
 from ..data.listing import folder_last_candle
+from ..data.origin import DOWNLOADED_OHLCV, SHARED_OHLCV, SYNTHETIC_OHLCV
+from ..data.sources.csvdir import folder_problem
 from ..data.store import CandleStore
 from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError, Conflict, NotFound
@@ -38,13 +40,12 @@ class JobCancelled(RunCancelled):
 
 
 def training_data_dir(settings: Settings) -> Path | None:
-    """Candles a job trains on, looked for where ``make run`` looks: OHLCV_DIR, the shared folder beside
-    the repository, what it downloaded into data/ohlcv, the synthetic market it wrote."""
-    for folder in (settings.ohlcv_dir, REPO_ROOT.parent / "shared" / "data" / "ohlcv", REPO_ROOT / "data" / "ohlcv",
-                   REPO_ROOT / "data" / "synthetic-ohlcv"):
-        if folder and Path(folder).is_dir():
-            return Path(folder)
-    return None
+    """Candles a job trains on, looked for where ``make run`` looks (data.origin): OHLCV_DIR when set (and
+    nothing else then, not even when it is empty), else the shared folder beside the repository, what
+    make run downloaded into data/ohlcv, the synthetic market it wrote."""
+    if settings.ohlcv_dir is not None:
+        return None if folder_problem(settings.ohlcv_dir) else Path(settings.ohlcv_dir)
+    return next((f for f in (SHARED_OHLCV, DOWNLOADED_OHLCV, SYNTHETIC_OHLCV) if folder_problem(f) is None), None)
 
 
 class Reporter:
@@ -164,6 +165,8 @@ def run_training(job: dict, settings: Settings, reporter: Reporter) -> dict:
 def _train(job: dict, settings: Settings, reporter: Reporter, data_dir: Path | None) -> dict:
     params, tf = job["params"], job["timeframe"]
     if data_dir is None:
+        if settings.ohlcv_dir is not None:
+            raise ValueError(f"no candles to train on: OHLCV_DIR {folder_problem(settings.ohlcv_dir)}")
         raise ValueError("no candles to train on: set OHLCV_DIR (or run make run once to prepare data/ohlcv)")
     end = params.get("end") or iso(folder_last_candle(data_dir, tf) + TIMEFRAME_MS[tf])
     ids = None if params.get("models", "all") == "all" else list(params["models"])

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ...errors import DataError
 from ..candles import Candles, QualityReport, clean_frame, resample
-from ..timeframes import lower_timeframes
+from ..timeframes import TIMEFRAME_MS, lower_timeframes
 
 log = logging.getLogger(__name__)
 KLINE_COLUMNS = ["t", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades",
@@ -111,6 +111,20 @@ class CsvFolderSource:
 
     def timeframes(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
+
+    def problem(self) -> str | None:
+        """Why the folder has nothing to serve or train on (None when it holds a candle file); said
+        without its path, which no answer shows."""
+        return folder_problem(self.root)
+
+
+def folder_problem(root: Path) -> str | None:
+    """``does not exist`` or ``holds no candle file`` for a folder that cannot be an OHLCV_DIR, else None."""
+    if not Path(root).is_dir():
+        return "does not exist"
+    if not any(next((root / tf).glob("*.csv"), None) for tf in TIMEFRAME_MS if (root / tf).is_dir()):
+        return "holds no candle file (<timeframe>/<SYMBOL>.csv)"
+    return None
 
 
 def load_folder(data_dir: Path, timeframe: str, symbols: list[str] | None = None, start_ms: int | None = None,
