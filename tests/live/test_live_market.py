@@ -4,20 +4,17 @@ their deadline, and symbols the exchange does not list cost it nothing."""
 
 from __future__ import annotations
 
-import sys
 import time
 
 import pytest
 
 from coinpredict import create_app
+from coinpredict.cli.replay_exchange import ReplayExchange
 from coinpredict.common import clock
 from coinpredict.config import Settings
 from coinpredict.data.market import EXCHANGE_BACKOFF_S, MarketData
 from coinpredict.data.refresher import CandleRefresher
-from tests.conftest import REPO, SYNTHETIC_END_MS, SYNTHETIC_SYMBOLS
-
-sys.path.insert(0, str(REPO / "scripts"))
-from replay_exchange import ReplayExchange  # noqa: E402
+from tests.conftest import SYNTHETIC_END_MS, SYNTHETIC_SYMBOLS
 
 H = 3_600_000
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from ..models.registry import ENSEMBLE_ID
 
-from ..models.registry import ENSEMBLE_ID  # noqa: E402
+plt.switch_backend("Agg")  # files only: no display, whatever the default backend would be
 
 
 def _roc(y, p):

@@ -10,7 +10,6 @@ made slow or down, like the real one on a bad day."""
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,12 +18,10 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
-
-from coinpredict.common import clock  # noqa: E402
-from coinpredict.data.candles import EXTRA_COLUMNS, Candles  # noqa: E402
-from coinpredict.data.sources.csvdir import CsvFolderSource  # noqa: E402
-from coinpredict.data.timeframes import TIMEFRAME_MS  # noqa: E402
+from coinpredict.common import clock
+from coinpredict.data.candles import EXTRA_COLUMNS, Candles
+from coinpredict.data.sources.csvdir import CsvFolderSource
+from coinpredict.data.timeframes import TIMEFRAME_MS
 
 WEIGHTS = {"/api/v3/klines": 2, "/api/v3/exchangeInfo": 20, "/api/v3/ping": 1}
 

@@ -21,8 +21,8 @@ import pandas as pd
 
 from coinpredict.common.metrics import fast_auc, log_loss
 from coinpredict.common.times import iso
+from coinpredict.config import REPO_ROOT as REPO
 
-REPO = Path(__file__).resolve().parents[1]
 ENSEMBLE = "ensemble"
 HOUR_MS = 3_600_000
 

@@ -4,18 +4,15 @@ coin in a folder, training before ``--split`` (less an embargo), scoring from ``
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python-services"))
-
-from coinpredict.common.times import to_ms  # noqa: E402
-from coinpredict.data.sources.csvdir import load_folder  # noqa: E402
-from coinpredict.data.timeframes import TIMEFRAME_MS  # noqa: E402
-from coinpredict.features.datasets import PooledData, build_pooled  # noqa: E402
-from coinpredict.features.pipeline import FeatureSet  # noqa: E402
+from coinpredict.common.times import to_ms
+from coinpredict.data.sources.csvdir import load_folder
+from coinpredict.data.timeframes import TIMEFRAME_MS
+from coinpredict.features.datasets import PooledData, build_pooled
+from coinpredict.features.pipeline import FeatureSet
 
 EMBARGO_CANDLES = 50  # longer than any label or lag reaches across the split
 
