@@ -47,7 +47,7 @@ def test_trained_matches_the_model_store(app, client):
     assert body["trained"] == {"1h": {"horizons": [1, 4, 24], "models": len(MODEL_IDS)}}
 
 
-@pytest.mark.parametrize("timeframe", ["3h", "1H", "", "x" * 50])
+@pytest.mark.parametrize("timeframe", ["3h", "1M", "", "x" * 50])
 def test_an_unknown_timeframe_is_400(client, timeframe):
     err = assert_error(client.get("/symbols", query_string={"timeframe": timeframe}), 400, "invalid_value")
     assert err["field"] == "timeframe"

@@ -52,6 +52,19 @@ def test_bad_jobs_are_refused_with_the_field(make_app, body, field):
     assert client.get("/jobs").get_json()["count"] == 0
 
 
+def test_a_job_names_its_timeframe_and_no_misspelt_field_is_ignored(make_app):
+    client = make_app(immediate=False).test_client()
+    r = client.post("/jobs", json={"kind": "train", "profile": "smoke"}, headers=HEADERS)
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "timeframe", r.get_json()
+    r = submit(client, profle="full")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "unknown_field", r.get_json()
+    assert r.get_json()["error"]["field"] == "profle" and "did you mean 'profile'" in r.get_json()["error"]["message"]
+    r = client.post("/jobs", json={"timeframes": "4h", "profile": "smoke"}, headers=HEADERS)
+    assert r.get_json()["error"]["field"] == "timeframes"  # the misspelling, not the missing field it explains
+    assert client.get("/jobs").get_json()["count"] == 0
+    assert submit(client, timeframe="1H").get_json()["timeframe"] == "1h"
+
+
 def test_management_needs_the_key(make_app):
     client = make_app().test_client()
     assert client.post("/jobs", json={}).status_code == 401

@@ -82,8 +82,8 @@ def test_ops_session(service):
     took = wait_in_step(base, "lightgbm", v1)
     assert wait_in_step(base, "ensemble", job["result"]["versions"]["ensemble"]) <= IN_STEP_S
 
-    second, _ = wait_job(base, requests.post(f"{base}/jobs", json={"profile": "smoke", "models": ["lightgbm"],
-                                                                     "promote": "always"},
+    second, _ = wait_job(base, requests.post(f"{base}/jobs", json={"timeframe": "1h", "profile": "smoke",
+                                                                     "models": ["lightgbm"], "promote": "always"},
                                              headers=KEY, timeout=10).json()["id"])
     v2 = second["result"]["versions"]["lightgbm"]
     assert v2 != v1 and wait_in_step(base, "lightgbm", v2) <= IN_STEP_S
@@ -125,8 +125,8 @@ def corrupt_current(root: Path) -> None:
 def test_a_worker_killed_mid_job_leaves_a_failed_job_and_no_version(service, synthetic_dir):
     base, models = service["base"], service["models"]
     before = {p for p in models.rglob("manifest.json")}
-    r = requests.post(f"{base}/jobs", json={"profile": "smoke", "models": ["xgboost", "lightgbm", "catboost",
-                                                                           "gru_standard", "cnn_tcn"],
+    r = requests.post(f"{base}/jobs", json={"timeframe": "1h", "profile": "smoke",
+                                            "models": ["xgboost", "lightgbm", "catboost", "gru_standard", "cnn_tcn"],
                                             "promote": "always"}, headers=KEY, timeout=10)
     job_id = r.json()["id"]
     deadline = time.time() + 120
@@ -139,6 +139,7 @@ def test_a_worker_killed_mid_job_leaves_a_failed_job_and_no_version(service, syn
     assert {p for p in models.rglob("manifest.json")} == before  # the versions it had written are gone
     assert not list(models.glob("1h/*/.tmp-*"))
     with procfile_worker(service["env"]):  # a new worker takes the next job
-        again, _ = wait_job(base, requests.post(f"{base}/jobs", json={"profile": "smoke", "models": ["xgboost"]},
+        again, _ = wait_job(base, requests.post(f"{base}/jobs", json={"timeframe": "1h", "profile": "smoke",
+                                                                       "models": ["xgboost"]},
                                                 headers=KEY, timeout=10).json()["id"])
     assert again["status"] == "succeeded" and again["result"]["gate"]["xgboost"]["basis"]

@@ -20,7 +20,9 @@ from . import candles, evaluation, health, history, jobs, meta, models, predicti
 from .cors import init_cors
 from .errors import register_error_handlers
 from .observability import configure_json_logging, init_observability
+from .openapi import ROUTES
 from .state import KEY, ServiceState
+from .strict import init_strict
 
 log = logging.getLogger(__name__)
 
@@ -72,5 +74,6 @@ def create_app(config: dict | None = None) -> Flask:
                evaluation.bp, dashboard.bp):
         app.register_blueprint(bp)
     init_cors(app, settings)
+    init_strict(app, {(route.method, route.path): route.query for route in ROUTES})
     reloader.start()
     return app

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TypeVar
 
 import numpy as np
 from flask import request
+from pydantic import BaseModel
 
 from ..errors import BadRequest, ServiceError
+from .strict import check_fields
 
+M = TypeVar("M", bound=BaseModel)
 MAX_DEPTH = 64
 MAX_INT_DIGITS = 30
 # An unterminated string swallows the rest of the body (linear time; such a body is malformed anyway).
@@ -89,3 +93,10 @@ def json_object() -> dict:
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object", code="malformed_json")
     return body
+
+
+def json_body(model: type[M]) -> M:
+    """The request's body as ``model``; a field it does not declare is refused by name (unknown_field)."""
+    body = json_object()
+    check_fields(model, body)
+    return model.model_validate(body)

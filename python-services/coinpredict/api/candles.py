@@ -5,19 +5,19 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, request
-from pydantic import BaseModel, Field, StrictStr
+from pydantic import Field, StrictStr
 
 from ..common.times import iso
 from ..data.symbols import normalise_symbol
 from ..errors import BadRequest
 from .answers import checked
-from .schemas import Answer, Timeframe
+from .schemas import Answer, Query, Timeframe
 from .state import state
 
 bp = Blueprint("candles", __name__)
 
 
-class CandlesQuery(BaseModel):
+class CandlesQuery(Query):
     symbol: StrictStr = Field(min_length=1, max_length=40, description="coin or pair, any accepted form (BTC, BTCUSDT, "
                                                                        "BTC/USDT)")
     timeframe: Timeframe = Field("1h", description="candle length (resampled from a finer one where needed)")

@@ -25,8 +25,12 @@ def error_response(exc: ServiceError):
 
 
 def validation_error(exc: ValidationError, prefix: str = "") -> BadRequest:
-    first = exc.errors()[0]
+    """The first problem as a 400; an unknown field comes first (its misspelling often explains the rest)."""
+    errors = exc.errors()
+    first = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
     field = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__") or None
+    if first.get("type") == "extra_forbidden":
+        return BadRequest(f"{prefix}unknown field {field!r}", field=field, code="unknown_field")
     message = first.get("msg", "invalid value").removeprefix("Value error, ")
     return BadRequest(f"{prefix}{field + ': ' if field else ''}{message}", field=field, code="invalid_value")
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import NotFound, Unavailable
 from ..serving.reports import PublishedReports, ReportUnreadable
-from .schemas import Answer, Timeframe
+from .schemas import Answer, Query, Timeframe
 from .state import state
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ HOW = ("run scripts/evaluate.py --data-dir DIR --timeframe {tf} --horizon {h} --
        "(it publishes its report into MODELS_DIR for this service)")
 
 
-class EvaluationQuery(BaseModel):
+class EvaluationQuery(Query):
     timeframe: Timeframe | None = Field(None, description="candle length of the report; with neither timeframe nor "
                                                           "horizon, 1h at horizon 1 when published, else the first "
                                                           "published")

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, request
-from pydantic import BaseModel, Field, StrictStr, field_validator
+from pydantic import Field, StrictStr, field_validator
 
 from ..common.times import iso, to_ms
 from ..data.symbols import normalise_symbol
 from ..errors import BadRequest
 from .answers import checked
-from .schemas import Answer, IsoTime, Timeframe, canonical_model_id
+from .schemas import Answer, IsoTime, Query, Timeframe, UtcTime, canonical_model_id
 from .state import state
 
 bp = Blueprint("history", __name__, url_prefix="/predictions")
 
 
-class HistoryQuery(BaseModel):
+class HistoryQuery(Query):
     symbol: StrictStr | None = Field(None, max_length=40, description="coin or pair, any accepted form")
     timeframe: Timeframe | None = Field(None, description="candle length")
     model: StrictStr | None = Field(None, max_length=64, description="model id or 'ensemble'")
@@ -30,7 +30,7 @@ class HistoryQuery(BaseModel):
 
 
 class Recorded(Answer):
-    as_of: str = Field(description="open time of the last candle the forecast used")
+    as_of: UtcTime = Field(description="open time of the last candle the forecast used")
     symbol: str = Field(description="exchange symbol")
     timeframe: str = Field(description="candle length")
     model: str = Field(description="model id or ensemble")

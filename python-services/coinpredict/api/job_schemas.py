@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_v
 
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from ..training.pipeline import PROFILES, PROMOTE_POLICIES
-from .schemas import Answer, IsoTime, Timeframe, canonical_model_id
+from .schemas import Answer, IsoTime, Query, Timeframe, canonical_model_id
 
 Profile = Literal[tuple(PROFILES)]  # type: ignore[valid-type]
 Promote = Literal[PROMOTE_POLICIES]  # type: ignore[valid-type]
@@ -21,7 +21,8 @@ class JobRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["train"] = Field("train", description="what the job does (training is the one kind)")
-    timeframe: Timeframe = Field("1h", description="candle length to train on")
+    timeframe: Timeframe = Field(description="candle length to train on (required: a job trains one timeframe, "
+                                             "and no default is assumed)")
     models: Literal["all"] | list[StrictStr] = Field(
         "all", description=f"'all' (every model and the ensemble) or a list of ids ({', '.join(KNOWN_IDS)}); "
                            f"with 'ensemble' alone, the ensemble is refitted over the members being served")
@@ -55,7 +56,7 @@ class JobRequest(BaseModel):
         return value
 
 
-class JobQuery(BaseModel):
+class JobQuery(Query):
     status: JobStatus | None = Field(None, description="only jobs in this state")
     limit: int = Field(50, ge=1, le=500, description="newest first, at most this many")
 

@@ -11,7 +11,7 @@ from ..common.times import iso, to_ms
 from ..data.timeframes import TIMEFRAME_MS
 from ..errors import BadRequest, Conflict, DataError, NotFound, TooManyRequests
 from .answers import checked, redact
-from .body import json_object
+from .body import json_body
 from .job_schemas import Job, JobList, JobQuery, JobRequest
 from .models import require_management_key
 from .state import state
@@ -51,7 +51,7 @@ def _checked_dates(req: JobRequest) -> None:
 @bp.post("")
 def submit():
     require_management_key()
-    req = JobRequest.model_validate(json_object())
+    req = json_body(JobRequest)
     _checked_dates(req)
     jobs = state().jobs
     jobs.reap()

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from .schemas import Answer, ModelId, Timeframe
+from .schemas import Answer, ModelId, Query, Timeframe
 
 INTERVAL = ("95% interval [low, high], cluster-robust: every coin's forecast of one candle (and the candles a "
             "multi-candle label spans) counts as one correlated cluster; null with too few forecasts")
 
 
-class StatusQuery(BaseModel):
+class StatusQuery(Query):
     timeframe: Timeframe | None = Field(None, description="the timeframe to describe (default: 1h when it is "
                                                           "ready there, else the first ready one)")
 
 
-class LiveQuery(BaseModel):
+class LiveQuery(Query):
     timeframe: Timeframe | None = Field(None, description="candle length (default: as for the status)")
     horizon: int | None = Field(None, ge=1, le=500, description="candles ahead (default: the first it predicts)")
     days: float = Field(30, gt=0, le=365, description="window of forecast times, ending now")

@@ -6,10 +6,10 @@ import hmac
 
 from flask import Blueprint, current_app, request
 
-from ..errors import Forbidden, NotFound, Unauthorized
+from ..errors import Forbidden, Unauthorized
 from ..ledger import live_detail, live_metrics
 from ..models.artifacts import manifest_horizons
-from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS, unknown_model
 from ..serving import ModelStore
 from ..serving.resolve import not_trained
 from .answers import checked, redact
@@ -66,7 +66,7 @@ def model_status(model_id: str):
     if model_id == ENSEMBLE_ID:
         return checked(ModelStatus, _ensemble_status(asked))
     if model_id not in MODEL_IDS:
-        raise NotFound(f"unknown model {model_id!r}", field="model", code="unknown_model")
+        raise unknown_model(model_id)
     status, timeframes = st.store.status_of(model_id)
     entry = _primary(st.store, model_id, asked)
     if asked is not None:
@@ -162,7 +162,7 @@ def known_model_id(raw: str) -> str:
     """The canonical id of one of the 19 models or the ensemble; 404 ``unknown_model`` otherwise."""
     model_id = canonical_model_id(raw)
     if model_id not in (*MODEL_IDS, ENSEMBLE_ID):
-        raise NotFound(f"unknown model {raw[:64]!r}", field="model", code="unknown_model")
+        raise unknown_model(raw[:64])
     return model_id
 
 

@@ -12,7 +12,8 @@ from . import candles, evaluation, history, job_schemas, live_schemas, schemas, 
 
 ERRORS = {
     400: "the request is malformed (bad JSON, nesting deeper than 64, wrong types, out-of-range values, invalid "
-         "or too few candles, a batch over its limit)",
+         "or too few candles, a batch over its limit), or names a body field or query parameter the operation "
+         "does not declare (code unknown_field, whose field names it)",
     401: "X-API-Key missing or wrong (the service runs with API_KEY)",
     403: "management is disabled (code management_disabled: the service runs without API_KEY), or a "
          "cross-origin request from an origin CORS_ORIGINS does not name",
@@ -32,7 +33,8 @@ ERRORS = {
     503: "the model or the data it needs is not available right now; Retry-After says when to try again; a "
          "published evaluation that cannot be read (evaluation_unreadable: run scripts/evaluate.py again)",
 }
-ALWAYS = (408, 414, 431)  # any request can arrive too slowly or with too long a line or header
+# Any request can name an unknown query parameter, arrive too slowly, or with too long a line or header.
+ALWAYS = (400, 408, 414, 431)
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
                                "schema": {"type": "integer", "minimum": 1}}}
 

@@ -7,20 +7,29 @@ import time
 from flask import Blueprint, request
 from pydantic import ValidationError
 
-from ..data.client_candles import InvalidCandles, parse_candles
+from ..data.client_candles import OBJECT_KEYS, InvalidCandles, parse_candles
 from ..data.symbols import normalise_symbol
 from ..errors import BadRequest, ServiceError
 from ..ledger import rows_of
 from ..models.registry import ENSEMBLE_ID
 from ..serving import PredictRequest
 from .answers import checked, redact, redact_error, redact_prediction
-from .body import json_object
+from .body import json_body, json_object
 from .errors import validation_error
 from .observability import observe_predictions
-from .schemas import BatchResponse, Prediction, PredictItem, SingleRequest, TopQuery, TopResponse
+from .schemas import BatchRequest, BatchResponse, Prediction, PredictItem, SingleRequest, TopQuery, TopResponse
 from .state import state
+from .strict import check_fields, unknown_field
 
 bp = Blueprint("predictions", __name__, url_prefix="/predict")
+
+
+def _known_candle_keys(rows: list) -> None:
+    """A candle object holds the short or the long names only: a misspelt column is refused, not missing."""
+    for i, row in enumerate(rows):
+        unknown = [key for key in row if key not in OBJECT_KEYS] if isinstance(row, dict) else []
+        if unknown:
+            raise unknown_field(unknown[0], OBJECT_KEYS, f"candles.{i}")
 
 
 def to_request(item: PredictItem) -> PredictRequest:
@@ -35,6 +44,8 @@ def to_request(item: PredictItem) -> PredictRequest:
     limit = state().settings.max_candles
     if rows is not None and len(rows) > limit:
         raise BadRequest(f"at most {limit} candles per request", field="candles", code="too_many_candles")
+    if rows is not None:
+        _known_candle_keys(rows)
     try:
         candles = parse_candles(rows, symbol, item.timeframe) if rows is not None else None
     except InvalidCandles as exc:
@@ -54,7 +65,7 @@ def record(answers: list) -> None:
 
 @bp.post("/single")
 def single():
-    req = to_request(SingleRequest.model_validate(json_object()))
+    req = to_request(json_body(SingleRequest))
     try:
         answer = state().predictor.predict_one(req)
     except ServiceError as exc:
@@ -68,7 +79,9 @@ def single():
 @bp.post("/batch")
 def batch():
     started = time.perf_counter()
-    items = json_object().get("items")
+    body = json_object()
+    check_fields(BatchRequest, body)
+    items = body.get("items")
     limit = state().settings.max_batch_items
     if not isinstance(items, list):
         raise BadRequest("items must be a list of prediction items", field="items", code="invalid_value")
@@ -81,6 +94,7 @@ def batch():
         try:
             if not isinstance(raw, dict):
                 raise BadRequest("each item must be an object with a symbol", field=f"items.{i}", code="invalid_value")
+            check_fields(PredictItem, raw)  # relative to its item, as every item error
             pending.append((i, to_request(PredictItem.model_validate(raw))))
         except ValidationError as exc:
             results[i] = validation_error(exc)

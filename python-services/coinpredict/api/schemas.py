@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
@@ -22,7 +23,25 @@ from ..common.times import to_ms
 from ..data.timeframes import TIMEFRAMES
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 
-Timeframe = Literal[TIMEFRAMES]  # type: ignore[valid-type]
+# Generated clients name enum members after these (a name cannot start with a digit: VALUE_0... otherwise).
+TIMEFRAME_VARNAMES = {"1m": "M1", "5m": "M5", "15m": "M15", "30m": "M30", "1h": "H1", "2h": "H2", "4h": "H4",
+                      "1d": "D1", "1w": "W1"}
+
+
+def canonical_timeframe(raw: object) -> object:
+    """Timeframes are case-insensitive where that is unambiguous (1H, 4H, 1D, 1W). An upper-case M is a
+    month on exchanges (Binance's 1M); this API has no month, so 1M is refused rather than read as 1m."""
+    if not isinstance(raw, str) or raw in TIMEFRAMES:
+        return raw
+    if raw.endswith("M") and raw[:-1].isdigit():
+        raise ValueError(f"{raw[:10]!r} is a month on exchanges and this API has no month timeframe; minutes are "
+                         f"lower-case ({raw[:-1]}m); use one of {', '.join(TIMEFRAMES)}")
+    return raw.lower() if raw.isascii() and raw.lower() in TIMEFRAMES else raw
+
+
+Timeframe = Annotated[Literal[TIMEFRAMES], BeforeValidator(canonical_timeframe),  # type: ignore[valid-type]
+                      WithJsonSchema({"type": "string", "enum": list(TIMEFRAMES),
+                                      "x-enum-varnames": [TIMEFRAME_VARNAMES[tf] for tf in TIMEFRAMES]})]
 Method = Literal["weighted_average", "median", "best"]
 ModelId = Literal[(*MODEL_IDS, ENSEMBLE_ID)]  # type: ignore[valid-type]
 MODEL_FIELD = (f"model id, case-insensitive: one of {', '.join(MODEL_IDS)}, or {ENSEMBLE_ID!r} "
@@ -34,6 +53,7 @@ def canonical_model_id(raw: str) -> str:
     return raw.lower() if raw.isascii() else raw
 
 
+UtcTime = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]  # answers: 2025-06-30T23:00:00Z
 ISO_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$"
 Time = Annotated[int, Field(ge=0, lt=10**17)] | Annotated[str, Field(pattern=ISO_TIME)]
 ISO_DATE_OR_TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$"
@@ -111,7 +131,7 @@ Candles = Annotated[list[dict[str, Any] | list[Any]] | None, AfterValidator(_pla
 class PredictItem(BaseModel):
     """One prediction request (also one item of a batch)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     symbol: StrictStr = Field(min_length=1, max_length=40, examples=["BTCUSDT", "btc", "BTC/USDT"],
                               description="ASCII coin or pair: BTC, btc, BTCUSDT, BTC/USDT, BTC_USDT or btc-usdt")
     timeframe: Timeframe = Field("1h", description="candle length")
@@ -136,12 +156,18 @@ class BatchRequest(BaseModel):
     """The body of ``POST /predict/batch``; each item is validated on its own, so one bad item fails
     only its own result."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     items: list[Any] = Field(description="prediction items in the order their results come back (at most 500)",
                              json_schema_extra={"x-items": "PredictItem", "maxItems": 500})
 
 
-class TopQuery(BaseModel):
+class Query(BaseModel):
+    """A query string: a parameter not declared here is refused (``strict``), never ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TopQuery(Query):
     timeframe: Timeframe = Field("1h", description="candle length")
     model: StrictStr = Field(ENSEMBLE_ID, min_length=1, max_length=64, description=MODEL_FIELD)
     limit: int = Field(100, ge=1, le=100, description="how many ranked coins to return")
@@ -176,7 +202,7 @@ class Prediction(Answer):
     symbol: str = Field(description="exchange form, e.g. BTCUSDT")
     timeframe: Timeframe = Field(description="candle length")
     model: ModelId = Field(description="the model that answered (lower-case id)")
-    as_of: str = Field(description="open time of the last closed candle used, ISO 8601 UTC")
+    as_of: UtcTime = Field(description="open time of the last closed candle used, ISO 8601 UTC")
     horizon: int = Field(ge=1, description="candles ahead the prediction is about")
     probability_up: float = Field(ge=0, le=1, description="calibrated P(close[as_of + horizon] > close[as_of])")
     signal: Literal["BUY", "SELL", "HOLD"] = Field(
@@ -197,10 +223,11 @@ class Prediction(Answer):
         description="where the candles came from: the candle folder, the stored copy (the exchange could "
                     "not be reached), the exchange, the synthetic market (not real prices), or the request")
     candles_used: int = Field(ge=1, description="candles the features were computed from")
-    data_stale: bool | None = Field(None, description="true when the last candle is older than the timeframe "
-                                                      "allows, or fresher ones could not be had")
-    last_candle_age_s: float | None = Field(None, description="clock minus the close time of the last candle used "
-                                                              "(for client candles: the last one sent)")
+    data_stale: bool = Field(description="true when the last candle is older than the timeframe allows, or "
+                                         "fresher ones could not be had")
+    last_candle_age_s: float | None = Field(description="clock minus the close time of the last candle used (for "
+                                                        "client candles: the last one sent); null only when it "
+                                                        "cannot be measured")
     stale_reason: str | None = Field(None, description="why fresher candles could not be had")
     warning: str | None = Field(None, description="something the caller should know (e.g. synthetic prices)")
     gaps: Gaps | None = Field(None, description="missing candles inside the candles used, when any")
@@ -259,7 +286,7 @@ class Skipped(Answer):
 
 
 class TopResponse(Answer):
-    as_of: str | None = Field(description="newest as_of among the results")
+    as_of: UtcTime | None = Field(description="newest as_of among the results")
     universe: str = Field(description="where the coin list came from (live ranking or the bundled list and its date)")
     timeframe: Timeframe = Field(description="candle length of every result")
     horizon: int | None = Field(None, description="candles ahead every result is about")
@@ -416,7 +443,7 @@ class Reloaded(Answer):
                                                      "was told to reload (they do within MODELS_POLL_S seconds)")
 
 
-class SymbolsQuery(BaseModel):
+class SymbolsQuery(Query):
     timeframe: Timeframe = Field("1h", description="candle length the listing is about")
 
 

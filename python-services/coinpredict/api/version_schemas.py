@@ -6,13 +6,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from .schemas import Answer, ModelId, Status, Timeframe, VersionChange
+from .schemas import Answer, ModelId, Query, Status, Timeframe, VersionChange
 
 VERSION_FIELD = ("version id as answers name it (2025-11-30T12:00:00Z-3f2a1c) or its folder name (the same without "
                  "':')")
 
 
-class VersionsQuery(BaseModel):
+class VersionsQuery(Query):
     timeframe: Timeframe = Field("1h", description="candle length the versions are for")
 
 

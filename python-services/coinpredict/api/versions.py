@@ -11,7 +11,7 @@ from ..models.registry import ENSEMBLE_ID
 from ..serving import ModelStore
 from ..training.versions import current_folder, delete_version, list_versions, promote
 from .answers import checked, redact
-from .body import json_object
+from .body import json_body
 from .models import known_model_id, require_management_key
 from .state import state
 from .version_schemas import Promoted, PromoteRequest, VersionDeleted, VersionList, VersionsQuery
@@ -56,7 +56,7 @@ def promote_version(model_id: str):
     at once."""
     require_management_key()
     model_id = known_model_id(model_id)
-    body = PromoteRequest.model_validate(json_object())
+    body = json_body(PromoteRequest)
     st = state()
     before = current_folder(st.settings.models_dir, body.timeframe, model_id)
     promoted = promote(st.settings.models_dir, body.timeframe, model_id, body.version)

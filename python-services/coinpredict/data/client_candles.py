@@ -21,6 +21,7 @@ KEYS = {"t": ("t", "time", "timestamp"), "o": ("o", "open"), "h": ("h", "high"),
         "c": ("c", "close"), "v": ("v", "volume")}
 EXTRA_KEYS = dict(zip(EXTRA_COLUMNS, (("qv", "quote_volume"), ("n", "trades"), ("tbv", "taker_buy_volume"),
                                       ("tbqv", "taker_buy_quote_volume")), strict=True))
+OBJECT_KEYS = tuple(name for names in (*KEYS.values(), *EXTRA_KEYS.values()) for name in names)
 ROW_EXTRA_AT = 7  # kline rows: close_time at 6, then the extra columns
 _ABSENT = object()
 

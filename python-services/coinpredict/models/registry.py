@@ -3,8 +3,10 @@ A new variant is one entry here; a new architecture is one module under ``models
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 
+from ..errors import NotFound
 from .base import PredictionModel
 
 
@@ -53,6 +55,16 @@ MODEL_SPECS: dict[str, ModelSpec] = {
 }
 MODEL_IDS: tuple[str, ...] = tuple(MODEL_SPECS)
 ENSEMBLE_ID = "ensemble"
+
+
+def unknown_model(raw: str) -> NotFound:
+    """404 ``unknown_model`` that lists the valid ids (and the closest one), so a typo is fixed in one go."""
+    known = [*MODEL_IDS, ENSEMBLE_ID]
+    shown = raw[:64]
+    close = difflib.get_close_matches(shown.lower(), known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return NotFound(f"unknown model {shown!r} (known: {', '.join(known)}){hint}", field="model",
+                    code="unknown_model", details={"details": {"known": known}})
 
 
 def create_model(model_id: str, **overrides) -> PredictionModel:

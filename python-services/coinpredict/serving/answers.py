@@ -54,6 +54,8 @@ def data_part(candles: Candles, timeframe: str) -> dict:
     if gaps:
         out["gaps"] = {"count": len(gaps), "missing_candles": sum(g["missing"] for g in gaps)}
     out.update({key: meta[key] for key in DATA_FIELDS if meta.get(key) is not None})
+    # Always present (API.md): clients read them without checking for the key.
+    out.update(data_stale=bool(meta.get("data_stale")), last_candle_age_s=meta.get("last_candle_age_s"))
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import BadRequest, NotFound, Unavailable
 from ..features.datasets import min_history
 from ..models.ensemble import METHODS
-from ..models.registry import ENSEMBLE_ID, MODEL_IDS
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS, unknown_model
 from .model_store import LoadedModel, ModelStore
 from .requests import Plan, PredictRequest
 
@@ -20,7 +20,7 @@ def members_for(store: ModelStore, tf: str, model: str, horizon: int | None = No
     """The loaded models a request for ``model`` on ``tf`` (at ``horizon``, default the first trained)
     needs; raises when it cannot be served."""
     if model != ENSEMBLE_ID and model not in MODEL_IDS:
-        raise NotFound(f"unknown model {model!r}", field="model", code="unknown_model")
+        raise unknown_model(model)
     if not store.trained():  # nothing servable yet (first training still running): worth retrying
         raise Unavailable("no model is trained yet", code="model_not_ready", retry_after=60)
     if tf not in store.timeframes:

@@ -33,7 +33,7 @@ from ..models.artifacts import (
 )
 from ..models.base import read_manifest
 from ..models.ensemble import HorizonEnsembles
-from ..models.registry import ENSEMBLE_ID, MODEL_IDS
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS, unknown_model
 
 log = logging.getLogger(__name__)
 LOCK = ".lock"
@@ -44,7 +44,7 @@ PARTIAL_AGE_S = 900.0
 def _root(models_dir: Path, timeframe: str, model_id: str) -> Path:
     """The model's folder, for a registered id and a known timeframe only (no text reaches a path unchecked)."""
     if model_id not in (*MODEL_IDS, ENSEMBLE_ID):
-        raise NotFound(f"unknown model {model_id!r}", field="model", code="unknown_model")
+        raise unknown_model(model_id)
     if timeframe not in TIMEFRAMES:
         raise NotFound(f"unknown timeframe {timeframe!r}", field="timeframe", code="unknown_timeframe")
     return model_root(models_dir, timeframe, model_id)
