@@ -11,9 +11,9 @@ from ..common.times import iso, to_ms
 from ..data.timeframes import TIMEFRAME_MS
 from ..errors import BadRequest, Conflict, DataError, NotFound, TooManyRequests
 from .answers import checked, redact
+from .auth import require_management_key
 from .body import json_body
 from .job_schemas import Job, JobList, JobQuery, JobRequest
-from .models import require_management_key
 from .state import state
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
-
 from flask import Blueprint, current_app, request
 
-from ..errors import Forbidden, Unauthorized
 from ..ledger import live_detail, live_metrics
 from ..models.artifacts import manifest_horizons
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS, unknown_model
 from ..serving import ModelStore
 from ..serving.resolve import not_trained
 from .answers import checked, redact
+from .auth import require_management_key
 from .live_schemas import LiveQuery, LiveSkill, StatusQuery
 from .observability import serving_figures
 from .schemas import ModelList, ModelStatus, Reloaded, canonical_model_id
@@ -169,22 +167,6 @@ def known_model_id(raw: str) -> str:
 def _training(manifest: dict) -> dict:
     """Training facts without the folder they were read from (a path on the training machine)."""
     return {k: v for k, v in manifest.get("training", {}).items() if k != "data_dir"}
-
-
-def key_matches(given: str, expected: str) -> bool:
-    """Constant-time comparison of bytes: a header decodes as Latin-1, so any byte compares (and fails)
-    instead of raising on non-ASCII text."""
-    return hmac.compare_digest(given.encode("latin-1", "replace"), expected.encode("utf-8"))
-
-
-def require_management_key() -> None:
-    """Management is off unless API_KEY is set (403); with it set, the right X-API-Key is needed (401)."""
-    expected = state().settings.api_key
-    if not expected:
-        raise Forbidden("management is disabled: start the service with API_KEY set to enable it",
-                        code="management_disabled")
-    if not key_matches(request.headers.get("X-API-Key", ""), expected):
-        raise Unauthorized("a valid X-API-Key header is required")
 
 
 @bp.post("/reload")

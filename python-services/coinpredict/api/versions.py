@@ -11,8 +11,9 @@ from ..models.registry import ENSEMBLE_ID
 from ..serving import ModelStore
 from ..training.versions import current_folder, delete_version, list_versions, promote
 from .answers import checked, redact
+from .auth import require_management_key
 from .body import json_body
-from .models import known_model_id, require_management_key
+from .models import known_model_id
 from .state import state
 from .version_schemas import Promoted, PromoteRequest, VersionDeleted, VersionList, VersionsQuery
 
