@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +45,14 @@ def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM, wait_s: float 
         proc.wait(5)
 
 
+def _tail(out, size: int = 2000) -> str:
+    """The end of captured output (empty when it was not captured)."""
+    if out is None:
+        return ""
+    out.seek(0)
+    return out.read().decode(errors="replace")[-size:]
+
+
 @contextmanager
 def procfile_worker(env: dict[str, str]) -> Iterator[subprocess.Popen]:
     """Yield the Procfile's worker line, running; it is stopped after."""
@@ -56,11 +65,15 @@ def procfile_worker(env: dict[str, str]) -> Iterator[subprocess.Popen]:
 
 
 @contextmanager
-def procfile_server(env: dict[str, str], *, start_timeout: float = 90,
+def procfile_server(env: dict[str, str], *, start_timeout: float = 240,
                     capture_output: bool = False) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Yield (base URL, process) once ``/health`` answers; the whole process group is stopped after."""
+    """Yield (base URL, process) once ``/health`` answers; the whole process group is stopped after.
+
+    ``start_timeout`` is a deadline, not an expectation: each worker loads every model before it answers,
+    which takes minutes on a loaded machine. Captured output goes to a temporary file, not a pipe that
+    nobody reads while the server runs (a full pipe would block the server's logging, and so its answers)."""
     port = free_port()
-    out = subprocess.PIPE if capture_output else None
+    out = tempfile.TemporaryFile() if capture_output else None
     proc = subprocess.Popen(["bash", "-c", procfile_web_command()], cwd=REPO_ROOT,
                             env={**os.environ, **env, "PORT": str(port)}, start_new_session=True,
                             stdout=out, stderr=subprocess.STDOUT if capture_output else None)
@@ -73,10 +86,10 @@ def procfile_server(env: dict[str, str], *, start_timeout: float = 90,
                 break
             except (requests.ConnectionError, requests.Timeout):
                 if proc.poll() is not None or time.time() > deadline:
-                    text = proc.stdout.read().decode(errors="replace") if capture_output and proc.poll() is not None \
-                        else ""
-                    raise RuntimeError(f"the web command did not start: {text[-2000:]}") from None
+                    raise RuntimeError(f"the web command did not start: {_tail(out)}") from None
                 time.sleep(0.3)
         yield base, proc
     finally:
         stop_group(proc)
+        if out is not None:
+            out.close()

@@ -8,6 +8,7 @@ time. Labels stay low-cardinality: model id, timeframe, endpoint, status; never 
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import re
@@ -159,9 +160,26 @@ class StateCollector:
 
 def collected_families(app: Flask) -> list:
     """Every worker's counters and histograms (multiprocess mode), or this process's."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return list(multiprocess.MultiProcessCollector(None).collect())
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        return list(multiprocess.MultiProcessCollector.merge(written_metric_files(folder), accumulate=True))
     return list(app.extensions[KEY].registry.collect())
+
+
+def written_metric_files(folder: str) -> list[str]:
+    """The workers' metric files, less any a worker is creating at this instant. prometheus_client opens
+    a new file empty and sizes it a moment later; reading it in between raises ``struct.error``, which
+    made a /metrics scrape or a /models/<id>/status answer a 500 whenever another worker took its first
+    request (or first prediction) at that moment. An empty file holds no figure yet: leaving it out loses
+    nothing, and once sized it is read (a header still zero reads as no figures)."""
+    files = []
+    for path in sorted(glob.glob(os.path.join(folder, "*.db"))):
+        try:
+            if os.path.getsize(path) > 0:
+                files.append(path)
+        except OSError:  # gone since the listing (a dead worker's live gauge): nothing to read
+            continue
+    return files
 
 
 def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> float | None:
