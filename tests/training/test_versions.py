@@ -95,3 +95,28 @@ def test_clean_partial_sweeps_only_old_debris(models):
     assert sorted(removed) == sorted(str(p.relative_to(models)) for p in (old_tmp, deleted, stale_pointer))
     assert young_tmp.is_dir() and current_dir(models, "1h", "gru_standard").is_dir()
     assert clean_partial(models / "absent") == []
+
+
+def test_clean_partial_sweeps_a_dead_writers_folder_at_once(models):
+    """A worker killed just after its last heartbeat leaves a folder younger than the stale time: its
+    pid says it is gone, so the reap clears it; a live writer's young folder stays."""
+    import socket
+    import subprocess
+    import sys
+
+    from coinpredict.common.files import write_folder_atomically
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    root = models / "1h" / "lightgbm"
+    killed = root / f".tmp-{dead}@{socket.gethostname()}@abc"
+    killed.mkdir()
+    seen = []
+    write_folder_atomically(root, lambda tmp: seen.append(tmp.name) or "written")
+    assert seen[0].startswith(f".tmp-{os.getpid()}@{socket.gethostname()}@")
+    live = root / seen[0]
+    live.mkdir()  # as if this process were still writing it
+    other_host = root / f".tmp-{dead}@elsewhere@abc"
+    other_host.mkdir()
+    assert clean_partial(models, older_than_s=600) == [str(killed.relative_to(models))]
+    assert live.is_dir() and other_host.is_dir()

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..common.files import TMP_PREFIX, write_atomic_text
+from ..common.files import TMP_PREFIX, write_atomic_text, writer_is_dead
 from ..data.timeframes import TIMEFRAMES
 from ..errors import ArtifactError, Conflict, NotFound
 from ..models.artifacts import (
@@ -186,7 +186,9 @@ def _debris(root: Path) -> Iterator[Path]:
 def clean_partial(models_dir: Path, older_than_s: float = PARTIAL_AGE_S) -> list[str]:
     """Remove what a killed writer left in MODELS_DIR: half-written versions (``.tmp-*``), versions deleted
     but not yet removed (``.deleted-*``) and temporary CURRENT files, untouched for ``older_than_s``
-    seconds (a live writer's are younger). Returns the paths removed, relative to ``models_dir``."""
+    seconds (a live writer's are younger), and at once a half-written version whose writer, a process of
+    this host, is gone (killed just after its last report, it is younger than that). Returns the paths
+    removed, relative to ``models_dir``."""
     root = Path(models_dir)
     removed: list[str] = []
     if not root.is_dir():
@@ -196,7 +198,7 @@ def clean_partial(models_dir: Path, older_than_s: float = PARTIAL_AGE_S) -> list
         for model_dir in (p for p in tf_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
             for path in _debris(model_dir):
                 try:
-                    if path.stat().st_mtime > limit:
+                    if path.stat().st_mtime > limit and not writer_is_dead(path.name):
                         continue
                     if path.is_dir():
                         shutil.rmtree(path)
