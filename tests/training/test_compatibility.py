@@ -5,6 +5,7 @@ by API and by a run's if_better gate; the versions list says what each version w
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -17,7 +18,7 @@ from coinpredict.training import pipeline
 from coinpredict.training.compatibility import Served, check
 from coinpredict.training.versions import list_versions, promote
 from tests.conftest import SYNTHETIC_END_MS
-from tests.versioning import train_other_horizons
+from tests.versioning import OLDER, clone_version, train_other_horizons
 
 SERVED = Served("1h", ensemble=(1, 4, 24), models={"lightgbm": (1, 4, 24), "xgboost": (1, 4, 24)})
 
@@ -116,3 +117,15 @@ def test_an_if_better_run_goes_through_the_same_check(models, synthetic_dir, mon
                                     promote="if_better")
     assert results["lightgbm"]["promoted"] is False and "lacks 1, 4, 24" in results["lightgbm"]["gate"]["refused"]
     assert (models / "1h" / "lightgbm" / CURRENT).read_text() == before
+
+
+def test_a_hand_edited_manifest_is_listed_unreadable_and_refused_not_a_crash(models):
+    models, _ = models
+    folder = clone_version(models, "1h", "lightgbm")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "horizons": ["soon"]}))
+    listing = {v["version"]: v for v in list_versions(models, "1h", "lightgbm")["versions"]}
+    assert listing[OLDER]["status"] == "unreadable" and "unusable horizons" in listing[OLDER]["reason"]
+    with pytest.raises(Conflict) as refused:
+        promote(models, "1h", "lightgbm", OLDER)
+    assert refused.value.code == "version_unusable"

@@ -40,14 +40,14 @@ class Served:
 
     @classmethod
     def read(cls, models_dir: Path, timeframe: str) -> Served:
-        """Read once per promotion or listing; an unreadable manifest counts as nothing served."""
+        """Read once per promotion or listing; an unreadable manifest counts as nothing served (the
+    serving keeps the previous good version then, ``serving.model_store``)."""
         models = {}
         for model_id in MODEL_IDS:
-            manifest = _current_manifest(models_dir, timeframe, model_id)
-            if manifest is not None:
-                models[model_id] = tuple(manifest_horizons(manifest))
-        ensemble = _current_manifest(models_dir, timeframe, ENSEMBLE_ID)
-        return cls(timeframe, tuple(manifest_horizons(ensemble)) if ensemble is not None else None, models)
+            horizons = _current_horizons(models_dir, timeframe, model_id)
+            if horizons is not None:
+                models[model_id] = horizons
+        return cls(timeframe, _current_horizons(models_dir, timeframe, ENSEMBLE_ID), models)
 
     def required(self, model_id: str) -> tuple[tuple[int, ...], str]:
         """The horizons a version of ``model_id`` must predict, and what serves them (for the reason)."""
@@ -70,13 +70,13 @@ class Verdict:
         return self.reason is None
 
 
-def _current_manifest(models_dir: Path, timeframe: str, model_id: str) -> dict | None:
+def _current_horizons(models_dir: Path, timeframe: str, model_id: str) -> tuple[int, ...] | None:
     directory = current_dir(models_dir, timeframe, model_id)
     if directory is None:
         return None
     try:
-        return read_manifest(directory)
-    except (ArtifactError, OSError):
+        return tuple(manifest_horizons(read_manifest(directory)))
+    except (ArtifactError, OSError, TypeError, ValueError):
         return None
 
 

@@ -83,10 +83,12 @@ def _describe(folder: Path, serving: str | None, served: Served, model_id: str, 
     features), and why the serving could not use it (``incompatible``, null when it could)."""
     try:
         manifest = read_manifest(folder)
+        horizons = manifest_horizons(manifest)
+        verdict = check(served, model_id, manifest, lookback=lookback)
     except ArtifactError as exc:
-        return {"version": folder_version(folder.name), "trained_at": None, "data_range": None, "metrics": None,
-                "status": "unreadable", "reason": exc.public, "profile": None, "horizons": None, "window": None,
-                "features": None, "incompatible": None}
+        return _unreadable(folder, exc.public)
+    except (TypeError, ValueError):  # a hand-edited manifest
+        return _unreadable(folder, "manifest.json: unusable horizons or window")
     training = manifest.get("training", {})
     metrics = manifest.get("metrics", {})
     manifest["version"] = manifest.get("version") or folder_version(folder.name)
@@ -96,9 +98,15 @@ def _describe(folder: Path, serving: str | None, served: Served, model_id: str, 
             "metrics": {"validation": metrics.get("validation", {}),
                         "validation_by_horizon": metrics.get("validation_by_horizon")},
             "status": "serving" if folder.name == serving else "available",
-            "profile": training.get("profile"), "horizons": manifest_horizons(manifest),
+            "profile": training.get("profile"), "horizons": horizons,
             "window": manifest.get("window"), "features": len(manifest.get("feature_names") or ()) or None,
-            "incompatible": check(served, model_id, manifest, lookback=lookback).reason}
+            "incompatible": verdict.reason}
+
+
+def _unreadable(folder: Path, reason: str) -> dict:
+    return {"version": folder_version(folder.name), "trained_at": None, "data_range": None, "metrics": None,
+            "status": "unreadable", "reason": reason, "profile": None, "horizons": None, "window": None,
+            "features": None, "incompatible": None}
 
 
 def list_versions(models_dir: Path, timeframe: str, model_id: str, *,
@@ -172,7 +180,11 @@ def promote(models_dir: Path, timeframe: str, model_id: str, version: str, *, fo
 
 
 def _refuse_incompatible(models_dir: Path, timeframe: str, model_id: str, manifest: dict, lookback: int) -> None:
-    verdict = check(Served.read(models_dir, timeframe), model_id, manifest, lookback=lookback)
+    try:
+        verdict = check(Served.read(models_dir, timeframe), model_id, manifest, lookback=lookback)
+    except (TypeError, ValueError):  # a hand-edited manifest
+        raise Conflict(f"version {manifest.get('version')} of {model_id} cannot be served: manifest.json: unusable "
+                       f"horizons or window", field="version", code="version_unusable") from None
     if not verdict.ok:
         log.warning("refused to promote %s (%s) %s: %s", model_id, timeframe, manifest.get("version"), verdict.reason)
         raise Conflict(verdict.reason, field="version", code="incompatible_version",
