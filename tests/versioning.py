@@ -1,4 +1,5 @@
-"""Test helpers for model versions: a second version made from the current one, and a corrupt one."""
+"""Test helpers for model versions: a second version made from the current one, a corrupt one, and one
+trained on other horizons than the served ones."""
 
 from __future__ import annotations
 
@@ -27,3 +28,16 @@ def corrupt(folder: Path) -> Path:
     name = next(n for n in json.loads((folder / "manifest.json").read_text())["files"] if n != "validation_probs.npy")
     (folder / name).write_bytes(b"garbage")
     return folder
+
+
+def train_other_horizons(models_dir: Path, data_dir: Path, model_id: str = "lightgbm",
+                         horizons: tuple[int, ...] = (2,)) -> str:
+    """A real version of ``model_id`` trained (smoke profile) on ``horizons`` only, written beside the served
+    one and not promoted: what ``POST /jobs {"horizons": [2], "promote": "never"}`` leaves. Returns its id."""
+    from coinpredict.common.times import iso
+    from coinpredict.training.pipeline import train_models
+    from tests.conftest import SYNTHETIC_END_MS
+
+    results = train_models(data_dir=data_dir, timeframe="1h", end=iso(SYNTHETIC_END_MS), models_dir=models_dir,
+                           profile="smoke", model_ids=[model_id], horizons=horizons, promote="never")
+    return results[model_id]["version"]

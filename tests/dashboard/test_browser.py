@@ -3,7 +3,8 @@ against the Procfile's web and worker lines on loopback with smoke models, on a 
 candle folder's last candle so its data is current. Every page loads with no console error and no
 request leaving loopback; the models table shows the API's numbers; the board and a coin chart render;
 a rollback from the UI changes the served version; a training job started from the form shows its
-progress and completes. Screenshots of every page (desktop and phone width) go to the test's folder."""
+progress and completes; the versions table says what each version was trained for. Screenshots of
+every page (desktop and phone width) go to the test's folder."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from coinpredict.ledger import LedgerStore
 from coinpredict.models.registry import MODEL_IDS
 from tests.conftest import SYNTHETIC_END_MS, SYNTHETIC_SYMBOLS
 from tests.dashboard.conftest import CHROMIUM, shoot
-from tests.versioning import OLDER, clone_version
+from tests.versioning import OLDER, clone_version, train_other_horizons
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make system-deps)")
@@ -41,13 +42,14 @@ def site(synthetic_dir, evaluated_dir, tmp_path_factory):
     models = root / "models"
     shutil.copytree(evaluated_dir, models)  # the smoke models with a published evaluation
     clone_version(models, "1h", "lightgbm")  # an older version to roll back to
+    other = train_other_horizons(models, synthetic_dir)  # a version the serving cannot use (horizon 2 only)
     seed_live_forecasts(f"sqlite:///{root / 'state.sqlite'}")
     env = {"OHLCV_DIR": str(synthetic_dir), "MODELS_DIR": str(models), "OFFLINE": "1", "API_KEY": KEY,
            "DATABASE_URL": f"sqlite:///{root / 'state.sqlite'}", "QUEUE_PATH": str(root / "queue.sqlite"),
            "CLOCK": spec(SYNTHETIC_END_MS / 1000 + 1800, time.time(), 1), "RETRAIN_EVERY": "off",
            "WEB_CONCURRENCY": "2", "MODELS_POLL_S": "1", "LOG_LEVEL": "WARNING"}
     with procfile_server(env) as (base, _), procfile_worker(env):
-        yield {"base": base, "shots": root / "screenshots"}
+        yield {"base": base, "shots": root / "screenshots", "other": other}
 
 
 def seed_live_forecasts(database_url: str, model: str = "lightgbm", days: int = 12) -> None:
@@ -134,6 +136,23 @@ def test_the_evaluation_page_shows_the_reports_tables_and_plots(page, site):
     assert sorted(page.locator("#evaluation-table tr.baseline").evaluate_all("rs => rs.map(r => r.dataset.row)")) == \
         sorted(report["baselines"])
     assert page.locator("#evaluation-link").get_attribute("href") == "/ui/evaluation?timeframe=1h&horizon=1"
+    assert page.problems == []
+
+
+def test_the_versions_table_shows_what_each_version_was_trained_for(page, site):
+    """Profile and horizons per version; one trained on other horizons says why it cannot be served, its
+    promote button is off, and its validation AUC is labelled with the horizon it was measured at."""
+    page.goto(site["base"] + "/ui/models/lightgbm?timeframe=1h")
+    other = page.locator(f"#versions tr[data-version='{site['other']}']")
+    other.wait_for()
+    listing = requests.get(f"{site['base']}/models/lightgbm/versions?timeframe=1h", timeout=10).json()
+    served = page.locator(f"#versions tr[data-version='{listing['serving']}'] td").all_inner_texts()
+    assert served[3:5] == ["smoke", "1, 4, 24"] and "(h" not in served[5]
+    cells = other.locator("td").all_inner_texts()
+    assert "incompatible" in cells[2] and cells[3:5] == ["smoke", "2"] and cells[5].endswith("(h2)")
+    assert "lacks 1, 4, 24" in cells[6] and other.get_attribute("data-incompatible") == "1"
+    assert other.locator("button[data-action=promote]").is_disabled()
+    shoot(page, site, "model-versions")
     assert page.problems == []
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from .schemas import Answer, ModelId, Query, Status, Timeframe, VersionChange
 
@@ -22,6 +22,10 @@ class PromoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     timeframe: Timeframe = Field("1h", description="candle length of the version")
     version: StrictStr = Field(min_length=1, max_length=80, description=VERSION_FIELD)
+    force: StrictBool = Field(False, description="serve it even when the serving cannot use it fully (409 "
+                                                 "incompatible_version otherwise: e.g. it lacks a horizon the "
+                                                 "timeframe serves; requests at that horizon then answer 404 "
+                                                 "not_trained, and the ensemble answers without it)")
 
 
 class VersionInfo(Answer):
@@ -34,6 +38,13 @@ class VersionInfo(Answer):
                     "it but it did not load (reason; the previous version keeps serving); unreadable: its "
                     "manifest cannot be read (reason)")
     reason: str | None = Field(None, description="why it is refused or unreadable")
+    profile: str | None = Field(description="the training profile (smoke, default, full; null: unknown)")
+    horizons: list[int] | None = Field(description="the horizons it predicts (candles ahead), in output order; its "
+                                                   "metrics.validation is at the first")
+    window: int | None = Field(description="candles of input per prediction")
+    features: int | None = Field(description="number of input features")
+    incompatible: str | None = Field(description="why the serving could not use it (a promotion is refused "
+                                                 "with 409 incompatible_version); null: it could")
 
 
 class VersionList(Answer):

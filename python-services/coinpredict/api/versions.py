@@ -40,7 +40,7 @@ def versions(model_id: str):
     query = VersionsQuery.model_validate(request.args.to_dict())
     st = state()
     st.reloader.poll_once()  # answer about the files as they are now, not as of the last poll
-    listing = list_versions(st.settings.models_dir, query.timeframe, model_id)
+    listing = list_versions(st.settings.models_dir, query.timeframe, model_id, lookback=st.settings.serve_lookback)
     version, _, problem = served(st.store, query.timeframe, model_id)
     for item in listing["versions"]:
         if item["status"] == "serving" and item["version"] != version:
@@ -53,14 +53,16 @@ def versions(model_id: str):
 
 @bp.post("/<model_id>/promote")
 def promote_version(model_id: str):
-    """Serve a version (management): verified to load first, then named by CURRENT; this worker reloads
-    at once."""
+    """Serve a version (management): verified to load and to be usable by the serving first (409
+    ``incompatible_version`` for one trained on other horizons, unless ``force``), then named by CURRENT;
+    this worker reloads at once."""
     require_management_key()
     model_id = known_model_id(model_id)
     body = json_body(PromoteRequest)
     st = state()
     before = current_folder(st.settings.models_dir, body.timeframe, model_id)
-    promoted = promote(st.settings.models_dir, body.timeframe, model_id, body.version)
+    promoted = promote(st.settings.models_dir, body.timeframe, model_id, body.version, force=body.force,
+                       lookback=st.settings.serve_lookback)
     report = st.reloader.reload()
     version, status, problem = served(st.store, body.timeframe, model_id)
     refit = None

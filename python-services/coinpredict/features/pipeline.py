@@ -16,7 +16,7 @@ import numpy as np
 from ..data.candles import Candles
 from ..data.timeframes import TIMEFRAME_MS
 from .catalogue import catalogue, compute_output, rolling_mean, rolling_std
-from .context import anchor_of, context_columns, is_context
+from .context import CONTEXT_FEATURES, anchor_of, context_columns, is_context
 
 FEATURE_VERSION = 2
 VOL_WINDOW = 48
@@ -202,6 +202,13 @@ def compute_features(c: Candles, names: tuple[str, ...], anchors: dict[str, Cand
         out[:, j] = col
     out[~np.isfinite(out)] = np.nan
     return out
+
+
+def unknown_features(names: tuple[str, ...] | list[str]) -> list[str]:
+    """The names ``compute_features`` cannot compute (a version saved by other feature code): serving
+    such a version would fail on every request."""
+    known = set(CORE_FEATURES) | set(HTF_FEATURES) | set(CONTEXT_FEATURES)
+    return [n for n in names if n not in known and n not in catalogue()]
 
 
 def warmup_rows(matrix: np.ndarray, optional: np.ndarray | None = None) -> int:

@@ -21,7 +21,7 @@ from .gather import CandleGatherer
 from .model_store import LoadedModel, ModelStore
 from .ranking import rank, universe_requests
 from .requests import Plan, PredictRequest
-from .resolve import members_for, plan_for
+from .resolve import default_horizon, members_for, plan_for
 from .scoring import score
 
 
@@ -117,6 +117,7 @@ class Predictor:
         ranked, failed = rank(reqs, self.predict_many(reqs), limit, stale_after_s)
         as_of = max((r["as_of"] for r in ranked), default=None)
         return {"as_of": as_of, "universe": origin, "timeframe": timeframe,
-                "horizon": ranked[0]["horizon"] if ranked else horizon, "model": model, "count": len(ranked),
+                "horizon": default_horizon(timeframe) if horizon is None else horizon, "model": model,
+                "count": len(ranked),
                 "results": ranked, "skipped": skipped + failed,
                 "latency_ms": round((time.perf_counter() - started) * 1000, 2)}

@@ -60,8 +60,8 @@ def score(plans: dict[int, Plan], candles: dict[int, Candles], cache: FeatureCac
     scores = Scores()
     for (_, model_id), (entry, indices) in jobs({i: p for i, p in plans.items() if i in candles}).items():
         need_rows = input_rows(entry.manifest["window"])
-        columns = [entry.horizons.index(plans[i].horizon) for i in indices]
-        try:
+        try:  # resolve plans a model only at a horizon it predicts; were it not so, this fails the model only
+            columns = [entry.horizons.index(plans[i].horizon) for i in indices]
             block = np.stack([feature_rows(candles[i], entry, need_rows, cache, anchors.get(i)) for i in indices])
             x = model_inputs(entry, block)
             with entry.lock:

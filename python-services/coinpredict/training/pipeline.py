@@ -191,7 +191,7 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
                 probs[m], versions[m] = p, version
         results[ENSEMBLE_ID] = train_ensemble(split, probs, models_dir, timeframe, common, versions)
         gate = _ensemble_gate(promote, bool(served) or not members, results[ENSEMBLE_ID], models_dir, timeframe)
-        _apply(results[ENSEMBLE_ID], gate, models_dir, timeframe, ENSEMBLE_ID)
+        _apply(results[ENSEMBLE_ID], gate, models_dir, timeframe, ENSEMBLE_ID, force=promote == "always")
     results["_meta"] = {"seconds": time.time() - t0, "horizons": list(horizons), **split.ranges}
     return results
 
@@ -286,18 +286,20 @@ def _promote_members(candidates: dict[str, tuple[np.ndarray, dict]], results: di
                           candidate_probs=probs, candidate_manifest=manifest, raw=split.raw, serving_out=kept)
         else:
             gate = {"promote": promote == "always", "basis": f"promote: {promote}"}
-        if _apply(results[model_id], gate, models_dir, timeframe, model_id):
+        if _apply(results[model_id], gate, models_dir, timeframe, model_id, force=promote == "always"):
             served.append(model_id)
     return served
 
 
-def _apply(result: dict, gate: dict, models_dir: Path, timeframe: str, model_id: str) -> bool:
+def _apply(result: dict, gate: dict, models_dir: Path, timeframe: str, model_id: str, *, force: bool) -> bool:
     """Serve the new version when the gate says so; ``versions.promote`` loads it back first, so a
-    version damaged on its way to disk is refused and the serving one stays."""
+    version damaged on its way to disk is refused and the serving one stays, and (unless ``force``: a run
+    told to promote always, e.g. one switching a timeframe to other horizons) refuses one the serving
+    cannot use (``compatibility``: other horizons than the timeframe serves)."""
     promoted = bool(gate.pop("promote"))
     if promoted:
         try:
-            promote_version(models_dir, timeframe, model_id, result["version"])
+            promote_version(models_dir, timeframe, model_id, result["version"], force=force)
         except ServiceError as exc:
             promoted, gate["refused"] = False, exc.message
             log.error("%s: new version %s refused: %s", model_id, result["version"], exc.message)

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..common.files import TMP_PREFIX, write_atomic_text, writer_is_dead
+from ..config import Settings
 from ..data.timeframes import TIMEFRAMES
 from ..errors import ArtifactError, Conflict, NotFound
 from ..models.artifacts import (
@@ -28,12 +29,14 @@ from ..models.artifacts import (
     folder_version,
     load_manifest_at,
     load_model_at,
+    manifest_horizons,
     model_root,
     version_folder,
 )
 from ..models.base import read_manifest
 from ..models.ensemble import HorizonEnsembles
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, unknown_model
+from .compatibility import Served, check
 
 log = logging.getLogger(__name__)
 LOCK = ".lock"
@@ -75,33 +78,51 @@ def find_version(models_dir: Path, timeframe: str, model_id: str, version: str) 
                    code="unknown_version")
 
 
-def _describe(folder: Path, serving: str | None) -> dict:
+def _describe(folder: Path, serving: str | None, served: Served, model_id: str, lookback: int) -> dict:
+    """One version as the list shows it: what it was trained on and for (profile, horizons, window,
+    features), and why the serving could not use it (``incompatible``, null when it could)."""
     try:
         manifest = read_manifest(folder)
+        horizons = manifest_horizons(manifest)
+        verdict = check(served, model_id, manifest, lookback=lookback)
     except ArtifactError as exc:
-        return {"version": folder_version(folder.name), "trained_at": None, "data_range": None, "metrics": None,
-                "status": "unreadable", "reason": exc.public}
+        return _unreadable(folder, exc.public)
+    except (TypeError, ValueError):  # a hand-edited manifest
+        return _unreadable(folder, "manifest.json: unusable horizons or window")
     training = manifest.get("training", {})
     metrics = manifest.get("metrics", {})
-    return {"version": manifest.get("version") or folder_version(folder.name),
+    manifest["version"] = manifest.get("version") or folder_version(folder.name)
+    return {"version": manifest["version"],
             "trained_at": manifest.get("trained_at"),
             "data_range": {k: training.get(k) for k in ("train", "valid", "end_exclusive")},
             "metrics": {"validation": metrics.get("validation", {}),
                         "validation_by_horizon": metrics.get("validation_by_horizon")},
-            "status": "serving" if folder.name == serving else "available"}
+            "status": "serving" if folder.name == serving else "available",
+            "profile": training.get("profile"), "horizons": horizons,
+            "window": manifest.get("window"), "features": len(manifest.get("feature_names") or ()) or None,
+            "incompatible": verdict.reason}
 
 
-def list_versions(models_dir: Path, timeframe: str, model_id: str) -> dict:
+def _unreadable(folder: Path, reason: str) -> dict:
+    return {"version": folder_version(folder.name), "trained_at": None, "data_range": None, "metrics": None,
+            "status": "unreadable", "reason": reason, "profile": None, "horizons": None, "window": None,
+            "features": None, "incompatible": None}
+
+
+def list_versions(models_dir: Path, timeframe: str, model_id: str, *,
+                  lookback: int = Settings.serve_lookback) -> dict:
     """``{"serving": version or None, "versions": [...]}``, newest first; a folder whose manifest cannot be
     read is listed as ``unreadable`` with the reason (no server path). NotFound (``not_trained``) when the
     model has no version at all on ``timeframe``."""
     serving = current_folder(models_dir, timeframe, model_id)
-    versions = [_describe(f, serving) for f in _folders(_root(models_dir, timeframe, model_id))]
-    if not versions:
+    folders = _folders(_root(models_dir, timeframe, model_id))
+    if not folders:
         raise NotFound(f"{model_id} has no trained version on {timeframe}", field="timeframe", code="not_trained")
+    served = Served.read(models_dir, timeframe)
+    versions = [_describe(f, serving, served, model_id, lookback) for f in folders]
     versions.sort(key=lambda v: (v["trained_at"] or "", v["version"]), reverse=True)
-    served = next((v["version"] for v in versions if v["status"] == "serving"), None)
-    return {"serving": served or (folder_version(serving) if serving else None), "versions": versions}
+    served_version = next((v["version"] for v in versions if v["status"] == "serving"), None)
+    return {"serving": served_version or (folder_version(serving) if serving else None), "versions": versions}
 
 
 def verify(folder: Path, timeframe: str, model_id: str) -> dict:
@@ -133,10 +154,13 @@ def _locked(models_dir: Path, timeframe: str, model_id: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def promote(models_dir: Path, timeframe: str, model_id: str, version: str) -> str:
-    """Serve ``version`` (a rollback is a promotion of an older one): it is verified to load first, then
-    CURRENT is replaced atomically. Returns the version id. NotFound for an unknown version; Conflict
-    (``version_unusable``) for one that does not load."""
+def promote(models_dir: Path, timeframe: str, model_id: str, version: str, *, force: bool = False,
+            lookback: int = Settings.serve_lookback) -> str:
+    """Serve ``version`` (a rollback is a promotion of an older one): it is verified to load first, and to
+    be usable by the serving (``compatibility``: the horizons the timeframe serves, features this code
+    computes) unless ``force``; then CURRENT is replaced atomically. Returns the version id. NotFound for
+    an unknown version; Conflict ``version_unusable`` for one that does not load, ``incompatible_version``
+    for one the serving cannot use."""
     folder = find_version(models_dir, timeframe, model_id, version)
     with _locked(models_dir, timeframe, model_id):
         if not folder.is_dir():
@@ -148,9 +172,23 @@ def promote(models_dir: Path, timeframe: str, model_id: str, version: str) -> st
             log.error("refused to promote %s (%s) %s: %s", model_id, timeframe, folder.name, exc)
             raise Conflict(f"version {folder_version(folder.name)} of {model_id} cannot be served: {exc.public}",
                            field="version", code="version_unusable") from None
+        if not force:
+            _refuse_incompatible(models_dir, timeframe, model_id, manifest, lookback)
         write_atomic_text(folder.parent / CURRENT, folder.name + "\n")
     log.info("promoted %s (%s) to %s", model_id, timeframe, folder.name)
     return manifest.get("version") or folder_version(folder.name)
+
+
+def _refuse_incompatible(models_dir: Path, timeframe: str, model_id: str, manifest: dict, lookback: int) -> None:
+    try:
+        verdict = check(Served.read(models_dir, timeframe), model_id, manifest, lookback=lookback)
+    except (TypeError, ValueError):  # a hand-edited manifest
+        raise Conflict(f"version {manifest.get('version')} of {model_id} cannot be served: manifest.json: unusable "
+                       f"horizons or window", field="version", code="version_unusable") from None
+    if not verdict.ok:
+        log.warning("refused to promote %s (%s) %s: %s", model_id, timeframe, manifest.get("version"), verdict.reason)
+        raise Conflict(verdict.reason, field="version", code="incompatible_version",
+                       details={"details": {"horizons": verdict.horizons, "served_horizons": verdict.required}})
 
 
 def delete_version(models_dir: Path, timeframe: str, model_id: str, version: str,

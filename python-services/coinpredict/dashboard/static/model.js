@@ -43,7 +43,25 @@ function actionButtons(v, tf, list) {
       await load(tf);
     } catch (err) { fill(result, err.toString()); result.className = "result error"; }
   } }, "Delete");
+  if (v.incompatible) { promote.disabled = true; promote.title = `the serving cannot use it: ${v.incompatible}`; }
   return v.status === "available" ? [promote, " ", del] : v.status === "serving" ? el("span", { class: "muted" }, "served") : del;
+}
+
+/* The validation AUC at the horizon chosen above when the version predicts it; else at its own first
+   horizon, labelled, so figures at different horizons are never read side by side as comparable. */
+function validationAuc(v) {
+  const m = v.metrics || {};
+  const byHorizon = m.validation_by_horizon || {};
+  const wanted = $("horizon").value;
+  if (wanted && byHorizon[wanted]) return num(byHorizon[wanted].auc);
+  if (!m.validation || m.validation.auc === undefined) return "–";
+  return [num(m.validation.auc), el("span", { class: "muted small" }, ` (h${(v.horizons || [])[0] ?? "?"})`)];
+}
+
+function trainedFor(v) {
+  const detail = v.window ? `window ${v.window} candles, ${v.features} features` : "";
+  return [el("td", { class: "profile", title: detail }, v.profile || "–"),
+          el("td", { class: "horizons" }, v.horizons ? v.horizons.join(", ") : "–")];
 }
 
 function dataRange(r) {
@@ -55,11 +73,14 @@ async function loadVersions(tf) {
   const list = await apiUnlessNotTrained(`/models/${enc(MODEL)}/versions?timeframe=${enc(tf)}`);
   const table = $("versions");
   if (!list || !list.versions.length) { emptyRow(table, `No version trained on ${tf} yet.`); return; }
-  fill(table.tBodies[0], list.versions.map((v) => el("tr", { "data-version": v.version },
+  fill(table.tBodies[0], list.versions.map((v) => el("tr", { "data-version": v.version, "data-incompatible": v.incompatible ? "1" : "0" },
     el("td", { class: "version" }, v.version), el("td", {}, shortTime(v.trained_at)),
-    el("td", { title: v.reason || "" }, pill(v.status, v.status === "serving" ? "ok" : v.status === "available" ? "" : "bad")),
-    el("td", { class: "num" }, num(v.metrics && v.metrics.validation ? v.metrics.validation.auc : null)),
-    el("td", { class: "muted small wrap" }, v.data_range ? dataRange(v.data_range) : "–"),
+    el("td", { title: v.reason || v.incompatible || "" }, pill(v.status, v.status === "serving" ? "ok" : v.status === "available" ? "" : "bad"),
+       v.incompatible ? [" ", pill("incompatible", "warning")] : null),
+    ...trainedFor(v),
+    el("td", { class: "num" }, validationAuc(v)),
+    el("td", { class: "muted small wrap" }, v.data_range ? dataRange(v.data_range) : "–",
+       v.incompatible ? el("div", { class: "incompatible" }, v.incompatible) : null),
     el("td", {}, actionButtons(v, tf, list)))));
 }
 
@@ -98,7 +119,9 @@ document.addEventListener("DOMContentLoaded", () => guarded(async () => {
   select.addEventListener("change", () => {
     $("horizon").value = ""; setParams({ timeframe: select.value, horizon: null }); guarded(() => load(select.value));
   });
-  $("horizon").addEventListener("change", () => { setParams({ horizon: $("horizon").value }); guarded(() => loadLive(select.value)); });
+  $("horizon").addEventListener("change", () => {
+    setParams({ horizon: $("horizon").value }); guarded(() => Promise.all([loadLive(select.value), loadVersions(select.value)]));
+  });
   $("days").addEventListener("change", () => guarded(() => loadLive(select.value)));
   await load(tf);
 }));
