@@ -5,6 +5,7 @@ in /health and every answer while ``CLOCK`` (here ``clock.use``) shifts it."""
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 
@@ -97,6 +98,8 @@ def test_a_coin_whose_candles_ended_earlier_answers_from_its_last_one_stale(fold
     assert single["last_candle_age_s"] == 10 * 3600 and "nothing newer" in single["stale_reason"]
     batch = c.post("/predict/batch", json={"items": [{"symbol": "ADA", "model": "lightgbm", "as_of": iso(LAST)}]})
     assert without(batch.get_json()["results"][0]) == without(single)
+    before = c.post("/predict/single", json={"symbol": "ADA", "model": "lightgbm", "as_of": iso(LAST - 5000 * HOUR)})
+    assert before.status_code == 404 and before.get_json()["error"]["message"].endswith("up to as_of")
 
 
 def test_as_of_answers_are_not_recorded_in_the_ledger(folder_app):
@@ -154,6 +157,17 @@ def test_as_of_reads_the_store_like_the_folder(synthetic_dir, trained_dir, tmp_p
         from_folder = client.post("/predict/single", json={"symbol": "BTC", "model": model, "as_of": as_of}).get_json()
         assert from_store["as_of"] == as_of and from_store["data_stale"] is False
         assert without(from_store, VARYING | {"data_source"}) == without(from_folder, VARYING | {"data_source"})
+
+
+def test_as_of_on_the_synthetic_market(trained_dir, tmp_path, at):
+    c = create_app({"TESTING": True, "models_dir": trained_dir, "store_path": tmp_path / "s.sqlite",
+                    "synthetic": True, "universe_url": "http://127.0.0.1:9"}).test_client()
+    as_of = (int(time.time() * 1000) // HOUR - 6) * HOUR
+    past = c.post("/predict/single", json={"symbol": "BTC", "model": "lightgbm", "as_of": iso(as_of)}).get_json()
+    assert past["as_of"] == iso(as_of) and past["data_stale"] is False and past["data_source"] == "synthetic"
+    at((as_of + HOUR) / 1000)
+    live = c.post("/predict/single", json={"symbol": "BTC", "model": "lightgbm"}).get_json()
+    assert without(past) == without(live)
 
 
 def test_health_and_answers_show_the_market_clock_only_when_it_is_shifted(client, at):

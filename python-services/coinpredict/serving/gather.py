@@ -48,7 +48,12 @@ class CandleGatherer:
               now: float | None = None, past: bool = False) -> Candles:
         """The market's last ``lookback`` candles as of ``now``; 503 when it has fewer than ``need`` (404 for
         a ``past`` moment: waiting will not give it more history then)."""
-        candles = self.market.candles(symbol, timeframe, self.lookback, deadline=deadline, now=now)
+        try:
+            candles = self.market.candles(symbol, timeframe, self.lookback, deadline=deadline, now=now)
+        except NotFound as exc:
+            if past:  # the coin may have candles, only none that early
+                raise NotFound(f"{exc.message} up to as_of", field=exc.field, code=exc.code) from exc
+            raise
         if len(candles) < need:
             message = f"only {len(candles)} candles of {symbol} on {timeframe}; need {need}"
             if past:
