@@ -8,6 +8,7 @@ import time
 from flask import Blueprint
 
 from .. import __version__
+from ..common.clock import market_time
 from ..data.timeframes import TIMEFRAME_MS
 from ..ledger.watch import watched_symbols
 from .answers import checked, redact
@@ -38,10 +39,12 @@ def health():
         warnings.append(f"no trained models yet: training {training[0]['timeframe']} "
                         f"({training[0]['progress']:.0%}, {training[0]['stage']})" if training else
                         "no trained models: run scripts/train.py or POST /jobs (make run trains the default profile)")
-    return checked(Health, {
-        "status": "degraded" if warnings else "ok", "models_loaded": counts["ready"], "models": counts,
-        "uptime_s": round(time.time() - st.started, 1), "version": __version__, "data_source": market.mode,
-        "timeframes": st.store.timeframes, "warnings": warnings, "jobs": jobs, "data": data})
+    body = {"status": "degraded" if warnings else "ok", "models_loaded": counts["ready"], "models": counts,
+            "uptime_s": round(time.time() - st.started, 1), "version": __version__, "data_source": market.mode,
+            "timeframes": st.store.timeframes, "warnings": warnings, "jobs": jobs, "data": data}
+    if shown := market_time(st.market.clock()):  # CLOCK shifts market time: every age above is measured on it
+        body["market_time"] = shown
+    return checked(Health, body)
 
 
 DATA_TTL_S = 5.0  # the freshness summary is computed at most this often per worker (a store aggregate)

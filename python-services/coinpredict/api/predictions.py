@@ -7,6 +7,7 @@ import time
 from flask import Blueprint, request
 from pydantic import ValidationError
 
+from ..common.times import to_ms
 from ..data.client_candles import OBJECT_KEYS, InvalidCandles, parse_candles
 from ..data.symbols import normalise_symbol
 from ..errors import BadRequest, ServiceError
@@ -50,12 +51,13 @@ def to_request(item: PredictItem) -> PredictRequest:
         candles = parse_candles(rows, symbol, item.timeframe) if rows is not None else None
     except InvalidCandles as exc:
         raise BadRequest(str(exc), field="candles", code="invalid_candles") from exc
-    return PredictRequest(symbol, item.timeframe, item.model, item.horizon, candles, item.method)
+    return PredictRequest(symbol, item.timeframe, item.model, item.horizon, candles, item.method, to_ms(item.as_of))
 
 
 def record(answers: list) -> None:
     """Put the answered predictions (and an ensemble's members) on the ledger's queue: no database
-    write happens on the request path."""
+    write happens on the request path. Callers leave out answers as of a past close: the ledger holds
+    live forecasts only, and such an answer is not one the service made then."""
     rows = []
     for answer in answers:
         if isinstance(answer, dict):  # members under the versions that answered, not those served by now
@@ -72,7 +74,8 @@ def single():
         observe_predictions([req], [exc])
         raise
     observe_predictions([req], [answer])
-    record([answer])
+    if req.as_of_ms is None:
+        record([answer])
     return checked(Prediction, redact_prediction(answer))
 
 
@@ -103,7 +106,7 @@ def batch():
     reqs = [r for _, r in pending]
     answers = state().predictor.predict_many(reqs)
     observe_predictions(reqs, answers)
-    record(answers)
+    record([answer for req, answer in zip(reqs, answers) if req.as_of_ms is None])
     for (i, _), answer in zip(pending, answers):
         results[i] = answer
     out = []
@@ -121,9 +124,10 @@ def batch():
 @bp.get("/top100")
 def top100():
     query = TopQuery.model_validate(request.args.to_dict())
-    answer = state().predictor.top(query.timeframe, query.model, query.limit, query.horizon)
+    answer = state().predictor.top(query.timeframe, query.model, query.limit, query.horizon, to_ms(query.as_of))
     observe_predictions(None, answer["results"])
-    record(answer["results"])
+    if query.as_of is None:
+        record(answer["results"])
     for result in answer["results"]:
         redact_prediction(result)
     for skipped in answer["skipped"]:

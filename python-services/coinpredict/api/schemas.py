@@ -126,6 +126,16 @@ def _plain_cells(rows: list | None) -> list | None:
 
 Candles = Annotated[list[dict[str, Any] | list[Any]] | None, AfterValidator(_plain_cells),
                     WithJsonSchema(CANDLES_SCHEMA)]
+AsOf = Annotated[StrictStr, Field(max_length=40, pattern=ISO_DATE_OR_TIME, json_schema_extra={"format": "date-time"}),
+                 AfterValidator(_real_time)]
+AS_OF_FIELD = ("predict as of a past close: from the candles up to and including the one opening at as_of (ISO "
+               "8601 UTC, the open time of a candle that has closed by the market clock; else 400), exactly as the "
+               "service would have at that close; freshness is judged against that close, and the answer is not "
+               "recorded in the ledger. A coin whose candles ended earlier answers from its last one, data_stale. "
+               "Omitted: the newest closed candle")
+MarketTime = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+MARKET_TIME_FIELD = ("the market clock's now (ISO 8601 UTC) when CLOCK shifts it from the wall clock, absent on the "
+                     "wall clock: candle ages and staleness are measured on it")
 
 
 class PredictItem(BaseModel):
@@ -141,6 +151,7 @@ class PredictItem(BaseModel):
     method: Method | None = Field(None, description="how the ensemble combines its members (ensemble only; "
                                                     "refused for a single model)")
     candles: Candles = None
+    as_of: AsOf | None = Field(None, description=AS_OF_FIELD + "; with candles, those up to as_of are used")
 
     @field_validator("model")
     @classmethod
@@ -172,6 +183,7 @@ class TopQuery(Query):
     model: StrictStr = Field(ENSEMBLE_ID, min_length=1, max_length=64, description=MODEL_FIELD)
     limit: int = Field(100, ge=1, le=100, description="how many ranked coins to return")
     horizon: int | None = Field(None, ge=1, le=500, description="candles ahead; the first trained horizon when omitted")
+    as_of: AsOf | None = Field(None, description=AS_OF_FIELD + " (a coin stale by then is skipped with its age)")
 
     @field_validator("model")
     @classmethod
@@ -241,6 +253,7 @@ class Prediction(Answer):
     uncertainty: float | None = Field(None, ge=0, description="ensemble: spread of the member probabilities")
     failed_members: dict[str, str] | None = Field(
         None, description="ensemble: members that could not answer, with the reason; the rest answered")
+    market_time: MarketTime | None = Field(None, description=MARKET_TIME_FIELD)
 
 
 class ErrorDetail(Answer):
@@ -295,6 +308,7 @@ class TopResponse(Answer):
     results: list[RankedPrediction] = Field(description="ranked by probability_up, best first")
     skipped: list[Skipped] = Field(description="coins of the universe that got no prediction")
     latency_ms: float = Field(ge=0, description="time spent on the whole ranking")
+    market_time: MarketTime | None = Field(None, description=MARKET_TIME_FIELD)
 
 
 class ModelCounts(Answer):
@@ -339,6 +353,7 @@ class Health(Answer):
     data: DataFreshness = Field(description="how current the candles are: in live mode over the symbols kept "
                                             "fresh (the top-100 universe, the context anchors, whatever was asked "
                                             "for in the last day), with a candle folder over its files")
+    market_time: MarketTime | None = Field(None, description=MARKET_TIME_FIELD)
 
 
 class ActiveJob(Answer):

@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable
 
-from .times import to_ms
+from .times import iso, to_ms
 
 _SPEC = re.compile(r"^(?P<start>[^@]+)@(?P<origin>[0-9.]+)x(?P<speed>[0-9.]+)$")
 
@@ -66,3 +66,9 @@ def use(clock: Callable[[], float] | None) -> Callable[[], float]:
 
 def is_wall() -> bool:
     return _active is time.time
+
+
+def market_time(now: float | None = None) -> str | None:
+    """The market clock's reading (``now``, default the clock's) for an answer to show when ``CLOCK`` (or a
+    test) shifts it from the wall clock; None on the wall clock, where it would only repeat the time of day."""
+    return None if is_wall() else iso(int((_active() if now is None else now) * 1000))

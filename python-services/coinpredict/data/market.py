@@ -136,9 +136,11 @@ class MarketData:
         ``now`` (clock seconds, default the clock's) is when the request asked: a candle closing while it is
         answered is not mixed in, and the age is measured from then."""
         now = self.clock() if now is None else now
-        if self.mode == "csv":
-            candles = self._from_csv(symbol, timeframe)
-            candles = (candles if end_ms is None else candles.until(end_ms)).last(last)
+        step = TIMEFRAME_MS[timeframe]
+        if self.mode == "csv":  # never a candle that has not closed by ``now``, even when the folder has it
+            until = self.newest_closed(timeframe, now) + step
+            candles = self._from_csv(symbol, timeframe).until(until if end_ms is None else min(end_ms, until))
+            candles = candles.last(last)
             candles.meta.update(data_source="csv", data_stale=False)
             if candles.source != "csv":  # resampled from a finer timeframe of the folder: say so, plainly
                 candles.meta["warning"] = candles.source.removeprefix("csv ").strip("()")
@@ -146,9 +148,8 @@ class MarketData:
             if symbol not in self.synthetic.universe:
                 raise NotFound(f"no market data for {symbol} on {timeframe} (synthetic market)", field="symbol",
                                code="unknown_symbol")
-            step = TIMEFRAME_MS[timeframe]
-            start = self._start_for(timeframe, last) if end_ms is None else end_ms - (last + 1) * step
-            candles = self.synthetic.fetch(symbol, timeframe, start_ms=start, end_ms=end_ms)
+            end = self.newest_closed(timeframe, now) + step if end_ms is None else end_ms
+            candles = self.synthetic.fetch(symbol, timeframe, start_ms=end - (last + 1) * step, end_ms=end)
             candles = candles.last(last)
             candles.meta.update(data_source="synthetic", data_stale=False, warning=self.status().warning)
         else:

@@ -12,8 +12,8 @@ from typing import NamedTuple
 from ..data.candles import Candles
 from ..data.market import MarketData
 from ..data.timeframes import TIMEFRAME_MS
-from ..errors import BadRequest, ServiceError, Unavailable
-from .requests import Plan, PredictRequest
+from ..errors import BadRequest, NotFound, ServiceError, Unavailable
+from .requests import Plan, PredictRequest, moment
 
 log = logging.getLogger(__name__)
 
@@ -29,24 +29,36 @@ class CandleGatherer:
         self.lookback = lookback
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="candles")
 
-    def own(self, candles: Candles, need: int) -> Candles:
-        """The client's candles, if there are enough of them (the last ``lookback`` are used)."""
+    def own(self, candles: Candles, need: int, now: float, as_of_ms: int | None = None) -> Candles:
+        """The client's candles, if there are enough of them (the last ``lookback`` up to ``as_of_ms`` are
+        used); their freshness is judged at ``now``."""
+        if as_of_ms is not None:
+            candles = candles.until(as_of_ms + TIMEFRAME_MS[candles.timeframe])
         if len(candles) < need:
-            raise BadRequest(f"too few candles: got {len(candles)}, need at least {need} "
+            upto = "" if as_of_ms is None else " up to as_of"
+            raise BadRequest(f"too few candles{upto}: got {len(candles)}, need at least {need} "
                              f"(send {self.lookback} for best results)", field="candles",
                              code="too_few_candles", details={"needed": need, "got": len(candles)})
         used = candles.last(self.lookback)
-        age = round(self.market.clock() - used.last_close_time_ms / 1000, 1)  # how old the last candle sent is
+        age = round(now - used.last_close_time_ms / 1000, 1)  # how old the last candle sent is
         used.meta.update(last_candle_age_s=age, data_stale=self.market.is_stale(age, candles.timeframe))
         return used
 
     def fetch(self, symbol: str, timeframe: str, need: int, deadline: float | None = None,
-              now: float | None = None) -> Candles:
-        """The market's last ``lookback`` candles as of ``now``; 503 when it has fewer than ``need``."""
-        candles = self.market.candles(symbol, timeframe, self.lookback, deadline=deadline, now=now)
+              now: float | None = None, past: bool = False) -> Candles:
+        """The market's last ``lookback`` candles as of ``now``; 503 when it has fewer than ``need`` (404 for
+        a ``past`` moment: waiting will not give it more history then)."""
+        try:
+            candles = self.market.candles(symbol, timeframe, self.lookback, deadline=deadline, now=now)
+        except NotFound as exc:
+            if past:  # the coin may have candles, only none that early
+                raise NotFound(f"{exc.message} up to as_of", field=exc.field, code=exc.code) from exc
+            raise
         if len(candles) < need:
-            raise Unavailable(f"only {len(candles)} candles of {symbol} on {timeframe}; need {need}",
-                              code="insufficient_history", retry_after=300)
+            message = f"only {len(candles)} candles of {symbol} on {timeframe}; need {need}"
+            if past:
+                raise NotFound(message + " up to as_of", field="as_of", code="insufficient_history")
+            raise Unavailable(message, code="insufficient_history", retry_after=300)
         return candles
 
     def start_call(self) -> Call:
@@ -57,17 +69,17 @@ class CandleGatherer:
                call: Call | None = None) -> dict[int, Candles | ServiceError]:
         """Candles (or the error refusing them) for every planned request, by request index."""
         call = call or self.start_call()
-        wanted: dict[tuple[str, str], int] = {}
+        wanted: dict[tuple[str, str, int | None], int] = {}
         for i, plan in plans.items():
             if reqs[i].candles is None:
-                key = (reqs[i].symbol, reqs[i].timeframe)
+                key = (reqs[i].symbol, reqs[i].timeframe, reqs[i].as_of_ms)
                 wanted[key] = max(plan.need, wanted.get(key, 0))
 
-
         def one(key_need):
-            (symbol, tf), need = key_need
+            (symbol, tf, as_of_ms), need = key_need
             try:
-                return self.fetch(symbol, tf, need, call.deadline, call.asked_at)
+                return self.fetch(symbol, tf, need, call.deadline, moment(as_of_ms, tf, call.asked_at),
+                                  past=as_of_ms is not None)
             except ServiceError as exc:
                 return exc
 
@@ -79,10 +91,10 @@ class CandleGatherer:
         for i, plan in plans.items():
             req = reqs[i]
             if req.candles is None:
-                out[i] = fetched[(req.symbol, req.timeframe)]
+                out[i] = fetched[(req.symbol, req.timeframe, req.as_of_ms)]
                 continue
             try:
-                out[i] = self.own(req.candles, plan.need)
+                out[i] = self.own(req.candles, plan.need, req.moment(call.asked_at), req.as_of_ms)
             except ServiceError as exc:
                 out[i] = exc
         return out

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ..common.clock import market_time
 from ..common.signals import cost_bps
 from ..config import Settings
 from ..data.candles import Candles
@@ -20,7 +21,7 @@ from .features import FeatureCache, context_part
 from .gather import CandleGatherer
 from .model_store import LoadedModel, ModelStore
 from .ranking import rank, universe_requests
-from .requests import Plan, PredictRequest
+from .requests import Plan, PredictRequest, check_as_of
 from .resolve import default_horizon, members_for, plan_for
 from .scoring import score
 
@@ -72,13 +73,14 @@ class Predictor:
         store, features = self._serving
         results: list[dict | ServiceError | None] = [None] * len(reqs)
         plans: dict[int, Plan] = {}
+        call = self.candles.start_call()
         for i, req in enumerate(reqs):
             try:
+                check_as_of(req.as_of_ms, req.timeframe, call.asked_at)
                 plans[i] = plan_for(store, req)
             except ServiceError as exc:
                 results[i] = exc
         candles: dict[int, Candles] = {}
-        call = self.candles.start_call()
         for i, got in self.candles.gather(reqs, plans, call).items():
             if isinstance(got, ServiceError):
                 results[i] = got
@@ -97,6 +99,10 @@ class Predictor:
                         results[i]["context"] = context_part(candles[i], anchors.get(i, {}), wanted)
                 except ServiceError as exc:
                     results[i] = exc
+        if shown := market_time(call.asked_at):
+            for result in results:
+                if isinstance(result, dict):
+                    result["market_time"] = shown
         return results  # type: ignore[return-value]
 
     def predict_one(self, req: PredictRequest) -> dict:
@@ -109,15 +115,23 @@ class Predictor:
         """probability_up as served for ``candles`` (a history handed in, e.g. cut at a past time)."""
         return self.predict_one(PredictRequest(candles.symbol, timeframe, model, horizon, candles))["probability_up"]
 
-    def top(self, timeframe: str, model: str, limit: int, horizon: int | None = None) -> dict:
+    def top(self, timeframe: str, model: str, limit: int, horizon: int | None = None,
+            as_of_ms: int | None = None) -> dict:
+        """The universe ranked as of the newest closed candle, or as of the past close ``as_of_ms``; a coin
+        whose newest candle by then is stale is skipped with its age, never ranked beside current ones."""
         started = time.perf_counter()
+        now = self.market.clock()
+        check_as_of(as_of_ms, timeframe, now)  # a bad as_of fails the whole call, like an unknown model
         self.members_for(timeframe, model, horizon)  # an unknown or unready model or horizon fails the whole call
-        reqs, skipped, origin = universe_requests(self.universe, self.market, timeframe, model, horizon)
+        reqs, skipped, origin = universe_requests(self.universe, self.market, timeframe, model, horizon, as_of_ms)
         stale_after_s = self.settings.stale_after_candles * TIMEFRAME_MS[timeframe] / 1000
         ranked, failed = rank(reqs, self.predict_many(reqs), limit, stale_after_s)
         as_of = max((r["as_of"] for r in ranked), default=None)
-        return {"as_of": as_of, "universe": origin, "timeframe": timeframe,
-                "horizon": default_horizon(timeframe) if horizon is None else horizon, "model": model,
-                "count": len(ranked),
-                "results": ranked, "skipped": skipped + failed,
-                "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+        answer = {"as_of": as_of, "universe": origin, "timeframe": timeframe,
+                  "horizon": default_horizon(timeframe) if horizon is None else horizon, "model": model,
+                  "count": len(ranked),
+                  "results": ranked, "skipped": skipped + failed,
+                  "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+        if shown := market_time(now):
+            answer["market_time"] = shown
+        return answer

@@ -10,9 +10,10 @@ from .requests import PredictRequest
 
 
 def universe_requests(universe: Universe, market: MarketData, timeframe: str, model: str,
-                      horizon: int | None = None, size: int = 100) -> tuple[list[PredictRequest], list[dict], str]:
-    """One request per tradable coin of the universe with market data; the skipped ones with why;
-    where the universe came from."""
+                      horizon: int | None = None, as_of_ms: int | None = None,
+                      size: int = 100) -> tuple[list[PredictRequest], list[dict], str]:
+    """One request per tradable coin of the universe with market data (each as of ``as_of_ms`` when
+    given); the skipped ones with why; where the universe came from."""
     coins, origin = universe.top(size)
     available = market.symbols(timeframe)
     skipped, reqs = [], []
@@ -25,7 +26,7 @@ def universe_requests(universe: Universe, market: MarketData, timeframe: str, mo
         if available is not None and symbol not in available:
             skipped.append({"symbol": symbol, "reason": f"no market data on {timeframe}"})
         else:
-            reqs.append(PredictRequest(symbol, timeframe, model, horizon))
+            reqs.append(PredictRequest(symbol, timeframe, model, horizon, as_of_ms=as_of_ms))
     return reqs, skipped, origin
 
 
@@ -39,9 +40,7 @@ def rank(reqs: list[PredictRequest], results: list[dict | ServiceError],
         if isinstance(res, ServiceError):
             skipped.append({"symbol": req.symbol, "reason": res.message})
         elif stale_after_s is not None and (res.get("last_candle_age_s") or 0) > stale_after_s:
-            hours = res["last_candle_age_s"] / 3600
-            skipped.append({"symbol": req.symbol, "reason": f"stale data: its newest candle closed {hours:.1f} h "
-                                                            f"ago (more than {stale_after_s / 3600:g} h)"})
+            skipped.append({"symbol": req.symbol, "reason": stale_reason(req, res, stale_after_s)})
         else:
             ok.append(res)
     ok.sort(key=lambda r: r["probability_up"], reverse=True)
@@ -49,3 +48,14 @@ def rank(reqs: list[PredictRequest], results: list[dict | ServiceError],
     for position, r in enumerate(ok, 1):
         r["rank"] = position
     return ok, skipped
+
+
+def stale_reason(req: PredictRequest, answer: dict, stale_after_s: float) -> str:
+    """Why a coin is left out of a ranking: how old its newest candle was when asked (now, or the as_of
+    close); without as_of, how to rank as of that candle instead (a historical candle folder)."""
+    hours = answer["last_candle_age_s"] / 3600
+    when = "ago" if req.as_of_ms is None else "before as_of closed"
+    reason = f"stale data: its newest candle closed {hours:.1f} h {when} (more than {stale_after_s / 3600:g} h)"
+    if req.as_of_ms is None:
+        reason += f"; as_of={answer['as_of']} ranks as of that candle"
+    return reason
