@@ -46,7 +46,7 @@ class CandleGatherer:
         candles = self.market.candles(symbol, timeframe, self.lookback, deadline=deadline, now=now)
         if len(candles) < need:
             raise Unavailable(f"only {len(candles)} candles of {symbol} on {timeframe}; need {need}",
-                              code="insufficient_history", retry_after=300)
+                              code="insufficient_history", retry_after=300, fault=False)
         return candles
 
     def start_call(self) -> Call:

@@ -22,7 +22,7 @@ def members_for(store: ModelStore, tf: str, model: str, horizon: int | None = No
     if model != ENSEMBLE_ID and model not in MODEL_IDS:
         raise NotFound(f"unknown model {model!r}", field="model", code="unknown_model")
     if not store.trained():  # nothing servable yet (first training still running): worth retrying
-        raise Unavailable("no model is trained yet", code="model_not_ready", retry_after=60)
+        raise Unavailable("no model is trained yet", code="model_not_ready", retry_after=60, fault=False)
     if tf not in store.timeframes:
         raise not_trained(store, f"timeframe {tf}", "timeframe")
     if model == ENSEMBLE_ID:
