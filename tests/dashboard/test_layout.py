@@ -127,6 +127,7 @@ def test_a_page_opens_on_1h_with_timeframes_shortest_first(page, site, path):
     page.wait_for_selector("#timeframe option", state="attached")
     options = page.locator("#timeframe option").evaluate_all("os => os.map((o) => o.value)")
     assert options == ["15m", "1h", "4h", "1d"] and page.locator("#timeframe").input_value() == "1h"
+    page.evaluate("history.replaceState(null, '', location.pathname)")  # no ?timeframe= in the link now
     assert page.evaluate("[defaultTimeframe(['1d', '4h', '15m']), defaultTimeframe(['4h', '1d'])]") == ["15m", "4h"]
 
 
