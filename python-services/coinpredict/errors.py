@@ -8,7 +8,7 @@ class ServiceError(Exception):
     code = "internal_error"
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
-                 retry_after: int | None = None, details: dict | None = None):
+                 retry_after: int | None = None, details: dict | None = None, fault: bool | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
@@ -16,6 +16,14 @@ class ServiceError(Exception):
             self.code = code
         self.retry_after = retry_after
         self.details = details or {}
+        self._fault = fault
+
+    @property
+    def fault(self) -> bool:
+        """Whether the service itself failed (a model that broke, a source that is down, a bug): what an
+        error rate counts. A request refused for what it asked (4xx), or asked before anything could answer
+        it (no model trained yet, a coin with too little history), is not."""
+        return self.status >= 500 if self._fault is None else self._fault
 
     def to_dict(self) -> dict:
         body: dict = {"code": self.code, "message": self.message}

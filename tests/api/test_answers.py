@@ -91,21 +91,38 @@ def test_every_schema_field_is_described_and_batch_and_top_are_typed():
     assert len(row["prefixItems"]) == 11 and "taker_buy_volume" in row["description"]  # kline rows as sent
 
 
-def test_metrics_content_type_and_families(client):
+def test_metrics_content_type_and_families(app, client):
     client.post("/predict/single", json={"symbol": "BTC", "model": "lightgbm"})
     client.post("/predict/single", json={"symbol": "BTC", "timeframe": "4h", "model": "lightgbm"})
     client.post("/predict/batch", json={"items": [{"symbol": "ETH"}, {"symbol": "FOO", "model": "xgboost"},
                                                   {"symbol": "SOL", "model": "made_up"}]})
+    broken = app.extensions["coinpredict"].store.get("1h", "catboost").model
+    broken.predict_proba = lambda x: 1 / 0  # the model's own failure: a 503 model_failed
+    assert client.post("/predict/single", json={"symbol": "BTC", "model": "catboost"}).status_code == 503
     resp = client.get("/metrics")
     assert resp.headers["Content-Type"] == "text/plain; version=1.0.0; charset=utf-8"
     text = resp.get_data(as_text=True)
     assert 'coinpredict_prediction_requests_total{model="lightgbm",timeframe="1h"} 1.0' in text
-    assert 'coinpredict_prediction_errors_total{model="lightgbm",timeframe="4h"} 1.0' in text
-    assert 'coinpredict_prediction_errors_total{model="xgboost",timeframe="1h"} 1.0' in text
-    assert 'coinpredict_prediction_errors_total{model="unknown",timeframe="1h"} 1.0' in text
+    # Client mistakes are refusals by code, not errors: an error-rate alert does not fire on typos.
+    refusals = 'coinpredict_prediction_refusals_total{code="%s",model="%s",timeframe="%s"} 1.0'
+    assert refusals % ("not_trained", "lightgbm", "4h") in text
+    assert refusals % ("unknown_symbol", "xgboost", "1h") in text
+    assert refusals % ("unknown_model", "unknown", "1h") in text
+    errors = [line for line in text.splitlines() if line.startswith("coinpredict_prediction_errors_total{")]
+    assert errors == ['coinpredict_prediction_errors_total{model="catboost",timeframe="1h"} 1.0']
+    assert "# HELP coinpredict_prediction_errors_total Predictions the service failed to give" in text
     assert 'coinpredict_prediction_seconds_count{model="ensemble",timeframe="1h"} 1.0' in text
     assert 'coinpredict_models{status="ready",timeframe="1h"} 19.0' in text
     assert re.search(r'coinpredict_model_version_info\{model="catboost",timeframe="1h",version="[^"]+"\} 1.0', text)
     age = re.search(r'coinpredict_newest_candle_age_seconds\{timeframe="1h"\} (\S+)', text)
     assert age and float(age.group(1)) > 0
     assert "SOLUSDT" not in text and "made_up" not in text
+
+
+def test_asking_before_any_model_is_trained_is_a_refusal_not_an_error(synthetic_dir, tmp_path):
+    client = create_app({"TESTING": True, "ohlcv_dir": synthetic_dir, "models_dir": tmp_path, "offline": True}) \
+        .test_client()
+    assert client.post("/predict/single", json={"symbol": "BTC"}).status_code == 503  # first training running
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'coinpredict_prediction_refusals_total{code="model_not_ready",model="ensemble",timeframe="1h"} 1.0' in text
+    assert not [line for line in text.splitlines() if line.startswith("coinpredict_prediction_errors_total{")]

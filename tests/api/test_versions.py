@@ -124,9 +124,9 @@ def test_a_reload_that_finds_nothing_loadable_changes_nothing(ops, models):
 def test_serving_figures_count_every_request(ops):
     for _ in range(3):
         predicted_version(ops, "cnn_standard")
-    ops.post("/predict/single", json={"symbol": "NOPE", "model": "cnn_standard"})
+    ops.post("/predict/single", json={"symbol": "NOPE", "model": "cnn_standard"})  # a client's typo
     serving = ops.get("/models/cnn_standard/status").get_json()["serving"]
-    assert serving["requests"] == 4 and serving["errors"] == 1
+    assert serving["requests"] == 4 and serving["errors"] == 0 and serving["refused"] == 1
     assert 0 < serving["p50_ms"] <= serving["p95_ms"]
 
 

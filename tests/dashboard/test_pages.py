@@ -44,9 +44,26 @@ def test_a_page_escapes_what_the_path_carries(client):
 def test_the_json_api_is_unchanged_beside_the_pages(client):
     assert client.get("/health").is_json and client.get("/openapi.json").is_json
     assert client.get("/docs").mimetype == "text/html" and client.get("/metrics").status_code == 200
-    missing = client.get("/ui/nope")
-    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
-    assert "/" not in client.get("/openapi.json").get_json()["paths"]  # pages are not API operations
+    for path in ("/nope", "/models/nope/nothing", "/ui/static/nope.js"):  # the API and assets: JSON 404
+        missing = client.get(path)
+        assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found", path
+    paths = client.get("/openapi.json").get_json()["paths"]
+    assert "/" not in paths and not [p for p in paths if p.startswith("/ui")]  # pages are not API operations
+
+
+@pytest.mark.parametrize("path", ["/ui/nope", "/ui", "/ui/models/lightgbm/extra", "/ui/%3Cb%3Ex"])
+def test_a_ui_path_that_is_no_page_is_an_html_404_page(client, path):
+    resp = client.get(path)
+    assert resp.status_code == 404 and resp.mimetype == "text/html", path
+    assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
+    page = resp.get_data(as_text=True)
+    assert "Page not found" in page and 'href="/ui/models"' in page and 'href="/"' in page
+    assert "<b>x" not in page
+
+
+def test_the_api_docs_page_links_back_to_the_dashboard(client):
+    page = client.get("/docs").get_data(as_text=True)
+    assert "<a href='/' id='dashboard'>" in page
 
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"

@@ -79,10 +79,12 @@ def test_answers_are_recorded_once_and_scored_when_their_candle_closes(app, grow
     # lightgbm at horizon 1: only as a member of the ETH ensemble answer (its own BTC one was at horizon 4)
     assert live_metrics(ledger, "lightgbm", "1h", 1, None, now=then)["n_scored"] == 1
     ens = live_metrics(ledger, "ensemble", "1h", 1, None, now=then)
-    assert ens["n_scored"] == 1 and ens["accuracy"] in (0.0, 1.0) and ens["drift"] == "ok"
+    assert ens["n_scored"] == 1 and ens["accuracy"] in (0.0, 1.0) and ens["drift"] == "insufficient_data"
+    assert ens["drift_reason"].startswith("1 scored forecasts: drift needs an evaluation")
     # The status endpoint measures its window back from the wall clock: these 2025 candles are outside it.
     status = client.get("/models/ensemble/status").get_json()["live"]
-    assert status["window_days"] == 30 and status["n_scored"] == 0 and status["drift"] == "ok"
+    assert status["window_days"] == 30 and status["n_scored"] == 0 and status["drift"] == "insufficient_data"
+    assert status["drift_reason"] == "no served forecast in the window is scored yet"
 
 
 def test_history_refuses_bad_queries(app):
@@ -122,6 +124,25 @@ def test_live_skill_and_drift(tmp_path):
     wrong = live_metrics(ledger, "wrong", "1h", 1, test, now=now_ms / 1000, window_days=365)
     assert wrong["drift"] == "warning" and wrong["log_loss"] > 1.0 and wrong["n_scored"] < forecasts_needed(0.54)
     assert live_metrics(ledger, "skilled", "1h", 1, test, now=now_ms / 1000, window_days=1)["n_scored"] == 23
+
+
+def test_drift_says_when_too_few_forecasts_are_scored_to_test(tmp_path):
+    """Nothing scored, or fewer than either test needs, is insufficient_data, never a green ok."""
+    ledger = LedgerStore(f"sqlite:///{tmp_path / 'l.sqlite'}")
+    now_ms = SYNTHETIC_END_MS
+    rng = np.random.default_rng(1)
+    y = rng.random(300) < 0.5
+    forecasts(ledger, np.clip(0.5 + 0.08 * (y - 0.5), 0.01, 0.99), y, now_ms, "m")
+    test = {"auc": 0.54, "log_loss": 0.6905}
+    figures = {days: live_metrics(ledger, "m", "1h", 1, test, now=now_ms / 1000, window_days=days)
+               for days in (0.01, 1, 365)}
+    assert figures[0.01]["n_scored"] == 0 and figures[0.01]["drift"] == "insufficient_data"
+    assert figures[1]["n_scored"] == 23 and figures[1]["drift"] == "insufficient_data"
+    assert figures[1]["drift_reason"] == ("23 scored forecasts: drift needs 30 to compare log loss with the test's, "
+                                          f"{forecasts_needed(0.54)} to test skill")
+    assert figures[365]["n_scored"] == 300 and figures[365]["drift"] == "ok"  # the log-loss test ran
+    untested = live_metrics(ledger, "m", "1h", 1, None, now=now_ms / 1000, window_days=365)
+    assert untested["drift"] == "insufficient_data" and "needs an evaluation" in untested["drift_reason"]
 
 
 def test_live_detail_reads_calibration_and_skill_over_time(tmp_path):

@@ -32,8 +32,7 @@ def health():
     jobs = _jobs(st)
     data = _data(st)
     if data["stale_symbols"]:
-        examples = ", ".join(data["stale_examples"])
-        warnings.append(f"{data['stale_symbols']} symbols have stale candles (e.g. {examples})")
+        warnings.append(_stale_warning(data))
     if not counts["ready"]:
         training = [j for j in jobs["active"] if j["status"] == "running"]
         warnings.append(f"no trained models yet: training {training[0]['timeframe']} "
@@ -61,11 +60,20 @@ def _data(st) -> dict:
     finest = min(by_tf, key=lambda tf: TIMEFRAME_MS[tf], default=None)
     stale = [f"{s}/{tf}" for tf, f in by_tf.items() for s in f["stale"]]
     data = {"last_candle_age_s": by_tf[finest]["last_candle_age_s"] if finest else None,
-            "stale_symbols": len(stale), "stale_examples": stale[:5],
+            # coins, not coin-timeframe pairs: 18 coins stale on three timeframes are 18 stale symbols
+            "stale_symbols": len({s for f in by_tf.values() for s in f["stale"]}), "stale_examples": stale[:5],
             "by_timeframe": {tf: {"symbols": f["symbols"], "last_candle_age_s": f["last_candle_age_s"],
                                   "stale_symbols": len(f["stale"])} for tf, f in by_tf.items()}}
     st._data_health = (time.monotonic(), data)
     return data
+
+
+def _stale_warning(data: dict) -> str:
+    """How many coins are stale, and on which timeframes how many: '18 symbols have stale candles (1h: 18,
+    4h: 18; e.g. ...)'."""
+    per_tf = ", ".join(f"{tf}: {f['stale_symbols']}" for tf, f in data["by_timeframe"].items() if f["stale_symbols"])
+    return (f"{data['stale_symbols']} symbols have stale candles ({per_tf}; "
+            f"e.g. {', '.join(data['stale_examples'])})")
 
 
 def _jobs(st) -> dict:

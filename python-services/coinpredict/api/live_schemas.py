@@ -37,8 +37,11 @@ class LiveSummary(Answer):
     log_loss: float | None = Field(description="mean log loss")
     calibration_error: float | None = Field(description="expected calibration error over deciles")
     p_value: float | None = Field(description="one-sided test of AUC above 0.5, clustered by candle")
-    drift: Literal["ok", "warning", "alarm"] = Field(description="live skill against the test figures")
-    drift_reason: str | None = Field(description="why drift is not ok")
+    drift: Literal["ok", "warning", "alarm", "insufficient_data"] = Field(
+        description="live skill against the test figures; insufficient_data while too few forecasts are scored "
+                    "for either test (none yet, or fewer than they need): nothing is claimed ok")
+    drift_reason: str | None = Field(description="why drift is not ok (for insufficient_data: how many are "
+                                                 "scored and how many each test needs)")
 
 
 class CalibrationBin(Answer):

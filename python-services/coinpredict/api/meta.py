@@ -31,7 +31,8 @@ def docs():
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>API docs</title>"
             f"<style>body{{font-family:sans-serif;margin:2em}}td{{padding:4px 12px}}</style></head><body>"
             f"<h1>{html.escape(doc['info']['title'])} {html.escape(doc['info']['version'])}</h1>"
-            f"<p>Machine-readable: <a href='/openapi.json'>/openapi.json</a></p>"
+            f"<p><a href='/' id='dashboard'>&larr; Dashboard</a> · "
+            f"Machine-readable: <a href='/openapi.json'>/openapi.json</a></p>"
             f"<table>{''.join(rows)}</table></body></html>")
     return Response(page, mimetype="text/html")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
+from ..data.timeframes import by_duration
 from ..ledger import live_detail, live_metrics
 from ..models.artifacts import manifest_horizons
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS, unknown_model
@@ -50,7 +51,7 @@ def list_models():
                     "status": status, "timeframes": timeframes, "model_version": manifest.get("version"),
                     "skill": _skill(manifest, st.store.evaluation(entry.timeframe, model_id) if entry else None),
                     "reason": redact(entry.reason) if entry and status != "ready" else None})
-    ens_tfs = sorted(st.store.ensembles)
+    ens_tfs = by_duration(st.store.ensembles)
     return checked(ModelList, {"count": len(out), "models": out,
             "ensemble": {"id": ENSEMBLE_ID, "timeframes": ens_tfs, "methods": ["weighted_average", "median", "best"],
                          "status": "ready" if ens_tfs else "not_trained"}})
@@ -96,7 +97,8 @@ def model_status(model_id: str):
 def _ensemble_timeframe(store: ModelStore, asked: str | None) -> str | None:
     if asked is not None:
         return asked
-    return PREFERRED_TIMEFRAME if PREFERRED_TIMEFRAME in store.ensembles else next(iter(sorted(store.ensembles)), None)
+    ordered = by_duration(store.ensembles)
+    return PREFERRED_TIMEFRAME if PREFERRED_TIMEFRAME in ordered else next(iter(ordered), None)
 
 
 def _ensemble_status(asked: str | None = None):
@@ -105,7 +107,7 @@ def _ensemble_status(asked: str | None = None):
     ens, manifest = st.store.ensembles.get(tf, (None, {}))
     evaluation = st.store.evaluation(tf, ENSEMBLE_ID) if tf else None
     return {"id": ENSEMBLE_ID, "status": "ready" if ens else "not_trained", "family": "ensemble",
-            "params": manifest.get("params", {}), "timeframes": sorted(st.store.ensembles), "timeframe": tf,
+            "params": manifest.get("params", {}), "timeframes": by_duration(st.store.ensembles), "timeframe": tf,
             "model_version": manifest.get("version"), "trained_at": manifest.get("trained_at"),
             "load_error": redact(st.store.ensemble_errors.get(tf)) if tf else None,
             "training": _training(manifest), "ensemble": manifest.get("ensemble", {}),

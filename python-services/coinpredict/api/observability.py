@@ -32,6 +32,7 @@ NEWEST_CLOSE = "coinpredict_newest_candle_close_timestamp_seconds"
 _KNOWN_MODELS = frozenset((*MODEL_IDS, ENSEMBLE_ID))
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")  # the codes of errors.py and API.md: a small, fixed set
 
 
 _WORKER_IDS: dict[int, str] = {}
@@ -73,8 +74,16 @@ class Metrics:
         self.predictions = Counter("coinpredict_prediction_requests_total", "Predictions asked of a model",
                                    ["model", "timeframe"], registry=r)
         self.prediction_errors = Counter("coinpredict_prediction_errors_total",
-                                         "Predictions a model was asked for and could not give",
+                                         "Predictions the service failed to give: a model that failed, a "
+                                         "model or data source not available (5xx). Requests refused for what "
+                                         "they asked are counted in coinpredict_prediction_refusals_total",
                                          ["model", "timeframe"], registry=r)
+        self.prediction_refusals = Counter("coinpredict_prediction_refusals_total",
+                                           "Predictions refused for what the request asked (an unknown symbol, "
+                                           "an untrained timeframe or horizon: 4xx) or asked before they could "
+                                           "be given (no model trained yet, too little history), by error code; "
+                                           "not service errors",
+                                           ["model", "timeframe", "code"], registry=r)
         self.prediction_latency = Histogram("coinpredict_prediction_seconds",
                                             "Time the serving core took per answered prediction "
                                             "(a batch's items share the batch's time)",
@@ -108,7 +117,11 @@ def observe_predictions(reqs: list | None, results: list) -> None:
         timeframe = timeframe if timeframe in TIMEFRAMES else "unknown"
         metrics.predictions.labels(model, timeframe).inc()
         if isinstance(result, ServiceError):
-            metrics.prediction_errors.labels(model, timeframe).inc()
+            if result.fault:
+                metrics.prediction_errors.labels(model, timeframe).inc()
+            else:
+                code = result.code if _ERROR_CODE.match(result.code) else "other"
+                metrics.prediction_refusals.labels(model, timeframe, code).inc()
             continue
         metrics.prediction_latency.labels(model, timeframe).observe(result.get("latency_ms", 0.0) / 1000)
         if result.get("data_source") != "request":
@@ -202,10 +215,10 @@ def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> float | Non
 
 
 def serving_figures(app: Flask, model_id: str) -> dict:
-    """Requests, errors and latency percentiles of one model over every timeframe, summed over every
-    worker (the same whichever worker answers); percentiles are estimated from the latency histogram's
-    buckets (``bucket_quantile``)."""
-    requests_n = errors_n = 0.0
+    """Requests, errors (the service's own failures), refusals (client mistakes) and latency percentiles
+    of one model over every timeframe, summed over every worker (the same whichever worker answers);
+    percentiles are estimated from the latency histogram's buckets (``bucket_quantile``)."""
+    requests_n = errors_n = refused_n = 0.0
     buckets: dict[float, float] = {}
     for family in collected_families(app):
         for sample in family.samples:
@@ -215,11 +228,13 @@ def serving_figures(app: Flask, model_id: str) -> dict:
                 requests_n += sample.value
             elif sample.name == "coinpredict_prediction_errors_total":
                 errors_n += sample.value
+            elif sample.name == "coinpredict_prediction_refusals_total":
+                refused_n += sample.value
             elif sample.name == "coinpredict_prediction_seconds_bucket":
                 bound = float(sample.labels["le"])
                 buckets[bound] = buckets.get(bound, 0.0) + sample.value
     p50, p95 = (bucket_quantile(q, list(buckets.items())) for q in (0.5, 0.95))
-    return {"requests": int(requests_n), "errors": int(errors_n),
+    return {"requests": int(requests_n), "errors": int(errors_n), "refused": int(refused_n),
             "p50_ms": round(p50 * 1000, 2) if p50 is not None else None,
             "p95_ms": round(p95 * 1000, 2) if p95 is not None else None}
 

@@ -333,8 +333,10 @@ class TimeframeFreshness(Answer):
 class DataFreshness(Answer):
     last_candle_age_s: float | None = Field(description="the freshest newest candle's age on the finest trained "
                                                         "timeframe, in seconds (null: no candles held)")
-    stale_symbols: int = Field(ge=0, description="symbols, over the trained timeframes, whose newest candle is "
-                                                 "older than the timeframe allows (the status is then degraded)")
+    stale_symbols: int = Field(ge=0, description="symbols (each coin counted once, however many trained "
+                                                 "timeframes it is stale on) whose newest candle is older than the "
+                                                 "timeframe allows (the status is then degraded); per timeframe in "
+                                                 "by_timeframe")
     stale_examples: list[str] = Field(description="a few of them, as SYMBOL/timeframe")
     by_timeframe: dict[str, TimeframeFreshness] = Field(description="the same per trained timeframe")
 
@@ -395,7 +397,11 @@ class Serving(Answer):
     """Summed over every worker (whichever one answers), over every timeframe, since the service started."""
 
     requests: int = Field(description="predictions asked of this model")
-    errors: int = Field(description="of which failed")
+    errors: int = Field(description="of which the service failed to answer (the model failed, or a model or "
+                                    "data source was not available: 5xx); client mistakes are not errors")
+    refused: int = Field(description="of which were refused for what they asked (an unknown symbol, an "
+                                     "untrained timeframe or horizon: 4xx) or asked before they could be "
+                                     "answered (no model trained yet, too little history)")
     p50_ms: float | None = Field(description="median answer time, estimated from the latency histogram of "
                                              "/metrics (linear within its bucket, as histogram_quantile)")
     p95_ms: float | None = Field(description="95th percentile answer time, estimated the same way")
@@ -426,7 +432,8 @@ class ModelStatus(Answer):
     serving: Serving = Field(description="serving figures of every worker")
     live: dict[str, Any] | None = Field(None, description="skill on the forecasts it served whose outcome is known "
                                                           "(window_days, n_scored, auc, accuracy, log_loss, "
-                                                          "calibration_error, since, drift: ok | warning | alarm)")
+                                                          "calibration_error, since, drift: ok | warning | alarm | "
+                                                          "insufficient_data, drift_reason)")
     reason: str | None = Field(None, description="why it is not ready")
     load_error: str | None = Field(None, description="a newer version CURRENT names that did not load, and why; "
                                                      "the version served is the previous good one")

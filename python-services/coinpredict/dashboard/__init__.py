@@ -17,9 +17,9 @@ CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self
 PAGES = {"overview": "Overview", "models": "Models", "markets": "Markets", "evaluation": "Evaluation", "jobs": "Jobs"}
 
 
-def _page(template: str, nav: str, **context) -> Response:
+def _page(template: str, nav: str, status: int = 200, **context) -> Response:
     resp = Response(render_template(f"dashboard/{template}.html", nav=nav, pages=PAGES, **context),
-                    mimetype="text/html")
+                    status=status, mimetype="text/html")
     resp.headers["Content-Security-Policy"] = CSP
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
@@ -59,3 +59,11 @@ def evaluation():
 @bp.get("/ui/jobs")
 def jobs():
     return _page("jobs", "jobs")
+
+
+@bp.get("/ui")
+@bp.get("/ui/<path:rest>")
+def not_found(rest: str = ""):
+    """A page for people at a /ui path that is no page (the API's paths keep their JSON 404; a missing asset
+    under /ui/static is the static route's own 404)."""
+    return _page("not_found", "", status=404, path=f"/ui/{rest}"[:120])

@@ -25,6 +25,12 @@ def check_timeframe(tf: str) -> str:
     return tf
 
 
+def by_duration(timeframes) -> list[str]:
+    """Timeframes shortest first (``15m, 1h, 4h, 1d``), not as strings sort (``15m, 1d, 1h, 4h``); a name
+    that is no timeframe goes last."""
+    return sorted(timeframes, key=lambda tf: (TIMEFRAME_MS.get(tf, float("inf")), tf))
+
+
 def period_start(t_ms, tf: str):
     """Open time of the ``tf`` period containing ``t_ms`` (works on ints and numpy arrays)."""
     step = TIMEFRAME_MS[tf]

@@ -6,6 +6,9 @@ overlapping label spans; ``common.metrics.clustered_auc_se``).
 
 - ``warning``: live log loss is worse than the model's own test figure by more than two (clustered)
   standard errors of the live mean.
+- ``insufficient_data``: neither test can run yet: no scored forecast, or fewer than the warning test
+  needs (``MIN_WARNING_N``, and a test log loss to compare with) and fewer than the alarm test needs.
+  ``drift_reason`` says how many there are and how many each test needs; nothing is claimed ``ok``.
 - ``alarm``: live skill is indistinguishable from chance although there are enough forecasts to see the
   skill the model showed in its test: the one-sided test of AUC > 0.5 has p >= 0.05 while n reaches the
   count at which the test AUC would be detected with 80% power (AUC standard error taken as 1/sqrt(3 n),
@@ -39,6 +42,7 @@ from .store import LedgerStore
 
 WINDOW_DAYS = 30
 MIN_ALARM_N = 500
+MIN_WARNING_N = 30  # scored forecasts before the log-loss comparison with the test means anything
 
 
 def forecasts_needed(test_auc: float | None) -> int:
@@ -131,7 +135,8 @@ class _Scored:
 def _summary(s: _Scored, test: dict | None) -> dict:
     out = {"window_days": s.window_days, "timeframe": s.timeframe, "horizon": s.horizon, "n_scored": len(s.p),
            "since": iso(s.since_ms), "auc": None, "auc_ci95": None, "accuracy": None, "log_loss": None,
-           "calibration_error": None, "p_value": None, "drift": "ok", "drift_reason": None}
+           "calibration_error": None, "p_value": None, "drift": "insufficient_data",
+           "drift_reason": "no served forecast in the window is scored yet"}
     if not len(s.p):
         return out
     p, y = s.p, s.y
@@ -181,14 +186,20 @@ def _drift(s: _Scored, live: dict, test: dict, deff: float) -> tuple[str, str | 
         return "alarm", (f"no skill on {live['n_scored']} served forecasts (AUC {live['auc']:.4f}, one-sided "
                          f"p {live['p_value']:.3f} clustered by candle; {needed} suffice to see the test AUC)")
     test_loss = test.get("log_loss")
-    if test_loss is not None and len(s.y) >= 30:
+    if test_loss is not None and len(s.y) >= MIN_WARNING_N:
         clipped = np.clip(s.p, 1e-7, 1 - 1e-7)
         per = -(s.y * np.log(clipped) + (1 - s.y) * np.log(1 - clipped))
         se = clustered_mean_se(per, s.clusters)
         if live["log_loss"] > test_loss + 2 * se:
             return "warning", (f"live log loss {live['log_loss']:.4f} is worse than the test's {test_loss:.4f} "
                                f"by more than two standard errors ({se:.4f}, clustered by candle)")
-    return "ok", None
+        return "ok", None
+    if live["p_value"] is not None and live["n_scored"] >= needed:
+        return "ok", None
+    compare = (f"{MIN_WARNING_N} to compare log loss with the test's" if test_loss is not None
+               else "an evaluation (scripts/evaluate.py) to compare log loss with")
+    return "insufficient_data", (f"{live['n_scored']} scored forecasts: drift needs {compare}, "
+                                 f"{needed} to test skill")
 
 
 def _finite(x: float) -> float | None:

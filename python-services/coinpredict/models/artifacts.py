@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.timeframes import by_duration
 from ..features.pipeline import FeatureSet
 from .base import MANIFEST, PredictionModel, read_manifest, refused
 from .registry import MODEL_SPECS, create_model
@@ -124,6 +125,6 @@ def trained_timeframes(models_dir: Path) -> list[str]:
     root = Path(models_dir)
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and any((q / CURRENT).is_file() for q in p.iterdir()
-                                                                       if q.is_dir()))
+    return by_duration(p.name for p in root.iterdir() if p.is_dir() and any((q / CURRENT).is_file()
+                                                                            for q in p.iterdir() if q.is_dir()))
 

@@ -58,7 +58,7 @@ class CandleGatherer:
             message = f"only {len(candles)} candles of {symbol} on {timeframe}; need {need}"
             if past:
                 raise NotFound(message + " up to as_of", field="as_of", code="insufficient_history")
-            raise Unavailable(message, code="insufficient_history", retry_after=300)
+            raise Unavailable(message, code="insufficient_history", retry_after=300, fault=False)
         return candles
 
     def start_call(self) -> Call:

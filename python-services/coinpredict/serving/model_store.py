@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..data.timeframes import by_duration
 from ..errors import ArtifactError
 from ..features.datasets import Scaler
 from ..features.pipeline import FeatureSet
@@ -193,7 +194,7 @@ class ModelStore:
                 slot = out.setdefault(tf, {"horizons": set(), "models": 0})
                 slot["horizons"].update(entry.horizons)
                 slot["models"] += 1
-        return {tf: {"horizons": sorted(v["horizons"]), "models": v["models"]} for tf, v in sorted(out.items())}
+        return {tf: {"horizons": sorted(out[tf]["horizons"]), "models": out[tf]["models"]} for tf in by_duration(out)}
 
     def counts(self) -> dict:
         statuses = [self.status_of(m)[0] for m in MODEL_IDS]

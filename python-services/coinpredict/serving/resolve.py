@@ -44,7 +44,7 @@ def members_for(store: ModelStore, tf: str, model: str, horizon: int | None = No
     if model != ENSEMBLE_ID and model not in MODEL_IDS:
         raise unknown_model(model)
     if not store.trained():  # nothing servable yet (first training still running): worth retrying
-        raise Unavailable("no model is trained yet", code="model_not_ready", retry_after=60)
+        raise Unavailable("no model is trained yet", code="model_not_ready", retry_after=60, fault=False)
     if tf not in store.timeframes:
         raise not_trained(store, f"timeframe {tf}", "timeframe")
     h = default_horizon(tf) if horizon is None else horizon

@@ -80,11 +80,11 @@ async function load(tf, horizon, trained) {
   drawPrediction(prediction);
 }
 
-document.addEventListener("DOMContentLoaded", () => guarded(async () => {
+async function start() {
   const health = await api("/health");
   const trained = health.timeframes.length > 0;  // without models the candles still draw (1h)
-  const tfs = trained ? health.timeframes : ["1h"];
-  const tf = param("timeframe", tfs[0]);
+  const tfs = trained ? byDuration(health.timeframes) : ["1h"];
+  const tf = defaultTimeframe(tfs);
   options($("timeframe"), tfs, tf);
   const listing = await api(`/symbols?timeframe=${enc(tf)}`);
   const hs = (listing.trained[tf] || { horizons: [1] }).horizons;
@@ -93,4 +93,8 @@ document.addEventListener("DOMContentLoaded", () => guarded(async () => {
   $("timeframe").addEventListener("change", () => { location.search = `?timeframe=${enc($("timeframe").value)}`; });
   $("horizon").addEventListener("change", reload);
   await load(tf, $("horizon").value, trained);
+}
+
+document.addEventListener("DOMContentLoaded", () => guarded(async () => {
+  try { await start(); } catch (e) { if (isUnknown(e, "symbol")) onlyError(SYMBOL, e, "/ui/markets", "all coins"); else throw e; }
 }));

@@ -76,10 +76,13 @@ function age(seconds) {
 function shortTime(iso) { return iso ? iso.replace("T", " ").replace(/:\d\d(\.\d+)?Z$/, "Z") : "–"; }
 function pill(text, cls) { return el("span", { class: `pill ${cls || text || ""}` }, text ?? "–"); }
 
+/* A bar with its label beside it, not inside: a long stage ("training transformer_timeseries: epoch 12, …")
+   wraps under the cell's width instead of being cut off at the bar's end. */
 function progressBar(fraction, label) {
   const f = Math.max(0, Math.min(1, fraction || 0));
   return el("div", { class: "progress", role: "progressbar", "aria-valuenow": Math.round(f * 100), "aria-valuemin": 0, "aria-valuemax": 100 },
-            el("span", { style: `width:${(f * 100).toFixed(1)}%` }), el("em", {}, `${(f * 100).toFixed(0)}%${label ? " · " + label : ""}`));
+            el("span", { class: "track" }, el("span", { style: `width:${(f * 100).toFixed(1)}%` })),
+            el("em", {}, `${(f * 100).toFixed(0)}%${label ? " · " + label : ""}`));
 }
 
 function notice(message, kind) {
@@ -95,6 +98,19 @@ async function guarded(fn) {
   try { await fn(); } catch (e) { notice(e instanceof ApiError ? e.toString() : `error: ${e.message || e}`); }
 }
 
+/* Whether the API refused the thing a page is about (an unknown or unreadable coin or model id). */
+function isUnknown(e, field) {
+  return e instanceof ApiError && (e.status === 404 || e.status === 400) && (e.field === field || e.code === `unknown_${field}`);
+}
+
+/* A page about something that does not exist: its title, the API's error and the way back, nothing else
+   (no placeholders or empty charts under the error). */
+function onlyError(title, err, back, backText) {
+  fill(document.querySelector("main"), el("h1", {}, title),
+       el("div", { id: "notice", class: "notice", role: "alert" }, err.toString()),
+       el("p", {}, el("a", { href: back, id: "back" }, backText)));
+}
+
 function param(name, fallback) { return new URLSearchParams(location.search).get(name) || fallback; }
 function setParams(values) {
   const params = new URLSearchParams(location.search);
@@ -106,10 +122,20 @@ function options(select, values, chosen) {
   fill(select, values.map((v) => el("option", { value: v, selected: String(v) === String(chosen) }, v)));
 }
 
-/* Timeframes with trained models (the health answer), else the ones the service knows. */
-async function trainedTimeframes() {
-  const health = await api("/health");
-  return health.timeframes.length ? health.timeframes : ["1h", "4h", "1d"];
+/* Timeframes shortest first (15m, 1h, 4h, 1d), not in the string order (15m, 1d, 1h, 4h). */
+const TIMEFRAME_MINUTES = { "1m": 1, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "2h": 120, "4h": 240, "1d": 1440, "1w": 10080 };
+function byDuration(tfs) {
+  return [...tfs].sort((a, b) => (TIMEFRAME_MINUTES[a] ?? Infinity) - (TIMEFRAME_MINUTES[b] ?? Infinity) || a.localeCompare(b));
+}
+/* The timeframe a page opens on: the one the link names, else 1h where it is trained, else the shortest. */
+function defaultTimeframe(tfs) {
+  return param("timeframe", null) || (tfs.includes("1h") ? "1h" : byDuration(tfs)[0]);
+}
+
+/* Timeframes with trained models (the health answer), else the ones the service knows; shortest first. */
+async function trainedTimeframes(health) {
+  const h = health || await api("/health");
+  return h.timeframes.length ? byDuration(h.timeframes) : ["1h", "4h", "1d"];
 }
 
 /* A table whose header cells (data-key) sort its rows; render(row) gives a <tr>. */

@@ -22,7 +22,7 @@ function jobRow(j) {
     el("td", { class: "version" }, j.id.slice(0, 8)), el("td", {}, j.timeframe), el("td", {}, j.params.profile || ""),
     el("td", {}, pill(j.status, j.status === "succeeded" ? "ok" : j.status === "failed" ? "failed" : "")),
     el("td", {}, progressBar(j.progress, j.stage)), el("td", {}, shortTime(j.created_at)), el("td", {}, shortTime(j.finished_at)),
-    el("td", { class: "small" }, resultText(j), j.log_tail.length ? el("details", {}, el("summary", {}, "log"), el("pre", { class: "log" }, j.log_tail.join("\n"))) : null),
+    el("td", { class: "small result-text" }, resultText(j), j.log_tail.length ? el("details", {}, el("summary", {}, "log"), el("pre", { class: "log" }, j.log_tail.join("\n"))) : null),
     el("td", {}, cancel));
 }
 

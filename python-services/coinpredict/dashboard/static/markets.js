@@ -51,7 +51,8 @@ document.addEventListener("DOMContentLoaded", () => guarded(async () => {
     emptyRow($("board"), "No models yet, so no predictions" + (health.jobs.active.length ? ": the first training is running (see Jobs)." : "."));
     return;
   }
-  options($("timeframe"), health.timeframes, param("timeframe", health.timeframes[0]));
+  const tfs = byDuration(health.timeframes);
+  options($("timeframe"), tfs, defaultTimeframe(tfs));
   $("timeframe").addEventListener("change", () => guarded(() => pickTimeframe($("timeframe").value)));
   $("horizon").addEventListener("change", () => { setParams({ horizon: $("horizon").value }); guarded(refresh); });
   $("limit").addEventListener("change", () => guarded(refresh));

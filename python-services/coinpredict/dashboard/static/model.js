@@ -110,11 +110,11 @@ async function load(tf) {
   await loadLive(tf);
 }
 
-document.addEventListener("DOMContentLoaded", () => guarded(async () => {
+async function start() {
   $("versions").after(el("div", { id: "version-result", class: "result", role: "status" }));
   const select = $("timeframe");
   const tfs = await trainedTimeframes();
-  const tf = param("timeframe", tfs[0]);
+  const tf = defaultTimeframe(tfs);
   options(select, tfs, tf);
   select.addEventListener("change", () => {
     $("horizon").value = ""; setParams({ timeframe: select.value, horizon: null }); guarded(() => load(select.value));
@@ -124,4 +124,8 @@ document.addEventListener("DOMContentLoaded", () => guarded(async () => {
   });
   $("days").addEventListener("change", () => guarded(() => loadLive(select.value)));
   await load(tf);
+}
+
+document.addEventListener("DOMContentLoaded", () => guarded(async () => {
+  try { await start(); } catch (e) { if (isUnknown(e, "model")) onlyError(MODEL, e, "/ui/models", "all models"); else throw e; }
 }));

@@ -56,7 +56,7 @@ async function load(table, tf) {
 document.addEventListener("DOMContentLoaded", () => guarded(async () => {
   const select = $("timeframe");
   const tfs = await trainedTimeframes();
-  const tf = param("timeframe", tfs[0]);
+  const tf = defaultTimeframe(tfs);
   options(select, tfs, tf);
   const table = { el: $("models") };
   table.sorter = sortableTable(table.el, (r) => render(select.value)(r));

@@ -23,19 +23,19 @@ async function loadHealth() {
   status.textContent = h.status;
   status.className = `badge ${h.status}`;
   fill($("models-counts"), `${h.models.ready} ready · ${h.models.failed} failed`);
-  fill($("models-tf"), h.timeframes.length ? `timeframes: ${h.timeframes.join(", ")} · ${h.models.not_trained} not trained` : "no trained timeframe yet");
+  fill($("models-tf"), h.timeframes.length ? `timeframes: ${byDuration(h.timeframes).join(", ")} · ${h.models.not_trained} not trained` : "no trained timeframe yet");
   fill($("data-source"), h.data_source);
   fill($("data-age"), `newest candle ${age(h.data.last_candle_age_s)} old · ${h.data.stale_symbols} stale`);
   fill($("version"), `v${h.version}`);
   fill($("uptime"), `this worker up ${age(h.uptime_s)}`);
   fill($("warnings"), h.warnings.length ? h.warnings.map((w) => el("li", {}, w)) : el("li", { class: "muted" }, "none: all well"));
   const tbody = $("freshness").tBodies[0];
-  const tfs = Object.entries(h.data.by_timeframe);
+  const tfs = byDuration(Object.keys(h.data.by_timeframe)).map((tf) => [tf, h.data.by_timeframe[tf]]);
   if (!tfs.length) emptyRow($("freshness"), "No trained timeframe, so no candles are watched yet.");
   else {
     const rows = await Promise.all(tfs.map(async ([tf, f]) => el("tr", {},
       el("td", {}, tf), el("td", { class: "num" }, f.symbols), el("td", { class: "num" }, age(f.last_candle_age_s)),
-      el("td", { class: "num" }, f.stale_symbols), el("td", {}, await staleNames(tf, f.stale_symbols)))));
+      el("td", { class: "num" }, f.stale_symbols), el("td", { class: "wrap" }, await staleNames(tf, f.stale_symbols)))));
     fill(tbody, rows);
   }
   const jobs = $("jobs");
