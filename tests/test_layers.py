@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "training": 4, "evaluation": 4,
     "serving": 5, "jobs": 5, "ledger": 5,
     "api": 6, "launch": 6, "transport": 6, "dashboard": 6,
+    "migrations": 6,  # compares the migrated schema with the tables jobs and ledger declare
     "cli": 7,  # the programs: they may use every part
 }
 BASE = 0  # parts of the base layer may import one another

@@ -47,17 +47,3 @@ def use_wal(cursor: sqlite3.Cursor) -> None:
                 raise
             time.sleep(0.05)
 
-
-def create_schema(engine: sa.Engine, metadata: sa.MetaData, *indexes: sa.Index) -> None:
-    """Make the tables (and ``indexes``) that are missing. Processes starting together on a new database
-    race between looking and creating (one gets "table already exists"): the loser looks again."""
-    for attempt in range(5):
-        try:
-            metadata.create_all(engine)
-            for index in indexes:
-                index.create(engine, checkfirst=True)
-            return
-        except sa.exc.DatabaseError:
-            if attempt == 4:
-                raise
-            time.sleep(0.1 * (attempt + 1))

@@ -15,13 +15,14 @@ import uuid
 
 import sqlalchemy as sa
 
-from ..common.database import create_schema, make_engine
+from ..common.database import make_engine
+from ..common.migrate import upgrade_to_head
 
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled")
 LOG_LINES = 20
 
-metadata = sa.MetaData()
+metadata = sa.MetaData()  # a change to its tables needs a migration (coinpredict/migrations)
 jobs = sa.Table(
     "jobs", metadata,
     sa.Column("id", sa.String(32), primary_key=True),
@@ -64,7 +65,7 @@ class JobStore:
         self.engine = make_engine(url)
         self.stale_s = stale_s
         self.clock = clock
-        create_schema(self.engine, metadata, one_running)  # the index too on a database made before it existed
+        upgrade_to_head(self.engine)
 
     def create(self, kind: str, timeframe: str, params: dict) -> dict:
         job_id = uuid.uuid4().hex[:16]

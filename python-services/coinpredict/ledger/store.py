@@ -10,10 +10,11 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..common.database import create_schema, make_engine
+from ..common.database import make_engine
+from ..common.migrate import upgrade_to_head
 from ..data.timeframes import TIMEFRAME_MS
 
-metadata = sa.MetaData()
+metadata = sa.MetaData()  # a change to its tables needs a migration (coinpredict/migrations)
 predictions = sa.Table(
     "predictions", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -41,7 +42,7 @@ FIELDS = ("model", "model_version", "symbol", "timeframe", "horizon", "as_of", "
 class LedgerStore:
     def __init__(self, url: str):
         self.engine = make_engine(url)
-        create_schema(self.engine, metadata)
+        upgrade_to_head(self.engine)
 
     def append(self, rows: list[dict]) -> None:
         """Insert, ignoring a forecast already recorded (one statement for the whole batch)."""

@@ -1,0 +1,6 @@
+"""Alembic migrations of the service database (``DATABASE_URL``: job records, the prediction ledger).
+
+Run on start by ``common.migrate.upgrade_to_head`` (every store opening the database); ops use the
+``alembic`` command from the repository root (its alembic.ini points here). A change to a table in
+``jobs/store.py`` or ``ledger/store.py`` needs a new revision in ``versions/``: the tests compare those
+tables (``metadata.TARGET_METADATA``) with the migrated schema and fail on any difference."""
