@@ -46,9 +46,11 @@ def child_exit(server, worker):
 
 
 def post_fork(server, worker):
-    # Networks serve from their ONNX graphs (ORT_THREADS intra-op threads per model, default 1): torch is
-    # imported only for a version saved without one, and then uses TORCH_THREADS (default 1). Workers and
-    # their threads parallelise across requests.
+    # One thread per model call by default: workers and their threads parallelise across requests. Networks
+    # serve from their ONNX graphs (ORT_THREADS); the boosters' OpenMP reads OMP_NUM_THREADS as it loads,
+    # after this (torch's set_num_threads used to cap it); torch, imported only for a version saved without
+    # a graph, uses TORCH_THREADS.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     from coinpredict.models.threads import serve_with
 
     serve_with(int(os.environ.get("TORCH_THREADS", "1")))
