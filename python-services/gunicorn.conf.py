@@ -1,5 +1,5 @@
 """gunicorn settings tuned for 2 cores: two workers (one per core), each with threads so I/O
-waits overlap; every worker loads the models once (no preload: torch and fork do not mix).
+waits overlap; every worker loads the models once (no preload: a model runtime's threads and fork do not mix).
 
 The worker is gthread with one change (coinpredict.transport.worker): no thread waits for a client (a
 request is read as it arrives and the app runs only once it is whole), so slow or idle clients hold no
@@ -46,7 +46,11 @@ def child_exit(server, worker):
 
 
 def post_fork(server, worker):
-    # One torch intra-op thread per worker by default: workers and threads parallelise across requests.
-    import torch
+    # One thread per model call by default: workers and their threads parallelise across requests. Networks
+    # serve from their ONNX graphs (ORT_THREADS); the boosters' OpenMP reads OMP_NUM_THREADS as it loads,
+    # after this (torch's set_num_threads used to cap it); torch, imported only for a version saved without
+    # a graph, uses TORCH_THREADS.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from coinpredict.models.threads import serve_with
 
-    torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "1")))
+    serve_with(int(os.environ.get("TORCH_THREADS", "1")))

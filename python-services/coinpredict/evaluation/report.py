@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from ..models.artifacts import load_model_at, model_root
 from ..models.registry import ENSEMBLE_ID
 
 plt.switch_backend("Agg")  # files only: no display, whatever the default backend would be
@@ -163,6 +164,19 @@ def _ranking_section(report: dict, out: Path) -> tuple[list[str], str | None]:
     return lines, _save(fig, out, "ranking.png")
 
 
+def _torch_module(store, timeframe: str, model_id: str) -> torch.nn.Module | None:
+    """The torch module of a served network (which serves from its ONNX graph): its layers are read here."""
+    entry = store.get(timeframe, model_id)
+    if entry.status != "ready":
+        return None
+    module = getattr(entry.model, "module_", None)
+    if module is None:
+        model, _ = load_model_at(model_root(store.models_dir, timeframe, model_id) / entry.folder, model_id,
+                                 runtime="torch")
+        module = model.module_
+    return module.to("cpu").eval()
+
+
 def _attention_plot(store, data, ends, timeframe, out: Path) -> str | None:
     """Mean attention weight per window position for gru_attention (its pooling weights) and
     transformer_standard (first layer, averaged over heads and queries)."""
@@ -170,14 +184,14 @@ def _attention_plot(store, data, ends, timeframe, out: Path) -> str | None:
         return None
     sample = ends[np.linspace(0, len(ends) - 1, min(512, len(ends))).astype(int)]
     maps = {}
-    gru = store.get(timeframe, "gru_attention")
-    if gru.status == "ready" and getattr(gru.model.module_, "attention", None) is not None:
-        gru.model.decision_function(data.windows(sample))
-        maps["gru_attention (pooling weights)"] = gru.model.module_.attention.last_weights.mean(0).cpu().numpy()
-    tr = store.get(timeframe, "transformer_standard")
-    if tr.status == "ready":
-        net = tr.model.module_
-        x = torch.from_numpy(data.windows(sample))
+    x = torch.from_numpy(data.windows(sample))
+    gru = _torch_module(store, timeframe, "gru_attention")
+    if gru is not None and getattr(gru, "attention", None) is not None:
+        with torch.inference_mode():
+            gru(x)
+        maps["gru_attention (pooling weights)"] = gru.attention.last_weights.mean(0).cpu().numpy()
+    net = _torch_module(store, timeframe, "transformer_standard")
+    if net is not None:
         with torch.inference_mode():
             h = net.input(x) + net.positions[: x.shape[1]]
             layer = net.encoder.layers[0]

@@ -13,6 +13,7 @@ import numpy as np
 from ..data.timeframes import by_duration
 from ..features.pipeline import FeatureSet
 from .base import MANIFEST, PredictionModel, read_manifest, refused
+from .exported import GRAPH, ExportedNetwork
 from .registry import MODEL_SPECS, create_model
 
 CURRENT = "CURRENT"
@@ -73,17 +74,19 @@ def load_manifest_at(directory: Path) -> dict:
     return manifest
 
 
-def load_model(models_dir: Path, timeframe: str, model_id: str,
-               expected_features: FeatureSet | None = None) -> tuple[PredictionModel, dict]:
+def load_model(models_dir: Path, timeframe: str, model_id: str, expected_features: FeatureSet | None = None, *,
+               runtime: str = "auto") -> tuple[PredictionModel, dict]:
     directory = current_dir(models_dir, timeframe, model_id)
     if directory is None:
         raise FileNotFoundError(f"{model_id} is not trained for {timeframe}")
-    return load_model_at(directory, model_id, expected_features)
+    return load_model_at(directory, model_id, expected_features, runtime=runtime)
 
 
-def load_model_at(directory: Path, model_id: str,
-                  expected_features: FeatureSet | None = None) -> tuple[PredictionModel, dict]:
-    """The model saved in the version folder ``directory`` (checksums, feature hash and state verified)."""
+def load_model_at(directory: Path, model_id: str, expected_features: FeatureSet | None = None, *,
+                  runtime: str = "auto") -> tuple[PredictionModel, dict]:
+    """The model saved in the version folder ``directory`` (checksums, feature hash and state verified).
+    ``runtime``: "auto" serves a network from its ONNX graph when the version has one (no torch import),
+    else through torch; "torch" always loads the torch module (the report's attention maps use it)."""
     manifest = load_manifest_at(directory)
     where = directory / MANIFEST
     if model_id not in MODEL_SPECS:
@@ -95,7 +98,12 @@ def load_model_at(directory: Path, model_id: str,
         raise refused(where, f"trained on features {manifest['feature_hash']}, "
                              f"this code computes {expected_features.hash}")
     params = {k: v for k, v in manifest["params"].items() if k not in ("library",)}
-    model = create_model(model_id, **params)
+    if runtime not in ("auto", "torch"):
+        raise ValueError(f"runtime is auto or torch, not {runtime!r}")
+    if runtime == "auto" and GRAPH in manifest.get("files", {}):
+        model: PredictionModel = ExportedNetwork(model_id, family=MODEL_SPECS[model_id].family, **params)
+    else:
+        model = create_model(model_id, **params)  # a network saved without its graph imports torch here
     try:
         model.restore_state(manifest)
     except (KeyError, TypeError, ValueError) as exc:

@@ -90,6 +90,12 @@ class PredictionModel(ABC):
     def load_weights(self, directory: Path, manifest: dict) -> None:
         """Restore weights saved by ``save_weights``; raise ArtifactError naming the bad file."""
 
+    def save_serving(self, directory: Path, inputs: np.ndarray | None, expected: np.ndarray | None) -> list[str]:
+        """Write a form that serves without the training library, checked to give ``expected`` (the
+        calibrated probabilities) for ``inputs`` (the validation rows); return the file names. Boosters
+        serve natively: nothing to write."""
+        return []
+
     def state(self) -> dict:
         """What the manifest needs to rebuild this model besides weights."""
         return {"n_features_in": int(self.n_features_in_), "n_outputs": int(self.n_outputs_),

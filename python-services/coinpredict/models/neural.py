@@ -1,5 +1,6 @@
 """All torch models behind the base: the architecture comes from the registry's ``arch`` and
-parameters; training goes through ``models.trainer`` (the one torch loop)."""
+parameters; training goes through ``models.trainer`` (the one torch loop). A saved version also holds the
+network's ONNX graph (``models.export``), which serving runs without torch (``models.exported``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from safetensors.torch import load_file, save_file
 from .attention import InformerNet, TransformerNet
 from .base import DataView, PredictionModel, refused
 from .convolutional import ConvNet
+from .export import export_checked
 from .options import FitOptions
 from .recurrent import RecurrentNet
+from .threads import torch_threads
 from .trainer import pick_device, predict_batches, train_module
 
 ARCHITECTURES = {"recurrent": RecurrentNet, "transformer": TransformerNet, "informer": InformerNet,
@@ -63,7 +66,14 @@ class NeuralModel(PredictionModel):
         save_file(state, str(directory / WEIGHTS))
         return [WEIGHTS]
 
+    def save_serving(self, directory: Path, inputs: np.ndarray | None, expected: np.ndarray | None) -> list[str]:
+        """The ONNX graph web workers serve, checked against this model on ``inputs``; without validation
+        rows to check it on, none is written and the version serves through torch."""
+        return [] if inputs is None else export_checked(self, directory, inputs, expected)
+
     def load_weights(self, directory: Path, manifest: dict) -> None:
+        if torch_threads() is not None:  # a web worker serving a version saved without its graph
+            torch.set_num_threads(torch_threads())
         path = directory / WEIGHTS
         self.module_ = self.build(self.n_features_in_, self.n_outputs_)
         try:

@@ -68,14 +68,16 @@ def unknown_model(raw: str) -> NotFound:
 
 
 def create_model(model_id: str, **overrides) -> PredictionModel:
-    """A fresh, unfitted model for a registry id."""
-    from .boosting import BoostingModel
-    from .neural import NeuralModel
-
+    """A fresh, unfitted model for a registry id (each family's library imported only when it is asked for:
+    a web worker serving networks from their graphs never imports torch)."""
     spec = MODEL_SPECS[model_id]
     params = {**spec.params, **overrides}
     if spec.kind == "boosting":
+        from .boosting import BoostingModel
+
         return BoostingModel(model_id, **params)
+    from .neural import NeuralModel
+
     return NeuralModel(model_id, family=spec.family, **params)
 
 

@@ -54,14 +54,17 @@ def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: dict
 
 
 def save_model(model: PredictionModel, models_dir: Path, timeframe: str, manifest: dict,
-               validation_probs: np.ndarray | None = None, *, promote: bool = True) -> str:
+               validation_probs: np.ndarray | None = None, *, promote: bool = True,
+               validation_inputs: np.ndarray | None = None) -> str:
     """Save weights and manifest; ``validation_probs`` let a later ensemble fit reuse what the model
-    predicted on validation as it was validated."""
+    predicted on validation as it was validated. With ``validation_inputs`` (the rows those probabilities
+    are for), a network also saves its ONNX graph, checked on them: one that differs raises ArtifactError
+    and no version is written."""
     body = {**manifest, "family": model.family, "params": model.get_params(), "state": model.state(),
             "describe": model.describe()}
 
     def write(directory: Path) -> list[str]:
-        names = model.save_weights(directory)
+        names = model.save_weights(directory) + model.save_serving(directory, validation_inputs, validation_probs)
         if validation_probs is not None:
             np.save(directory / VALIDATION_PROBS, np.asarray(validation_probs, dtype=np.float64))
             names = [*names, VALIDATION_PROBS]

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..common.metrics import classification_metrics, clustered_auc_ci, skill
 from ..common.times import iso, to_ms
@@ -147,6 +146,8 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
     report = report or _quiet
     prof = PROFILES[profile].for_timeframe(timeframe)
     horizons = tuple(horizons or default_horizons(timeframe))
+    import torch  # here: the web process imports this module (the job queue's tasks) and serves without torch
+
     torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
     ids = model_ids or [*MODEL_IDS, ENSEMBLE_ID]
     t0 = time.time()
@@ -256,7 +257,8 @@ def _train_one(model_id: str, split: Split, prof: Profile, seed: int, common: di
     options["config"] = replace(options["config"], on_epoch=on_epoch)
     model.fit(split.train, split.valid, **options)
     model.calibrate(split.valid)
-    p = model.predict_proba(split.valid.inputs(model.input_kind))
+    x_valid = split.valid.inputs(model.input_kind)
+    p = model.predict_proba(x_valid)
     metrics, by_horizon = validation_metrics(split, p)
     epochs = len(model.history_)
     refit = model.input_kind == "table" and prof.refit_boosters
@@ -268,7 +270,8 @@ def _train_one(model_id: str, split: Split, prof: Profile, seed: int, common: di
                 "history": model.history_,
                 "training": {**common["training"], "seconds": round(seconds, 1), "epochs": epochs,
                              "refit_on_train_and_validation": refit}}
-    version = save_model(model, models_dir, timeframe, manifest, validation_probs=p, promote=False)
+    version = save_model(model, models_dir, timeframe, manifest, validation_probs=p, promote=False,
+                         validation_inputs=None if refit else x_valid)  # a refit predicts other probabilities
     log.info("%s trained in %.1fs: valid AUC %.4f", model_id, seconds, metrics["auc"])
     return ({"version": version, "seconds": seconds, "valid_auc": metrics["auc"],
              "valid_log_loss": metrics["log_loss"], "skill": metrics["skill"],

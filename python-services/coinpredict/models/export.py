@@ -1,0 +1,62 @@
+"""Exporting a trained network to ONNX when its version is saved, checked against torch on the
+validation rows: a graph whose probabilities differ by ``TOLERANCE`` or more is refused, and with it the
+version (so what serves through ONNX Runtime is what was validated through torch)."""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .base import refused
+from .exported import GRAPH, INPUT, OUTPUT, ExportedNetwork, open_session
+
+TOLERANCE = 1e-5  # max |probability difference| allowed between the graph and the torch model
+OPSET = 17  # ONNX Runtime 1.17 and later run it (LayerNormalization is native from 17)
+
+
+def graph_bytes(module: torch.nn.Module, window: int, n_features: int, metadata: dict[str, str]) -> bytes:
+    """The module's inference graph (TorchScript exporter, dynamic batch, fixed window) with ``metadata``."""
+    import onnx
+
+    module = module.to("cpu").eval()
+    example = torch.randn(2, window, n_features, generator=torch.Generator().manual_seed(0))
+    buffer = io.BytesIO()
+    # Traced with autograd on: under no_grad, torch's transformer layers take a fused kernel ONNX lacks.
+    with warnings.catch_warnings(), torch.enable_grad():
+        warnings.simplefilter("ignore")  # tracer notes on shapes read as Python numbers: the window is fixed
+        torch.onnx.export(module, (example,), buffer, dynamo=False, opset_version=OPSET, input_names=[INPUT],
+                          output_names=[OUTPUT], dynamic_axes={INPUT: {0: "batch"}, OUTPUT: {0: "batch"}})
+    graph = onnx.load_from_string(buffer.getvalue())
+    for key, value in metadata.items():
+        graph.metadata_props.add(key=key, value=value)
+    return graph.SerializeToString()
+
+
+def export_checked(model, directory: Path, inputs: np.ndarray, expected: np.ndarray | None = None) -> list[str]:
+    """Write ``model``'s (a fitted ``NeuralModel``) graph into ``directory`` and check it on ``inputs``
+    against ``expected`` (torch's calibrated probabilities for them; computed when not given). Raises
+    ArtifactError naming the graph when it differs by ``TOLERANCE`` or more."""
+    path = directory / GRAPH
+    inputs = np.asarray(inputs, dtype=np.float32)
+    if expected is None:
+        expected = model.predict_proba(inputs)
+    try:
+        blob = graph_bytes(model.module_, inputs.shape[1], model.n_features_in_,
+                           {"params": json.dumps(model.get_params()), "model_id": model.model_id})
+    except Exception as exc:  # noqa: BLE001 - the exporter raises many kinds; the version must name why
+        raise refused(path, "the network could not be exported to ONNX", str(exc).splitlines()[0][:300]) from exc
+    served = ExportedNetwork(model.model_id, **model.get_params(), family=model.family)
+    served.n_outputs_, served.calibration_ = model.n_outputs_, model.calibration_
+    served.session_ = open_session(blob, threads=torch.get_num_threads())
+    got = served.predict_proba(inputs)
+    delta = float(np.max(np.abs(got - expected), initial=0.0)) if got.shape == expected.shape else np.inf
+    if not delta < TOLERANCE:
+        raise refused(path, f"the ONNX graph's probabilities differ from torch's by up to {delta:.2e} on "
+                            f"{len(inputs)} validation rows (limit {TOLERANCE:.0e}); the version is not written")
+    path.write_bytes(blob)
+    return [GRAPH]
