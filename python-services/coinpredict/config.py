@@ -74,6 +74,7 @@ class Settings:
     queue_path: Path = REPO_ROOT / "data" / "queue.sqlite"  # the task queue's embedded storage
     redis_url: str | None = None  # the task queue on Redis instead (several machines)
     max_active_jobs: int = 8  # queued + running; more are refused with 429
+    train_profile: str = "default"  # what make run trains first when MODELS_DIR has no model (smoke: seconds)
     job_stale_s: float = 60.0  # a running job whose worker has not reported for this long died
 
     @classmethod
@@ -101,4 +102,5 @@ class Settings:
         s.redis_url = os.environ.get("REDIS_URL") or None
         s.max_active_jobs = int(os.environ.get("MAX_ACTIVE_JOBS", s.max_active_jobs))
         s.job_stale_s = float(os.environ.get("JOB_STALE_S", s.job_stale_s))
+        s.train_profile = os.environ.get("TRAIN_PROFILE") or s.train_profile
         return s

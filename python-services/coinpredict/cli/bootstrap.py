@@ -23,6 +23,7 @@ from coinpredict.jobs import JobQueue
 from coinpredict.jobs.queue import queue_default_training
 from coinpredict.models.artifacts import trained_timeframes
 from coinpredict.models.registry import MODEL_IDS
+from coinpredict.training.pipeline import PROFILES
 
 log = logging.getLogger("bootstrap")
 COINS = ["BTC", "ETH", "BNB", "XRP", "ADA", "DOGE", "SOL", "TRX", "LTC", "AVAX", "DOT", "LINK", "XLM", "BCH",
@@ -104,6 +105,10 @@ def main() -> int:
     settings = Settings.from_env()
     args.run_env.parent.mkdir(parents=True, exist_ok=True)
     args.run_env.write_text("")  # nothing of an earlier run's choice carries over
+    if settings.train_profile not in PROFILES:
+        print(f"make run: TRAIN_PROFILE is one of {', '.join(PROFILES)}, not {settings.train_profile!r}",
+              file=sys.stderr)
+        return 2
     try:
         choice = choose_market(settings)
     except UnusableFolder as exc:
@@ -120,11 +125,13 @@ def main() -> int:
         return 0
     queue = JobQueue(settings)
     queue.reap()
-    for timeframe, job in queue_default_training(queue, from_store=choice.train_dir is None):
+    for timeframe, job in queue_default_training(queue, from_store=choice.train_dir is None,
+                                                 profile=settings.train_profile):
         if job is None:
             print(f"a {timeframe} training job is already queued or running")
         else:
-            print(f"queued job {job['id']}: train the default profile on {timeframe} candles from {choice.origin}")
+            print(f"queued job {job['id']}: train the {settings.train_profile} profile on {timeframe} candles "
+                  f"from {choice.origin}")
     print("the service answers at once (503 model_not_ready until the first models are trained); the worker "
           "trains them in about 15 minutes on 2 cores, 1h first: watch /health or /jobs")
     return 0

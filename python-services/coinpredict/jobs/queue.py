@@ -111,13 +111,14 @@ class JobQueue:
         return self.submit("train", timeframe, params)
 
 
-def queue_default_training(queue: JobQueue, *, from_store: bool = False) -> list[tuple[str, dict | None]]:
-    """``make run``'s first training: the default profile on each default timeframe without a job queued or
-    running, as (timeframe, job, or None where one waits). Each gets a priority by its place, 1h highest,
-    so a 1h job queued again after an interrupted first run runs before the 4h and 1d jobs that run left
-    queued: the first answer a user asks for is 1h's."""
+def queue_default_training(queue: JobQueue, *, from_store: bool = False,
+                           profile: str = "default") -> list[tuple[str, dict | None]]:
+    """``make run``'s first training: ``profile`` (TRAIN_PROFILE, default ``default``) on each default
+    timeframe without a job queued or running, as (timeframe, job, or None where one waits). Each gets a
+    priority by its place, 1h highest, so a 1h job queued again after an interrupted first run runs before
+    the 4h and 1d jobs that run left queued: the first answer a user asks for is 1h's."""
     waiting = {j["timeframe"] for j in queue.store.active()}
     order = list(DEFAULT_HORIZONS)
-    params = {"models": "all", "profile": "default", "promote": "always", **({"data": "store"} if from_store else {})}
+    params = {"models": "all", "profile": profile, "promote": "always", **({"data": "store"} if from_store else {})}
     return [(tf, None if tf in waiting else queue.submit("train", tf, dict(params), priority=len(order) - place))
             for place, tf in enumerate(order)]
