@@ -27,6 +27,8 @@ def open_session(source: Path | bytes, threads: int | None = None):
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3  # errors only: the load path reports its own refusals
+    # No arena per session: with one per model, a large batch would leave each holding its peak for good.
+    options.enable_cpu_mem_arena = False
     graph = str(source) if isinstance(source, Path) else source
     return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
