@@ -135,3 +135,18 @@ def read_manifest(directory: Path) -> dict:
         raise refused(path, "missing") from exc
     except (OSError, ValueError) as exc:
         raise refused(path, "unreadable manifest", str(exc)) from exc
+
+
+class NetworkModel(PredictionModel):
+    """What a network is, apart from how it runs: its family and architecture over a candle window. The
+    torch model (``neural.NeuralModel``) and its exported graph (``exported.ExportedNetwork``) share it."""
+
+    input_kind = "sequence"
+
+    def __init__(self, model_id: str, *, family: str, arch: str, **params):
+        super().__init__(model_id, **params)
+        self.family = family
+        self.arch = arch
+
+    def get_params(self) -> dict:
+        return {"arch": self.arch, **self.params}

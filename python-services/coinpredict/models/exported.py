@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import DataView, PredictionModel, refused
+from .base import DataView, NetworkModel, refused
 from .threads import ort_threads
 
 GRAPH = "network.onnx"
@@ -33,18 +33,8 @@ def open_session(source: Path | bytes, threads: int | None = None):
     return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
 
-class ExportedNetwork(PredictionModel):
+class ExportedNetwork(NetworkModel):
     """Serving only: the same calibrated ``predict_proba`` as ``NeuralModel``, from the exported graph."""
-
-    input_kind = "sequence"
-
-    def __init__(self, model_id: str, *, family: str, arch: str, **params):
-        super().__init__(model_id, **params)
-        self.family = family
-        self.arch = arch
-
-    def get_params(self) -> dict:
-        return {"arch": self.arch, **self.params}
 
     def fit(self, train: DataView, valid: DataView, **options) -> ExportedNetwork:
         raise TypeError(f"{self.model_id}: an exported graph serves only; train a models.neural.NeuralModel")

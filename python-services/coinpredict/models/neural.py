@@ -13,7 +13,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .attention import InformerNet, TransformerNet
-from .base import DataView, PredictionModel, refused
+from .base import DataView, NetworkModel, refused
 from .convolutional import ConvNet
 from .export import export_checked
 from .options import FitOptions
@@ -26,17 +26,7 @@ ARCHITECTURES = {"recurrent": RecurrentNet, "transformer": TransformerNet, "info
 WEIGHTS = "weights.safetensors"
 
 
-class NeuralModel(PredictionModel):
-    input_kind = "sequence"
-
-    def __init__(self, model_id: str, *, family: str, arch: str, **params):
-        super().__init__(model_id, **params)
-        self.family = family
-        self.arch = arch
-
-    def get_params(self) -> dict:
-        return {"arch": self.arch, **self.params}
-
+class NeuralModel(NetworkModel):
     def build(self, n_features: int, outputs: int) -> torch.nn.Module:
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in self.params.items()}
         return ARCHITECTURES[self.arch](n_features, outputs=outputs, **params)
