@@ -37,6 +37,18 @@ def stop_make_run(proc: subprocess.Popen) -> None:
     assert not session_processes(proc.pid), "make run left processes behind"
 
 
+def first_health(proc: subprocess.Popen, base: str, within_s: float) -> dict:
+    """``/health``'s first answer from the ``make run`` in ``proc``."""
+    started = time.time()
+    while time.time() - started < within_s:
+        try:
+            return requests.get(f"{base}/health", timeout=5).json()
+        except (requests.ConnectionError, requests.Timeout):
+            assert proc.poll() is None, proc.stdout.read().decode(errors="replace")[-2000:]
+            time.sleep(0.3)
+    raise AssertionError("make run did not serve")
+
+
 def test_make_run_with_nothing_set_serves_the_candles_it_trains_on(tmp_path):
     if CsvFolderSource(SHARED_OHLCV).problem():
         pytest.skip(f"the shared candle folder is absent ({SHARED_OHLCV})")
@@ -49,15 +61,7 @@ def test_make_run_with_nothing_set_serves_the_candles_it_trains_on(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        started, health = time.time(), None
-        while time.time() - started < 120:
-            try:
-                health = requests.get(f"{base}/health", timeout=5).json()
-                break
-            except (requests.ConnectionError, requests.Timeout):
-                assert proc.poll() is None, proc.stdout.read().decode(errors="replace")[-2000:]
-                time.sleep(0.3)
-        assert health is not None, "make run did not serve"
+        health = first_health(proc, base, 120)
         assert health["data_source"] == "csv"  # the shared folder the jobs train on, not the synthetic market
         listed = requests.get(f"{base}/symbols?timeframe=1h", timeout=30).json()
         assert listed["count"] == len(CsvFolderSource(SHARED_OHLCV).symbols("1h"))
@@ -81,15 +85,7 @@ def test_make_run_serves_at_once_and_trains_in_the_worker(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        started, health = time.time(), None
-        while time.time() - started < 90:
-            try:
-                health = requests.get(f"{base}/health", timeout=5).json()
-                break
-            except (requests.ConnectionError, requests.Timeout):
-                assert proc.poll() is None, proc.stdout.read().decode(errors="replace")[-2000:]
-                time.sleep(0.3)
-        assert health is not None, "make run did not serve"
+        health = first_health(proc, base, 90)
         assert health["models_loaded"] == 0 and health["status"] == "degraded"
         assert {j["timeframe"] for j in requests.get(f"{base}/jobs", timeout=5).json()["jobs"]} == {"1h", "4h", "1d"}
         single = requests.post(f"{base}/predict/single", json={"symbol": "BTC"}, timeout=10)
