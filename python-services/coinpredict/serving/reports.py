@@ -17,6 +17,7 @@ from ..data.timeframes import TIMEFRAMES
 from ..evaluation.publish import FOLDER, HORIZON_DIR, METRICS_FILE, PLOT, POINTER, REPORTS_DIR, report_root
 
 log = logging.getLogger(__name__)
+SUPERSEDED_RETRIES = 100  # newer publications that may land while one request reads (each a retry)
 DEFAULT = ("1h", 1)  # the report a request without a choice gets, when it is published
 CACHE_ENTRIES = 64
 
@@ -105,10 +106,24 @@ class PublishedReports:
     def report(self, timeframe: str, horizon: int) -> dict | None:
         """The current report (with its ``plots`` list), None when none is published; ReportUnreadable when
         one is and cannot be read."""
-        folder = self._folder(timeframe, horizon)
-        if folder is None:
-            return None
+        found = self._current(timeframe, horizon)
+        return None if found is None else found[1]
 
+    def _current(self, timeframe: str, horizon: int) -> tuple[Path, dict] | None:
+        """(folder, report) that CURRENT names. A folder removed between reading CURRENT and reading it was
+        superseded by newer publications (two kept): the newer one is read instead, never an error."""
+        for _ in range(SUPERSEDED_RETRIES):
+            folder = self._folder(timeframe, horizon)
+            if folder is None:
+                return None
+            try:
+                return folder, self._read_report(folder, timeframe, horizon)
+            except FileNotFoundError:
+                if self._folder(timeframe, horizon) == folder:
+                    break
+        raise ReportUnreadable(f"the {timeframe} horizon {horizon} report's {METRICS_FILE} is missing")
+
+    def _read_report(self, folder: Path, timeframe: str, horizon: int) -> dict:
         def read(path: Path) -> dict:
             body = json.loads(path.read_text())
             _check(body, timeframe, horizon)
@@ -118,7 +133,7 @@ class PublishedReports:
         try:
             return self._cached(folder / METRICS_FILE, read)
         except FileNotFoundError:
-            raise ReportUnreadable(f"{what} is missing") from None
+            raise
         except (OSError, UnicodeDecodeError) as exc:
             log.warning("%s unreadable: %s", folder / METRICS_FILE, exc)
             raise ReportUnreadable(f"{what} cannot be read") from None
@@ -146,16 +161,20 @@ class PublishedReports:
         the request); None when there is no such plot."""
         if not PLOT.match(name):
             return None
-        body = self.report(timeframe, horizon)
-        if body is None or name not in {p["name"] for p in body.get("plots", [])}:
-            return None
-        folder = self._folder(timeframe, horizon)
 
         def read(path: Path) -> Plot:
             data = path.read_bytes()
             return Plot(data, hashlib.sha256(data).hexdigest()[:32], path.stat().st_mtime)
 
-        try:
-            return self._cached(folder / name, read)
-        except OSError:  # removed by a newer publication in between: that one answers the next request
-            return None
+        for _ in range(SUPERSEDED_RETRIES):  # the plot of the report read, from its own folder
+            found = self._current(timeframe, horizon)
+            if found is None or name not in {p["name"] for p in found[1].get("plots", [])}:
+                return None
+            try:
+                return self._cached(found[0] / name, read)
+            except FileNotFoundError:
+                if self._folder(timeframe, horizon) == found[0]:
+                    return None
+            except OSError:
+                return None
+        return None
