@@ -24,13 +24,13 @@ import time
 from pathlib import Path
 
 import requests
-from dashboard_tour import tour
 
 from coinpredict.common import clock
 from coinpredict.common.times import to_ms
 from coinpredict.launch import procfile_server, procfile_worker
 from coinpredict.models.registry import MODEL_IDS
 
+from .dashboard_tour import tour
 from .replay_agreement import agreement, print_agreement
 from .replay_exchange import ReplayExchange
 
