@@ -132,11 +132,12 @@ def test_unreachable_exchange_is_a_source_error():
 def test_live_market_caches_in_the_store_and_fetches_only_what_is_missing(server, tmp_path):
     from coinpredict.config import Settings
     from coinpredict.data.market import MarketData
+    from coinpredict.data.providers import LiveProvider
 
     now = [(START + 2000 * H) / 1000 + 60]
     market = MarketData(Settings(store_path=tmp_path / "s.sqlite", exchange_url=server),
                         clock=lambda: now[0])
-    assert market.mode == "live"
+    assert isinstance(market.provider, LiveProvider)
     first = market.candles("XUSDT", "1h", 500)
     assert len(first) == 500 and first.t[-1] == START + 1999 * H and first.meta["data_stale"] is False
     calls, stored = len(Exchange.calls), market.store.count()

@@ -11,6 +11,7 @@ from coinpredict.config import Settings
 from coinpredict.data.candles import COLUMNS
 from coinpredict.data.listing import EXTRA_COLUMNS, CsvListing, file_columns
 from coinpredict.data.market import MarketData
+from coinpredict.data.providers import LiveProvider, SyntheticProvider
 from coinpredict.data.sources.csvdir import CsvFolderSource
 from coinpredict.data.sources.synthetic import SyntheticSource
 from coinpredict.data.store import CandleStore
@@ -96,7 +97,7 @@ def test_live_listing_says_how_old_the_last_candle_is(tmp_path, offset_candles, 
     store.upsert(_candles("AAAUSDT", 30))
     now = SYNTHETIC_END_MS / 1000 + offset_candles * 3600
     market = MarketData(Settings(store_path=tmp_path / "candles.sqlite", offline=True), clock=lambda: now)
-    assert market.mode == "live"
+    assert isinstance(market.provider, LiveProvider)
     [row] = market.summaries("1h")
     assert row["last_candle_age_s"] == pytest.approx(offset_candles * 3600) and row["data_stale"] is stale
     assert row["columns"] == list(COLUMNS) and market.summaries("4h") == []
@@ -105,9 +106,9 @@ def test_live_listing_says_how_old_the_last_candle_is(tmp_path, offset_candles, 
 def test_synthetic_listing_is_its_universe_up_to_the_last_closed_candle(tmp_path):
     now = SYNTHETIC_END_MS / 1000 + 1800
     market = MarketData(Settings(store_path=tmp_path / "empty.sqlite", synthetic=True), clock=lambda: now)
-    assert market.mode == "synthetic"
+    assert isinstance(market.provider, SyntheticProvider)
     rows = market.summaries("1h")
-    assert [r["symbol"] for r in rows] == market.synthetic.universe
-    fetched = market.synthetic.fetch("BTCUSDT", "1h")
+    assert [r["symbol"] for r in rows] == market.provider.source.universe
+    fetched = market.provider.source.fetch("BTCUSDT", "1h")
     assert (rows[0]["first_ms"], rows[0]["last_ms"]) == (int(fetched.t[0]), int(fetched.t[-1]))
     assert rows[0]["last_candle_age_s"] == 1800 and rows[0]["data_stale"] is False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from coinpredict.config import Settings
-from coinpredict.data.origin import UnusableFolder, choose_market
+from coinpredict.data.origin import Download, UnusableFolder, choose_market
 from coinpredict.data.sources.exchange import ExchangeSource
 
 
@@ -31,7 +31,7 @@ def test_a_reachable_exchange_is_served_live_and_downloaded_for_training(tmp_pat
     monkeypatch.setattr(ExchangeSource, "reachable", lambda self, timeout=2.0: True)
     choice = choose_market(Settings(store_path=tmp_path / "c.sqlite"), shared=tmp_path / "none",
                            downloaded=tmp_path / "dl", synthetic=tmp_path / "syn")
-    assert choice.serve_dir is None and choice.train_dir == tmp_path / "dl" and choice.fetch == "exchange"
+    assert choice.serve_dir is None and choice.train_dir == tmp_path / "dl" and choice.fetch is Download.EXCHANGE
     assert choice.run_env() == ""
 
 

@@ -4,6 +4,7 @@ from scipy.stats import kurtosis
 
 from coinpredict.config import Settings
 from coinpredict.data.market import MarketData
+from coinpredict.data.providers import LiveProvider, SyntheticProvider
 from coinpredict.data.sources.synthetic import SyntheticSource
 from coinpredict.data.universe import BUNDLED_TOP100, Universe
 from coinpredict.errors import NotFound, Unavailable
@@ -36,7 +37,7 @@ def test_universe_falls_back_to_the_bundled_list_when_offline():
 
 def test_offline_with_an_empty_store_answers_503_never_invented_prices(tmp_path):
     market = MarketData(Settings(offline=True, store_path=tmp_path / "s.sqlite"), clock=lambda: NOW)
-    assert market.mode == "live"
+    assert isinstance(market.provider, LiveProvider)
     with pytest.raises(Unavailable) as err:
         market.candles("BTCUSDT", "1h", 500)
     assert err.value.retry_after and err.value.code == "data_unavailable"
@@ -45,7 +46,7 @@ def test_offline_with_an_empty_store_answers_503_never_invented_prices(tmp_path)
 def test_synthetic_market_only_when_asked_for_and_labelled(tmp_path):
     market = MarketData(Settings(synthetic=True, store_path=tmp_path / "s.sqlite"), clock=lambda: NOW)
     candles = market.candles("BTCUSDT", "1h", 500)
-    assert market.mode == "synthetic" and len(candles) == 500
+    assert isinstance(market.provider, SyntheticProvider) and len(candles) == 500
     assert candles.meta["data_source"] == "synthetic" and "synthetic" in candles.meta["warning"]
     with pytest.raises(NotFound):
         market.candles("NOPEUSDT", "1h", 500)
@@ -59,7 +60,7 @@ def test_unreachable_exchange_answers_from_the_store_marked_stale(tmp_path):
 
     CandleStore(settings.store_path).upsert(stored.last(300))
     market = MarketData(settings, clock=lambda: NOW)
-    assert market.mode == "live"
+    assert isinstance(market.provider, LiveProvider)
     with pytest.raises(Unavailable) as err:
         market.candles("YUSDT", "1h", 100)
     assert err.value.retry_after

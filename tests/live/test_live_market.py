@@ -40,7 +40,7 @@ def test_refresher_fetches_each_closed_candle_once_shortly_after_it_closes(excha
     ex, url = exchange
     at(SYNTHETIC_END_MS - 100 * H + 60_000)  # a minute after a close, 100 candles before the folder ends
     market = MarketData(Settings(store_path=tmp_path / "s.sqlite", exchange_url=url))
-    assert market.pairs.load_now() and market.pairs.known("NOPEUSDT") is False
+    assert market.provider.pairs.load_now() and market.provider.pairs.known("NOPEUSDT") is False
     refresher = CandleRefresher(market, backfill=300)
     watched = {"1h": set(SYNTHETIC_SYMBOLS) | {"NOPEUSDT"}}
     assert refresher.run_once(watched)["fetched"] == 3
@@ -83,7 +83,7 @@ def test_made_up_symbols_cost_the_exchange_nothing(exchange, trained_dir, tmp_pa
     app = _live_app(trained_dir, tmp_path, url)
     from coinpredict.api.state import KEY
 
-    assert app.extensions[KEY].market.pairs.load_now()
+    assert app.extensions[KEY].market.provider.pairs.load_now()
     c = app.test_client()
     items = [{"symbol": f"FAKE{i}", "model": "lightgbm"} for i in range(500)]
     body = c.post("/predict/batch", json={"items": items}).get_json()

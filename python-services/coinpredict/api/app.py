@@ -67,7 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     ledger = LedgerStore(settings.database_url)
     app.extensions[KEY] = ServiceState(settings, market, predictor, reloader, JobQueue(settings), ledger,
                                        Recorder(ledger))
-    log.info("loaded models: %s from %s; data: %s", store.counts(), settings.models_dir, market.mode)
+    log.info("loaded models: %s from %s; data: %s", store.counts(), settings.models_dir, market.label)
     init_observability(app)
     register_error_handlers(app)
     for bp in (health.bp, models.bp, versions.bp, predictions.bp, symbols.bp, meta.bp, jobs.bp, history.bp, candles.bp,

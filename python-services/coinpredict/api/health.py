@@ -39,7 +39,7 @@ def health():
                         f"({training[0]['progress']:.0%}, {training[0]['stage']})" if training else
                         "no trained models: run scripts/train.py or POST /jobs (make run trains the default profile)")
     body = {"status": "degraded" if warnings else "ok", "models_loaded": counts["ready"], "models": counts,
-            "uptime_s": round(time.time() - st.started, 1), "version": __version__, "data_source": market.mode,
+            "uptime_s": round(time.time() - st.started, 1), "version": __version__, "data_source": market.label,
             "timeframes": st.store.timeframes, "warnings": warnings, "jobs": jobs, "data": data}
     if shown := market_time(st.market.clock()):  # CLOCK shifts market time: every age above is measured on it
         body["market_time"] = shown
@@ -54,7 +54,7 @@ def _data(st) -> dict:
     if cached and time.monotonic() - cached[0] < DATA_TTL_S:
         return cached[1]
     kept = None
-    if st.market.mode == "live":  # the symbols the worker keeps current, not every one ever asked for once
+    if st.market.live_store is not None:  # the symbols the worker keeps current, not every one ever asked for once
         kept = watched_symbols(st.predictor.universe, st.ledger, st.store.timeframes)
     by_tf = {tf: st.market.freshness(tf, None if kept is None else kept[tf]) for tf in st.store.timeframes}
     finest = min(by_tf, key=lambda tf: TIMEFRAME_MS[tf], default=None)

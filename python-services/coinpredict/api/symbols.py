@@ -19,5 +19,5 @@ def symbols():
     listed = [{"symbol": s["symbol"], "first": iso(s["first_ms"]), "last": iso(s["last_ms"]),
                "last_candle_age_s": s["last_candle_age_s"], "data_stale": s["data_stale"], "columns": s["columns"]}
               for s in current.market.summaries(query.timeframe)]
-    return checked(SymbolsResponse, {"timeframe": query.timeframe, "data_source": current.market.mode,
+    return checked(SymbolsResponse, {"timeframe": query.timeframe, "data_source": current.market.label,
                                      "count": len(listed), "symbols": listed, "trained": current.store.trained()})

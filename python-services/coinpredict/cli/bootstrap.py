@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from coinpredict.config import REPO_ROOT, Settings
-from coinpredict.data.origin import MarketChoice, UnusableFolder, choose_market, synthetic_choice
+from coinpredict.data.origin import Download, MarketChoice, UnusableFolder, choose_market, synthetic_choice
 from coinpredict.data.sources.exchange import ExchangeSource
 from coinpredict.data.sources.synthetic import SyntheticSource
 from coinpredict.data.timeframes import DEFAULT_HORIZONS
@@ -46,7 +46,7 @@ def fetch_candles(choice: MarketChoice, settings: Settings) -> MarketChoice:
     """Write the candles ``choice`` trains on when they come from the exchange or the synthetic market; an
     exchange that fails midway falls back to the synthetic market, which is then what is served too."""
     start = int((time.time() - HISTORY_DAYS * 86_400) * 1000)
-    if choice.fetch == "exchange":
+    if choice.fetch is Download.EXCHANGE:
         exchange = ExchangeSource(settings.exchange_url)
         try:
             for coin in COINS:
@@ -57,7 +57,7 @@ def fetch_candles(choice: MarketChoice, settings: Settings) -> MarketChoice:
         except SourceError as exc:
             log.warning("exchange unreachable (%s)", exc)
             choice = synthetic_choice("the synthetic market (the exchange failed)")
-    if choice.fetch == "synthetic":
+    if choice.fetch is Download.SYNTHETIC:
         synthetic = SyntheticSource([f"{c}USDT" for c in COINS])  # the generator the service serves
         for tf in DEFAULT_HORIZONS:
             for coin in COINS:

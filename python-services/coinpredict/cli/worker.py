@@ -50,7 +50,7 @@ class LiveLoop:
         self.market = MarketData(settings)
         self.ledger = LedgerStore(settings.database_url)
         self.scheduler = RetrainScheduler(queue, self.market)
-        live = self.market.mode == "live" and not settings.offline
+        live = self.market.live_store is not None and not settings.offline
         self.refresher = CandleRefresher(self.market) if live else None
         self.universe = Universe(None if settings.offline else settings.universe_url)
         self.models_dir = settings.models_dir

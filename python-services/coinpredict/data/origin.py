@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from ..config import REPO_ROOT, Settings
@@ -21,6 +22,13 @@ DOWNLOADED_OHLCV = REPO_ROOT / "data" / "ohlcv"
 SYNTHETIC_OHLCV = REPO_ROOT / "data" / "synthetic-ohlcv"
 
 
+class Download(Enum):
+    """Candles ``make run`` writes into the training folder before training."""
+
+    EXCHANGE = "exchange"
+    SYNTHETIC = "synthetic"
+
+
 class UnusableFolder(ValueError):
     """OHLCV_DIR names a folder with nothing to serve or train on; never replaced by another source."""
 
@@ -31,7 +39,7 @@ class MarketChoice:
     serve_dir: Path | None  # OHLCV_DIR of every process; None: the live exchange and its store
     train_dir: Path | None  # the folder training reads; None: the store, written out per job
     synthetic: bool = False  # SYNTHETIC=1 for every process: the synthetic market, served and trained on
-    fetch: str | None = None  # "exchange" or "synthetic": candles to write into train_dir before training
+    fetch: Download | None = None  # candles to write into train_dir before training
 
     def run_env(self) -> str:
         """The lines of data/run.env (sourced by the Makefile): the same market for the web and the worker."""
@@ -41,7 +49,7 @@ class MarketChoice:
 
 
 def synthetic_choice(origin: str, folder: Path = SYNTHETIC_OHLCV) -> MarketChoice:
-    return MarketChoice(origin, folder, folder, synthetic=True, fetch="synthetic")
+    return MarketChoice(origin, folder, folder, synthetic=True, fetch=Download.SYNTHETIC)
 
 
 def choose_market(settings: Settings, *, shared: Path = SHARED_OHLCV, downloaded: Path = DOWNLOADED_OHLCV,
@@ -57,7 +65,7 @@ def choose_market(settings: Settings, *, shared: Path = SHARED_OHLCV, downloaded
     if folder_problem(shared) is None:
         return MarketChoice("the shared candle folder", shared, shared)
     if not settings.offline and ExchangeSource(settings.exchange_url).reachable():
-        return MarketChoice("the exchange", None, downloaded, fetch="exchange")
+        return MarketChoice("the exchange", None, downloaded, fetch=Download.EXCHANGE)
     store = CandleStore(settings.store_path)
     try:
         if store.count():

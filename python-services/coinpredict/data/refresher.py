@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import SourceError, UnknownSeries
 from .market import MarketData
+from .providers.live import LiveProvider
 from .sources.exchange import ExchangeSource, RateLimited
 from .timeframes import TIMEFRAME_MS
 
@@ -45,7 +46,9 @@ class WeightBudget:
 class CandleRefresher:
     def __init__(self, market: MarketData, *, weight_per_minute: float = 1500, backfill: int = 1000,
                  settle_s: float = 2.0, threads: int = 4):
-        self.market = market
+        if not isinstance(market.provider, LiveProvider):
+            raise TypeError("the refresher keeps the live store current; this market has no such store")
+        self.market, self.live = market, market.provider
         self.exchange = ExchangeSource(market.settings.exchange_url, clock=market.clock, retries=1,
                                        timeout=(3.0, 10.0))
         self.budget = WeightBudget(weight_per_minute)
@@ -58,7 +61,7 @@ class CandleRefresher:
 
     def held(self, timeframe: str) -> dict[str, tuple[int, int]]:
         """First and last stored open time per symbol (one aggregate over the store)."""
-        return {s: (first, last) for s, first, last, _ in self.market.store.summary(timeframe)}
+        return {s: (first, last) for s, first, last, _ in self.live.store.summary(timeframe)}
 
     def due(self, timeframe: str, symbols: set[str], held: dict[str, tuple[int, int]]) -> list[str]:
         """Watched symbols whose store lacks a candle that closed at least ``settle_s`` ago."""
@@ -70,7 +73,7 @@ class CandleRefresher:
         return sorted(s for s in symbols if held.get(s, (-1, -1))[1] < newest
                       and self._unknown.get((s, timeframe), 0) <= now
                       and self._nothing_new.get((s, timeframe)) != newest
-                      and (self.market.pairs is None or self.market.pairs.known(s) is not False))
+                      and (self.live.pairs is None or self.live.pairs.known(s) is not False))
 
     def short(self, timeframe: str, symbols: set[str], held: dict[str, tuple[int, int]]) -> list[tuple[str, int]]:
         """Watched symbols holding less history than ``backfill`` candles, with their first stored candle,
@@ -101,10 +104,10 @@ class CandleRefresher:
         try:
             if first is not None:
                 self._backfilled.add(key)
-                return "fetched", self.market.backfill(symbol, timeframe, self.backfill, first, exchange=self.exchange)
+                return "fetched", self.live.backfill(symbol, timeframe, self.backfill, first, exchange=self.exchange)
             newest = self.market.newest_closed(timeframe)
-            got = self.market.refresh(symbol, timeframe, self.backfill, exchange=self.exchange)
-            if (self.market.store.last_time(symbol, timeframe) or -1) < newest:
+            got = self.live.refresh(symbol, timeframe, self.backfill, exchange=self.exchange)
+            if (self.live.store.last_time(symbol, timeframe) or -1) < newest:
                 self._nothing_new[key] = newest  # halted or late: asked again once the next candle closes
             return "fetched", got
         except RateLimited as exc:

@@ -38,6 +38,11 @@ def period_start(t_ms, tf: str):
     return (t_ms - offset) // step * step + offset
 
 
+def newest_closed(tf: str, now_s: float) -> int:
+    """Open time (ms) of the newest ``tf`` candle that has closed by ``now_s`` (clock seconds)."""
+    return int(period_start(int(now_s * 1000), tf)) - TIMEFRAME_MS[tf]
+
+
 def lower_timeframes(tf: str) -> list[str]:
     """Timeframes that aggregate exactly into ``tf``, largest first."""
     step = TIMEFRAME_MS[tf]

@@ -39,8 +39,8 @@ class RetrainScheduler:
 
     def _candles(self, timeframe: str) -> tuple[str, int] | None:
         """Where a job would train (``store`` or ``folder``) and the end (exclusive, ms) of its candles."""
-        store = self.market.store
-        if self.market.mode == "live" and store is not None and len(trainable_symbols(store, timeframe)) >= 2:
+        store = self.market.live_store
+        if store is not None and len(trainable_symbols(store, timeframe)) >= 2:
             newest = max(last for s, _, last, _ in store.summary(timeframe))
             return "store", newest + TIMEFRAME_MS[timeframe]
         try:

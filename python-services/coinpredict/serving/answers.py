@@ -80,7 +80,7 @@ def build_answer(i: int, req: PredictRequest, plan: Plan, candles: Candles, scor
     body.update(fields)
     body.update(probability_up=float(p), confidence=round(abs(2 * p - 1), 6), latency_ms=round(elapsed_ms, 2))
     body.update(signal_part(p, candles, plan.horizon, cost_bps))
-    if candles.meta.get("data_source") == "synthetic":  # invented prices never carry a trade signal
+    if candles.meta.get("invented"):  # invented prices (the synthetic market) never carry a trade signal
         body.update(signal="HOLD", signal_reason="synthetic market (SYNTHETIC=1): the prices are not real, so no "
                                                  "trade is signalled")
     body.update(data_part(candles, req.timeframe))

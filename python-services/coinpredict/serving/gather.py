@@ -83,7 +83,7 @@ class CandleGatherer:
             except ServiceError as exc:
                 return exc
 
-        if self.market.mode == "live" and len(wanted) > 1:
+        if self.market.parallel and len(wanted) > 1:
             fetched = dict(zip(wanted, self._pool.map(one, wanted.items())))
         else:
             fetched = {key: one((key, need)) for key, need in wanted.items()}

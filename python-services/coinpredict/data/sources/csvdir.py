@@ -53,7 +53,6 @@ def read_candle_csv(path: Path, timeframe: str, symbol: str | None = None) -> tu
 
 class CsvFolderSource:
     name = "csv"
-    live = False
 
     def __init__(self, root: Path):
         self.root = Path(root)

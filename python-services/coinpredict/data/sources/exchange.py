@@ -47,7 +47,6 @@ class ExchangeSource:
     """Paginated klines with timeouts, retries and backoff that honour 429/418 and ``Retry-After``."""
 
     name = "exchange"
-    live = True
 
     def __init__(self, base_url: str = "https://api.binance.com", *, timeout: tuple[float, float] = (3.0, 10.0),
                  retries: int = 4, backoff: float = 0.5, max_retry_after: float = 30.0,

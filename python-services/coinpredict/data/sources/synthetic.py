@@ -33,7 +33,6 @@ def _origin_ms(timeframe: str) -> int:
 
 class SyntheticSource:
     name = "synthetic"
-    live = True
 
     def __init__(self, symbols: list[str], seed: int = 7, clock=clock_now):
         self.universe = list(dict.fromkeys(symbols))
