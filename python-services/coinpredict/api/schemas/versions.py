@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from .schemas import Answer, ModelId, Query, Status, Timeframe, VersionChange
+from .common import Answer, ModelId, Query, Status, Timeframe
 
 VERSION_FIELD = ("version id as answers name it (2025-11-30T12:00:00Z-3f2a1c) or its folder name (the same without "
                  "':')")
@@ -74,3 +74,10 @@ class VersionDeleted(Answer):
     timeframe: Timeframe = Field(description="candle length")
     deleted: str = Field(description="the version removed")
     serving: str | None = Field(description="the version served (unchanged)")
+
+
+class VersionChange(Answer):
+    model: ModelId = Field(description="model id")
+    timeframe: str = Field(description="candle length")
+    before: str | None = Field(description="version served before (null: none)")
+    after: str | None = Field(description="version served now (null: none)")
