@@ -55,6 +55,13 @@ class VersionList(Answer):
     versions: list[VersionInfo] = Field(description="every version on disk, newest first")
 
 
+class VersionChange(Answer):
+    model: ModelId = Field(description="model id")
+    timeframe: str = Field(description="candle length")
+    before: str | None = Field(description="version served before (null: none)")
+    after: str | None = Field(description="version served now (null: none)")
+
+
 class Promoted(Answer):
     id: ModelId = Field(description="model id")
     timeframe: Timeframe = Field(description="candle length")
@@ -74,10 +81,3 @@ class VersionDeleted(Answer):
     timeframe: Timeframe = Field(description="candle length")
     deleted: str = Field(description="the version removed")
     serving: str | None = Field(description="the version served (unchanged)")
-
-
-class VersionChange(Answer):
-    model: ModelId = Field(description="model id")
-    timeframe: str = Field(description="candle length")
-    before: str | None = Field(description="version served before (null: none)")
-    after: str | None = Field(description="version served now (null: none)")
