@@ -12,7 +12,7 @@ from ..common.clock import market_time
 from ..data.timeframes import TIMEFRAME_MS
 from ..ledger.watch import watched_symbols
 from .answers import checked, redact
-from .schemas import Health
+from .schemas.health import Health
 from .state import state
 
 bp = Blueprint("health", __name__)

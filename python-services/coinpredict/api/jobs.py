@@ -13,7 +13,7 @@ from ..errors import BadRequest, Conflict, DataError, NotFound, TooManyRequests
 from .answers import checked, redact
 from .auth import require_management_key
 from .body import json_body
-from .job_schemas import Job, JobList, JobQuery, JobRequest
+from .schemas.jobs import Job, JobList, JobQuery, JobRequest
 from .state import state
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")

@@ -12,9 +12,9 @@ from ..serving import ModelStore
 from ..serving.resolve import not_trained
 from .answers import checked, redact
 from .auth import require_management_key
-from .live_schemas import LiveQuery, LiveSkill, StatusQuery
 from .observability import serving_figures
-from .schemas import ModelList, ModelStatus, Reloaded, canonical_model_id
+from .schemas.common import canonical_model_id
+from .schemas.models import LiveQuery, LiveSkill, ModelList, ModelStatus, Reloaded, StatusQuery
 from .state import state
 
 bp = Blueprint("models", __name__, url_prefix="/models")

@@ -8,7 +8,7 @@ from functools import cache
 from pydantic import BaseModel
 
 from .. import __version__
-from . import candles, evaluation, history, job_schemas, live_schemas, schemas, version_schemas
+from .schemas import candles, common, evaluation, health, history, jobs, models, predictions, symbols, versions
 
 ERRORS = {
     400: "the request is malformed (bad JSON, nesting deeper than 64, wrong types, out-of-range values, invalid "
@@ -55,40 +55,40 @@ class Route:
 
 
 ROUTES = [
-    Route("get", "/health", "Liveness, model counts and data-source warnings", schemas.Health),
+    Route("get", "/health", "Liveness, model counts and data-source warnings", health.Health),
     Route("get", "/models/list", "The single models with status, timeframes and skill, and the ensemble",
-          schemas.ModelList),
+          models.ModelList),
     Route("get", "/models/{id}/status", "One model: training, validation and test metrics, serving figures",
-          schemas.ModelStatus, (400, 404), query=live_schemas.StatusQuery),
+          models.ModelStatus, (400, 404), query=models.StatusQuery),
     Route("get", "/models/{id}/live", "Live skill on the served forecasts: calibration and AUC over time, beside "
-          "the test", live_schemas.LiveSkill, (400, 404), query=live_schemas.LiveQuery),
+          "the test", models.LiveSkill, (400, 404), query=models.LiveQuery),
     Route("post", "/models/reload", "Reload the current model versions from MODELS_DIR on every worker "
-          "(management)", schemas.Reloaded, (401, 403), management=True),
+          "(management)", models.Reloaded, (401, 403), management=True),
     Route("get", "/models/{id}/versions", "The versions of a model on a timeframe, newest first, and the one served",
-          version_schemas.VersionList, (400, 404), query=version_schemas.VersionsQuery),
+          versions.VersionList, (400, 404), query=versions.VersionsQuery),
     Route("post", "/models/{id}/promote", "Serve a version (a rollback is a promotion of an older one; management)",
-          version_schemas.Promoted, (400, 401, 403, 404, 409, 413, 415), version_schemas.PromoteRequest,
+          versions.Promoted, (400, 401, 403, 404, 409, 413, 415), versions.PromoteRequest,
           management=True),
     Route("delete", "/models/{id}/versions/{version}", "Delete a version that is not served (management)",
-          version_schemas.VersionDeleted, (400, 401, 403, 404, 409), query=version_schemas.VersionsQuery,
+          versions.VersionDeleted, (400, 401, 403, 404, 409), query=versions.VersionsQuery,
           management=True),
     Route("post", "/jobs", "Start a training job: the pipeline of scripts/train.py, run by the worker (management)",
-          job_schemas.Job, (400, 401, 403, 413, 415, 429), job_schemas.JobRequest, management=True, success="202"),
-    Route("get", "/jobs", "Jobs, newest first, with progress, stage, result and log tail", job_schemas.JobList,
-          (400,), query=job_schemas.JobQuery),
-    Route("get", "/jobs/{job_id}", "One job", job_schemas.Job, (404,)),
-    Route("delete", "/jobs/{job_id}", "Cancel a queued or running job (management)", job_schemas.Job,
+          jobs.Job, (400, 401, 403, 413, 415, 429), jobs.JobRequest, management=True, success="202"),
+    Route("get", "/jobs", "Jobs, newest first, with progress, stage, result and log tail", jobs.JobList,
+          (400,), query=jobs.JobQuery),
+    Route("get", "/jobs/{job_id}", "One job", jobs.Job, (404,)),
+    Route("delete", "/jobs/{job_id}", "Cancel a queued or running job (management)", jobs.Job,
           (401, 403, 404, 409), management=True),
     Route("get", "/predictions/history", "Served predictions and, once known, their outcomes, newest first",
           history.History, (400,), query=history.HistoryQuery),
-    Route("post", "/predict/single", "One prediction", schemas.Prediction, (400, 404, 413, 415, 503),
-          schemas.SingleRequest),
+    Route("post", "/predict/single", "One prediction", predictions.Prediction, (400, 404, 413, 415, 503),
+          predictions.SingleRequest),
     Route("post", "/predict/batch", "Up to 500 predictions; one bad item fails only its own result",
-          schemas.BatchResponse, (400, 413, 415), schemas.BatchRequest),
-    Route("get", "/predict/top100", "The top coins of the universe ranked by probability_up", schemas.TopResponse,
-          (400, 404, 503), query=schemas.TopQuery),
+          predictions.BatchResponse, (400, 413, 415), predictions.BatchRequest),
+    Route("get", "/predict/top100", "The top coins of the universe ranked by probability_up", predictions.TopResponse,
+          (400, 404, 503), query=predictions.TopQuery),
     Route("get", "/symbols", "The symbols with candles on a timeframe, their range and freshness, and what is trained",
-          schemas.SymbolsResponse, (400,), query=schemas.SymbolsQuery),
+          symbols.SymbolsResponse, (400,), query=symbols.SymbolsQuery),
     Route("get", "/candles", "A market's newest closed candles, oldest first (what the service holds; for charts)",
           candles.CandlesAnswer, (400, 404, 503), query=candles.CandlesQuery),
     Route("get", "/evaluation", "The latest published evaluation of a timeframe and horizon: every model's and "
@@ -134,7 +134,7 @@ class _Components:
 
 PATH_PARAMETERS = {
     "id": ("model id or 'ensemble' (case-insensitive)", {"type": "string", "minLength": 1, "maxLength": 64}),
-    "version": (version_schemas.VERSION_FIELD, {"type": "string", "minLength": 1, "maxLength": 80}),
+    "version": (versions.VERSION_FIELD, {"type": "string", "minLength": 1, "maxLength": 80}),
     "job_id": ("job id (from POST /jobs or GET /jobs)", {"type": "string", "minLength": 1, "maxLength": 64}),
     "name": ("a plot's file name as GET /evaluation lists it (roc.png)", {"type": "string", "minLength": 1,
                                                                           "maxLength": 64}),
@@ -178,8 +178,8 @@ def _operation(route: Route, parts: _Components, error: dict) -> dict:
 @cache
 def openapi_document() -> dict:
     parts = _Components()
-    error = {"content": {"application/json": {"schema": parts.ref(schemas.ErrorBody)}}}
-    parts.ref(schemas.PredictItem)  # batch items refer to it
+    error = {"content": {"application/json": {"schema": parts.ref(common.ErrorBody)}}}
+    parts.ref(predictions.PredictItem)  # batch items refer to it
     paths: dict = {}
     for route in ROUTES:
         paths.setdefault(route.path, {})[route.method] = _operation(route, parts, error)

@@ -18,7 +18,15 @@ from .answers import checked, redact, redact_error, redact_prediction
 from .body import json_body, json_object
 from .errors import validation_error
 from .observability import observe_predictions
-from .schemas import BatchRequest, BatchResponse, Prediction, PredictItem, SingleRequest, TopQuery, TopResponse
+from .schemas.predictions import (
+    BatchRequest,
+    BatchResponse,
+    Prediction,
+    PredictItem,
+    SingleRequest,
+    TopQuery,
+    TopResponse,
+)
 from .state import state
 from .strict import check_fields, unknown_field
 

@@ -6,7 +6,7 @@ from flask import Blueprint, request
 
 from ..common.times import iso
 from .answers import checked
-from .schemas import SymbolsQuery, SymbolsResponse
+from .schemas.symbols import SymbolsQuery, SymbolsResponse
 from .state import state
 
 bp = Blueprint("symbols", __name__)

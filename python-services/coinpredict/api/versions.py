@@ -14,8 +14,8 @@ from .answers import checked, redact
 from .auth import require_management_key
 from .body import json_body
 from .models import known_model_id
+from .schemas.versions import Promoted, PromoteRequest, VersionDeleted, VersionList, VersionsQuery
 from .state import state
-from .version_schemas import Promoted, PromoteRequest, VersionDeleted, VersionList, VersionsQuery
 
 bp = Blueprint("versions", __name__, url_prefix="/models")
 

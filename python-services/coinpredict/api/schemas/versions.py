@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from .schemas import Answer, ModelId, Query, Status, Timeframe, VersionChange
+from .common import Answer, ModelId, Query, Status, Timeframe
 
 VERSION_FIELD = ("version id as answers name it (2025-11-30T12:00:00Z-3f2a1c) or its folder name (the same without "
                  "':')")
@@ -53,6 +53,13 @@ class VersionList(Answer):
     serving: str | None = Field(description="the version served (null: none)")
     current: str | None = Field(description="the version CURRENT names: the one served unless it was refused")
     versions: list[VersionInfo] = Field(description="every version on disk, newest first")
+
+
+class VersionChange(Answer):
+    model: ModelId = Field(description="model id")
+    timeframe: str = Field(description="candle length")
+    before: str | None = Field(description="version served before (null: none)")
+    after: str | None = Field(description="version served now (null: none)")
 
 
 class Promoted(Answer):

@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
-from ..models.registry import ENSEMBLE_ID, MODEL_IDS
-from ..training.pipeline import PROFILES, PROMOTE_POLICIES
-from .schemas import Answer, IsoTime, Query, Timeframe, canonical_model_id
+from ...models.registry import ENSEMBLE_ID, MODEL_IDS
+from ...training.pipeline import PROFILES, PROMOTE_POLICIES
+from .common import Answer, IsoTime, Query, Timeframe, canonical_model_id
 
 Profile = Literal[tuple(PROFILES)]  # type: ignore[valid-type]
 Promote = Literal[PROMOTE_POLICIES]  # type: ignore[valid-type]
