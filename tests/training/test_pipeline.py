@@ -97,21 +97,21 @@ def test_networks_see_fewer_windows_per_epoch_on_longer_candles():
 def test_training_a_subset_of_coins_still_reads_the_market_context(synthetic_dir, tmp_path, monkeypatch):
     """The anchor's candles come from the folder even when the symbols trained do not include it, with
     the same time bounds; the context columns are filled on the coin's rows."""
-    from coinpredict.training import pipeline
+    from coinpredict.training import split as split_module
 
     seen = {}
-    real = pipeline.make_split
+    real = split_module.make_split
 
     def spy(series, timeframe, profile, horizon, end_ms, anchors=None, **kw):
         seen["anchors"], seen["split"] = anchors, real(series, timeframe, profile, horizon, end_ms, anchors, **kw)
         return seen["split"]
 
-    monkeypatch.setattr(pipeline, "make_split", spy)
+    monkeypatch.setattr(split_module, "make_split", spy)
     start = iso(SYNTHETIC_END_MS - 60 * 86_400_000)
     results = train_models(data_dir=synthetic_dir, timeframe="1h", end=iso(SYNTHETIC_END_MS), start=start,
                            models_dir=tmp_path / "models", profile="smoke", model_ids=["lightgbm"],
                            symbols=["SOLUSDT"])
-    assert set(seen["anchors"]) == {"BTCUSDT"} and results["lightgbm"]["valid_auc"] > 0
+    assert set(seen["anchors"]) == {"BTCUSDT"} and results["lightgbm"].valid_auc > 0
     btc = seen["anchors"]["BTCUSDT"]
     assert btc.t[0] >= to_ms(start) and btc.t[-1] < SYNTHETIC_END_MS
     data = seen["split"].data
