@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import ArtifactError
 from ..models.artifacts import load_validation_probs
 from ..models.ensemble import HorizonEnsembles
+from ..models.manifest import Manifest
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .artifacts import save_version
 from .members import result_of, validation_metrics
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def _served_members(split: Split, valid_probs: dict[str, np.ndarray], models_dir: Path, timeframe: str,
-                    common: dict, versions: dict[str, str | None]) -> None:
+                    common: Manifest, versions: dict[str, str | None]) -> None:
     """Add to ``valid_probs`` (and ``versions``) every served member not trained in this run whose stored
     validation predictions are on this split's rows, features, window and scaler."""
     for model_id in MODEL_IDS:
@@ -33,16 +34,16 @@ def _served_members(split: Split, valid_probs: dict[str, np.ndarray], models_dir
             log.warning("ensemble: %s unavailable (%s)", model_id, exc)
             continue
         probs = probs.reshape(len(probs), -1)
-        if manifest["feature_hash"] != common["feature_hash"] or manifest["window"] != common["window"] or \
-                manifest["scaler"] != common["scaler"] or probs.shape != (len(split.valid), len(split.data.horizons)):
+        if manifest.feature_hash != common.feature_hash or manifest.window != common.window or \
+                manifest.scaler != common.scaler or probs.shape != (len(split.valid), len(split.data.horizons)):
             log.warning("ensemble: %s was trained on other data; leaving it out", model_id)
             continue
         valid_probs[model_id] = probs
-        versions[model_id] = manifest.get("version")
+        versions[model_id] = manifest.version
 
 
 def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir: Path, timeframe: str,
-                   common: dict, versions: dict[str, str] | None = None) -> MemberResult:
+                   common: Manifest, versions: dict[str, str] | None = None) -> MemberResult:
     """Weights from validation predictions only; members not trained in this run contribute the
     validation predictions stored with their served version (a refit booster would be in-sample there
     now). ``versions``: this run's members' versions; the manifest names every member's version."""
@@ -56,8 +57,9 @@ def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir:
                                 ["probability_up"] for j, h in enumerate(horizons)])
     metrics, by_horizon = validation_metrics(split, combined)
     first = ens.for_horizon(horizons[0])
-    manifest = {**common, "family": "ensemble", "params": {"method": first.method, "top_k": first.top_k},
-                **ens.to_manifest(), "metrics": {"validation": metrics, "validation_by_horizon": by_horizon},
-                "member_versions": {m: versions.get(m) for m in valid_probs}}
+    manifest = common.with_fields(family="ensemble", params={"method": first.method, "top_k": first.top_k},
+                                  **ens.to_manifest(),
+                                  metrics={"validation": metrics, "validation_by_horizon": by_horizon},
+                                  member_versions={m: versions.get(m) for m in valid_probs})
     version = save_version(models_dir, timeframe, ENSEMBLE_ID, manifest, promote=False)
     return result_of(version, 0.0, metrics, by_horizon, 0, len(valid_probs), members=sorted(valid_probs))

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.metrics import classification_metrics, clustered_auc_ci, skill
+from ..models.manifest import Manifest
 from ..models.registry import create_model
 from .artifacts import save_model
 from .profiles import Profile
@@ -27,11 +28,11 @@ class Candidate:
     any refit) and its manifest."""
 
     probs: np.ndarray
-    manifest: dict
+    manifest: Manifest
 
     @property
     def version(self) -> str:
-        return self.manifest["version"]
+        return self.manifest.version
 
 
 def validation_metrics(split: Split, p: np.ndarray) -> tuple[dict, dict]:
@@ -55,7 +56,7 @@ def result_of(version: str, seconds: float, metrics: dict, by_horizon: dict, epo
                         n_parameters=n_parameters, members=members)
 
 
-def train_member(model_id: str, split: Split, prof: Profile, seed: int, common: dict, models_dir: Path,
+def train_member(model_id: str, split: Split, prof: Profile, seed: int, common: Manifest, models_dir: Path,
                  timeframe: str, progress: Callable[[float, str], None]) -> tuple[MemberResult, Candidate]:
     """Fit, calibrate, validate, refit (boosters) and save one model as an unserved version."""
     started = time.time()
@@ -80,12 +81,12 @@ def train_member(model_id: str, split: Split, prof: Profile, seed: int, common: 
         progress(0.95, f"refitting {model_id} on training and validation candles")
         model.refit(split.train, split.valid, **options)
     seconds = time.time() - started
-    manifest = {**common, "metrics": {"validation": metrics, "validation_by_horizon": by_horizon},
-                "history": model.history_,
-                "training": {**common["training"], "seconds": round(seconds, 1), "epochs": epochs,
-                             "refit_on_train_and_validation": refit}}
+    manifest = common.with_fields(metrics={"validation": metrics, "validation_by_horizon": by_horizon},
+                                  history=model.history_,
+                                  training={**common.training, "seconds": round(seconds, 1), "epochs": epochs,
+                                            "refit_on_train_and_validation": refit})
     version = save_model(model, models_dir, timeframe, manifest, validation_probs=p, promote=False,
                          validation_inputs=None if refit else x_valid)  # a refit predicts other probabilities
     log.info("%s trained in %.1fs: valid AUC %.4f", model_id, seconds, metrics["auc"])
     return (result_of(version, seconds, metrics, by_horizon, epochs, model.n_parameters()),
-            Candidate(p, {**manifest, "version": version}))
+            Candidate(p, manifest.with_fields(version=version)))

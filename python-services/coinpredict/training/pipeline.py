@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.timeframes import default_horizons
+from ..models.manifest import Manifest
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .ensemble_fit import train_ensemble
 from .members import Candidate, train_member, validation_metrics
@@ -56,13 +57,11 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
         for view in (split.train, split.valid):
             split.data.labels[view.ends] = rng.permutation(split.data.labels[view.ends])
     log.info("data ready in %.1fs: %s", time.time() - t0, split.ranges)
-    common = {
-        "feature_names": list(split.data.feature_set.names), "feature_hash": split.data.feature_set.hash,
-        "window": prof.window, "horizon": horizons[0], "horizons": list(horizons),
-        "scaler": split.data.scaler.to_dict(),
-        "training": {**split.ranges, "symbols": split.data.symbols, "profile": profile, "seed": seed,
-                     "data_dir": str(data_dir), "shuffled_labels": shuffle_labels, **(tags or {})},
-    }
+    common = Manifest(
+        feature_names=list(split.data.feature_set.names), feature_hash=split.data.feature_set.hash,
+        window=prof.window, horizon=horizons[0], horizons=list(horizons), scaler=split.data.scaler.to_dict(),
+        training={**split.ranges, "symbols": split.data.symbols, "profile": profile, "seed": seed,
+                  "data_dir": str(data_dir), "shuffled_labels": shuffle_labels, **(tags or {})})
     members = [i for i in ids if i != ENSEMBLE_ID]
     results, candidates = _train_members(members, split, prof, seed, common, models_dir, timeframe, report)
     report(0.95, "deciding what to serve")  # the last point where a cancel stops the run
@@ -79,7 +78,7 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
     return RunResult(results, list(horizons), time.time() - t0, dict(split.ranges))
 
 
-def _train_members(members: list[str], split: Split, prof: Profile, seed: int, common: dict, models_dir: Path,
+def _train_members(members: list[str], split: Split, prof: Profile, seed: int, common: Manifest, models_dir: Path,
                    timeframe: str, report: Report) -> tuple[dict[str, MemberResult], dict[str, Candidate]]:
     """Each member trained and saved unserved, in order; progress from 10% to 95% of the run."""
     results: dict[str, MemberResult] = {}
@@ -94,7 +93,7 @@ def _train_members(members: list[str], split: Split, prof: Profile, seed: int, c
 
 
 def _ensemble(split: Split, candidates: dict[str, Candidate], served: list[str],
-              kept: dict[str, tuple[np.ndarray, str]], promote: str, common: dict, models_dir: Path,
+              kept: dict[str, tuple[np.ndarray, str]], promote: str, common: Manifest, models_dir: Path,
               timeframe: str, *, changed: bool) -> MemberResult:
     """Fit the ensemble on the members that will serve (under ``if_better``: the promoted ones and the
     served versions the gate kept, scored out of sample) and apply its gate."""
