@@ -40,4 +40,4 @@ def train_other_horizons(models_dir: Path, data_dir: Path, model_id: str = "ligh
 
     results = train_models(data_dir=data_dir, timeframe="1h", end=iso(SYNTHETIC_END_MS), models_dir=models_dir,
                            profile="smoke", model_ids=[model_id], horizons=horizons, promote="never")
-    return results[model_id]["version"]
+    return results[model_id].version

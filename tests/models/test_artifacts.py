@@ -6,8 +6,9 @@ import pytest
 
 from coinpredict.errors import ArtifactError
 from coinpredict.features.default import default_feature_set
-from coinpredict.models.artifacts import current_dir, load_model
+from coinpredict.models.artifacts import current_dir, load_manifest, load_model, manifest_horizons
 from coinpredict.models.ensemble import Ensemble
+from coinpredict.models.manifest import Manifest
 from coinpredict.models.registry import MODEL_IDS
 from coinpredict.serving import ModelStore
 
@@ -82,3 +83,25 @@ def test_ensemble_methods_and_missing_members():
     np.testing.assert_allclose(med, np.median(np.column_stack([members[k][:3] for k in "abc"]), axis=1))
     again = Ensemble.from_dict(ens.to_dict())
     assert again.ranking_ == ens.ranking_ and again.top_k == 2
+
+
+def test_every_trained_manifest_reads_and_writes_back_unchanged(trained_dir):
+    for model_id in ("lightgbm", "gru_standard", "ensemble"):
+        raw = json.loads((current_dir(trained_dir, "1h", model_id) / "manifest.json").read_text())
+        typed = Manifest.from_dict(raw)
+        assert typed.to_dict() == raw and not typed.extra
+        _, loaded = load_manifest(trained_dir, "1h", model_id)
+        assert loaded == typed and loaded.output_horizons == raw["horizons"] == manifest_horizons(raw)
+    assert typed.family == "ensemble" and set(typed.member_versions) >= {"lightgbm"} and typed.by_horizon
+
+
+def test_unknown_keys_and_nulls_survive_and_an_old_single_horizon_manifest_reads():
+    raw = {"feature_names": ["a"], "feature_hash": "h", "window": 16, "horizon": 4, "scaler": None,
+           "note": {"from": "a future version"}, "training": {"job": "j1"}}
+    typed = Manifest.from_dict(raw)
+    assert typed.extra == {"note": {"from": "a future version"}} and typed.to_dict() == raw
+    assert typed.output_horizons == [4] == manifest_horizons(typed) == manifest_horizons(raw)
+    assert typed.job == "j1" and Manifest().output_horizons == [1] and Manifest().to_dict() == {}
+    changed = typed.with_fields(window=32, other=1)
+    assert changed.window == 32 and changed.extra == {"note": {"from": "a future version"}, "other": 1}
+    assert typed.window == 16 and "scaler" in changed.to_dict()

@@ -14,7 +14,7 @@ from coinpredict.common.times import iso
 from coinpredict.errors import Conflict
 from coinpredict.models.artifacts import CURRENT, current_dir, version_folder
 from coinpredict.models.registry import ENSEMBLE_ID
-from coinpredict.training import pipeline
+from coinpredict.training import pipeline, promotion
 from coinpredict.training.compatibility import Served, check
 from coinpredict.training.versions import list_versions, promote
 from tests.conftest import SYNTHETIC_END_MS
@@ -111,11 +111,11 @@ def test_the_list_shows_each_versions_profile_horizons_and_whether_it_could_be_s
 def test_an_if_better_run_goes_through_the_same_check(models, synthetic_dir, monkeypatch):
     models, _ = models
     before = (models / "1h" / "lightgbm" / CURRENT).read_text()
-    monkeypatch.setattr(pipeline, "decide", lambda *a, **k: {"promote": True, "basis": "stub: better"})
+    monkeypatch.setattr(promotion, "decide", lambda *a, **k: {"promote": True, "basis": "stub: better"})
     results = pipeline.train_models(data_dir=synthetic_dir, timeframe="1h", end=iso(SYNTHETIC_END_MS),
                                     models_dir=models, profile="smoke", model_ids=["lightgbm"], horizons=(2,),
                                     promote="if_better")
-    assert results["lightgbm"]["promoted"] is False and "lacks 1, 4, 24" in results["lightgbm"]["gate"]["refused"]
+    assert results["lightgbm"].promoted is False and "lacks 1, 4, 24" in results["lightgbm"].gate["refused"]
     assert (models / "1h" / "lightgbm" / CURRENT).read_text() == before
 
 

@@ -75,14 +75,14 @@ def test_ensemble_refit_alone_uses_the_members_stored_validation_predictions(mod
     be in-sample. An ensemble trained on its own must reach exactly the figures of the full run."""
     _, first = load_manifest(models, "1h", "ensemble")
     _, booster = load_manifest(models, "1h", "lightgbm")
-    assert booster["training"]["refit_on_train_and_validation"] and "validation_probs.npy" in booster["files"]
+    assert booster.training["refit_on_train_and_validation"] and "validation_probs.npy" in booster.files
     train_models(data_dir=synthetic_dir, timeframe="1h", end=iso(SYNTHETIC_END_MS), models_dir=models,
                  profile="smoke", model_ids=["ensemble"])
     _, again = load_manifest(models, "1h", "ensemble")
-    assert again["ensemble"]["validation_log_loss"] == first["ensemble"]["validation_log_loss"]
-    assert again["metrics"]["validation"]["auc"] == first["metrics"]["validation"]["auc"]
+    assert again.ensemble["validation_log_loss"] == first.ensemble["validation_log_loss"]
+    assert again.validation["auc"] == first.validation["auc"]
     for manifest in (first, booster):  # validation AUC comes with its interval, for every horizon
-        for m in manifest["metrics"]["validation_by_horizon"].values():
+        for m in manifest.metrics["validation_by_horizon"].values():
             assert m["auc_ci95"][0] < m["auc"] < m["auc_ci95"][1], m
 
 
@@ -97,21 +97,21 @@ def test_networks_see_fewer_windows_per_epoch_on_longer_candles():
 def test_training_a_subset_of_coins_still_reads_the_market_context(synthetic_dir, tmp_path, monkeypatch):
     """The anchor's candles come from the folder even when the symbols trained do not include it, with
     the same time bounds; the context columns are filled on the coin's rows."""
-    from coinpredict.training import pipeline
+    from coinpredict.training import split as split_module
 
     seen = {}
-    real = pipeline.make_split
+    real = split_module.make_split
 
     def spy(series, timeframe, profile, horizon, end_ms, anchors=None, **kw):
         seen["anchors"], seen["split"] = anchors, real(series, timeframe, profile, horizon, end_ms, anchors, **kw)
         return seen["split"]
 
-    monkeypatch.setattr(pipeline, "make_split", spy)
+    monkeypatch.setattr(split_module, "make_split", spy)
     start = iso(SYNTHETIC_END_MS - 60 * 86_400_000)
     results = train_models(data_dir=synthetic_dir, timeframe="1h", end=iso(SYNTHETIC_END_MS), start=start,
                            models_dir=tmp_path / "models", profile="smoke", model_ids=["lightgbm"],
                            symbols=["SOLUSDT"])
-    assert set(seen["anchors"]) == {"BTCUSDT"} and results["lightgbm"]["valid_auc"] > 0
+    assert set(seen["anchors"]) == {"BTCUSDT"} and results["lightgbm"].valid_auc > 0
     btc = seen["anchors"]["BTCUSDT"]
     assert btc.t[0] >= to_ms(start) and btc.t[-1] < SYNTHETIC_END_MS
     data = seen["split"].data
@@ -119,4 +119,4 @@ def test_training_a_subset_of_coins_still_reads_the_market_context(synthetic_dir
     btc_ret = data.features[seen["split"].train.ends, data.feature_set.names.index("btc_ret_1")]
     assert np.std(btc_ret) > 0.5  # scaled, and filled (a missing anchor would leave only zeros)
     _, manifest = load_manifest(tmp_path / "models", "1h", "lightgbm")
-    assert "btc_excess_24" in manifest["feature_names"]
+    assert "btc_excess_24" in manifest.feature_names

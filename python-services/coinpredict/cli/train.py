@@ -58,14 +58,14 @@ def main(argv: list[str] | None = None) -> int:
                                models_dir=models_dir, profile=args.profile, model_ids=ids, horizons=args.horizon,
                                symbols=args.symbols.split(",") if args.symbols else None, seed=args.seed,
                                shuffle_labels=args.placebo, promote=args.promote)
-        meta = results.pop("_meta")
+        meta = results.meta()
         print(f"\ntrained {len(results)} models for {timeframe} (horizons {meta['horizons']}) in "
               f"{meta['seconds']:.0f}s -> {models_dir}")
         print(f"train {meta['train'][0]} .. {meta['train'][1]} ({meta['n_train']} windows), "
               f"valid {meta['valid'][0]} .. {meta['valid'][1]} ({meta['n_valid']})")
         print(summary_table(results))
         write_atomic_text(Path(models_dir) / timeframe / "last_training.json",
-                          json.dumps({"meta": meta, **results}, indent=1, default=float))
+                          json.dumps(results.to_dict(), indent=1, default=float))
     if len(args.timeframe) > 1:
         print(f"\nall timeframes trained in {time.time() - started:.0f}s")
     return 0

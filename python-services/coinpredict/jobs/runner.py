@@ -24,8 +24,9 @@ from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError, Conflict, NotFound
 from ..models.artifacts import model_root
 from ..models.base import MANIFEST, read_manifest
+from ..models.manifest import Manifest
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
-from ..training.pipeline import RunCancelled, summary_table, train_models
+from ..training.pipeline import RunCancelled, RunResult, summary_table, train_models
 from ..training.versions import clean_partial, delete_version
 from .store import JobStore, worker_name
 
@@ -174,16 +175,19 @@ def _train(job: dict, settings: Settings, reporter: Reporter, data_dir: Path | N
                            profile=params.get("profile", "default"), model_ids=ids, start=params.get("start"),
                            horizons=tuple(params["horizons"]) if params.get("horizons") else None,
                            promote=params.get("promote", "if_better"), report=reporter, tags={"job": job["id"]})
-    meta = results.pop("_meta")
     for row in summary_table(results).splitlines():
         reporter.line(row)
-    return {"versions": {m: r["version"] for m, r in results.items()},
-            "promoted": [m for m, r in results.items() if r.get("promoted")],
-            "gate": {m: r.get("gate") for m, r in results.items()},
-            "validation": {m: {"auc": r["valid_auc"], "log_loss": r["valid_log_loss"], "skill": r["skill"]}
-                           for m, r in results.items()},
-            "end": end, "horizons": meta["horizons"], "seconds": round(meta["seconds"], 1),
-            "data_range": {k: meta.get(k) for k in ("train", "valid", "end_exclusive")}}
+    return job_result(results, end)
+
+
+def job_result(results: RunResult, end: str) -> dict:
+    """A training job's JSON result (the API's shape) from the run's typed result."""
+    models = results.models
+    return {"versions": {m: r.version for m, r in models.items()}, "promoted": results.promoted,
+            "gate": {m: r.gate for m, r in models.items()},
+            "validation": {m: r.validation for m, r in models.items()},
+            "end": end, "horizons": list(results.horizons), "seconds": round(results.seconds, 1),
+            "data_range": {k: results.ranges.get(k) for k in ("train", "valid", "end_exclusive")}}
 
 
 def discard_versions(models_dir: Path, timeframe: str, job_id: str) -> list[str]:
@@ -194,7 +198,7 @@ def discard_versions(models_dir: Path, timeframe: str, job_id: str) -> list[str]
         root = model_root(models_dir, timeframe, model_id)
         for folder in (p.parent for p in root.glob(f"*/{MANIFEST}")) if root.is_dir() else []:
             try:
-                if read_manifest(folder).get("training", {}).get("job") != job_id:
+                if Manifest.from_dict(read_manifest(folder)).job != job_id:
                     continue
                 gone.append(delete_version(models_dir, timeframe, model_id, folder.name))
             except (ArtifactError, Conflict, NotFound):  # unreadable, served, or already gone

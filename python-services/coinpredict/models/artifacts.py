@@ -14,6 +14,7 @@ from ..data.timeframes import by_duration
 from ..features.pipeline import FeatureSet
 from .base import MANIFEST, PredictionModel, read_manifest, refused
 from .exported import GRAPH, ExportedNetwork
+from .manifest import Manifest
 from .registry import MODEL_SPECS, create_model
 
 CURRENT = "CURRENT"
@@ -54,12 +55,12 @@ def folder_version(name: str) -> str:
     return f"{match[1]}:{match[2]}:{match[3]}" if match else name
 
 
-def load_manifest(models_dir: Path, timeframe: str, model_id: str) -> tuple[Path, dict]:
-    """The current version's folder and manifest, every listed file's checksum verified."""
+def load_manifest(models_dir: Path, timeframe: str, model_id: str) -> tuple[Path, Manifest]:
+    """The current version's folder and typed manifest, every listed file's checksum verified."""
     directory = current_dir(models_dir, timeframe, model_id)
     if directory is None:
         raise FileNotFoundError(f"{model_id} is not trained for {timeframe}")
-    return directory, load_manifest_at(directory)
+    return directory, Manifest.from_dict(load_manifest_at(directory))
 
 
 def load_manifest_at(directory: Path) -> dict:
@@ -112,11 +113,11 @@ def load_model_at(directory: Path, model_id: str, expected_features: FeatureSet 
     return model, manifest
 
 
-def load_validation_probs(models_dir: Path, timeframe: str, model_id: str) -> tuple[np.ndarray, dict]:
+def load_validation_probs(models_dir: Path, timeframe: str, model_id: str) -> tuple[np.ndarray, Manifest]:
     """The stored validation predictions of the current version (checksums verified)."""
     directory, manifest = load_manifest(models_dir, timeframe, model_id)
     path = directory / VALIDATION_PROBS
-    if VALIDATION_PROBS not in manifest.get("files", {}):
+    if VALIDATION_PROBS not in (manifest.files or {}):
         raise refused(path, "missing (trained before validation predictions were kept)")
     try:
         return np.load(path, allow_pickle=False), manifest
@@ -124,8 +125,10 @@ def load_validation_probs(models_dir: Path, timeframe: str, model_id: str) -> tu
         raise refused(path, "unreadable", str(exc)) from exc
 
 
-def manifest_horizons(manifest: dict) -> list[int]:
+def manifest_horizons(manifest: dict | Manifest) -> list[int]:
     """The horizons a model predicts, in output order (single-horizon artifacts name one ``horizon``)."""
+    if isinstance(manifest, Manifest):
+        return manifest.output_horizons
     return [int(h) for h in manifest.get("horizons") or [manifest.get("horizon", 1)]]
 
 

@@ -21,9 +21,10 @@ from ..common.metrics import log_loss
 from ..common.times import iso, to_ms
 from ..errors import ArtifactError
 from ..features.datasets import PooledData, Scaler, input_rows
-from ..models.artifacts import load_model, manifest_horizons
+from ..models.artifacts import load_model
 from ..models.base import DataView, sigmoid
 from ..models.calibration import fit_platt
+from ..models.manifest import Manifest
 
 log = logging.getLogger(__name__)
 MIN_GATE_ROWS = 200
@@ -76,19 +77,20 @@ def mean_log_loss(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def decide(model_id: str, *, models_dir, timeframe: str, valid: DataView, candidate_probs: np.ndarray,
-           candidate_manifest: dict, raw: RawRecent | None, serving_out: dict | None = None) -> dict:
+           candidate_manifest: Manifest, raw: RawRecent | None, serving_out: dict | None = None) -> dict:
     """The gate's verdict and figures for one model: ``{"promote": bool, "basis", "reason", ...}``.
     When the serving version was scored on every validation row, at every horizon of the run, its
     predictions go into ``serving_out[model_id]`` as ``(probabilities, version)``: out of sample for it,
     they let the run's ensemble keep a member that stays served."""
     try:
-        serving, manifest = load_model(models_dir, timeframe, model_id)
+        serving, stored = load_model(models_dir, timeframe, model_id)
     except FileNotFoundError:
         return {"promote": True, "basis": "nothing served", "reason": "no version was being served"}
     except ArtifactError as exc:
         return {"promote": True, "basis": "serving version unusable", "reason": f"the serving version does not "
                                                                                  f"load ({exc.public})"}
-    cand_training, serv_training = candidate_manifest["training"], manifest.get("training", {})
+    manifest = Manifest.from_dict(stored)
+    cand_training, serv_training = candidate_manifest.training, manifest.training or {}
     if serv_training.get("valid") == cand_training["valid"] and \
             serv_training.get("end_exclusive") == cand_training["end_exclusive"]:
         return _same_period(manifest, candidate_manifest)
@@ -96,26 +98,24 @@ def decide(model_id: str, *, models_dir, timeframe: str, valid: DataView, candid
                       serving_out if serving_out is not None else {})
 
 
-def _same_period(serving_manifest: dict, candidate_manifest: dict) -> dict:
-    def mean_ll(m: dict) -> float:
-        by_h = m["metrics"].get("validation_by_horizon") or {"1": m["metrics"]["validation"]}
+def _same_period(serving_manifest: Manifest, candidate_manifest: Manifest) -> dict:
+    def mean_ll(m: Manifest) -> float:
+        by_h = m.metrics.get("validation_by_horizon") or {"1": m.metrics["validation"]}
         return float(np.mean([v["log_loss"] for v in by_h.values()]))
 
     cand, serv = mean_ll(candidate_manifest), mean_ll(serving_manifest)
     return {"promote": cand <= serv, "basis": "same validation period", "candidate_log_loss": round(cand, 6),
-            "serving_log_loss": round(serv, 6), "n": candidate_manifest["training"]["n_valid"],
-            "period": candidate_manifest["training"]["valid"],
-            "serving_version": serving_manifest.get("version")}
+            "serving_log_loss": round(serv, 6), "n": candidate_manifest.training["n_valid"],
+            "period": candidate_manifest.training["valid"], "serving_version": serving_manifest.version}
 
 
-def _on_unseen(serving, manifest: dict, valid: DataView, candidate_probs: np.ndarray, candidate_manifest: dict,
+def _on_unseen(serving, manifest: Manifest, valid: DataView, candidate_probs: np.ndarray, candidate_manifest: Manifest,
                raw: RawRecent | None, serving_out: dict) -> dict:
-    kept = {"promote": False, "serving_version": manifest.get("version")}
-    since = to_ms(manifest.get("training", {}).get("end_exclusive"))
+    kept = {"promote": False, "serving_version": manifest.version}
+    since = to_ms((manifest.training or {}).get("end_exclusive"))
     if since is None or raw is None:
         return {**kept, "basis": "not comparable", "reason": "the serving version's training end is unknown"}
-    if manifest.get("feature_hash") != candidate_manifest["feature_hash"] or \
-            manifest.get("window") != candidate_manifest["window"]:
+    if manifest.feature_hash != candidate_manifest.feature_hash or manifest.window != candidate_manifest.window:
         return {**kept, "basis": "not comparable", "reason": "the serving version computes other features; "
                                                              "promote it explicitly (promote: always)"}
     data = valid.data
@@ -124,15 +124,15 @@ def _on_unseen(serving, manifest: dict, valid: DataView, candidate_probs: np.nda
         return {**kept, "basis": "not comparable", "n": int(len(rows)),
                 "reason": f"only {len(rows)} validation candles after the serving version's training end "
                           f"(at least {MIN_GATE_ROWS} are needed to compare)"}
-    cand_h, serv_h = candidate_manifest["horizons"], manifest_horizons(manifest)
+    cand_h, serv_h = candidate_manifest.horizons, manifest.output_horizons
     common = [h for h in cand_h if h in serv_h]
     if not common:
         return {**kept, "basis": "not comparable", "reason": "no horizon in common with the serving version"}
     ends = valid.ends[rows]
-    serving_probs = serving.predict_proba(raw.view(data, ends, Scaler.from_dict(manifest["scaler"]))
+    serving_probs = serving.predict_proba(raw.view(data, ends, Scaler.from_dict(manifest.scaler))
                                           .inputs(serving.input_kind))
     if len(rows) == len(valid.ends) and list(serv_h) == list(cand_h):
-        serving_out[serving.model_id] = (serving_probs.reshape(len(ends), -1), manifest.get("version"))
+        serving_out[serving.model_id] = (serving_probs.reshape(len(ends), -1), manifest.version)
     y = data.labels[ends][:, [cand_h.index(h) for h in common]]
     cand = mean_log_loss(y, candidate_probs[rows][:, [cand_h.index(h) for h in common]])
     serv = mean_log_loss(y, recalibrated(serving_probs.reshape(len(ends), -1)[:, [serv_h.index(h) for h in common]],
@@ -140,4 +140,4 @@ def _on_unseen(serving, manifest: dict, valid: DataView, candidate_probs: np.nda
     return {"promote": cand <= serv, "basis": "candles neither version trained on",
             "candidate_log_loss": round(cand, 6), "serving_log_loss": round(serv, 6), "n": int(len(rows)),
             "horizons": common, "period": [iso(int(data.t[ends].min())), iso(int(data.t[ends].max()))],
-            "serving_version": manifest.get("version")}
+            "serving_version": manifest.version}

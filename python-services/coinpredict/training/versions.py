@@ -35,6 +35,7 @@ from ..models.artifacts import (
 )
 from ..models.base import read_manifest
 from ..models.ensemble import HorizonEnsembles
+from ..models.manifest import Manifest
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, unknown_model
 from .compatibility import Served, check
 
@@ -89,17 +90,16 @@ def _describe(folder: Path, serving: str | None, served: Served, model_id: str, 
         return _unreadable(folder, exc.public)
     except (TypeError, ValueError):  # a hand-edited manifest
         return _unreadable(folder, "manifest.json: unusable horizons or window")
-    training = manifest.get("training", {})
-    metrics = manifest.get("metrics", {})
-    manifest["version"] = manifest.get("version") or folder_version(folder.name)
-    return {"version": manifest["version"],
-            "trained_at": manifest.get("trained_at"),
+    typed = Manifest.from_dict(manifest)
+    training, metrics = typed.training or {}, typed.metrics or {}
+    return {"version": typed.version or folder_version(folder.name),
+            "trained_at": typed.trained_at,
             "data_range": {k: training.get(k) for k in ("train", "valid", "end_exclusive")},
             "metrics": {"validation": metrics.get("validation", {}),
                         "validation_by_horizon": metrics.get("validation_by_horizon")},
             "status": "serving" if folder.name == serving else "available",
             "profile": training.get("profile"), "horizons": horizons,
-            "window": manifest.get("window"), "features": len(manifest.get("feature_names") or ()) or None,
+            "window": typed.window, "features": len(typed.feature_names or ()) or None,
             "incompatible": verdict.reason}
 
 
