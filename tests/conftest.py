@@ -74,6 +74,19 @@ def trained_dir(synthetic_dir, tmp_path_factory) -> Path:
     return models
 
 
+@pytest.fixture(scope="module")
+def with_other_horizons(trained_dir, synthetic_dir, tmp_path_factory):
+    """(a copy of the smoke models plus a lightgbm version trained on horizon 2 only, not promoted; that
+    version): what a promotion the serving cannot use is tested with."""
+    import shutil
+
+    from tests.versioning import train_other_horizons
+
+    models = tmp_path_factory.mktemp("models-h2")
+    shutil.copytree(trained_dir, models, dirs_exist_ok=True)
+    return models, train_other_horizons(models, synthetic_dir)
+
+
 @pytest.fixture()
 def app(synthetic_dir, trained_dir):
     from coinpredict import create_app

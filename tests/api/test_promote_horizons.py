@@ -14,16 +14,8 @@ from coinpredict import create_app
 from coinpredict.common.files import write_atomic_text
 from coinpredict.models.artifacts import CURRENT, version_folder
 from tests.api.test_endpoints import assert_error
-from tests.versioning import train_other_horizons
 
 KEY = {"X-API-Key": "k"}
-
-
-@pytest.fixture(scope="module")
-def with_other_horizons(trained_dir, synthetic_dir, tmp_path_factory):
-    models = tmp_path_factory.mktemp("models-h2")
-    shutil.copytree(trained_dir, models, dirs_exist_ok=True)
-    return models, train_other_horizons(models, synthetic_dir)
 
 
 @pytest.fixture()

@@ -18,7 +18,7 @@ from coinpredict.training import pipeline, promotion
 from coinpredict.training.compatibility import Served, check
 from coinpredict.training.versions import list_versions, promote
 from tests.conftest import SYNTHETIC_END_MS
-from tests.versioning import OLDER, clone_version, train_other_horizons
+from tests.versioning import OLDER, clone_version
 
 SERVED = Served("1h", ensemble=(1, 4, 24), models={"lightgbm": (1, 4, 24), "xgboost": (1, 4, 24)})
 
@@ -65,14 +65,6 @@ def test_an_ensemble_must_keep_the_served_horizons_and_be_answerable_at_each_of_
     assert "lacks 4, 24" in check(SERVED, ENSEMBLE_ID, ensemble({1: ["lightgbm"]})).reason
     extra = check(SERVED, ENSEMBLE_ID, ensemble({1: ["lightgbm"], 4: ["xgboost"], 24: ["xgboost"], 2: ["lightgbm"]}))
     assert "at horizon 2 members none of which is served with that horizon" in extra.reason
-
-
-@pytest.fixture(scope="module")
-def with_other_horizons(trained_dir, synthetic_dir, tmp_path_factory):
-    """The smoke models plus a lightgbm version trained on horizon 2 only, not promoted."""
-    models = tmp_path_factory.mktemp("models-h2")
-    shutil.copytree(trained_dir, models, dirs_exist_ok=True)
-    return models, train_other_horizons(models, synthetic_dir)
 
 
 @pytest.fixture()
