@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from coinpredict.api.openapi import ROUTES, openapi_document
+from coinpredict.api.strict import route_shape
 
 # Flask's own routes and the dashboard's pages (HTML for people, not part of the JSON API).
 NOT_API = re.compile(r"^/(static/|ui(/|$)|$)")
@@ -15,7 +16,7 @@ def flask_routes(app) -> set[tuple[str, str]]:
     """(method, path) of every API rule, its parameters written ``{}`` (their names differ by side)."""
     found = set()
     for rule in app.url_map.iter_rules():
-        path = re.sub(r"<[^<>]+>", "{}", rule.rule)
+        path = route_shape(rule.rule)
         if NOT_API.match(path):
             continue
         found |= {(method.lower(), path) for method in rule.methods - {"HEAD", "OPTIONS"}}
@@ -23,7 +24,7 @@ def flask_routes(app) -> set[tuple[str, str]]:
 
 
 def test_the_openapi_document_and_the_url_map_list_the_same_routes_and_methods(app):
-    documented = {(method, re.sub(r"\{[^{}]+\}", "{}", path)) for path, ops in openapi_document()["paths"].items()
+    documented = {(method, route_shape(path)) for path, ops in openapi_document()["paths"].items()
                   for method in ops}
     served = flask_routes(app)
     assert served - documented == set(), "served but not in the OpenAPI document"
