@@ -51,6 +51,8 @@ def post_fork(server, worker):
     # after this (torch's set_num_threads used to cap it); torch, imported only for a version saved without
     # a graph, uses TORCH_THREADS.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from coinpredict.models.lean import leave_out_training_libraries
     from coinpredict.models.threads import serve_with
 
+    leave_out_training_libraries()
     serve_with(int(os.environ.get("TORCH_THREADS", "1")))

@@ -1,5 +1,6 @@
 """Lean web workers: the Procfile's web line, over models trained by this code, serves every network
-from its ONNX graph; no worker process has PyTorch loaded (its shared library is not mapped)."""
+from its ONNX graph; no worker process has PyTorch loaded (its shared library is not mapped), nor
+scikit-learn and the parts of scipy only training uses."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import requests
 
 from coinpredict.launch import procfile_server
+from coinpredict.models.lean import NOT_FOR_SERVING
 from coinpredict.models.registry import MODEL_IDS
 
 
@@ -48,3 +50,6 @@ def test_web_workers_serve_every_network_without_torch(synthetic_dir, trained_di
         workers = {pid: text for pid, text in maps.items() if "onnxruntime" in text}
         assert len(workers) == 2, "expected two web workers running ONNX Runtime"
         assert not [pid for pid, text in maps.items() if "libtorch" in text]
+        # nor scikit-learn, nor the scipy it brings (xgboost's own scipy.sparse stays)
+        for left_out in (*NOT_FOR_SERVING, "scipy/optimize", "scipy/stats"):
+            assert not [pid for pid, text in workers.items() if f"/{left_out}/" in text], left_out

@@ -158,3 +158,29 @@ def test_processes_starting_together_on_a_new_database_upgrade_it_once(new_datab
     for proc, (out, err) in zip(procs, outcomes):
         assert proc.returncode == 0 and out.strip() == "started", err
     assert_at_head(new_database)
+
+
+def test_the_head_written_in_the_package_is_alembics_head():
+    """``migrations.HEAD_REVISION`` lets an up-to-date process skip alembic: a new revision updates it."""
+    from coinpredict.migrations import HEAD_REVISION
+
+    assert HEAD_REVISION == head_revision()
+
+
+OPEN_UP_TO_DATE = """
+import sys
+from coinpredict.common.database import make_engine
+from coinpredict.common.migrate import upgrade_to_head
+upgrade_to_head(make_engine(sys.argv[1]))
+print(sorted({m.split(".")[0] for m in sys.modules} & {"alembic", "huey"}))
+"""
+
+
+def test_opening_an_up_to_date_database_does_not_load_alembic(new_database, tmp_path):
+    """What keeps alembic out of every web worker after the first start (about 27 MB each)."""
+    JobStore(new_database)  # made and migrated by this process
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SOURCE_ROOT, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", OPEN_UP_TO_DATE, new_database], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

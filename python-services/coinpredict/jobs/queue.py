@@ -6,10 +6,10 @@ so what a job did survives the queue and both processes."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from pathlib import Path
-
-from huey import Huey, RedisHuey, SqliteHuey
+from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..data.listing import CsvListing, folder_last_candle
@@ -22,12 +22,18 @@ from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .runner import execute, reap, training_data_dir
 from .store import JobStore
 
+if TYPE_CHECKING:
+    from huey import Huey
+
 log = logging.getLogger(__name__)
+_OPENING = threading.RLock()
 BUSY_RETRY_S = 5  # a job waiting for its timeframe's running job is looked at again this often
 
 
 def make_huey(settings: Settings) -> Huey:
     """Task results are not kept: a job's outcome lives in its record, and kept results would only grow."""
+    from huey import RedisHuey, SqliteHuey
+
     if settings.redis_url:
         return RedisHuey("coinpredict", url=settings.redis_url, results=False)
     Path(settings.queue_path).parent.mkdir(parents=True, exist_ok=True)
@@ -51,14 +57,25 @@ def served_runs(models_dir: Path, timeframe: str) -> Counter:
 
 
 class JobQueue:
-    """What the web and the worker share: the records (``store``) and the queue (``huey``)."""
+    """What the web and the worker share: the records (``store``) and the queue (``huey``). The queue is
+    opened on first use: a web worker that only reads job records never imports huey (about 20 MB)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.store = JobStore(settings.database_url, stale_s=settings.job_stale_s)
-        self.huey = make_huey(settings)
-        self._run = self.huey.task(name="run_job")(self._execute)
         self._listings: dict[Path, CsvListing] = {}
+        self._huey: Huey | None = None
+
+    @property
+    def huey(self) -> Huey:
+        """The queue, with the job task registered on it (a consumer and ``pending()`` need that)."""
+        if self._huey is None:
+            with _OPENING:  # two request threads queueing the first job at once open one queue
+                if self._huey is None:
+                    huey = make_huey(self.settings)
+                    self._run = huey.task(name="run_job")(self._execute)
+                    self._huey = huey
+        return self._huey
 
     def _execute(self, job_id: str) -> str:
         outcome = execute(job_id, self.store, self.settings)
@@ -73,7 +90,8 @@ class JobQueue:
         A higher ``priority`` runs before jobs queued earlier (the embedded queue; Redis keeps order)."""
         job = self.store.create(kind, timeframe, params)
         try:
-            if priority and self.huey.storage.priority:
+            queue = self.huey  # the first job opens it
+            if priority and queue.storage.priority:
                 self._run(job["id"], priority=priority)
             else:
                 self._run(job["id"])

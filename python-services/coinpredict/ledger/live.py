@@ -25,7 +25,6 @@ from collections import OrderedDict
 from weakref import WeakKeyDictionary
 
 import numpy as np
-from scipy.stats import norm
 
 from ..common import clock
 from ..common.metrics import (
@@ -147,7 +146,7 @@ def _summary(s: _Scored, test: dict | None) -> dict:
     if 0 < y.sum() < len(y):
         auc, se = clustered_auc_se(y, p, s.clusters)
         if math.isfinite(se) and se > 0:
-            out["p_value"] = float(norm.sf((auc - 0.5) / se))
+            out["p_value"] = 0.5 * math.erfc((auc - 0.5) / se / math.sqrt(2))  # the normal's upper tail
             deff = max(1.0, (se / clustered_auc_se(y, p, np.arange(len(y)))[1]) ** 2)
     out["drift"], out["drift_reason"] = _drift(s, out, test or {}, deff)
     return out

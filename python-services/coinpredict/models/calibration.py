@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
 
 
 def fit_platt(scores: np.ndarray, labels: np.ndarray, l2: float = 1e-4) -> tuple[float, float]:
+    from scipy.optimize import minimize  # fitting only: a serving process never loads scipy
+
     s = np.asarray(scores, dtype=np.float64)
     y = np.asarray(labels, dtype=np.float64)
     scale = s.std() or 1.0

@@ -13,7 +13,6 @@ import zlib
 from datetime import UTC, datetime
 
 import numpy as np
-from scipy.signal import lfilter
 
 from ...common.clock import now as clock_now
 from ..candles import Candles
@@ -54,6 +53,8 @@ class SyntheticSource:
         scale = VOL_PER_HOUR * np.sqrt(TIMEFRAME_MS[timeframe] / 3_600_000)
         phi, eta = 0.985, 0.18
         shocks = eta * rng.standard_normal(CHUNK)
+        from scipy.signal import lfilter  # here: scipy.signal costs a web worker ~60 MB it rarely needs
+
         log_var, _ = lfilter([1.0], [1.0, -phi], shocks, zi=[phi * state[1]])
         sigma = scale * np.exp(log_var / 2)
         returns = sigma * rng.standard_t(4, CHUNK) / np.sqrt(2.0)
