@@ -152,7 +152,12 @@ def test_evaluate_writes_the_contract_metrics_report_and_status(synthetic_dir, t
     for m in report["models"].values():
         assert m["ranking"]["n_timestamps"] > 400 and -1 <= m["ranking"]["rank_ic"] <= 1
     assert report["baselines"]["always_up"]["ranking"]["n_timestamps"] == 0  # ties rank nothing
-    assert {"coin_flip", "always_up", "momentum", "mean_reversion"} <= set(report["baselines"])
+    assert {"coin_flip", "always_up", "momentum", "mean_reversion", "fitted_reversal"} <= set(report["baselines"])
+    bar = report["baselines"]["fitted_reversal"]["auc"]
+    assert 0.3 < bar < 0.7 and report["fitted_baseline"]["train_rows"] > 1000
+    for name, m in report["models"].items():  # every model says how far it is above the fitted bar
+        assert m["auc_above_fitted_baseline"] == pytest.approx(m["auc"] - bar)
+        assert (m["auc_above_fitted_baseline"] <= 0) == (name in report["fitted_baseline"]["models_not_above"])
     assert report["audit"]["checked"] > 0 and report["audit"]["mismatches"] == []
     for name in ("report.md", "roc.png", "calibration.png", "equity.png", "auc.png", "ranking.png", "attention.png"):
         assert (out / name).stat().st_size > 0

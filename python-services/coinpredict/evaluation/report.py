@@ -125,6 +125,11 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
         best = max(singles, key=singles.get)
         lines += ["", f"The ensemble's AUC is {report['models'][ENSEMBLE_ID]['auc']:.4f}; the best single model, "
                       f"{best}, has {singles[best]:.4f}. Ensemble weights were learned on the validation period only."]
+    if "fitted_baseline" in report:
+        fb = report["fitted_baseline"]
+        below = ", ".join(fb["models_not_above"]) or "none"
+        lines += ["", f"Fitted baseline ({fb['model']}, fitted on {fb['train_rows']} training rows): AUC "
+                      f"{fb['auc']:.4f}. Models not above it: {below}."]
     lines += rank_lines
     lines += [""] + [f"## {title}\n\n![{title}]({name})\n" for title, name in plots]
     (out / "report.md").write_text("\n".join(lines))

@@ -32,7 +32,7 @@ from ..models.artifacts import EVALUATION_FILE
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .audit import lookahead_audit
 from .backtest import backtest
-from .baselines import baseline_probabilities
+from .baselines import baseline_probabilities, fitted_baseline
 from .publish import publish_report
 from .ranking import ranking_quality
 
@@ -135,6 +135,9 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     for name, p in baseline_probabilities(prev, train_rate, seed).items():
         report["baselines"][name], curves[f"baseline:{name}"] = _score(y, p, fut, sym, t, move, timeframe,
                                                                         horizon, fee_bps)
+    trained_on = next(iter(ready.values())).manifest.get("training", {}).get("train")
+    _score_fitted_baseline(report, curves, series, anchors, data, ends, (y, fut, sym, t, move), start_ms, trained_on,
+                           fee_bps)
     report["audit"] = _audit(serve, series, probs, data, ends, timeframe, audit_samples, seed, lookback, horizon)
     report["seconds"] = round(time.time() - started, 1)
     out_dir = Path(out_dir)
@@ -151,6 +154,31 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     if publish:
         publish_report(report, plots, out_dir, models_dir)
     return report
+
+
+def _score_fitted_baseline(report, curves, series, anchors, data, ends, scored, start_ms, trained_on,
+                           fee_bps) -> None:
+    """The logistic regression on recent scaled returns (``baselines.fitted_baseline``), fitted on the
+    models' training period (``trained_on``: first and last training row; every row before the test period
+    for models that do not say), outcomes closed before the test period; each model's AUC above it beside."""
+    y, fut, sym, t, move = scored
+    timeframe, horizon = report["timeframe"], report["horizon"]
+    step = TIMEFRAME_MS[timeframe]
+    first, last = (to_ms(trained_on[0]), to_ms(trained_on[1]) + 1) if trained_on else (None, start_ms)
+    train = data.select(first, min(last, start_ms), label_before_ms=start_ms, horizon_ms=(horizon + 1) * step)
+    btc = series.get("BTCUSDT") or (anchors or {}).get("BTCUSDT")
+    p = fitted_baseline(series, btc, data.symbols, data.symbol_index, data.t, data.labels[:, 0], train, ends)
+    name = "fitted_reversal"
+    report["baselines"][name], curves[f"baseline:{name}"] = _score(y, p, fut, sym, t, move, timeframe, horizon,
+                                                                    fee_bps)
+    bar = report["baselines"][name]["auc"]
+    for m in report["models"].values():
+        m["auc_above_fitted_baseline"] = None if bar is None or m.get("auc") is None else m["auc"] - bar
+    report["fitted_baseline"] = {
+        "model": "logistic regression on the coin's and BTC's last 1, 2, 3 volatility-scaled returns",
+        "train_rows": int(len(train)), "auc": bar,
+        "models_not_above": sorted(n for n, m in report["models"].items()
+                                   if m["auc_above_fitted_baseline"] is None or m["auc_above_fitted_baseline"] <= 0)}
 
 
 def _write_predictions(path: Path, probs: dict, data, ends, y) -> None:
