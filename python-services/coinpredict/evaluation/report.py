@@ -129,7 +129,7 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
         fb = report["fitted_baseline"]
         below = ", ".join(fb["models_not_above"]) or "none"
         lines += ["", f"Fitted baseline ({fb['model']}, fitted on {fb['train_rows']} training rows): AUC "
-                      f"{fb['auc']:.4f}. Models not above it: {below}."]
+                      f"{fb['auc'] if fb['auc'] is not None else float('nan'):.4f}. Models not above it: {below}."]
     lines += rank_lines
     lines += [""] + [f"## {title}\n\n![{title}]({name})\n" for title, name in plots]
     (out / "report.md").write_text("\n".join(lines))
