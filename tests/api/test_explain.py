@@ -64,7 +64,7 @@ def test_the_ensembles_reasons_combine_its_members_by_weight(client):
 
 
 @pytest.mark.parametrize("model", ["ensemble", "xgboost", "gru_standard"])
-def test_without_explain_the_answer_is_unchanged(client, model):
+def test_without_explain_the_answer_is_unchanged(client, synthetic_now, model):
     plain = single(client, model=model)
     off = single(client, model=model, explain=False)
     on = single(client, model=model, explain=True)

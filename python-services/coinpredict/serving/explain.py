@@ -63,6 +63,8 @@ def explain_model(entry: LoadedModel, horizon: int, candles: Candles, anchors: d
     with entry.lock:
         got = contributions(entry.model, x, column, entry.feature_set)
         attention = entry.model.attention(x) if entry.model.input_kind == "sequence" else None
+    if not (np.all(np.isfinite(got.values)) and np.all(np.isfinite(got.logit))):
+        raise ValueError(f"{entry.model_id}: non-finite contribution")
     return Explained(entry, got, shown, None if attention is None else attention[0])
 
 
