@@ -200,3 +200,20 @@ def test_a_training_job_from_the_form_shows_progress_and_completes(page, site):
         "aria-valuenow") == "100", seen
     shoot(page, site, "jobs-done")
     assert page.problems == []
+
+
+def test_the_model_page_charts_importance_and_the_coin_page_the_ensembles_reasons(page, site):
+    status = requests.get(f"{site['base']}/models/lightgbm/status?timeframe=1h", timeout=10).json()
+    top = status["importance"]["by_horizon"][str(status["horizons"][0])]
+    page.goto(site["base"] + "/ui/models/lightgbm?timeframe=1h")
+    page.wait_for_selector("#importance-chart g.bar")
+    assert page.locator("#importance-chart g.bar").evaluate_all("gs => gs.map(g => g.dataset.name)") == \
+        [f["name"] for f in top]
+    page.goto(site["base"] + "/ui/markets/BTCUSDT")
+    page.wait_for_selector("#reasons-chart g.bar", timeout=60_000)
+    answer = requests.post(f"{site['base']}/predict/single", json={"symbol": "BTCUSDT", "explain": True},
+                           timeout=30).json()
+    shown = page.locator("#reasons-chart g.bar").evaluate_all("gs => gs.map(g => g.dataset.name)")
+    assert len(shown) == 10 and shown == [f["name"] for f in answer["explanation"]["features"]]
+    shoot(page, site, "coin-reasons")
+    assert page.problems == []

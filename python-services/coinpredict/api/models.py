@@ -9,6 +9,7 @@ from ..ledger import live_detail, live_metrics
 from ..models.artifacts import manifest_horizons
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS, unknown_model
 from ..serving import ModelStore
+from ..serving.explain import importance_part
 from ..serving.resolve import not_trained
 from .answers import checked, redact
 from .auth import require_management_key
@@ -76,7 +77,8 @@ def model_status(model_id: str):
     if training:
         training["data_range"] = {"train": training.get("train"), "valid": training.get("valid"),
                                   "end_exclusive": training.get("end_exclusive")}
-    return checked(ModelStatus, {"id": model_id, "status": status, "family": MODEL_SPECS[model_id].family,
+    return checked(ModelStatus, {**importance_part(st.store, entry), "id": model_id, "status": status,
+            "family": MODEL_SPECS[model_id].family,
             "params": manifest.get("params", MODEL_SPECS[model_id].params), "timeframes": timeframes,
             "timeframe": entry.timeframe if entry else None, "model_version": manifest.get("version"),
             "trained_at": manifest.get("trained_at"), "reason": redact(entry.reason) if entry else None,

@@ -14,6 +14,7 @@ from ..errors import BadRequest, ServiceError
 from ..ledger import rows_of
 from ..models.registry import ENSEMBLE_ID
 from ..serving import PredictRequest
+from ..serving.explain import explain
 from .answers import checked, redact, redact_error, redact_prediction
 from .body import json_body, json_object
 from .errors import validation_error
@@ -75,9 +76,12 @@ def record(answers: list) -> None:
 
 @bp.post("/single")
 def single():
-    req = to_request(json_body(SingleRequest))
+    body = json_body(SingleRequest)
+    req = to_request(body)
     try:
         answer = state().predictor.predict_one(req)
+        if body.explain:
+            answer["explanation"] = explain(state().predictor, req, answer)
     except ServiceError as exc:
         observe_predictions([req], [exc])
         raise

@@ -5,6 +5,7 @@ feature hash and names the file it refuses. (Writing versions is ``training.arti
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from .registry import MODEL_SPECS, create_model
 
 CURRENT = "CURRENT"
 VALIDATION_PROBS = "validation_probs.npy"  # the model's validation predictions, before any refit
+IMPORTANCE_FILE = "importance.json"  # global importance on validation rows (versions since explanations)
 EVALUATION_FILE = "evaluation.json"  # MODELS_DIR/<timeframe>/evaluation.json: the latest test metrics
 _FOLDER = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2})(\d{2})(\d{2}Z-.+)$")
 
@@ -123,6 +125,18 @@ def load_validation_probs(models_dir: Path, timeframe: str, model_id: str) -> tu
         return np.load(path, allow_pickle=False), manifest
     except (OSError, ValueError) as exc:
         raise refused(path, "unreadable", str(exc)) from exc
+
+
+def read_importance(directory: Path, manifest: dict | Manifest) -> dict | None:
+    """The version's global importance (``models.explain.importance``); None for a version saved
+    without one or whose file no longer reads (its checksum was verified when the version loaded)."""
+    files = manifest.files if isinstance(manifest, Manifest) else manifest.get("files")
+    if IMPORTANCE_FILE not in (files or {}):
+        return None
+    try:
+        return json.loads((Path(directory) / IMPORTANCE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def manifest_horizons(manifest: dict | Manifest) -> list[int]:

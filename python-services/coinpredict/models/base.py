@@ -150,3 +150,7 @@ class NetworkModel(PredictionModel):
 
     def get_params(self) -> dict:
         return {"arch": self.arch, **self.params}
+
+    def attention(self, x: np.ndarray) -> np.ndarray | None:
+        """(n, W) attention over the window's candles, for networks that have it; None otherwise."""
+        return None

@@ -29,6 +29,11 @@ class Booster:
         """Logits, shape (n,)."""
         raise NotImplementedError
 
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """The library's exact per-feature contributions to the logit (TreeSHAP), shape (n, k + 1): the
+        last column is the bias; each row sums to ``raw_scores``."""
+        raise NotImplementedError
+
     def state(self) -> dict:
         """What the manifest keeps beside the weights file."""
         return {}
@@ -65,6 +70,13 @@ class XGBoostBooster(Booster):
         rng = (0, it + 1) if it is not None else (0, 0)
         return self.native.predict(xgb.DMatrix(x), output_margin=True, iteration_range=rng)
 
+    def contributions(self, x):
+        import xgboost as xgb
+
+        it = getattr(self.native, "best_iteration", None)
+        rng = (0, it + 1) if it is not None else (0, 0)
+        return self.native.predict(xgb.DMatrix(x), pred_contribs=True, iteration_range=rng)
+
     def state(self) -> dict:
         return {"best_iteration": int(getattr(self.native, "best_iteration", 0))}
 
@@ -95,6 +107,9 @@ class LightGBMBooster(Booster):
     def raw_scores(self, x):
         return self.native.predict(x, raw_score=True, num_iteration=self.native.best_iteration or None)
 
+    def contributions(self, x):
+        return self.native.predict(x, pred_contrib=True, num_iteration=self.native.best_iteration or None)
+
     def save(self, path) -> None:
         self.native.save_model(str(path), num_iteration=self.native.best_iteration or None)
 
@@ -123,6 +138,14 @@ class CatBoostBooster(Booster):
 
     def raw_scores(self, x):
         return self.native.predict(x, prediction_type="RawFormulaVal")
+
+    def contributions(self, x):
+        from catboost import Pool
+
+        # One request's row: no precalculation over the trees and one thread (0.4 ms instead of 30 ms on
+        # a smoke model); a validation sample keeps CatBoost's defaults.
+        small = {"shap_mode": "NoPreCalc", "thread_count": 1} if len(x) <= 16 else {}
+        return self.native.get_feature_importance(Pool(x), type="ShapValues", **small)
 
     def load(self, path, state) -> int:
         from catboost import CatBoostClassifier

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import warnings
 from pathlib import Path
 
@@ -13,13 +14,15 @@ import numpy as np
 import torch
 
 from .base import refused
-from .exported import GRAPH, INPUT, OUTPUT, ExportedNetwork, open_session
+from .exported import ATTENTION, ATTENTION_GRAPH, GRAPH, INPUT, OUTPUT, ExportedNetwork, open_session
 
+log = logging.getLogger(__name__)
 TOLERANCE = 1e-5  # max |probability difference| allowed between the graph and the torch model
 OPSET = 17  # ONNX Runtime 1.17 and later run it (LayerNormalization is native from 17)
 
 
-def graph_bytes(module: torch.nn.Module, window: int, n_features: int, metadata: dict[str, str]) -> bytes:
+def graph_bytes(module: torch.nn.Module, window: int, n_features: int, metadata: dict[str, str],
+                output: str = OUTPUT) -> bytes:
     """The module's inference graph (TorchScript exporter, dynamic batch, fixed window) with ``metadata``."""
     import onnx
 
@@ -30,7 +33,7 @@ def graph_bytes(module: torch.nn.Module, window: int, n_features: int, metadata:
     with warnings.catch_warnings(), torch.enable_grad():
         warnings.simplefilter("ignore")  # tracer notes on shapes read as Python numbers: the window is fixed
         torch.onnx.export(module, (example,), buffer, dynamo=False, opset_version=OPSET, input_names=[INPUT],
-                          output_names=[OUTPUT], dynamic_axes={INPUT: {0: "batch"}, OUTPUT: {0: "batch"}})
+                          output_names=[output], dynamic_axes={INPUT: {0: "batch"}, output: {0: "batch"}})
     graph = onnx.load_from_string(buffer.getvalue())
     for key, value in metadata.items():
         graph.metadata_props.add(key=key, value=value)
@@ -60,3 +63,31 @@ def export_checked(model, directory: Path, inputs: np.ndarray, expected: np.ndar
                             f"{len(inputs)} validation rows (limit {TOLERANCE:.0e}); the version is not written")
     path.write_bytes(blob)
     return [GRAPH]
+
+
+def export_attention(model, directory: Path, inputs: np.ndarray) -> list[str]:
+    """Write the attention graph of an attention network (``models.attention_maps``) beside its forward
+    graph, checked against torch on ``inputs`` like it; a network without attention writes none, and one
+    whose graph cannot be exported or disagrees keeps its version without it (explanations then carry no
+    attention; the log says why)."""
+    from .attention_maps import CandleAttention, candle_attention, has_attention
+
+    if not has_attention(model.module_):
+        return []
+    module = model.module_.to("cpu").eval()
+    x = np.asarray(inputs, dtype=np.float32)
+    try:
+        blob = graph_bytes(CandleAttention(module), x.shape[1], model.n_features_in_,
+                           {"model_id": model.model_id}, output=ATTENTION)
+        with torch.no_grad():
+            expected = candle_attention(module, torch.from_numpy(x)).numpy()
+        got = open_session(blob, threads=torch.get_num_threads()).run([ATTENTION], {INPUT: x})[0]
+    except Exception as exc:  # noqa: BLE001 - the exporter raises many kinds; the forward graph still serves
+        log.warning("%s: attention graph not exported: %s", model.model_id, str(exc).splitlines()[0][:300])
+        return []
+    delta = float(np.max(np.abs(got - expected), initial=0.0)) if got.shape == expected.shape else np.inf
+    if not delta < TOLERANCE:
+        log.warning("%s: attention graph differs from torch by %.2e; not written", model.model_id, delta)
+        return []
+    (directory / ATTENTION_GRAPH).write_bytes(blob)
+    return [ATTENTION_GRAPH]

@@ -15,7 +15,8 @@ from .base import DataView, NetworkModel, refused
 from .threads import ort_threads
 
 GRAPH = "network.onnx"
-INPUT, OUTPUT = "x", "logits"
+ATTENTION_GRAPH = "attention.onnx"  # attention networks: their attention over the window (explanations)
+INPUT, OUTPUT, ATTENTION = "x", "logits", "attention"
 
 
 def open_session(source: Path | bytes, threads: int | None = None):
@@ -45,6 +46,15 @@ class ExportedNetwork(NetworkModel):
                for lo in range(0, len(x), batch_size)]
         return np.concatenate(out).reshape(len(x), self.n_outputs_) if out else np.zeros((0, self.n_outputs_))
 
+    def attention(self, x: np.ndarray) -> np.ndarray | None:
+        """(n, W) attention over the window's candles from the attention graph, opened on first use (only
+        explanations read it); None for a network without one."""
+        if getattr(self, "attention_path_", None) is None:
+            return None
+        if getattr(self, "attention_session_", None) is None:
+            self.attention_session_ = open_session(self.attention_path_)
+        return self.attention_session_.run([ATTENTION], {INPUT: np.ascontiguousarray(x, dtype=np.float32)})[0]
+
     def n_parameters(self) -> int:
         return getattr(self, "n_parameters_", 0)
 
@@ -66,3 +76,4 @@ class ExportedNetwork(NetworkModel):
             raise refused(path, f"graph shape {shape[1:]} -> {self.session_.get_outputs()[0].shape[1:]}, "
                                 f"the manifest says {expected} -> [{self.n_outputs_}]")
         self.n_parameters_ = int(manifest.get("describe", {}).get("n_parameters") or 0)
+        self.attention_path_ = directory / ATTENTION_GRAPH if ATTENTION_GRAPH in manifest.get("files", {}) else None

@@ -15,7 +15,7 @@ from safetensors.torch import load_file, save_file
 from .attention import InformerNet, TransformerNet
 from .base import DataView, NetworkModel, refused
 from .convolutional import ConvNet
-from .export import export_checked
+from .export import export_attention, export_checked
 from .options import FitOptions
 from .recurrent import RecurrentNet
 from .threads import torch_threads
@@ -47,6 +47,31 @@ class NeuralModel(NetworkModel):
         logits = predict_batches(self.module_, np.asarray(x, dtype=np.float32), next(self.module_.parameters()).device)
         return logits.reshape(len(x), self.n_outputs_)
 
+    def gradient_x_input(self, x: np.ndarray, column: int, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+        """Exact (autograd) gradient x input summed over the window, (n, F), and the (n,) logits of
+        ``column``: what ``models.explain`` takes from torch when the model runs through it."""
+        device = next(self.module_.parameters()).device
+        self.module_.eval()
+        grads, logits = [], []
+        for lo in range(0, len(x), batch_size):
+            xt = torch.from_numpy(np.asarray(x[lo:lo + batch_size], dtype=np.float32)).to(device).requires_grad_(True)
+            z = self.module_(xt)[:, column]
+            (grad,) = torch.autograd.grad(z.sum(), xt)
+            grads.append((grad * xt).sum(dim=1).detach().cpu().numpy().astype(np.float64))
+            logits.append(z.detach().cpu().numpy().astype(np.float64))
+        return np.concatenate(grads), np.concatenate(logits)
+
+    def attention(self, x: np.ndarray) -> np.ndarray | None:
+        """(n, W) attention over the window's candles (``models.attention_maps``); None without attention."""
+        from .attention_maps import candle_attention, has_attention
+
+        if not has_attention(self.module_):
+            return None
+        device = next(self.module_.parameters()).device
+        with torch.no_grad():
+            x = torch.from_numpy(np.asarray(x, dtype=np.float32)).to(device)
+            return candle_attention(self.module_, x).cpu().numpy()
+
     def n_parameters(self) -> int:
         module = getattr(self, "module_", None)
         return sum(p.numel() for p in module.parameters()) if module is not None else 0
@@ -58,8 +83,11 @@ class NeuralModel(NetworkModel):
 
     def save_serving(self, directory: Path, inputs: np.ndarray | None, expected: np.ndarray | None) -> list[str]:
         """The ONNX graph web workers serve, checked against this model on ``inputs``; without validation
-        rows to check it on, none is written and the version serves through torch."""
-        return [] if inputs is None else export_checked(self, directory, inputs, expected)
+        rows to check it on, none is written and the version serves through torch. An attention network
+        also writes its attention over the window (``export_attention``), which explanations read."""
+        if inputs is None:
+            return []
+        return export_checked(self, directory, inputs, expected) + export_attention(self, directory, inputs)
 
     def load_weights(self, directory: Path, manifest: dict) -> None:
         if torch_threads() is not None:  # a web worker serving a version saved without its graph

@@ -14,7 +14,15 @@ import numpy as np
 
 from .. import __version__
 from ..common.files import write_atomic_text, write_folder_atomically
-from ..models.artifacts import CURRENT, VALIDATION_PROBS, folder_version, model_root, sha256, version_folder
+from ..models.artifacts import (
+    CURRENT,
+    IMPORTANCE_FILE,
+    VALIDATION_PROBS,
+    folder_version,
+    model_root,
+    sha256,
+    version_folder,
+)
 from ..models.base import MANIFEST, PredictionModel
 from ..models.manifest import Manifest
 
@@ -58,11 +66,11 @@ def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: Mani
 
 def save_model(model: PredictionModel, models_dir: Path, timeframe: str, manifest: Manifest | dict,
                validation_probs: np.ndarray | None = None, *, promote: bool = True,
-               validation_inputs: np.ndarray | None = None) -> str:
+               validation_inputs: np.ndarray | None = None, importance: dict | None = None) -> str:
     """Save weights and manifest; ``validation_probs`` let a later ensemble fit reuse what the model
     predicted on validation as it was validated. With ``validation_inputs`` (the rows those probabilities
     are for), a network also saves its ONNX graph, checked on them: one that differs raises ArtifactError
-    and no version is written."""
+    and no version is written. ``importance`` (``models.explain.importance``) is kept beside it."""
     typed = manifest if isinstance(manifest, Manifest) else Manifest.from_dict(manifest)
     body = typed.with_fields(family=model.family, params=model.get_params(), state=model.state(),
                              describe=model.describe())
@@ -72,6 +80,9 @@ def save_model(model: PredictionModel, models_dir: Path, timeframe: str, manifes
         if validation_probs is not None:
             np.save(directory / VALIDATION_PROBS, np.asarray(validation_probs, dtype=np.float64))
             names = [*names, VALIDATION_PROBS]
+        if importance is not None:
+            (directory / IMPORTANCE_FILE).write_text(json.dumps(importance))
+            names = [*names, IMPORTANCE_FILE]
         return names
 
     return save_version(models_dir, timeframe, model.model_id, body, write, promote=promote)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.metrics import classification_metrics, clustered_auc_ci, skill
+from ..models.explain import importance
 from ..models.manifest import Manifest
 from ..models.registry import create_model
 from .artifacts import save_model
@@ -56,6 +57,16 @@ def result_of(version: str, seconds: float, metrics: dict, by_horizon: dict, epo
                         n_parameters=n_parameters, members=members)
 
 
+def importance_of(model, x_valid: np.ndarray, split: Split) -> dict | None:
+    """The served model's global importance on the validation rows; a failure costs the version its
+    importance only (the status then has none), never the version."""
+    try:
+        return importance(model, x_valid, split.data.feature_set, split.data.horizons)
+    except Exception:  # noqa: BLE001 - an explanation library's failure must not fail training
+        log.exception("%s: global importance not computed", model.model_id)
+        return None
+
+
 def train_member(model_id: str, split: Split, prof: Profile, seed: int, common: Manifest, models_dir: Path,
                  timeframe: str, progress: Callable[[float, str], None]) -> tuple[MemberResult, Candidate]:
     """Fit, calibrate, validate, refit (boosters) and save one model as an unserved version."""
@@ -86,7 +97,8 @@ def train_member(model_id: str, split: Split, prof: Profile, seed: int, common: 
                                   training={**common.training, "seconds": round(seconds, 1), "epochs": epochs,
                                             "refit_on_train_and_validation": refit})
     version = save_model(model, models_dir, timeframe, manifest, validation_probs=p, promote=False,
-                         validation_inputs=None if refit else x_valid)  # a refit predicts other probabilities
+                         validation_inputs=None if refit else x_valid,  # a refit predicts other probabilities
+                         importance=importance_of(model, x_valid, split))
     log.info("%s trained in %.1fs: valid AUC %.4f", model_id, seconds, metrics["auc"])
     return (result_of(version, seconds, metrics, by_horizon, epochs, model.n_parameters()),
             Candidate(p, manifest.with_fields(version=version)))

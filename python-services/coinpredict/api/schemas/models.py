@@ -63,6 +63,20 @@ class ModelMetrics(Answer):
         None, description="validation metrics of each horizon it predicts (keys: candles ahead)")
 
 
+class FeatureImportance(Answer):
+    name: str = Field(description="feature (a booster's lagged inputs are named ..._lag<k>)")
+    mean_abs_contribution: float = Field(ge=0, description="mean |contribution| to the log-odds on validation rows")
+
+
+class Importance(Answer):
+    """A model's global importance, computed when its version was trained."""
+
+    method: Literal["tree_shap", "gradient_x_input"] = Field(description="how the contributions were taken")
+    rows: int = Field(ge=0, description="validation rows averaged over (a sample)")
+    by_horizon: dict[str, list[FeatureImportance]] = Field(description="per horizon, the 20 features of largest "
+                                                                       "mean |contribution|, largest first")
+
+
 class ModelStatus(Answer):
     """One model (or the ensemble): training, validation and test metrics, serving figures."""
 
@@ -92,6 +106,8 @@ class ModelStatus(Answer):
     horizons: list[int] | None = Field(None, description="every horizon it predicts, one output each")
     n_parameters: int | None = Field(None, description="trainable parameters")
     ensemble: dict[str, Any] | None = Field(None, description="ensemble: members, weights and method")
+    importance: Importance | None = Field(None, description="global importance on validation rows; absent for "
+                                                            "versions trained before it was kept")
 
 
 class Reloaded(Answer):

@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     TypeAdapter,
@@ -125,6 +126,9 @@ class PredictItem(BaseModel):
 class SingleRequest(PredictItem):
     """The body of ``POST /predict/single``."""
 
+    explain: StrictBool = Field(False, description="add explanation: the ten features that moved this probability "
+                                                   "most (costs only the requests that ask)")
+
 
 class BatchRequest(BaseModel):
     """The body of ``POST /predict/batch``; each item is validated on its own, so one bad item fails
@@ -157,6 +161,45 @@ class MarketContext(Answer):
     anchors: dict[str, bool] = Field(description="each anchor coin the models read (e.g. BTCUSDT): whether its "
                                                  "candle at as_of was there (when not, its features were missing)")
     order_flow: bool = Field(description="whether the coin's own candle at as_of carried taker-buy volume")
+
+
+class FeatureReason(Answer):
+    name: str = Field(description="feature (a booster's lagged inputs are named ..._lag<k>)")
+    value: float | None = Field(description="its value at as_of, before scaling; null when missing")
+    contribution: float = Field(description="how far it moved the log-odds of probability_up (signed)")
+
+
+class CandleWeight(Answer):
+    t: UtcTime = Field(description="open time of a candle of the input window")
+    weight: float = Field(ge=0, le=1, description="its share of the model's attention (the window sums to 1)")
+
+
+class Attention(Answer):
+    candles: list[CandleWeight] = Field(description="the input window's candles, oldest first")
+
+
+class MemberReason(Answer):
+    weight: float = Field(ge=0, le=1, description="its weight in the combination")
+    method: str = Field(description="how the member was explained")
+    logit: float = Field(description="the member's log-odds")
+
+
+class Explanation(Answer):
+    """Why the model answered this probability (``"explain": true`` only)."""
+
+    method: Literal["tree_shap", "gradient_x_input", "weighted_members"] = Field(
+        description="tree_shap: the booster's exact contributions (with base they sum to logit); gradient_x_input: "
+                    "a network's gradient times input, summed over the window; weighted_members: the ensemble's "
+                    "members' contributions averaged with its weights")
+    logit: float = Field(description="log-odds the contributions explain; probability_up = sigmoid(logit) for one "
+                                     "model, close to it for the ensemble (the mean of the members' probabilities)")
+    base: float | None = Field(description="tree_shap: the log-odds before any feature (base + every contribution "
+                                           "= logit); null otherwise")
+    rest: float = Field(description="sum of the contributions of the features not listed")
+    features: list[FeatureReason] = Field(description="the ten largest contributions by size, largest first")
+    attention: Attention | None = Field(description="attention networks: their attention over the window's candles; "
+                                                    "null for other models and versions saved without it")
+    members: dict[str, MemberReason] | None = Field(None, description="ensemble: the members combined")
 
 
 class Prediction(Answer):
@@ -205,6 +248,8 @@ class Prediction(Answer):
     failed_members: dict[str, str] | None = Field(
         None, description="ensemble: members that could not answer, with the reason; the rest answered")
     market_time: MarketTime | None = Field(None, description=MARKET_TIME_FIELD)
+    explanation: Explanation | None = Field(None, description="only when asked: \"explain\": true on "
+                                                              "/predict/single")
 
 
 class ItemError(Answer):

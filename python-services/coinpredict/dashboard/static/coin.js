@@ -1,5 +1,6 @@
 /* A coin: recent candles (lightweight-charts, vendored), the ensemble's served probabilities under them
-   with each served forecast marked by its outcome, the ensemble's answer now and its members' spread. */
+   with each served forecast marked by its outcome, the ensemble's answer now, its top reasons and its
+   members' spread. */
 "use strict";
 
 const SYMBOL = document.getElementById("coin-title").dataset.symbol;
@@ -72,12 +73,13 @@ async function load(tf, horizon, trained) {
   if (!trained) {
     fill($("prob"), "no prediction");
     fill($("prob-detail"), "No models yet: predictions start once the first training has finished (see Jobs).");
-    fill($("spread"), "–"); fill($("members"), empty("No members yet."));
+    fill($("spread"), "–"); fill($("members"), empty("No members yet.")); fill($("reasons"), empty("No reasons yet."));
     return;
   }
   const prediction = await api("/predict/single", { method: "POST", headers: { "Content-Type": "application/json" },
-                                                    body: JSON.stringify({ symbol: SYMBOL, timeframe: tf, horizon: Number(horizon) }) });
+                                                    body: JSON.stringify({ symbol: SYMBOL, timeframe: tf, horizon: Number(horizon), explain: true }) });
   drawPrediction(prediction);
+  drawReasons($("reasons"), prediction.explanation);
 }
 
 async function start() {

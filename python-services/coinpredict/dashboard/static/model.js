@@ -4,6 +4,7 @@
 
 const MODEL = document.getElementById("model-title").dataset.model;
 const enc = encodeURIComponent;
+let importance = null;  // the status's, redrawn at the horizon chosen
 
 async function loadStatus(tf) {
   const s = await api(`/models/${enc(MODEL)}/status?timeframe=${enc(tf)}`);
@@ -14,6 +15,8 @@ async function loadStatus(tf) {
        + (s.load_error ? ` · ${s.load_error}` : ""));
   const test = here ? s.metrics.test || {} : {};
   options($("horizon"), s.horizons || [], $("horizon").value || param("horizon", (s.horizons || [])[0]));
+  importance = s.importance || null;
+  drawImportance($("importance"), importance, $("horizon").value);
   fill($("test"), test.auc !== undefined ? `AUC ${num(test.auc)}` : "no evaluation yet");
   fill($("test-detail"), test.auc !== undefined ? `${test.auc_ci95 ? `95% CI [${num(test.auc_ci95[0], 3)}, ${num(test.auc_ci95[1], 3)}] · ` : ""}${test.skill || ""}`
        : here ? "run scripts/evaluate.py for out-of-sample figures" : `the status describes ${s.timeframe || "no timeframe"}`);
@@ -120,7 +123,7 @@ async function start() {
     $("horizon").value = ""; setParams({ timeframe: select.value, horizon: null }); guarded(() => load(select.value));
   });
   $("horizon").addEventListener("change", () => {
-    setParams({ horizon: $("horizon").value }); guarded(() => Promise.all([loadLive(select.value), loadVersions(select.value)]));
+    setParams({ horizon: $("horizon").value }); drawImportance($("importance"), importance, $("horizon").value); guarded(() => Promise.all([loadLive(select.value), loadVersions(select.value)]));
   });
   $("days").addEventListener("change", () => guarded(() => loadLive(select.value)));
   await load(tf);
