@@ -118,7 +118,7 @@ class Predictor:
         combined = {}
         for tf, items in by_tf.items():
             combined.update(ensemble_parts(items, scores, store.ensembles.get(tf)))
-        shared, optional = SharedParts(), {}
+        shared = SharedParts()
         elapsed_ms = (time.perf_counter() - started) * 1000
         for i in todo:
             req, plan = reqs[i], plans[i]
@@ -129,9 +129,7 @@ class Predictor:
             except ServiceError as exc:
                 results[i] = exc
                 continue
-            if id(plan) not in optional:  # plans are shared: whether any model reads optional inputs, once each
-                optional[id(plan)] = any(m.feature_set.optional.any() for m in plan.ready)
-            if plan.anchors or optional[id(plan)]:
+            if plan.anchors or plan.reads_optional:
                 results[i]["context"] = context_part(candles[i], anchors.get(i, {}), plan.anchors)
 
     def predict_one(self, req: PredictRequest) -> dict:

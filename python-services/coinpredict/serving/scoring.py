@@ -53,18 +53,27 @@ def jobs(plans: dict[int, Plan]) -> dict[tuple[str, str], tuple[LoadedModel, lis
     return out
 
 
-def distinct_rows(indices: list[int], candles: dict[int, Candles], anchors: dict[int, dict[str, Candles]],
-                  anchor_symbols: tuple[str, ...]) -> tuple[list[int], list[int]]:
-    """(one request index per distinct input, each request's position among them): requests reading the
-    same candles and anchor candles (the same objects: gather fetches each (symbol, timeframe, as_of)
-    once per call) share one feature row and one row of the model's input. A client's own candles are
-    parsed per request, so they never share."""
+def input_keys(plans: dict[int, Plan], candles: dict[int, Candles],
+               anchors: dict[int, dict[str, Candles]]) -> dict[int, tuple]:
+    """Which requests read the same input, by request index: the same candles and anchor candles (the same
+    objects: gather fetches each (symbol, timeframe, as_of) once per call, and anchors once per end). A
+    client's own candles are parsed per request, so they never share."""
+    out = {}
+    for i, c in candles.items():
+        if i in plans:
+            own = anchors.get(i) or {}
+            out[i] = (id(c), *(id(own.get(a)) for a in plans[i].anchors))
+    return out
+
+
+def distinct_rows(indices: list[int], keys: dict[int, tuple]) -> tuple[list[int], list[int]]:
+    """(one request index per distinct input key, each request's position among them): requests with the
+    same key share one feature row and one row of the model's input."""
     first: dict[tuple, int] = {}
     unique: list[int] = []
     where: list[int] = []
     for i in indices:
-        own = anchors.get(i) or {}
-        key = (id(candles[i]), *(id(own.get(a)) for a in anchor_symbols))
+        key = keys[i]
         if key not in first:
             first[key] = len(unique)
             unique.append(i)
@@ -78,12 +87,13 @@ def score(plans: dict[int, Plan], candles: dict[int, Candles], cache: FeatureCac
     it; ``anchors``: the anchor candles by request index (``CandleGatherer.anchors``)."""
     anchors = anchors or {}
     scores = Scores()
+    keys = input_keys(plans, candles, anchors)
     for (_, model_id), (entry, indices) in jobs({i: p for i, p in plans.items() if i in candles}).items():
         need_rows = input_rows(entry.manifest["window"])
         try:  # resolve plans a model only at a horizon it predicts; were it not so, this fails the model only
             horizons = entry.horizons
             columns = [horizons.index(plans[i].horizon) for i in indices]
-            unique, where = distinct_rows(indices, candles, anchors, entry.feature_set.anchors)
+            unique, where = distinct_rows(indices, keys)
             block = np.stack([feature_rows(candles[i], entry, need_rows, cache, anchors.get(i)) for i in unique])
             x = model_inputs(entry, block)
             with entry.lock:
