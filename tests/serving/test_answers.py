@@ -34,6 +34,20 @@ def test_the_signal_trades_only_an_edge_beyond_the_round_trip():
     assert position.tolist() == [{"BUY": 1, "SELL": -1, "HOLD": 0}[s] for _, s, _ in cases]
 
 
+def test_one_signal_is_exactly_what_the_backtest_rule_gives():
+    """signal_for (one value, the ledger's and the answers' path) and fee_aware_positions (the backtest's
+    arrays) must never drift apart: same signal and bit-identical edge, boundaries and NaN included."""
+    rng = np.random.default_rng(3)
+    p = np.r_[rng.uniform(0, 1, 500), 0.5, 0.6, 0.4, 0.6, np.nan]
+    move = np.r_[rng.uniform(0, 300, 500), 100.0, 100.0, 100.0, 50.0, 100.0]
+    cost = 20.0  # p 0.6 / 0.4 on 100 bps and p 0.6 on 50 bps: an edge of exactly +-20 and +10
+    position, edge = fee_aware_positions(p, move, cost)
+    for k in range(len(p)):
+        signal, one_edge = signal_for(float(p[k]), float(move[k]), cost)
+        assert signal == {1: "BUY", -1: "SELL", 0: "HOLD"}[int(position[k])]
+        assert one_edge == edge[k] or (np.isnan(one_edge) and np.isnan(edge[k]))
+
+
 def test_the_expected_move_reads_only_the_last_window_of_its_own_series():
     close = 100 * np.exp(np.cumsum(np.r_[0.0, np.full(60, 0.01), np.full(48, -0.002)]))
     # the last 48 returns are all -0.2%: 20 bps per candle, x sqrt(4) over 4 candles

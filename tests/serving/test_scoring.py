@@ -45,6 +45,21 @@ def test_each_model_runs_once_over_every_symbol(batch, monkeypatch):
     assert all(0 < p < 1 for p in scores.probs.values())
 
 
+def test_requests_for_the_same_candles_share_one_row_of_each_model(batch, monkeypatch):
+    plans, candles = batch
+    n = len(plans)
+    repeated_plans = {i: plans[i % n] for i in range(3 * n)}  # each symbol asked three times
+    repeated_candles = {i: candles[i % n] for i in range(3 * n)}  # gather hands out one object per symbol
+    calls = []
+    for entry in plans[0].ready:
+        _count_calls(monkeypatch, entry, calls)
+    scores = score(repeated_plans, repeated_candles, FeatureCache())
+    members = [m.model_id for m in plans[0].ready]
+    assert sorted(calls) == sorted((m, n) for m in members)  # one call per model, one row per symbol
+    alone = score(plans, candles, FeatureCache()).probs
+    assert scores.probs == {(i, m): alone[(i % n, m)] for i in repeated_plans for m in members}
+
+
 def test_the_batch_gives_what_each_symbol_alone_gives(batch):
     plans, candles = batch
     together = score(plans, candles, FeatureCache()).probs

@@ -42,8 +42,14 @@ class StrictJSONProvider(DefaultJSONProvider):
     sort_keys = False
 
     def dumps(self, obj, **kwargs):
-        kwargs.setdefault("allow_nan", False)
-        return super().dumps(_finite(obj), **kwargs)
+        """JSON with NaN and infinity as null. Answers almost never hold one, so the whole answer is only
+        walked (``_finite``) when the strict encoder refuses it: a batch of 500 answers is not copied."""
+        if kwargs.setdefault("allow_nan", False):
+            return super().dumps(_finite(obj), **kwargs)
+        try:
+            return super().dumps(obj, **kwargs)
+        except ValueError:
+            return super().dumps(_finite(obj), **kwargs)
 
 
 def create_app(config: dict | None = None) -> Flask:

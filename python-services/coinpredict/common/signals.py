@@ -49,6 +49,9 @@ def fee_aware_positions(p: np.ndarray, move_bps: np.ndarray, cost: float) -> tup
 
 
 def signal_for(p: float, move_bps: float, cost: float) -> tuple[str, float]:
-    """One answer's signal (BUY, SELL or HOLD) and edge in bps, by the rule the backtest trades."""
-    position, edge = fee_aware_positions(np.array([p]), np.array([move_bps]), cost)
-    return SIGNALS[int(position[0])], float(edge[0])
+    """One answer's signal (BUY, SELL or HOLD) and edge in bps, by the rule the backtest trades
+    (``fee_aware_positions``, the same float64 arithmetic on one value: the ledger calls this once per
+    ensemble member of every answer, where numpy's per-call cost would dominate)."""
+    edge = (2 * float(p) - 1) * float(move_bps)
+    position = 1 if edge > cost else -1 if edge < -cost else 0
+    return SIGNALS[position], edge

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 
 from ..common.signals import expected_move_bps, signal_for
@@ -16,25 +18,41 @@ from .scoring import Scores
 DATA_FIELDS = ("data_stale", "last_candle_age_s", "warning", "stale_reason")
 
 
-def ensemble_part(i: int, plan: Plan, scores: Scores, ensemble: tuple[HorizonEnsembles, dict],
-                  method: str | None) -> tuple[float, dict]:
-    """The ensemble's probability and its fields; 503 when no member answered."""
-    answered = {m.model_id: scores.probs[(i, m.model_id)] for m in plan.members if (i, m.model_id) in scores.probs}
-    failed = {m.model_id: scores.failures.get((i, m.model_id)) or f"{m.status}: {m.reason}"
-              for m in plan.members if (i, m.model_id) not in scores.probs}
-    if not answered:
-        raise Unavailable("no ensemble member could answer", code="model_not_ready", retry_after=60,
-                          details={"failed_members": failed})
+def ensemble_parts(items: list[tuple[int, Plan, str | None]], scores: Scores,
+                   ensemble: tuple[HorizonEnsembles, dict]) -> dict[int, tuple[float, dict] | Unavailable]:
+    """The ensemble's probability and fields for each (request index, plan, method) of one timeframe, or
+    the 503 when no member answered it. Requests with the same horizon, method and answering members are
+    combined in one call over arrays (one value per request), not one call each."""
+    out: dict[int, tuple[float, dict] | Unavailable] = {}
+    groups: dict[tuple, list[tuple[int, Plan]]] = defaultdict(list)
+    for i, plan, method in items:
+        answered = tuple(m.model_id for m in plan.members if (i, m.model_id) in scores.probs)
+        if answered:
+            groups[(plan.horizon, method, answered)].append((i, plan))
+        else:
+            out[i] = Unavailable("no ensemble member could answer", code="model_not_ready", retry_after=60,
+                                 details={"failed_members": _failed(i, plan, scores)})
     ensembles, manifest = ensemble
-    combo = ensembles.for_horizon(plan.horizon).combine({k: np.array([v]) for k, v in answered.items()}, method)
-    # Probabilities leave at full precision: the ledger records them, and live skill must be computable
-    # exactly as the offline evaluation computes it (rounding would make ties the models never made).
-    fields = {"members": {k: float(v) for k, v in answered.items()}, "method": combo["method"],
-              "weights": {k: round(v, 6) for k, v in combo["weights"].items()},
-              "uncertainty": round(float(combo["uncertainty"][0]), 6), "failed_members": failed,
-              "member_versions": {m.model_id: m.version for m in plan.members if m.model_id in answered},
-              "model_version": manifest["version"]}
-    return float(combo["probability_up"][0]), fields
+    for (horizon, method, answered), group in groups.items():
+        probs = {k: [scores.probs[(i, k)] for i, _ in group] for k in answered}
+        combo = ensembles.for_horizon(horizon).combine({k: np.array(v) for k, v in probs.items()}, method)
+        # Probabilities leave at full precision: the ledger records them, and live skill must be computable
+        # exactly as the offline evaluation computes it (rounding would make ties the models never made).
+        weights = {k: round(v, 6) for k, v in combo["weights"].items()}
+        # One timeframe, horizon and store: every plan of the group lists the same members and versions.
+        versions = {m.model_id: m.version for m in group[0][1].members if m.model_id in probs}
+        for j, ((i, plan), p, spread) in enumerate(zip(group, combo["probability_up"].tolist(),
+                                                       combo["uncertainty"].tolist())):
+            out[i] = p, {"members": {k: probs[k][j] for k in answered}, "method": combo["method"],
+                         "weights": dict(weights), "uncertainty": round(spread, 6),
+                         "failed_members": _failed(i, plan, scores), "member_versions": dict(versions),
+                         "model_version": manifest["version"]}
+    return out
+
+
+def _failed(i: int, plan: Plan, scores: Scores) -> dict[str, str]:
+    return {m.model_id: scores.failures.get((i, m.model_id)) or f"{m.status}: {m.reason}"
+            for m in plan.members if (i, m.model_id) not in scores.probs}
 
 
 def single_part(i: int, plan: Plan, scores: Scores) -> tuple[float, dict]:
@@ -59,29 +77,61 @@ def data_part(candles: Candles, timeframe: str) -> dict:
     return out
 
 
-def signal_part(p: float, candles: Candles, horizon: int, cost_bps: float) -> dict:
-    """The fee-aware signal (common.signals): expected move from the candles used, edge, cost."""
-    move = float(expected_move_bps(candles.close, len(candles) - 1, horizon=horizon)[0])
+def move_bps(candles: Candles, horizon: int) -> float:
+    return float(expected_move_bps(candles.close, len(candles) - 1, horizon=horizon)[0])
+
+
+def signal_part(p: float, move: float, cost_bps: float) -> dict:
+    """The fee-aware signal (common.signals) for expected move ``move`` (``move_bps``), edge, cost."""
     signal, edge = signal_for(p, move, cost_bps)
     return {"signal": signal, "expected_move_bps": round(move, 2), "edge_bps": round(edge, 2),
             "cost_bps": cost_bps}
 
 
+class SharedParts:
+    """What a call's answers read from their candles alone (the data part, the expected move), computed
+    once per candles object: every request of a call for the same (symbol, timeframe, as_of) gets the
+    same one from gather. Keyed by identity, so it lives no longer than the call that holds the candles."""
+
+    def __init__(self):
+        self._data: dict[int, dict] = {}
+        self._moves: dict[tuple[int, int], float] = {}
+
+    def data(self, candles: Candles, timeframe: str) -> dict:
+        got = self._data.get(id(candles))
+        if got is None:
+            got = self._data[id(candles)] = data_part(candles, timeframe)
+        return {**got, "gaps": dict(got["gaps"])} if "gaps" in got else dict(got)
+
+    def move(self, candles: Candles, horizon: int) -> float:
+        key = (id(candles), horizon)
+        if key not in self._moves:
+            self._moves[key] = move_bps(candles, horizon)
+        return self._moves[key]
+
+
 def build_answer(i: int, req: PredictRequest, plan: Plan, candles: Candles, scores: Scores, *,
-                 ensemble: tuple[HorizonEnsembles, dict] | None, cost_bps: float, elapsed_ms: float) -> dict:
+                 ensemble: tuple[HorizonEnsembles, dict] | None, cost_bps: float, elapsed_ms: float,
+                 combined: tuple[float, dict] | Unavailable | None = None, shared: SharedParts | None = None) -> dict:
     """The body of request ``i``'s answer (API.md, /predict/single), or a ServiceError; ``cost_bps`` is
-    the round trip a BUY or SELL must beat."""
+    the round trip a BUY or SELL must beat; ``combined``: its ``ensemble_parts`` when the caller combined
+    a batch at once; ``shared``: the call's ``SharedParts``."""
+    shared = shared or SharedParts()
     body = {"symbol": req.symbol, "timeframe": req.timeframe, "model": req.model,
             "as_of": iso(int(candles.t[-1])), "horizon": plan.horizon}
     if req.model == ENSEMBLE_ID:
-        p, fields = ensemble_part(i, plan, scores, ensemble, req.method)
+        if combined is None:
+            combined = ensemble_parts([(i, plan, req.method)], scores, ensemble)[i]
+        if isinstance(combined, Unavailable):
+            raise combined
+        p, fields = combined
     else:
         p, fields = single_part(i, plan, scores)
     body.update(fields)
     body.update(probability_up=float(p), confidence=round(abs(2 * p - 1), 6), latency_ms=round(elapsed_ms, 2))
-    body.update(signal_part(p, candles, plan.horizon, cost_bps))
+    body.update(signal_part(p, shared.move(candles, plan.horizon), cost_bps))
     if candles.meta.get("invented"):  # invented prices (the synthetic market) never carry a trade signal
         body.update(signal="HOLD", signal_reason="synthetic market (SYNTHETIC=1): the prices are not real, so no "
                                                  "trade is signalled")
-    body.update(data_part(candles, req.timeframe))
+    body.update(shared.data(candles, req.timeframe))
     return body

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,14 +17,15 @@ from ..data.market import MarketData
 from ..data.timeframes import TIMEFRAME_MS
 from ..data.universe import Universe
 from ..errors import ServiceError
-from .answers import build_answer
+from ..models.registry import ENSEMBLE_ID
+from .answers import SharedParts, build_answer, ensemble_parts
 from .features import FeatureCache, context_part
 from .gather import CandleGatherer
 from .model_store import LoadedModel, ModelStore
 from .ranking import rank, universe_requests
 from .requests import Plan, PredictRequest, check_as_of
 from .resolve import default_horizon, members_for, plan_for
-from .scoring import score
+from .scoring import Scores, score
 
 
 class Predictor:
@@ -74,10 +76,19 @@ class Predictor:
         results: list[dict | ServiceError | None] = [None] * len(reqs)
         plans: dict[int, Plan] = {}
         call = self.candles.start_call()
+        resolved: dict[tuple, Plan | ServiceError] = {}  # requests asking the same thing share one plan
         for i, req in enumerate(reqs):
             try:
                 check_as_of(req.as_of_ms, req.timeframe, call.asked_at)
-                plans[i] = plan_for(store, req)
+                key = (req.timeframe, req.model, req.horizon, req.method)
+                if key not in resolved:
+                    try:
+                        resolved[key] = plan_for(store, req)
+                    except ServiceError as exc:
+                        resolved[key] = exc
+                if isinstance(resolved[key], ServiceError):
+                    raise resolved[key]
+                plans[i] = resolved[key]
             except ServiceError as exc:
                 results[i] = exc
         candles: dict[int, Candles] = {}
@@ -88,22 +99,38 @@ class Predictor:
                 candles[i] = got
         anchors = self.candles.anchors(reqs, plans, candles, call)
         scores = score(plans, candles, features, anchors)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        for i, req in enumerate(reqs):
-            if results[i] is None:
-                try:
-                    results[i] = build_answer(i, req, plans[i], candles[i], scores, cost_bps=self.cost_bps,
-                                              ensemble=store.ensembles.get(req.timeframe), elapsed_ms=elapsed_ms)
-                    wanted = plans[i].anchors
-                    if wanted or any(m.feature_set.optional.any() for m in plans[i].ready):
-                        results[i]["context"] = context_part(candles[i], anchors.get(i, {}), wanted)
-                except ServiceError as exc:
-                    results[i] = exc
+        self._answer(reqs, plans, candles, anchors, scores, results, store, started)
         if shown := market_time(call.asked_at):
             for result in results:
                 if isinstance(result, dict):
                     result["market_time"] = shown
         return results  # type: ignore[return-value]
+
+    def _answer(self, reqs: list[PredictRequest], plans: dict[int, Plan], candles: dict[int, Candles],
+                anchors: dict[int, dict[str, Candles]], scores: Scores, results: list, store: ModelStore,
+                started: float) -> None:
+        """Fill ``results`` for every scored request; each timeframe's ensemble requests are combined at once."""
+        todo = [i for i, res in enumerate(results) if res is None]
+        by_tf: dict[str, list[tuple[int, Plan, str | None]]] = defaultdict(list)
+        for i in todo:
+            if reqs[i].model == ENSEMBLE_ID:
+                by_tf[reqs[i].timeframe].append((i, plans[i], reqs[i].method))
+        combined = {}
+        for tf, items in by_tf.items():
+            combined.update(ensemble_parts(items, scores, store.ensembles.get(tf)))
+        shared = SharedParts()
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        for i in todo:
+            req, plan = reqs[i], plans[i]
+            try:
+                results[i] = build_answer(i, req, plan, candles[i], scores, cost_bps=self.cost_bps,
+                                          ensemble=store.ensembles.get(req.timeframe), elapsed_ms=elapsed_ms,
+                                          combined=combined.get(i), shared=shared)
+            except ServiceError as exc:
+                results[i] = exc
+                continue
+            if plan.anchors or plan.reads_optional:
+                results[i]["context"] = context_part(candles[i], anchors.get(i, {}), plan.anchors)
 
     def predict_one(self, req: PredictRequest) -> dict:
         result = self.predict_many([req])[0]

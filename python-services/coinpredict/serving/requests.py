@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..common.times import iso
 from ..data.candles import Candles
@@ -54,17 +55,24 @@ def check_as_of(as_of_ms: int | None, timeframe: str, now: float, field: str = "
 @dataclass
 class Plan:
     """What one request needs: the models it asks for (an ensemble's members, some maybe not ready),
-    how many candles the most demanding of them needs, and the horizon it is about."""
+    how many candles the most demanding of them needs, and the horizon it is about. Requests of a call
+    asking the same thing share one plan, so what is derived from it is worked out once (never changed
+    after it is made)."""
 
     members: list[LoadedModel]
     need: int
     horizon: int = 1
 
-    @property
+    @cached_property
     def ready(self) -> list[LoadedModel]:
         return [m for m in self.members if m.status == "ready"]
 
-    @property
+    @cached_property
     def anchors(self) -> tuple[str, ...]:
         """The anchor symbols the ready models' market context reads, each once."""
         return tuple(dict.fromkeys(a for m in self.ready for a in m.feature_set.anchors))
+
+    @cached_property
+    def reads_optional(self) -> bool:
+        """Whether any ready model reads an optional input (order flow): its answers then say what they had."""
+        return any(m.feature_set.optional.any() for m in self.ready)

@@ -1,5 +1,6 @@
 """Scoring a batch: every ready model a set of requests needs runs one forward pass over all the rows
-that need it (one per request), whatever the number of symbols. A model that fails degrades the
+that need it (one per distinct input: requests for the same candles share a row), whatever the number
+of symbols. A model that fails degrades the
 answers that needed it only."""
 
 from __future__ import annotations
@@ -52,25 +53,56 @@ def jobs(plans: dict[int, Plan]) -> dict[tuple[str, str], tuple[LoadedModel, lis
     return out
 
 
+def input_keys(plans: dict[int, Plan], candles: dict[int, Candles],
+               anchors: dict[int, dict[str, Candles]]) -> dict[int, tuple]:
+    """Which requests read the same input, by request index: the same candles and anchor candles (the same
+    objects: gather fetches each (symbol, timeframe, as_of) once per call, and anchors once per end). A
+    client's own candles are parsed per request, so they never share."""
+    out = {}
+    for i, c in candles.items():
+        if i in plans:
+            own = anchors.get(i) or {}
+            out[i] = (id(c), *(id(own.get(a)) for a in plans[i].anchors))
+    return out
+
+
+def distinct_rows(indices: list[int], keys: dict[int, tuple]) -> tuple[list[int], list[int]]:
+    """(one request index per distinct input key, each request's position among them): requests with the
+    same key share one feature row and one row of the model's input."""
+    first: dict[tuple, int] = {}
+    unique: list[int] = []
+    where: list[int] = []
+    for i in indices:
+        key = keys[i]
+        if key not in first:
+            first[key] = len(unique)
+            unique.append(i)
+        where.append(first[key])
+    return unique, where
+
+
 def score(plans: dict[int, Plan], candles: dict[int, Candles], cache: FeatureCache,
           anchors: dict[int, dict[str, Candles]] | None = None) -> Scores:
-    """One forward pass per model over every request (with candles) that needs it; ``anchors``: the
-    anchor candles by request index (``CandleGatherer.anchors``)."""
+    """One forward pass per model over the distinct inputs of every request (with candles) that needs
+    it; ``anchors``: the anchor candles by request index (``CandleGatherer.anchors``)."""
     anchors = anchors or {}
     scores = Scores()
+    keys = input_keys(plans, candles, anchors)
     for (_, model_id), (entry, indices) in jobs({i: p for i, p in plans.items() if i in candles}).items():
         need_rows = input_rows(entry.manifest["window"])
         try:  # resolve plans a model only at a horizon it predicts; were it not so, this fails the model only
-            columns = [entry.horizons.index(plans[i].horizon) for i in indices]
-            block = np.stack([feature_rows(candles[i], entry, need_rows, cache, anchors.get(i)) for i in indices])
+            horizons = entry.horizons
+            columns = [horizons.index(plans[i].horizon) for i in indices]
+            unique, where = distinct_rows(indices, keys)
+            block = np.stack([feature_rows(candles[i], entry, need_rows, cache, anchors.get(i)) for i in unique])
             x = model_inputs(entry, block)
             with entry.lock:
-                p = entry.model.predict_proba(x)[np.arange(len(indices)), columns]  # each request's horizon
+                p = entry.model.predict_proba(x)[where, columns]  # each request's row and horizon
             if not np.all(np.isfinite(p)):
                 raise ValueError("non-finite probability")
         except Exception:  # noqa: BLE001 - one failing model degrades its answers only
             log.exception("model %s failed on a batch of %d", model_id, len(indices))
             scores.failures.update({(i, model_id): MODEL_FAILED for i in indices})
             continue
-        scores.probs.update({(i, model_id): float(v) for i, v in zip(indices, p)})
+        scores.probs.update(zip(((i, model_id) for i in indices), p.tolist()))
     return scores
