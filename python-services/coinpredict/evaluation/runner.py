@@ -33,6 +33,7 @@ from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .audit import lookahead_audit
 from .backtest import backtest
 from .baselines import baseline_probabilities
+from .move import move_section
 from .publish import publish_report
 from .ranking import ranking_quality
 
@@ -135,6 +136,10 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     for name, p in baseline_probabilities(prev, train_rate, seed).items():
         report["baselines"][name], curves[f"baseline:{name}"] = _score(y, p, fut, sym, t, move, timeframe,
                                                                         horizon, fee_bps)
+    move = move_section(store, timeframe, list(series.values()), anchors, data, ends, horizon, start_ms,
+                        probs.get(ENSEMBLE_ID))
+    if move is not None:
+        report["move"] = move
     report["audit"] = _audit(serve, series, probs, data, ends, timeframe, audit_samples, seed, lookback, horizon)
     report["seconds"] = round(time.time() - started, 1)
     out_dir = Path(out_dir)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common.signals import expected_move_bps, signal_for
+from ..common.signals import signal_for
 from ..common.times import iso
 from ..data.candles import Candles, find_gaps
 from ..errors import Unavailable
 from ..models.ensemble import HorizonEnsembles
 from ..models.registry import ENSEMBLE_ID
+from .move import MoveScale, move_forecast
 from .requests import Plan, PredictRequest
 from .scoring import Scores
 
@@ -59,18 +60,21 @@ def data_part(candles: Candles, timeframe: str) -> dict:
     return out
 
 
-def signal_part(p: float, candles: Candles, horizon: int, cost_bps: float) -> dict:
-    """The fee-aware signal (common.signals): expected move from the candles used, edge, cost."""
-    move = float(expected_move_bps(candles.close, len(candles) - 1, horizon=horizon)[0])
-    signal, edge = signal_for(p, move, cost_bps)
-    return {"signal": signal, "expected_move_bps": round(move, 2), "edge_bps": round(edge, 2),
-            "cost_bps": cost_bps}
+def signal_part(p: float, candles: Candles, horizon: int, cost_bps: float, scale: MoveScale | None = None) -> dict:
+    """The fee-aware signal (common.signals): expected move (the move model's when it served ``scale``,
+    else the rule's from the candles used), edge, cost, and the ``move`` object (``serving.move``)."""
+    forecast, move = move_forecast(scale, p, candles, horizon)
+    expected = float(forecast.expected_bps[0])
+    signal, edge = signal_for(p, expected, cost_bps)
+    return {"signal": signal, "expected_move_bps": round(expected, 2), "edge_bps": round(edge, 2),
+            "cost_bps": cost_bps, "move": move}
 
 
 def build_answer(i: int, req: PredictRequest, plan: Plan, candles: Candles, scores: Scores, *,
-                 ensemble: tuple[HorizonEnsembles, dict] | None, cost_bps: float, elapsed_ms: float) -> dict:
+                 ensemble: tuple[HorizonEnsembles, dict] | None, cost_bps: float, elapsed_ms: float,
+                 move: MoveScale | None = None) -> dict:
     """The body of request ``i``'s answer (API.md, /predict/single), or a ServiceError; ``cost_bps`` is
-    the round trip a BUY or SELL must beat."""
+    the round trip a BUY or SELL must beat; ``move``: the move model's forecast for it, if any."""
     body = {"symbol": req.symbol, "timeframe": req.timeframe, "model": req.model,
             "as_of": iso(int(candles.t[-1])), "horizon": plan.horizon}
     if req.model == ENSEMBLE_ID:
@@ -79,7 +83,7 @@ def build_answer(i: int, req: PredictRequest, plan: Plan, candles: Candles, scor
         p, fields = single_part(i, plan, scores)
     body.update(fields)
     body.update(probability_up=float(p), confidence=round(abs(2 * p - 1), 6), latency_ms=round(elapsed_ms, 2))
-    body.update(signal_part(p, candles, plan.horizon, cost_bps))
+    body.update(signal_part(p, candles, plan.horizon, cost_bps, move))
     if candles.meta.get("invented"):  # invented prices (the synthetic market) never carry a trade signal
         body.update(signal="HOLD", signal_reason="synthetic market (SYNTHETIC=1): the prices are not real, so no "
                                                  "trade is signalled")

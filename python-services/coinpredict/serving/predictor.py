@@ -20,6 +20,7 @@ from .answers import build_answer
 from .features import FeatureCache, context_part
 from .gather import CandleGatherer
 from .model_store import LoadedModel, ModelStore
+from .move import move_scales
 from .ranking import rank, universe_requests
 from .requests import Plan, PredictRequest, check_as_of
 from .resolve import default_horizon, members_for, plan_for
@@ -88,12 +89,14 @@ class Predictor:
                 candles[i] = got
         anchors = self.candles.anchors(reqs, plans, candles, call)
         scores = score(plans, candles, features, anchors)
+        moves = move_scales(store, reqs, plans, candles, features, anchors)
         elapsed_ms = (time.perf_counter() - started) * 1000
         for i, req in enumerate(reqs):
             if results[i] is None:
                 try:
                     results[i] = build_answer(i, req, plans[i], candles[i], scores, cost_bps=self.cost_bps,
-                                              ensemble=store.ensembles.get(req.timeframe), elapsed_ms=elapsed_ms)
+                                              ensemble=store.ensembles.get(req.timeframe), elapsed_ms=elapsed_ms,
+                                              move=moves.get(i))
                     wanted = plans[i].anchors
                     if wanted or any(m.feature_set.optional.any() for m in plans[i].ready):
                         results[i]["context"] = context_part(candles[i], anchors.get(i, {}), wanted)
