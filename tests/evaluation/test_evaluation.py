@@ -194,3 +194,21 @@ def test_a_model_trained_on_shuffled_labels_scores_chance(shared_ohlcv, tmp_path
                              audit_samples=2, **serving_path(models, shared_ohlcv))
     m = report["models"]["lightgbm"]
     assert m["n"] > 8000 and abs(m["auc"] - 0.5) < 0.025
+
+
+def test_the_move_model_is_scored_against_the_rule_and_har(evaluated_dir):
+    """metrics.json's ``move``: R^2 and QLIKE of the log range for the model, the rule and HAR; pinball of
+    each quantile and interval coverage overall, per volatility tercile and per coin, model and rule."""
+    from coinpredict.models.move import QUANTILE_NAMES
+
+    move = json.loads((evaluated_dir.parent / "out" / "metrics.json").read_text())["move"]
+    assert move["n"] > 100 and move["model_version"] and move["centre"] == "ensemble"
+    for figure in ("r2_log_move", "qlike"):
+        assert set(move[figure]) == {"model", "rule", "har"} and all(np.isfinite(list(move[figure].values())))
+    assert all(v >= 0 for v in move["qlike"].values())
+    for name in ("model", "rule"):
+        part = move[name]
+        assert set(part["pinball_bps"]) == set(QUANTILE_NAMES) and all(v > 0 for v in part["pinball_bps"].values())
+        assert 0 < part["coverage"]["coverage_50"] < part["coverage"]["coverage_90"] <= 1
+        assert sum(t["n"] for t in part["coverage_by_tercile"].values()) == move["n"]
+        assert sum(s["n"] for s in part["coverage_by_symbol"].values()) == move["n"]
