@@ -108,3 +108,20 @@ def test_an_old_model_folder_serves_the_rule(synthetic_dir, without_move, synthe
         _ordered_and_finite(move)
     listed = client.get("/models/list").get_json()
     assert listed["move"]["status"] == "not_trained" and listed["count"] == N_DIRECTION_MODELS
+
+
+def test_a_move_model_that_does_not_load_leaves_the_answers_on_the_rule(synthetic_dir, trained_dir, tmp_path,
+                                                                        synthetic_now):
+    from coinpredict import create_app
+    from coinpredict.models.artifacts import current_dir
+
+    models = tmp_path / "models"
+    shutil.copytree(trained_dir, models)
+    weights = current_dir(models, "1h", "move") / "move-h0.txt"
+    weights.write_text(weights.read_text()[:-200])  # damaged on disk: its checksum no longer matches
+    client = create_app({"TESTING": True, "ohlcv_dir": synthetic_dir, "models_dir": models,
+                         "offline": True}).test_client()
+    body = client.post("/predict/single", json={"symbol": "SOL"}).get_json()
+    assert body["move"]["source"] == "rule" and body["probability_up"] > 0
+    listed = client.get("/models/list").get_json()["move"]
+    assert listed["status"] == "failed" and listed["timeframes"] == []

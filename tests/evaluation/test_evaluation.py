@@ -87,25 +87,37 @@ def test_the_backtest_trades_exactly_the_served_signal():
     assert none["trades"] == 0 and none["return_net"] == 0
 
 
-def test_evaluation_uses_the_expected_move_the_service_serves(synthetic_dir, trained_dir):
-    """Per pooled row, evaluation's expected move equals the one answered from history cut there."""
+@pytest.mark.parametrize("with_move_model", [True, False], ids=["move_model", "rule"])
+def test_evaluation_uses_the_expected_move_the_service_serves(synthetic_dir, trained_dir, with_move_model):
+    """Per pooled row, evaluation's expected move (the move model's when one serves, else the rule's)
+    equals the one answered from history cut there."""
     from coinpredict.data.sources.csvdir import load_folder
+    from coinpredict.evaluation.move import served_move, served_move_bps
+    from coinpredict.features.context import load_anchors
     from coinpredict.features.datasets import build_pooled
     from coinpredict.serving import PredictRequest
 
     store = ModelStore(trained_dir).load_all()
+    if not with_move_model:
+        store.moves.clear()
     entry = store.get("1h", "xgboost")
     series = load_folder(synthetic_dir, "1h", None, None, None)
-    data = build_pooled(series, entry.feature_set, window=entry.manifest["window"], horizons=(1,))
+    anchors = load_anchors(synthetic_dir, "1h", entry.feature_set.anchors, series, None, None)
+    data = build_pooled(series, entry.feature_set, window=entry.manifest["window"], horizons=(1,), anchors=anchors)
+    data.scale(entry.scaler)
     ends = data.select()[::997][:6]
     sym = data.symbol_index[ends]
-    moves = expected_move_bps(data.close, ends, horizon=1, first=np.searchsorted(data.symbol_index, sym))
+    mover = served_move(store, "1h", series, anchors, data, 1)
+    assert (mover is not None) == with_move_model
+    moves = (served_move_bps(mover, ends, 1) if mover else
+             expected_move_bps(data.close, ends, horizon=1, first=np.searchsorted(data.symbol_index, sym)))
     predictor = Predictor.offline(store, synthetic_dir)
     for end, s, move in zip(ends, sym, moves):
         candles = series[s]
         cut = candles.slice(0, int(np.searchsorted(candles.t, data.t[end])) + 1).last(500)
         answer = predictor.predict_one(PredictRequest(candles.symbol, "1h", "xgboost", None, cut))
-        assert answer["expected_move_bps"] == pytest.approx(round(float(move), 2))
+        assert answer["expected_move_bps"] == pytest.approx(round(float(move), 2), abs=0.006)
+        assert answer["move"]["source"] == ("model" if with_move_model else "rule")
 
 
 def test_audit_catches_a_feature_that_peeks_at_the_next_close(synthetic_dir):
@@ -203,6 +215,7 @@ def test_the_move_model_is_scored_against_the_rule_and_har(evaluated_dir):
 
     move = json.loads((evaluated_dir.parent / "out" / "metrics.json").read_text())["move"]
     assert move["n"] > 100 and move["model_version"] and move["centre"] == "ensemble"
+    assert {"rule", "model"} <= set(move["backtest"]) and move["backtest"]["model"] == "ensemble"
     for figure in ("r2_log_move", "qlike"):
         assert set(move[figure]) == {"model", "rule", "har"} and all(np.isfinite(list(move[figure].values())))
     assert all(v >= 0 for v in move["qlike"].values())

@@ -28,8 +28,8 @@ def test_intervals_cover_their_nominal_share_on_known_volatility():
     rng = np.random.default_rng(3)
     x, y, r, vol = _market(rng, 30_000)
     train, valid, test = slice(0, 8_000), slice(8_000, 18_000), slice(18_000, None)
-    model = MoveModel(min_data_in_leaf=100, learning_rate=0.2).fit(x[train], y[train], x[valid], y[valid], r[valid], rounds=40,
-                                                threads=1)
+    model = MoveModel(min_data_in_leaf=100, learning_rate=0.2)
+    model.fit(x[train], y[train], x[valid], y[valid], r[valid], rounds=40, threads=1)
     q = model.forecast(model.predict_log(x[test], 0), np.full(12_000, 0.5), 0).quantiles_bps / 10_000
     ret, v = r[test, 0], vol[test]
     inside90 = (ret >= q[:, 0]) & (ret <= q[:, 4])

@@ -125,18 +125,35 @@ def evaluate_move(entry, data, ends: np.ndarray, horizon: int, start_ms: int, st
     return out
 
 
-def move_section(store, timeframe: str, series: list, anchors: dict | None, data, ends: np.ndarray, horizon: int,
-                 start_ms: int, p: np.ndarray | None) -> dict | None:
-    """``evaluate_move`` for the timeframe's served move model (None when none serves ``horizon``); the rows
-    are rebuilt with its own features and scaler when the direction models' differ. ``p``: the ensemble's
-    probabilities (the default answer's centre), else every row is centred on 0.5."""
+def served_move(store, timeframe: str, series: list, anchors: dict | None, data, horizon: int):
+    """(entry, rows) of the timeframe's served move model at ``horizon``, or None (answers use the rule):
+    the rows rebuilt with its own features and scaler when the direction models' differ (rows are the
+    series' candles end to end, so the same indices name the same candles)."""
     entry = getattr(store, "moves", {}).get(timeframe)
     if entry is None or entry.status != "ready" or horizon not in entry.horizons:
         return None
-    if data.scaler is not entry.scaler:  # rows are the series' candles end to end: ``ends`` index the same ones
+    if data.scaler is not entry.scaler:
         data = build_pooled(series, entry.feature_set, window=entry.manifest["window"], horizons=(horizon,),
                             anchors=anchors)
         data.scale(entry.scaler)
+    return entry, data
+
+
+def served_move_bps(served, ends: np.ndarray, horizon: int) -> np.ndarray:
+    """The expected move each answer at ``ends`` carries (``expected_move_bps``) under the move model."""
+    entry, data = served
+    return move_rows(entry, data, ends, horizon, np.full(len(ends), 0.5)).expected_bps
+
+
+def move_section(served, ends: np.ndarray, horizon: int, start_ms: int, timeframe: str, p: np.ndarray | None,
+                 backtests: dict | None = None) -> dict:
+    """``evaluate_move`` for the served move model. ``p``: the ensemble's probabilities (the default
+    answer's centre), else every row is centred on 0.5; ``backtests``: the served signal's backtest under
+    the rule and under the model, shown side by side."""
+    entry, data = served
     centre = "ensemble" if p is not None else "none (0.5)"
     p = np.full(len(ends), 0.5) if p is None else p
-    return evaluate_move(entry, data, ends, horizon, start_ms, TIMEFRAME_MS[timeframe], p, centre)
+    out = evaluate_move(entry, data, ends, horizon, start_ms, TIMEFRAME_MS[timeframe], p, centre)
+    if backtests:
+        out["backtest"] = backtests
+    return out

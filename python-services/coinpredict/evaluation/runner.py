@@ -33,7 +33,7 @@ from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .audit import lookahead_audit
 from .backtest import backtest
 from .baselines import baseline_probabilities
-from .move import move_section
+from .move import move_section, served_move, served_move_bps
 from .publish import publish_report
 from .ranking import ranking_quality
 
@@ -113,7 +113,9 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     prev = close[ends] / close[ends - 1] - 1
     sym, t = data.symbol_index[ends], data.t[ends]
     # The expected move the served signal uses, from each symbol's own candles up to t.
-    move = expected_move_bps(close, ends, horizon=horizon, first=np.searchsorted(data.symbol_index, sym))
+    rule_move = expected_move_bps(close, ends, horizon=horizon, first=np.searchsorted(data.symbol_index, sym))
+    mover = served_move(store, timeframe, list(series.values()), anchors, data, horizon)  # None: the rule serves
+    move = rule_move if mover is None else served_move_bps(mover, ends, horizon)
     if timeframe in store.ensembles and (model_ids is None or ENSEMBLE_ID in model_ids):
         ensembles = store.ensembles[timeframe][0]
         ens = ensembles.for_horizon(horizon) if horizon in ensembles.horizons else None
@@ -136,10 +138,9 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     for name, p in baseline_probabilities(prev, train_rate, seed).items():
         report["baselines"][name], curves[f"baseline:{name}"] = _score(y, p, fut, sym, t, move, timeframe,
                                                                         horizon, fee_bps)
-    move = move_section(store, timeframe, list(series.values()), anchors, data, ends, horizon, start_ms,
-                        probs.get(ENSEMBLE_ID))
-    if move is not None:
-        report["move"] = move
+    if mover is not None:
+        report["move"] = move_section(mover, ends, horizon, start_ms, timeframe, probs.get(ENSEMBLE_ID),
+                                      _move_backtests(probs, fut, sym, t, rule_move, move, timeframe, horizon, fee_bps))
     report["audit"] = _audit(serve, series, probs, data, ends, timeframe, audit_samples, seed, lookback, horizon)
     report["seconds"] = round(time.time() - started, 1)
     out_dir = Path(out_dir)
@@ -156,6 +157,18 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     if publish:
         publish_report(report, plots, out_dir, models_dir)
     return report
+
+
+def _move_backtests(probs, fut, sym, t, rule_move, model_move, timeframe, horizon, fee_bps) -> dict:
+    """The default answer's signal (the ensemble's, else the first model's) traded with the rule's expected
+    move and with the move model's, side by side."""
+    name = ENSEMBLE_ID if ENSEMBLE_ID in probs else next(iter(probs))
+    keys = ("sharpe_net", "return_net", "max_drawdown", "trades", "turnover")
+    out = {"model": name}
+    for label, move in (("rule", rule_move), ("model", model_move)):
+        bt = backtest(probs[name], fut, sym, t, move_bps=move, timeframe=timeframe, horizon=horizon, fee_bps=fee_bps)
+        out[label] = {k: bt[k] for k in keys if k in bt}
+    return out
 
 
 def _write_predictions(path: Path, probs: dict, data, ends, y) -> None:

@@ -125,12 +125,13 @@ class ModelStore:
         """The timeframe's move model; one that does not load leaves the answers on the rule (or on the
         previous good version), never fails them."""
         kept = previous if previous is not None and previous.status == "ready" else None
-        directory = current_dir(self.models_dir, tf, MOVE_ID)
-        if directory is None:
-            return LoadedModel(MOVE_ID, tf, "not_trained", reason=f"no trained version for {tf}")
-        if kept and kept.folder == directory.name:
-            return self._share_scaler(replace(kept, load_error=None), scalers)
+        directory = None
         try:
+            directory = current_dir(self.models_dir, tf, MOVE_ID)
+            if directory is None:
+                return LoadedModel(MOVE_ID, tf, "not_trained", reason=f"no trained version for {tf}")
+            if kept and kept.folder == directory.name:
+                return self._share_scaler(replace(kept, load_error=None), scalers)
             manifest = load_manifest_at(directory)
             model = load_move_at(directory, manifest)
             fs = FeatureSet(tuple(manifest["feature_names"]))
@@ -188,7 +189,8 @@ class ModelStore:
 
     def load_errors(self) -> list[str]:
         """Newer versions refused while the previous ones keep serving, one line each."""
-        lines = [f"{e.model_id} ({e.timeframe}): {e.load_error}" for e in self.models.values() if e.load_error]
+        lines = [f"{e.model_id} ({e.timeframe}): {e.load_error}" for e in [*self.models.values(), *self.moves.values()]
+                 if e.load_error]
         return lines + [f"{ENSEMBLE_ID} ({tf}): {why}" for tf, why in sorted(self.ensemble_errors.items())]
 
     def get(self, timeframe: str, model_id: str) -> LoadedModel:
