@@ -5,9 +5,10 @@ low))`` (floored at 1 bp, so flat candles stay finite). The range, not ``|log re
 validation only (1h, h1, trained 2023-01 to 2024-08, the last 120 days of 2024 halved: the first half
 early-stops and calibrates, the second scores): a model of the log range explains 0.710 of its target's
 variance, one of ``log |return|`` 0.253 of its own; the return quantiles built on the range model lose
-less at four levels and tie at the median (mean pinball 26.83 bps against 26.91) and cover 88.3% of the 90% interval against
-87.1%. The quantiles are calibrated on returns anyway (below), so the range only has to rank and scale
-the candles well, and it is the less noisy measure of that scale (docs/move.md).
+less at four levels and tie at the median (mean pinball 26.83 bps against 26.91) and cover 88.3% of
+the 90% interval against 87.1%. The quantiles are calibrated on returns anyway (below), so the range
+only has to rank and scale the candles well, and it is the less noisy measure of that scale
+(docs/move.md).
 
 One LightGBM regression per horizon on the timeframe's table rows (the zoo's scaled features plus
 their lags) and five HAR-style inputs computed from the raw candles (``har_inputs``). Its mean is the
