@@ -215,7 +215,7 @@ def test_the_move_model_is_scored_against_the_rule_and_har(evaluated_dir):
 
     move = json.loads((evaluated_dir.parent / "out" / "metrics.json").read_text())["move"]
     assert move["n"] > 100 and move["model_version"] and move["centre"] == "ensemble"
-    assert {"rule", "model"} <= set(move["backtest"]) and move["backtest"]["model"] == "ensemble"
+    assert {"rule", "model"} <= set(move["backtest"]) and move["backtest"]["signal_of"] == "ensemble"
     assert "## Move size and return quantiles" in (evaluated_dir.parent / "out" / "report.md").read_text()
     for figure in ("r2_log_move", "qlike"):
         assert set(move[figure]) == {"model", "rule", "har"} and all(np.isfinite(list(move[figure].values())))

@@ -164,7 +164,7 @@ def _move_backtests(probs, fut, sym, t, rule_move, model_move, timeframe, horizo
     move and with the move model's, side by side."""
     name = ENSEMBLE_ID if ENSEMBLE_ID in probs else next(iter(probs))
     keys = ("sharpe_net", "return_net", "max_drawdown", "trades", "turnover")
-    out = {"model": name}
+    out = {"signal_of": name}
     for label, move in (("rule", rule_move), ("model", model_move)):
         bt = backtest(probs[name], fut, sym, t, move_bps=move, timeframe=timeframe, horizon=horizon, fee_bps=fee_bps)
         out[label] = {k: bt[k] for k in keys if k in bt}
