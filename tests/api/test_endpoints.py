@@ -154,6 +154,31 @@ def test_no_train_serve_skew(client, app, market_candles):
             assert served["probability_up"] == pytest.approx(float(expected), abs=2e-6)
 
 
+def test_no_train_serve_skew_of_the_move_model(client, app, market_candles):
+    """The move part served for sent candles equals evaluation's (``evaluation.move.move_rows``) on the
+    same candles, at every horizon, centred on the answer's own probability_up."""
+    from coinpredict.evaluation.move import move_rows
+    from coinpredict.features.datasets import build_pooled
+    from coinpredict.models.move import QUANTILE_NAMES
+
+    entry = app.extensions["coinpredict"].store.moves["1h"]
+    anchors = {"BTCUSDT": app.extensions["coinpredict"].market.candles("BTCUSDT", "1h", 500)}
+    data = build_pooled([market_candles], entry.feature_set, window=entry.manifest["window"], horizons=(1,),
+                        anchors=anchors)
+    data.scale(entry.scaler)
+    last = np.array([len(market_candles) - 1])
+    for horizon in entry.horizons:
+        served = client.post("/predict/single", json={"symbol": "SOL", "model": "lightgbm", "horizon": horizon,
+                                                      "candles": _candles(market_candles, 500)}).get_json()
+        offline = move_rows(entry, data, last, horizon, np.array([served["probability_up"]]))
+        move = served["move"]
+        assert move["source"] == "model" and move["model_version"] == entry.version
+        assert move["expected_bps"] == pytest.approx(float(offline.expected_bps[0]), abs=0.006)
+        assert served["expected_move_bps"] == move["expected_bps"]
+        for name, value in zip(QUANTILE_NAMES, offline.quantiles_bps[0]):
+            assert move["quantiles_bps"][name] == pytest.approx(float(value), abs=0.006)
+
+
 def test_answers_say_which_market_context_they_had(client, market_candles):
     """The 1h models read BTC's candles: a market answer and a client-candle answer (with and without the
     order-flow fields) both had BTC's candle; only the one that sent taker buys had order flow."""

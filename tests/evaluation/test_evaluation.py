@@ -87,25 +87,37 @@ def test_the_backtest_trades_exactly_the_served_signal():
     assert none["trades"] == 0 and none["return_net"] == 0
 
 
-def test_evaluation_uses_the_expected_move_the_service_serves(synthetic_dir, trained_dir):
-    """Per pooled row, evaluation's expected move equals the one answered from history cut there."""
+@pytest.mark.parametrize("with_move_model", [True, False], ids=["move_model", "rule"])
+def test_evaluation_uses_the_expected_move_the_service_serves(synthetic_dir, trained_dir, with_move_model):
+    """Per pooled row, evaluation's expected move (the move model's when one serves, else the rule's)
+    equals the one answered from history cut there."""
     from coinpredict.data.sources.csvdir import load_folder
+    from coinpredict.evaluation.move import served_move, served_move_bps
+    from coinpredict.features.context import load_anchors
     from coinpredict.features.datasets import build_pooled
     from coinpredict.serving import PredictRequest
 
     store = ModelStore(trained_dir).load_all()
+    if not with_move_model:
+        store.moves.clear()
     entry = store.get("1h", "xgboost")
     series = load_folder(synthetic_dir, "1h", None, None, None)
-    data = build_pooled(series, entry.feature_set, window=entry.manifest["window"], horizons=(1,))
+    anchors = load_anchors(synthetic_dir, "1h", entry.feature_set.anchors, series, None, None)
+    data = build_pooled(series, entry.feature_set, window=entry.manifest["window"], horizons=(1,), anchors=anchors)
+    data.scale(entry.scaler)
     ends = data.select()[::997][:6]
     sym = data.symbol_index[ends]
-    moves = expected_move_bps(data.close, ends, horizon=1, first=np.searchsorted(data.symbol_index, sym))
+    mover = served_move(store, "1h", series, anchors, data, 1)
+    assert (mover is not None) == with_move_model
+    moves = (served_move_bps(mover, ends, 1) if mover else
+             expected_move_bps(data.close, ends, horizon=1, first=np.searchsorted(data.symbol_index, sym)))
     predictor = Predictor.offline(store, synthetic_dir)
     for end, s, move in zip(ends, sym, moves):
         candles = series[s]
         cut = candles.slice(0, int(np.searchsorted(candles.t, data.t[end])) + 1).last(500)
         answer = predictor.predict_one(PredictRequest(candles.symbol, "1h", "xgboost", None, cut))
-        assert answer["expected_move_bps"] == pytest.approx(round(float(move), 2))
+        assert answer["expected_move_bps"] == pytest.approx(round(float(move), 2), abs=0.006)
+        assert answer["move"]["source"] == ("model" if with_move_model else "rule")
 
 
 def test_audit_catches_a_feature_that_peeks_at_the_next_close(synthetic_dir):
@@ -199,3 +211,23 @@ def test_a_model_trained_on_shuffled_labels_scores_chance(shared_ohlcv, tmp_path
                              audit_samples=2, **serving_path(models, shared_ohlcv))
     m = report["models"]["lightgbm"]
     assert m["n"] > 8000 and abs(m["auc"] - 0.5) < 0.025
+
+
+def test_the_move_model_is_scored_against_the_rule_and_har(evaluated_dir):
+    """metrics.json's ``move``: R^2 and QLIKE of the log range for the model, the rule and HAR; pinball of
+    each quantile and interval coverage overall, per volatility tercile and per coin, model and rule."""
+    from coinpredict.models.move import QUANTILE_NAMES
+
+    move = json.loads((evaluated_dir.parent / "out" / "metrics.json").read_text())["move"]
+    assert move["n"] > 100 and move["model_version"] and move["centre"] == "ensemble"
+    assert {"rule", "model"} <= set(move["backtest"]) and move["backtest"]["signal_of"] == "ensemble"
+    assert "## Move size and return quantiles" in (evaluated_dir.parent / "out" / "report.md").read_text()
+    for figure in ("r2_log_move", "qlike"):
+        assert set(move[figure]) == {"model", "rule", "har"} and all(np.isfinite(list(move[figure].values())))
+    assert all(v >= 0 for v in move["qlike"].values())
+    for name in ("model", "rule"):
+        part = move[name]
+        assert set(part["pinball_bps"]) == set(QUANTILE_NAMES) and all(v > 0 for v in part["pinball_bps"].values())
+        assert 0 < part["coverage"]["coverage_50"] < part["coverage"]["coverage_90"] <= 1
+        assert sum(t["n"] for t in part["coverage_by_tercile"].values()) == move["n"]
+        assert sum(s["n"] for s in part["coverage_by_symbol"].values()) == move["n"]

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, request
 from ..data.timeframes import by_duration
 from ..ledger import live_detail, live_metrics
 from ..models.artifacts import manifest_horizons
-from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS, unknown_model
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS, MOVE_ID, unknown_model
 from ..serving import ModelStore
 from ..serving.explain import importance_part
 from ..serving.resolve import not_trained
@@ -55,7 +55,18 @@ def list_models():
     ens_tfs = by_duration(st.store.ensembles)
     return checked(ModelList, {"count": len(out), "models": out,
             "ensemble": {"id": ENSEMBLE_ID, "timeframes": ens_tfs, "methods": ["weighted_average", "median", "best"],
-                         "status": "ready" if ens_tfs else "not_trained"}})
+                         "status": "ready" if ens_tfs else "not_trained"},
+            "move": _move_summary(st.store)})
+
+
+def _move_summary(store: ModelStore) -> dict:
+    """The move-size model, listed apart from the direction models (it is not one of the 19)."""
+    entries = [store.moves[tf] for tf in store.timeframes if tf in store.moves]
+    ready = [e for e in entries if e.status == "ready"]
+    shown = next((e for e in ready if e.timeframe == "1h"), ready[0] if ready else None)
+    status = "ready" if ready else "failed" if any(e.status == "failed" for e in entries) else "not_trained"
+    return {"id": MOVE_ID, "kind": "move_size", "timeframes": [e.timeframe for e in ready],
+            "model_version": shown.version if shown else None, "status": status}
 
 
 @bp.get("/<model_id>/status")

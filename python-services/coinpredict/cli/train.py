@@ -64,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"train {meta['train'][0]} .. {meta['train'][1]} ({meta['n_train']} windows), "
               f"valid {meta['valid'][0]} .. {meta['valid'][1]} ({meta['n_valid']})")
         print(summary_table(results))
+        if results.move is not None:
+            move = results.move
+            r2 = ", ".join(f"h{h} {m['r2_log_move']:.3f}" for h, m in move.validation_by_horizon.items())
+            print(f"move {move.version} ({'served' if move.promoted else 'not served'}: {move.gate.get('basis')}); "
+                  f"validation R2 of the log move: {r2}")
         write_atomic_text(Path(models_dir) / timeframe / "last_training.json",
                           json.dumps(results.to_dict(), indent=1, default=float))
     if len(args.timeframe) > 1:

@@ -130,10 +130,29 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
         below = ", ".join(fb["models_not_above"]) or "none"
         lines += ["", f"Fitted baseline ({fb['model']}, fitted on {fb['train_rows']} training rows): AUC "
                       f"{fb['auc'] if fb['auc'] is not None else float('nan'):.4f}. Models not above it: {below}."]
-    lines += rank_lines
+    lines += rank_lines + move_lines(report.get("move"))
     lines += [""] + [f"## {title}\n\n![{title}]({name})\n" for title, name in plots]
     (out / "report.md").write_text("\n".join(lines))
     return [{"name": name, "title": title} for title, name in plots]
+
+
+def move_lines(move: dict | None) -> list[str]:
+    """The move-size model against the rule and HAR (``evaluation.move``), when one was evaluated."""
+    if not move:
+        return []
+    r2, ql = move["r2_log_move"], move["qlike"]
+    lines = ["", "## Move size and return quantiles", "",
+             f"{move['n']} rows; target: {move['target']}; quantiles centred on the {move['centre']}'s probability.",
+             "", "| forecast | R² log move | QLIKE |", "|---|---|---|"]
+    lines += [f"| {k} | {r2[k]:.3f} | {ql[k]:.3f} |" for k in ("model", "har", "rule")]
+    lines += ["", "| quantiles | " + " | ".join(f"pinball {q}" for q in move["model"]["pinball_bps"]) +
+              " | 50% cover | 90% cover | 90% by vol tercile |", "|" + "---|" * 9]
+    for k in ("model", "rule"):
+        part = move[k]
+        terc = ", ".join(f"{v['coverage_90']:.1%}" for v in part["coverage_by_tercile"].values())
+        lines.append(f"| {k} | " + " | ".join(f"{v:.2f}" for v in part["pinball_bps"].values()) +
+                     f" | {part['coverage']['coverage_50']:.1%} | {part['coverage']['coverage_90']:.1%} | {terc} |")
+    return lines
 
 
 def _ranking_section(report: dict, out: Path) -> tuple[list[str], str | None]:

@@ -33,6 +33,7 @@ from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .audit import lookahead_audit
 from .backtest import backtest
 from .baselines import baseline_probabilities, fitted_baseline
+from .move import move_section, served_move, served_move_bps
 from .publish import publish_report
 from .ranking import ranking_quality
 
@@ -112,7 +113,9 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     prev = close[ends] / close[ends - 1] - 1
     sym, t = data.symbol_index[ends], data.t[ends]
     # The expected move the served signal uses, from each symbol's own candles up to t.
-    move = expected_move_bps(close, ends, horizon=horizon, first=np.searchsorted(data.symbol_index, sym))
+    rule_move = expected_move_bps(close, ends, horizon=horizon, first=np.searchsorted(data.symbol_index, sym))
+    mover = served_move(store, timeframe, list(series.values()), anchors, data, horizon)  # None: the rule serves
+    move = rule_move if mover is None else served_move_bps(mover, ends, horizon)
     if timeframe in store.ensembles and (model_ids is None or ENSEMBLE_ID in model_ids):
         ensembles = store.ensembles[timeframe][0]
         ens = ensembles.for_horizon(horizon) if horizon in ensembles.horizons else None
@@ -138,6 +141,9 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     trained_on = next(iter(ready.values())).manifest.get("training", {}).get("train")
     _score_fitted_baseline(report, curves, series, anchors, data, ends, (y, fut, sym, t, move), start_ms, trained_on,
                            fee_bps)
+    if mover is not None:
+        report["move"] = move_section(mover, ends, horizon, start_ms, timeframe, probs.get(ENSEMBLE_ID),
+                                      _move_backtests(probs, fut, sym, t, rule_move, move, timeframe, horizon, fee_bps))
     report["audit"] = _audit(serve, series, probs, data, ends, timeframe, audit_samples, seed, lookback, horizon)
     report["seconds"] = round(time.time() - started, 1)
     out_dir = Path(out_dir)
@@ -179,6 +185,18 @@ def _score_fitted_baseline(report, curves, series, anchors, data, ends, scored, 
         "train_rows": int(len(train)), "auc": bar,
         "models_not_above": sorted(n for n, m in report["models"].items()
                                    if m["auc_above_fitted_baseline"] is None or m["auc_above_fitted_baseline"] <= 0)}
+
+
+def _move_backtests(probs, fut, sym, t, rule_move, model_move, timeframe, horizon, fee_bps) -> dict:
+    """The default answer's signal (the ensemble's, else the first model's) traded with the rule's expected
+    move and with the move model's, side by side."""
+    name = ENSEMBLE_ID if ENSEMBLE_ID in probs else next(iter(probs))
+    keys = ("sharpe_net", "return_net", "max_drawdown", "trades", "turnover")
+    out = {"signal_of": name}
+    for label, move in (("rule", rule_move), ("model", model_move)):
+        bt = backtest(probs[name], fut, sym, t, move_bps=move, timeframe=timeframe, horizon=horizon, fee_bps=fee_bps)
+        out[label] = {k: bt[k] for k in keys if k in bt}
+    return out
 
 
 def _write_predictions(path: Path, probs: dict, data, ends, y) -> None:

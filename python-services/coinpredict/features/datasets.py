@@ -75,6 +75,8 @@ class PooledData:
     horizons: tuple[int, ...] = (1,)
     scaler: Scaler | None = None
     meta: dict = field(default_factory=dict)
+    high: np.ndarray | None = None  # raw highs and lows (the move model's targets and inputs)
+    low: np.ndarray | None = None
 
     def select(self, start_ms: int | None = None, end_ms: int | None = None, *, labelled: bool = True,
                label_before_ms: int | None = None, horizon_ms: int = 0, column: int | None = None) -> np.ndarray:
@@ -137,7 +139,7 @@ def min_history(window: int) -> int:
 def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int,
                  horizons: tuple[int, ...] = (1,), anchors: dict[str, Candles] | None = None) -> PooledData:
     """``anchors``: the anchor candles (by symbol) the feature set's market context reads."""
-    blocks, ts, closes, labels, sym, can_end = [], [], [], [], [], []
+    blocks, ts, closes, labels, sym, can_end, highs, lows = [], [], [], [], [], [], [], []
     for i, candles in enumerate(series):
         x = feature_set.compute(candles, anchors)
         n = len(x)
@@ -147,6 +149,8 @@ def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int,
         blocks.append(x)
         ts.append(candles.t)
         closes.append(candles.close)
+        highs.append(candles.high)
+        lows.append(candles.low)
         labels.append(direction_labels(candles, horizons))
         sym.append(np.full(n, i, dtype=np.int32))
         can_end.append(ok)
@@ -157,4 +161,5 @@ def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int,
     features = np.concatenate(blocks) if blocks else np.zeros((0, len(feature_set)), np.float32)
     y = np.concatenate(labels) if labels else np.zeros((0, len(horizons)), np.float32)
     return PooledData(feature_set, window, features, cat(ts, np.int64), cat(closes, np.float64), y,
-                      cat(sym, np.int32), [c.symbol for c in series], cat(can_end, bool), tuple(horizons))
+                      cat(sym, np.int32), [c.symbol for c in series], cat(can_end, bool), tuple(horizons),
+                      high=cat(highs, np.float64), low=cat(lows, np.float64))

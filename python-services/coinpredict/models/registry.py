@@ -55,6 +55,7 @@ MODEL_SPECS: dict[str, ModelSpec] = {
 }
 MODEL_IDS: tuple[str, ...] = tuple(MODEL_SPECS)
 ENSEMBLE_ID = "ensemble"
+MOVE_ID = "move"  # the move-size model (``models.move``): not a direction model, never an ensemble member
 
 
 def unknown_model(raw: str) -> NotFound:
@@ -82,11 +83,12 @@ def create_model(model_id: str, **overrides) -> PredictionModel:
 
 
 def resolve_ids(text: str) -> list[str]:
-    """``all`` or a comma-separated list of ids (``ensemble`` allowed) -> validated ids in order."""
+    """``all`` or a comma-separated list of ids (``ensemble`` and ``move`` allowed) -> validated ids in
+    order; ``all`` is the zoo, the ensemble and the move model."""
     if text.strip() == "all":
-        return [*MODEL_IDS, ENSEMBLE_ID]
+        return [*MODEL_IDS, ENSEMBLE_ID, MOVE_ID]
     ids = [t.strip() for t in text.split(",") if t.strip()]
-    unknown = [i for i in ids if i not in MODEL_SPECS and i != ENSEMBLE_ID]
+    unknown = [i for i in ids if i not in MODEL_SPECS and i not in (ENSEMBLE_ID, MOVE_ID)]
     if unknown:
         raise ValueError(f"unknown model ids: {', '.join(unknown)}")
     return ids

@@ -12,6 +12,7 @@ from ..data.candles import Candles, find_gaps
 from ..errors import Unavailable
 from ..models.ensemble import HorizonEnsembles
 from ..models.registry import ENSEMBLE_ID
+from .move import MoveScale, move_forecast
 from .requests import Plan, PredictRequest
 from .scoring import Scores
 
@@ -81,11 +82,17 @@ def move_bps(candles: Candles, horizon: int) -> float:
     return float(expected_move_bps(candles.close, len(candles) - 1, horizon=horizon)[0])
 
 
-def signal_part(p: float, move: float, cost_bps: float) -> dict:
-    """The fee-aware signal (common.signals) for expected move ``move`` (``move_bps``), edge, cost."""
-    signal, edge = signal_for(p, move, cost_bps)
-    return {"signal": signal, "expected_move_bps": round(move, 2), "edge_bps": round(edge, 2),
-            "cost_bps": cost_bps}
+def signal_part(p: float, candles: Candles, horizon: int, cost_bps: float, scale: MoveScale | None = None,
+                shared: SharedParts | None = None) -> dict:
+    """The fee-aware signal (common.signals): expected move (the move model's when it served ``scale``,
+    else the rule's from the candles used, once per candles through ``shared``), edge, cost, and the
+    ``move`` object (``serving.move``)."""
+    rule = None if scale is not None else (shared.move(candles, horizon) if shared else move_bps(candles, horizon))
+    forecast, move = move_forecast(scale, p, candles, horizon, rule_bps=rule)
+    expected = float(forecast.expected_bps[0])
+    signal, edge = signal_for(p, expected, cost_bps)
+    return {"signal": signal, "expected_move_bps": round(expected, 2), "edge_bps": round(edge, 2),
+            "cost_bps": cost_bps, "move": move}
 
 
 class SharedParts:
@@ -112,10 +119,11 @@ class SharedParts:
 
 def build_answer(i: int, req: PredictRequest, plan: Plan, candles: Candles, scores: Scores, *,
                  ensemble: tuple[HorizonEnsembles, dict] | None, cost_bps: float, elapsed_ms: float,
-                 combined: tuple[float, dict] | Unavailable | None = None, shared: SharedParts | None = None) -> dict:
+                 combined: tuple[float, dict] | Unavailable | None = None, shared: SharedParts | None = None,
+                 move: MoveScale | None = None) -> dict:
     """The body of request ``i``'s answer (API.md, /predict/single), or a ServiceError; ``cost_bps`` is
     the round trip a BUY or SELL must beat; ``combined``: its ``ensemble_parts`` when the caller combined
-    a batch at once; ``shared``: the call's ``SharedParts``."""
+    a batch at once; ``shared``: the call's ``SharedParts``; ``move``: the move model's forecast for it, if any."""
     shared = shared or SharedParts()
     body = {"symbol": req.symbol, "timeframe": req.timeframe, "model": req.model,
             "as_of": iso(int(candles.t[-1])), "horizon": plan.horizon}
@@ -129,7 +137,7 @@ def build_answer(i: int, req: PredictRequest, plan: Plan, candles: Candles, scor
         p, fields = single_part(i, plan, scores)
     body.update(fields)
     body.update(probability_up=float(p), confidence=round(abs(2 * p - 1), 6), latency_ms=round(elapsed_ms, 2))
-    body.update(signal_part(p, shared.move(candles, plan.horizon), cost_bps))
+    body.update(signal_part(p, candles, plan.horizon, cost_bps, move, shared))
     if candles.meta.get("invented"):  # invented prices (the synthetic market) never carry a trade signal
         body.update(signal="HOLD", signal_reason="synthetic market (SYNTHETIC=1): the prices are not real, so no "
                                                  "trade is signalled")

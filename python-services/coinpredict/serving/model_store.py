@@ -32,7 +32,8 @@ from ..models.artifacts import (
 )
 from ..models.base import PredictionModel
 from ..models.ensemble import HorizonEnsembles
-from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS
+from ..models.move import load_move_at
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS, MOVE_ID
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class ModelStore:
         self.models_dir = Path(models_dir)
         self.models: dict[tuple[str, str], LoadedModel] = {}
         self.ensembles: dict[str, tuple[HorizonEnsembles, dict]] = {}
+        self.moves: dict[str, LoadedModel] = {}  # timeframe -> its move-size model (apart from the 19)
         self.timeframes: list[str] = []
         self.evaluations: dict[str, dict] = {}
         self.ensemble_failures: dict[str, str] = {}  # timeframe -> why its ensemble did not load
@@ -88,6 +90,7 @@ class ModelStore:
             for model_id in MODEL_IDS:
                 self.models[(tf, model_id)] = self._load_one(tf, model_id, scalers, before.get((tf, model_id)))
             self._load_ensemble(tf, previous)
+            self.moves[tf] = self._load_move(tf, scalers, previous.moves.get(tf) if previous else None)
             path = self.models_dir / tf / EVALUATION_FILE
             if path.is_file():
                 try:
@@ -117,6 +120,28 @@ class ModelStore:
                 self.ensemble_errors[tf] = _refused_text(directory, public, kept[1].get("version"))
             else:
                 self.ensemble_failures[tf] = "failed to load: " + public
+
+    def _load_move(self, tf: str, scalers: dict[str, Scaler], previous: LoadedModel | None) -> LoadedModel:
+        """The timeframe's move model; one that does not load leaves the answers on the rule (or on the
+        previous good version), never fails them."""
+        kept = previous if previous is not None and previous.status == "ready" else None
+        directory = None
+        try:
+            directory = current_dir(self.models_dir, tf, MOVE_ID)
+            if directory is None:
+                return LoadedModel(MOVE_ID, tf, "not_trained", reason=f"no trained version for {tf}")
+            if kept and kept.folder == directory.name:
+                return self._share_scaler(replace(kept, load_error=None), scalers)
+            manifest = load_manifest_at(directory)
+            model = load_move_at(directory, manifest)
+            fs = FeatureSet(tuple(manifest["feature_names"]))
+        except (OSError, ArtifactError, KeyError, TypeError, ValueError) as exc:
+            public = getattr(exc, "public", "unreadable artifact")
+            log.error("move model (%s) failed to load: %s", tf, exc)
+            if kept:
+                return replace(kept, load_error=_refused_text(directory, public, kept.version))
+            return LoadedModel(MOVE_ID, tf, "failed", reason=f"failed to load: {public}")
+        return self._share_scaler(LoadedModel(MOVE_ID, tf, "ready", model, manifest, feature_set=fs), scalers)
 
     def evaluation(self, timeframe: str, model_id: str) -> dict | None:
         """The latest out-of-sample evaluation of a model (written by scripts/evaluate.py)."""
@@ -164,7 +189,8 @@ class ModelStore:
 
     def load_errors(self) -> list[str]:
         """Newer versions refused while the previous ones keep serving, one line each."""
-        lines = [f"{e.model_id} ({e.timeframe}): {e.load_error}" for e in self.models.values() if e.load_error]
+        lines = [f"{e.model_id} ({e.timeframe}): {e.load_error}" for e in [*self.models.values(), *self.moves.values()]
+                 if e.load_error]
         return lines + [f"{ENSEMBLE_ID} ({tf}): {why}" for tf, why in sorted(self.ensemble_errors.items())]
 
     def get(self, timeframe: str, model_id: str) -> LoadedModel:

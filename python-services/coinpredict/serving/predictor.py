@@ -22,6 +22,7 @@ from .answers import SharedParts, build_answer, ensemble_parts
 from .features import FeatureCache, context_part
 from .gather import CandleGatherer
 from .model_store import LoadedModel, ModelStore
+from .move import MoveScale, move_scales
 from .ranking import rank, universe_requests
 from .requests import Plan, PredictRequest, check_as_of
 from .resolve import default_horizon, members_for, plan_for
@@ -99,7 +100,8 @@ class Predictor:
                 candles[i] = got
         anchors = self.candles.anchors(reqs, plans, candles, call)
         scores = score(plans, candles, features, anchors)
-        self._answer(reqs, plans, candles, anchors, scores, results, store, started)
+        moves = move_scales(store, reqs, plans, candles, features, anchors)
+        self._answer(reqs, plans, candles, anchors, scores, results, store, started, moves)
         if shown := market_time(call.asked_at):
             for result in results:
                 if isinstance(result, dict):
@@ -108,7 +110,7 @@ class Predictor:
 
     def _answer(self, reqs: list[PredictRequest], plans: dict[int, Plan], candles: dict[int, Candles],
                 anchors: dict[int, dict[str, Candles]], scores: Scores, results: list, store: ModelStore,
-                started: float) -> None:
+                started: float, moves: dict[int, MoveScale]) -> None:
         """Fill ``results`` for every scored request; each timeframe's ensemble requests are combined at once."""
         todo = [i for i, res in enumerate(results) if res is None]
         by_tf: dict[str, list[tuple[int, Plan, str | None]]] = defaultdict(list)
@@ -125,7 +127,7 @@ class Predictor:
             try:
                 results[i] = build_answer(i, req, plan, candles[i], scores, cost_bps=self.cost_bps,
                                           ensemble=store.ensembles.get(req.timeframe), elapsed_ms=elapsed_ms,
-                                          combined=combined.get(i), shared=shared)
+                                          combined=combined.get(i), shared=shared, move=moves.get(i))
             except ServiceError as exc:
                 results[i] = exc
                 continue

@@ -13,9 +13,10 @@ import numpy as np
 
 from ..data.timeframes import default_horizons
 from ..models.manifest import Manifest
-from ..models.registry import ENSEMBLE_ID, MODEL_IDS
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MOVE_ID
 from .ensemble_fit import train_ensemble
 from .members import Candidate, train_member, validation_metrics
+from .move_fit import train_move
 from .profiles import PROFILES, Profile
 from .promotion import PROMOTE_POLICIES, Report, RunCancelled, apply, committing, ensemble_gate, promote_members, quiet
 from .results import MemberResult, RunResult, summary_table
@@ -32,7 +33,7 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
                  horizons: tuple[int, ...] | None = None, symbols: list[str] | None = None, seed: int = 0,
                  shuffle_labels: bool = False, promote: str = "always", report: Report | None = None,
                  tags: dict | None = None) -> RunResult:
-    """Train ``model_ids`` (default: all 19 and the ensemble). ``shuffle_labels`` trains a placebo:
+    """Train ``model_ids`` (default: all 19, the ensemble and the move model). ``shuffle_labels`` trains a placebo:
     labels permuted within train and validation, so any skill it shows in evaluation is a leak.
     ``horizons``: candles ahead to predict (default: the timeframe's, ``data.timeframes``).
 
@@ -47,7 +48,7 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
     import torch  # here: the web process imports this module (the job queue's tasks) and serves without torch
 
     torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
-    ids = model_ids or [*MODEL_IDS, ENSEMBLE_ID]
+    ids = model_ids or [*MODEL_IDS, ENSEMBLE_ID, MOVE_ID]
     t0 = time.time()
     report(0.0, "loading candles")
     split = load_split(data_dir, timeframe, prof, horizons, start, end, symbols, keep_raw=promote == "if_better",
@@ -62,7 +63,7 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
         window=prof.window, horizon=horizons[0], horizons=list(horizons), scaler=split.data.scaler.to_dict(),
         training={**split.ranges, "symbols": split.data.symbols, "profile": profile, "seed": seed,
                   "data_dir": str(data_dir), "shuffled_labels": shuffle_labels, **(tags or {})})
-    members = [i for i in ids if i != ENSEMBLE_ID]
+    members = [i for i in ids if i not in (ENSEMBLE_ID, MOVE_ID)]
     results, candidates = _train_members(members, split, prof, seed, common, models_dir, timeframe, report)
     report(0.95, "deciding what to serve")  # the last point where a cancel stops the run
     report = committing(report)
@@ -75,7 +76,12 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
         report(0.97, "fitting the ensemble")
         results[ENSEMBLE_ID] = _ensemble(split, candidates, served, kept, promote, common, models_dir, timeframe,
                                          changed=bool(served) or not members)
-    return RunResult(results, list(horizons), time.time() - t0, dict(split.ranges))
+    run = RunResult(results, list(horizons), time.time() - t0, dict(split.ranges))
+    if MOVE_ID in ids:
+        report(0.98, "fitting the move model")
+        run.move = train_move(split, prof, seed, common, models_dir, timeframe, promote)
+        run.seconds = time.time() - t0
+    return run
 
 
 def _train_members(members: list[str], split: Split, prof: Profile, seed: int, common: Manifest, models_dir: Path,

@@ -4,6 +4,7 @@ dictionaries only at the edges (a job's JSON result, ``last_training.json``)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -43,6 +44,7 @@ class RunResult:
     horizons: list[int]
     seconds: float = 0.0
     ranges: dict = field(default_factory=dict)
+    move: Any = None  # the move model's ``training.move_fit.MoveResult``, when the run trained one
 
     def __getitem__(self, model_id: str) -> MemberResult:
         return self.models[model_id]

@@ -36,7 +36,8 @@ from ..models.artifacts import (
 from ..models.base import read_manifest
 from ..models.ensemble import HorizonEnsembles
 from ..models.manifest import Manifest
-from ..models.registry import ENSEMBLE_ID, MODEL_IDS, unknown_model
+from ..models.move import load_move_at
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MOVE_ID, unknown_model
 from .compatibility import Served, check
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ PARTIAL_AGE_S = 900.0
 
 def _root(models_dir: Path, timeframe: str, model_id: str) -> Path:
     """The model's folder, for a registered id and a known timeframe only (no text reaches a path unchecked)."""
-    if model_id not in (*MODEL_IDS, ENSEMBLE_ID):
+    if model_id not in (*MODEL_IDS, ENSEMBLE_ID, MOVE_ID):
         raise unknown_model(model_id)
     if timeframe not in TIMEFRAMES:
         raise NotFound(f"unknown timeframe {timeframe!r}", field="timeframe", code="unknown_timeframe")
@@ -135,6 +136,9 @@ def verify(folder: Path, timeframe: str, model_id: str) -> dict:
         except (KeyError, TypeError, ValueError) as exc:
             raise ArtifactError(f"{folder}: unusable ensemble manifest ({exc})", file="manifest.json",
                                 problem="unusable ensemble manifest") from exc
+    elif model_id == MOVE_ID:
+        manifest = load_manifest_at(folder)
+        load_move_at(folder, manifest)
     else:
         _, manifest = load_model_at(folder, model_id)
     if manifest.get("id", model_id) != model_id or manifest.get("timeframe", timeframe) != timeframe:

@@ -35,10 +35,21 @@ class EnsembleSummary(Answer):
     status: Literal["ready", "not_trained"] = Field(description="ready on at least one timeframe, or not trained")
 
 
+class MoveSummary(Answer):
+    id: Literal["move"] = Field(description="the move-size model's id")
+    kind: Literal["move_size"] = Field(description="what it forecasts: the size of the move, not its direction")
+    timeframes: list[str] = Field(description="timeframes where it is ready (the others answer by the rule)")
+    model_version: str | None = Field(description="version shown (1h when ready there)")
+    status: Literal["ready", "failed", "not_trained"] = Field(description="ready on at least one timeframe, "
+                                                                          "failed to load, or not trained")
+
+
 class ModelList(Answer):
     count: int = Field(description="number of single models")
     models: list[ModelSummary] = Field(description="every single model, in registry order")
     ensemble: EnsembleSummary = Field(description="the ensemble over them")
+    move: MoveSummary = Field(description="the move-size model behind each answer's move (not a direction "
+                                          "model, not in the ensemble)")
 
 
 class Serving(Answer):

@@ -202,6 +202,28 @@ class Explanation(Answer):
     members: dict[str, MemberReason] | None = Field(None, description="ensemble: the members combined")
 
 
+class MoveQuantiles(Answer):
+    q05: float = Field(description="5% quantile of the horizon's log return, basis points")
+    q25: float = Field(description="25% quantile, basis points")
+    q50: float = Field(description="median, basis points")
+    q75: float = Field(description="75% quantile, basis points")
+    q95: float = Field(description="95% quantile, basis points")
+
+
+class Move(Answer):
+    """How far the coin is expected to move over the horizon, and the quantiles of its return."""
+
+    source: Literal["model", "rule"] = Field(
+        description="model: the timeframe's trained move-size model; rule: the 48-candle mean |return| x "
+                    "sqrt(horizon) (no move model served for this timeframe and horizon)")
+    expected_bps: float = Field(ge=0, description="expected absolute move over the horizon, basis points; "
+                                                  "expected_move_bps equals it")
+    quantiles_bps: MoveQuantiles = Field(
+        description="quantiles of the horizon's log return (basis points), centred so that P(return > 0) is "
+                    "probability_up; q05-q95 is the 90% interval, q25-q75 the 50% one")
+    model_version: str | None = Field(description="the move model's version; null under the rule")
+
+
 class Prediction(Answer):
     """Whether the close ``horizon`` candles after ``as_of`` will be above the close at ``as_of``."""
 
@@ -217,13 +239,15 @@ class Prediction(Answer):
     signal_reason: str | None = Field(None, description="why the signal is HOLD whatever the edge (synthetic prices)")
     confidence: float = Field(ge=0, le=1, description="|2 * probability_up - 1|: 0 is a coin flip, 1 is certain")
     expected_move_bps: float = Field(
-        ge=0, description=f"typical absolute move over the horizon, in basis points: the mean absolute one-candle "
-                          f"log return over the last {MOVE_WINDOW} candles used, times sqrt(horizon)")
+        ge=0, description=f"typical absolute move over the horizon, in basis points: the move model's expected "
+                          f"absolute log return when it is served (move.source model), else the mean absolute "
+                          f"one-candle log return over the last {MOVE_WINDOW} candles used, times sqrt(horizon)")
     edge_bps: float = Field(description="expected return of trading the predicted direction before costs, in basis "
                                         "points: (2 * probability_up - 1) * expected_move_bps")
     cost_bps: float = Field(ge=0, description="round-trip cost a BUY or SELL must beat, in basis points: "
                                               "2 * FEE_BPS (the fee per side)")
     model_version: str | None = Field(description="the trained version that answered")
+    move: Move = Field(description="the expected move and the return's quantiles over the horizon")
     latency_ms: float = Field(ge=0, description="time spent answering (a batch's items share the batch's time)")
     data_source: Literal["csv", "store", "exchange", "synthetic", "request"] = Field(
         description="where the candles came from: the candle folder, the stored copy (the exchange could "
