@@ -15,7 +15,7 @@ from coinpredict.evaluation.publish import METRICS_FILE, POINTER, publish_report
 from coinpredict.serving.reports import PublishedReports, ReportUnreadable
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
-BASELINES = ("coin_flip", "always_up", "majority", "momentum", "mean_reversion")
+BASELINES = ("coin_flip", "always_up", "majority", "momentum", "mean_reversion", "fitted_reversal")
 
 
 def fake_report(stamp: str, timeframe: str = "1h", horizon: int = 1) -> dict:

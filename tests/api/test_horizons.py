@@ -62,8 +62,11 @@ def test_horizons_are_different_outputs_and_the_first_is_the_default(client):
                .get_json() for h in (None, 1, 4, 24)}
     assert answers[None]["horizon"] == 1 and answers[None]["probability_up"] == answers[1]["probability_up"]
     assert len({answers[h]["probability_up"] for h in (1, 4, 24)}) == 3
-    # the expected move grows with the horizon (sqrt of candles ahead)
-    assert answers[24]["expected_move_bps"] == pytest.approx(answers[1]["expected_move_bps"] * 24 ** 0.5, rel=1e-3)
+    # the expected move grows with the horizon: the move model's per horizon (the rule's grows with its sqrt)
+    moves = [answers[h]["move"] for h in (1, 4, 24)]
+    assert [m["source"] for m in moves] == ["model"] * 3
+    assert moves[0]["expected_bps"] < moves[1]["expected_bps"] < moves[2]["expected_bps"]
+    assert [answers[h]["expected_move_bps"] for h in (1, 4, 24)] == [m["expected_bps"] for m in moves]
 
 
 @pytest.mark.parametrize(("body", "field"), [

@@ -161,8 +161,8 @@ def test_processes_starting_together_on_a_new_database_upgrade_it_once(new_datab
 
 
 def test_the_head_written_in_the_package_is_alembics_head():
-    """``migrations.HEAD_REVISION`` lets an up-to-date process skip alembic: a new revision updates it."""
-    from coinpredict.migrations import HEAD_REVISION
+    """``HEAD_REVISION`` lets an up-to-date process skip alembic: a new revision updates it."""
+    from coinpredict.common.migrate import HEAD_REVISION
 
     assert HEAD_REVISION == head_revision()
 

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from ..migrations import HEAD_REVISION
-
 if TYPE_CHECKING:
     from alembic.config import Config
 
 # alembic is imported only where a migration runs: a process opening an up-to-date database (every web
 # worker after the first start) never loads it, about 27 MB of resident memory each.
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+# The newest revision in migrations/versions: a new revision updates it (a test compares it with alembic's).
+HEAD_REVISION = "0001"
 # pg_advisory_xact_lock's key: any constant the service's other locks do not use.
 PG_LOCK_KEY = 0x636F696E6D6967  # "coinmig"
 
@@ -42,7 +42,7 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 
 @cache
 def head_revision() -> str:
-    """alembic's own head: the test that ``migrations.HEAD_REVISION`` is up to date compares with it."""
+    """alembic's own head: the test that ``HEAD_REVISION`` is up to date compares with it."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
