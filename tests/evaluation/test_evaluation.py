@@ -96,7 +96,7 @@ def test_evaluation_uses_the_expected_move_the_service_serves(synthetic_dir, tra
     store = ModelStore(trained_dir).load_all()
     entry = store.get("1h", "xgboost")
     series = load_folder(synthetic_dir, "1h", None, None, None)
-    data = build_pooled(series, entry.feature_set, window=entry.manifest["window"], horizons=(1,))
+    data = build_pooled(series, entry.feature_set, window=entry.manifest.window, horizons=(1,))
     ends = data.select()[::997][:6]
     sym = data.symbol_index[ends]
     moves = expected_move_bps(data.close, ends, horizon=1, first=np.searchsorted(data.symbol_index, sym))

@@ -24,7 +24,7 @@ def test_every_model_and_the_ensemble_were_trained_and_load(trained_dir):
     store = ModelStore(trained_dir).load_all()
     assert store.counts() == {"ready": len(MODEL_IDS), "failed": 0, "not_trained": 0}
     assert "1h" in store.ensembles
-    manifest = store.get("1h", "gru_attention").manifest
+    manifest = store.get("1h", "gru_attention").manifest.to_dict()
     for key in ("feature_names", "feature_hash", "scaler", "window", "training", "metrics", "code_version", "files"):
         assert key in manifest
     assert manifest["feature_hash"] == default_feature_set("1h").hash

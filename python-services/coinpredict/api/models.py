@@ -46,7 +46,7 @@ def list_models():
     for model_id in MODEL_IDS:
         status, timeframes = st.store.status_of(model_id)
         entry = _primary(st.store, model_id)
-        manifest = entry.manifest if entry else {}
+        manifest = entry.manifest.to_dict() if entry and entry.manifest else {}
         out.append({"id": model_id, "family": MODEL_SPECS[model_id].family, "params": MODEL_SPECS[model_id].params,
                     "status": status, "timeframes": timeframes, "model_version": manifest.get("version"),
                     "skill": _skill(manifest, st.store.evaluation(entry.timeframe, model_id) if entry else None),
@@ -70,7 +70,7 @@ def model_status(model_id: str):
     entry = _primary(st.store, model_id, asked)
     if asked is not None:
         status = entry.status
-    manifest = entry.manifest if entry else {}
+    manifest = entry.manifest.to_dict() if entry and entry.manifest else {}
     evaluation = st.store.evaluation(entry.timeframe, model_id) if entry else None
     training = _training(manifest)
     if training:
@@ -104,7 +104,8 @@ def _ensemble_timeframe(store: ModelStore, asked: str | None) -> str | None:
 def _ensemble_status(asked: str | None = None):
     st = state()
     tf = _ensemble_timeframe(st.store, asked)
-    ens, manifest = st.store.ensembles.get(tf, (None, {}))
+    ens, typed = st.store.ensembles.get(tf, (None, None))
+    manifest = typed.to_dict() if typed else {}
     evaluation = st.store.evaluation(tf, ENSEMBLE_ID) if tf else None
     return {"id": ENSEMBLE_ID, "status": "ready" if ens else "not_trained", "family": "ensemble",
             "params": manifest.get("params", {}), "timeframes": by_duration(st.store.ensembles), "timeframe": tf,
@@ -134,10 +135,12 @@ def model_live(model_id: str):
     query = LiveQuery.model_validate(request.args.to_dict())
     if model_id == ENSEMBLE_ID:
         tf = _ensemble_timeframe(st.store, query.timeframe)
-        manifest = st.store.ensembles.get(tf, (None, {}))[1] if tf else {}
+        typed = st.store.ensembles.get(tf, (None, None))[1] if tf else None
+        manifest = typed.to_dict() if typed else {}
     else:
         entry = _primary(st.store, model_id, query.timeframe)
-        tf, manifest = (entry.timeframe, entry.manifest) if entry else (query.timeframe, {})
+        tf = entry.timeframe if entry else query.timeframe
+        manifest = entry.manifest.to_dict() if entry and entry.manifest else {}
     if not manifest:
         raise not_trained(st.store, f"{model_id} on {tf or 'any timeframe'}", "timeframe")
     horizons = manifest_horizons(manifest)

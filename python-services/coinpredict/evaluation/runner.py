@@ -61,7 +61,7 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
     (probs by id, pooled data, row ends); the data's one label column is ``horizon``'s."""
     groups: dict[tuple, list[str]] = {}
     for m, entry in ready.items():
-        groups.setdefault((entry.feature_set.hash, entry.manifest["window"], id(entry.scaler)), []).append(m)
+        groups.setdefault((entry.feature_set.hash, entry.manifest.window, id(entry.scaler)), []).append(m)
     probs: dict[str, np.ndarray] = {}
     ends_ref = ref = None
     for (_, window, _), ids in groups.items():

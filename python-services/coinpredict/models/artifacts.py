@@ -76,7 +76,7 @@ def load_manifest_at(directory: Path) -> dict:
 
 
 def load_model(models_dir: Path, timeframe: str, model_id: str, expected_features: FeatureSet | None = None, *,
-               runtime: str = "auto") -> tuple[PredictionModel, dict]:
+               runtime: str = "auto") -> tuple[PredictionModel, Manifest]:
     directory = current_dir(models_dir, timeframe, model_id)
     if directory is None:
         raise FileNotFoundError(f"{model_id} is not trained for {timeframe}")
@@ -84,24 +84,26 @@ def load_model(models_dir: Path, timeframe: str, model_id: str, expected_feature
 
 
 def load_model_at(directory: Path, model_id: str, expected_features: FeatureSet | None = None, *,
-                  runtime: str = "auto") -> tuple[PredictionModel, dict]:
+                  runtime: str = "auto") -> tuple[PredictionModel, Manifest]:
     """The model saved in the version folder ``directory`` (checksums, feature hash and state verified).
     ``runtime``: "auto" serves a network from its ONNX graph when the version has one (no torch import),
     else through torch; "torch" always loads the torch module (the report's attention maps use it)."""
-    manifest = load_manifest_at(directory)
+    manifest = Manifest.from_dict(load_manifest_at(directory))
     where = directory / MANIFEST
     if model_id not in MODEL_SPECS:
         raise refused(where, f"unknown model id {model_id!r}")
-    names = tuple(manifest.get("feature_names", ()))
-    if FeatureSet(names).hash != manifest.get("feature_hash"):
+    names = tuple(manifest.feature_names or ())
+    if FeatureSet(names).hash != manifest.feature_hash:
         raise refused(where, "feature hash does not match its feature list")
-    if expected_features is not None and expected_features.hash != manifest["feature_hash"]:
-        raise refused(where, f"trained on features {manifest['feature_hash']}, "
+    if expected_features is not None and expected_features.hash != manifest.feature_hash:
+        raise refused(where, f"trained on features {manifest.feature_hash}, "
                              f"this code computes {expected_features.hash}")
-    params = {k: v for k, v in manifest["params"].items() if k not in ("library",)}
+    if manifest.params is None:
+        raise KeyError("params")
+    params = {k: v for k, v in manifest.params.items() if k not in ("library",)}
     if runtime not in ("auto", "torch"):
         raise ValueError(f"runtime is auto or torch, not {runtime!r}")
-    if runtime == "auto" and GRAPH in manifest.get("files", {}):
+    if runtime == "auto" and GRAPH in (manifest.files or {}):
         model: PredictionModel = ExportedNetwork(model_id, family=MODEL_SPECS[model_id].family, **params)
     else:
         model = create_model(model_id, **params)  # a network saved without its graph imports torch here

@@ -33,7 +33,7 @@ def ensemble_part(i: int, plan: Plan, scores: Scores, ensemble: tuple[HorizonEns
               "weights": {k: round(v, 6) for k, v in combo["weights"].items()},
               "uncertainty": round(float(combo["uncertainty"][0]), 6), "failed_members": failed,
               "member_versions": {m.model_id: m.version for m in plan.members if m.model_id in answered},
-              "model_version": manifest["version"]}
+              "model_version": manifest.version}
     return float(combo["probability_up"][0]), fields
 
 

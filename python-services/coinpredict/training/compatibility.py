@@ -27,6 +27,7 @@ from ..features.pipeline import unknown_features
 from ..models.artifacts import current_dir, manifest_horizons
 from ..models.base import read_manifest
 from ..models.ensemble import HorizonEnsembles
+from ..models.manifest import Manifest
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 
 
@@ -115,7 +116,7 @@ def _ensemble_members(served: Served, name: str, manifest: dict, horizons: list[
     """Why an ensemble version could not answer at one of its horizons: none of the members it combines
     there is served with that horizon."""
     try:
-        ensembles = HorizonEnsembles.from_manifest(manifest)
+        ensembles = HorizonEnsembles.from_manifest(Manifest.from_dict(manifest))
     except (KeyError, TypeError, ValueError):
         return f"{name} has no usable ensemble weights"
     for h in horizons:

@@ -125,11 +125,11 @@ def list_versions(models_dir: Path, timeframe: str, model_id: str, *,
     return {"serving": served_version or (folder_version(serving) if serving else None), "versions": versions}
 
 
-def verify(folder: Path, timeframe: str, model_id: str) -> dict:
+def verify(folder: Path, timeframe: str, model_id: str) -> Manifest:
     """The manifest of the version in ``folder`` once it loads as serving would load it (checksums, state,
     weights; an ensemble's members and weights); ArtifactError otherwise."""
     if model_id == ENSEMBLE_ID:
-        manifest = load_manifest_at(folder)
+        manifest = Manifest.from_dict(load_manifest_at(folder))
         try:
             HorizonEnsembles.from_manifest(manifest)
         except (KeyError, TypeError, ValueError) as exc:
@@ -137,8 +137,10 @@ def verify(folder: Path, timeframe: str, model_id: str) -> dict:
                                 problem="unusable ensemble manifest") from exc
     else:
         _, manifest = load_model_at(folder, model_id)
-    if manifest.get("id", model_id) != model_id or manifest.get("timeframe", timeframe) != timeframe:
-        raise ArtifactError(f"{folder}: written for {manifest.get('id')} on {manifest.get('timeframe')}",
+    written_for = manifest.id if manifest.id is not None or "id" in manifest.nulls else model_id
+    written_on = manifest.timeframe if manifest.timeframe is not None or "timeframe" in manifest.nulls else timeframe
+    if written_for != model_id or written_on != timeframe:
+        raise ArtifactError(f"{folder}: written for {manifest.id} on {manifest.timeframe}",
                             file="manifest.json", problem="written for another model or timeframe")
     return manifest
 
@@ -176,17 +178,18 @@ def promote(models_dir: Path, timeframe: str, model_id: str, version: str, *, fo
             _refuse_incompatible(models_dir, timeframe, model_id, manifest, lookback)
         write_atomic_text(folder.parent / CURRENT, folder.name + "\n")
     log.info("promoted %s (%s) to %s", model_id, timeframe, folder.name)
-    return manifest.get("version") or folder_version(folder.name)
+    return manifest.version or folder_version(folder.name)
 
 
-def _refuse_incompatible(models_dir: Path, timeframe: str, model_id: str, manifest: dict, lookback: int) -> None:
+def _refuse_incompatible(models_dir: Path, timeframe: str, model_id: str, manifest: Manifest,
+                         lookback: int) -> None:
     try:
-        verdict = check(Served.read(models_dir, timeframe), model_id, manifest, lookback=lookback)
+        verdict = check(Served.read(models_dir, timeframe), model_id, manifest.to_dict(), lookback=lookback)
     except (TypeError, ValueError):  # a hand-edited manifest
-        raise Conflict(f"version {manifest.get('version')} of {model_id} cannot be served: manifest.json: unusable "
+        raise Conflict(f"version {manifest.version} of {model_id} cannot be served: manifest.json: unusable "
                        f"horizons or window", field="version", code="version_unusable") from None
     if not verdict.ok:
-        log.warning("refused to promote %s (%s) %s: %s", model_id, timeframe, manifest.get("version"), verdict.reason)
+        log.warning("refused to promote %s (%s) %s: %s", model_id, timeframe, manifest.version, verdict.reason)
         raise Conflict(verdict.reason, field="version", code="incompatible_version",
                        details={"details": {"horizons": verdict.horizons, "served_horizons": verdict.required}})
 
