@@ -70,7 +70,7 @@ def test_a_graph_that_differs_from_torch_refuses_its_version(tmp_path):
     model.module_ = model.build(4, 2).eval()
     x = np.random.default_rng(0).standard_normal((50, 12, 4)).astype(np.float32)
     p = model.predict_proba(x)
-    manifest = {"feature_names": ["a", "b", "c", "d"], "window": 12, "horizons": [1, 4], "scaler": {}}
+    manifest = Manifest(feature_names=["a", "b", "c", "d"], window=12, horizons=[1, 4], scaler={})
     off = p.copy()
     off[7, 1] += 3e-5  # what torch predicted differs from what the graph gives by more than 1e-5
     with pytest.raises(ArtifactError, match=r"network.onnx: the ONNX graph's probabilities differ .* 3.0\de-05"):

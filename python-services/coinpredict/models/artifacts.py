@@ -60,13 +60,13 @@ def load_manifest(models_dir: Path, timeframe: str, model_id: str) -> tuple[Path
     directory = current_dir(models_dir, timeframe, model_id)
     if directory is None:
         raise FileNotFoundError(f"{model_id} is not trained for {timeframe}")
-    return directory, Manifest.from_dict(load_manifest_at(directory))
+    return directory, load_manifest_at(directory)
 
 
-def load_manifest_at(directory: Path) -> dict:
+def load_manifest_at(directory: Path) -> Manifest:
     """The manifest of the version in ``directory``, every listed file's checksum verified."""
     manifest = read_manifest(directory)
-    for name, digest in manifest.get("files", {}).items():
+    for name, digest in (manifest.files or {}).items():
         path = directory / name
         if not path.is_file():
             raise refused(path, "missing")
@@ -88,7 +88,7 @@ def load_model_at(directory: Path, model_id: str, expected_features: FeatureSet 
     """The model saved in the version folder ``directory`` (checksums, feature hash and state verified).
     ``runtime``: "auto" serves a network from its ONNX graph when the version has one (no torch import),
     else through torch; "torch" always loads the torch module (the report's attention maps use it)."""
-    manifest = Manifest.from_dict(load_manifest_at(directory))
+    manifest = load_manifest_at(directory)
     where = directory / MANIFEST
     if model_id not in MODEL_SPECS:
         raise refused(where, f"unknown model id {model_id!r}")
@@ -125,13 +125,6 @@ def load_validation_probs(models_dir: Path, timeframe: str, model_id: str) -> tu
         return np.load(path, allow_pickle=False), manifest
     except (OSError, ValueError) as exc:
         raise refused(path, "unreadable", str(exc)) from exc
-
-
-def manifest_horizons(manifest: dict | Manifest) -> list[int]:
-    """The horizons a model predicts, in output order (single-horizon artifacts name one ``horizon``)."""
-    if isinstance(manifest, Manifest):
-        return manifest.output_horizons
-    return [int(h) for h in manifest.get("horizons") or [manifest.get("horizon", 1)]]
 
 
 def trained_timeframes(models_dir: Path) -> list[str]:

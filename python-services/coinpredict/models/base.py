@@ -130,14 +130,18 @@ def refused(path: Path, problem: str, detail: str | None = None) -> ArtifactErro
     return ArtifactError(message, file=Path(path).name, problem=problem)
 
 
-def read_manifest(directory: Path) -> dict:
+def read_manifest(directory: Path) -> Manifest:
+    """The manifest in ``directory``, typed (checksums unchecked: ``artifacts.load_manifest_at`` checks them)."""
     path = Path(directory) / MANIFEST
     try:
-        return json.loads(path.read_text())
+        raw = json.loads(path.read_text())
     except FileNotFoundError as exc:
         raise refused(path, "missing") from exc
     except (OSError, ValueError) as exc:
         raise refused(path, "unreadable manifest", str(exc)) from exc
+    if not isinstance(raw, dict):
+        raise refused(path, "unreadable manifest", f"a JSON {type(raw).__name__}, not an object")
+    return Manifest.from_dict(raw)
 
 
 class NetworkModel(PredictionModel):

@@ -108,9 +108,9 @@ class HorizonEnsembles:
 
     @classmethod
     def from_manifest(cls, manifest: Manifest) -> HorizonEnsembles:
-        if manifest.by_horizon is not None or "by_horizon" in manifest.nulls:
+        if manifest.has("by_horizon"):
             return cls({int(h): Ensemble.from_dict(d) for h, d in manifest.by_horizon.items()})
-        if manifest.ensemble is None and "ensemble" not in manifest.nulls:
+        if not manifest.has("ensemble"):
             raise KeyError("ensemble")
-        horizon = manifest.horizon if manifest.horizon is not None or "horizon" in manifest.nulls else 1
+        horizon = manifest.horizon if manifest.has("horizon") else 1
         return cls({int(horizon): Ensemble.from_dict(manifest.ensemble)})

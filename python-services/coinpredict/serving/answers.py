@@ -9,6 +9,7 @@ from ..common.times import iso
 from ..data.candles import Candles, find_gaps
 from ..errors import Unavailable
 from ..models.ensemble import HorizonEnsembles
+from ..models.manifest import Manifest
 from ..models.registry import ENSEMBLE_ID
 from .requests import Plan, PredictRequest
 from .scoring import Scores
@@ -16,7 +17,7 @@ from .scoring import Scores
 DATA_FIELDS = ("data_stale", "last_candle_age_s", "warning", "stale_reason")
 
 
-def ensemble_part(i: int, plan: Plan, scores: Scores, ensemble: tuple[HorizonEnsembles, dict],
+def ensemble_part(i: int, plan: Plan, scores: Scores, ensemble: tuple[HorizonEnsembles, Manifest],
                   method: str | None) -> tuple[float, dict]:
     """The ensemble's probability and its fields; 503 when no member answered."""
     answered = {m.model_id: scores.probs[(i, m.model_id)] for m in plan.members if (i, m.model_id) in scores.probs}
@@ -68,7 +69,7 @@ def signal_part(p: float, candles: Candles, horizon: int, cost_bps: float) -> di
 
 
 def build_answer(i: int, req: PredictRequest, plan: Plan, candles: Candles, scores: Scores, *,
-                 ensemble: tuple[HorizonEnsembles, dict] | None, cost_bps: float, elapsed_ms: float) -> dict:
+                 ensemble: tuple[HorizonEnsembles, Manifest] | None, cost_bps: float, elapsed_ms: float) -> dict:
     """The body of request ``i``'s answer (API.md, /predict/single), or a ServiceError; ``cost_bps`` is
     the round trip a BUY or SELL must beat."""
     body = {"symbol": req.symbol, "timeframe": req.timeframe, "model": req.model,

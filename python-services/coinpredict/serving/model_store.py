@@ -107,7 +107,7 @@ class ModelStore:
             if kept and version_folder(str(kept[1].version)) == directory.name:
                 self.ensembles[tf] = kept
                 return
-            manifest = Manifest.from_dict(load_manifest_at(directory))
+            manifest = load_manifest_at(directory)
             self.ensembles[tf] = (HorizonEnsembles.from_manifest(manifest), manifest)
         except (OSError, ArtifactError, KeyError, ValueError) as exc:
             public = getattr(exc, "public", "unreadable manifest")

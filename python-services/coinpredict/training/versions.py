@@ -29,7 +29,6 @@ from ..models.artifacts import (
     folder_version,
     load_manifest_at,
     load_model_at,
-    manifest_horizons,
     model_root,
     version_folder,
 )
@@ -84,22 +83,21 @@ def _describe(folder: Path, serving: str | None, served: Served, model_id: str, 
     features), and why the serving could not use it (``incompatible``, null when it could)."""
     try:
         manifest = read_manifest(folder)
-        horizons = manifest_horizons(manifest)
+        horizons = manifest.output_horizons
         verdict = check(served, model_id, manifest, lookback=lookback)
     except ArtifactError as exc:
         return _unreadable(folder, exc.public)
     except (TypeError, ValueError):  # a hand-edited manifest
         return _unreadable(folder, "manifest.json: unusable horizons or window")
-    typed = Manifest.from_dict(manifest)
-    training, metrics = typed.training or {}, typed.metrics or {}
-    return {"version": typed.version or folder_version(folder.name),
-            "trained_at": typed.trained_at,
+    training, metrics = manifest.training or {}, manifest.metrics or {}
+    return {"version": manifest.version or folder_version(folder.name),
+            "trained_at": manifest.trained_at,
             "data_range": {k: training.get(k) for k in ("train", "valid", "end_exclusive")},
             "metrics": {"validation": metrics.get("validation", {}),
                         "validation_by_horizon": metrics.get("validation_by_horizon")},
             "status": "serving" if folder.name == serving else "available",
             "profile": training.get("profile"), "horizons": horizons,
-            "window": typed.window, "features": len(typed.feature_names or ()) or None,
+            "window": manifest.window, "features": len(manifest.feature_names or ()) or None,
             "incompatible": verdict.reason}
 
 
@@ -129,7 +127,7 @@ def verify(folder: Path, timeframe: str, model_id: str) -> Manifest:
     """The manifest of the version in ``folder`` once it loads as serving would load it (checksums, state,
     weights; an ensemble's members and weights); ArtifactError otherwise."""
     if model_id == ENSEMBLE_ID:
-        manifest = Manifest.from_dict(load_manifest_at(folder))
+        manifest = load_manifest_at(folder)
         try:
             HorizonEnsembles.from_manifest(manifest)
         except (KeyError, TypeError, ValueError) as exc:
@@ -137,8 +135,8 @@ def verify(folder: Path, timeframe: str, model_id: str) -> Manifest:
                                 problem="unusable ensemble manifest") from exc
     else:
         _, manifest = load_model_at(folder, model_id)
-    written_for = manifest.id if manifest.id is not None or "id" in manifest.nulls else model_id
-    written_on = manifest.timeframe if manifest.timeframe is not None or "timeframe" in manifest.nulls else timeframe
+    written_for = manifest.id if manifest.has("id") else model_id
+    written_on = manifest.timeframe if manifest.has("timeframe") else timeframe
     if written_for != model_id or written_on != timeframe:
         raise ArtifactError(f"{folder}: written for {manifest.id} on {manifest.timeframe}",
                             file="manifest.json", problem="written for another model or timeframe")
@@ -184,7 +182,7 @@ def promote(models_dir: Path, timeframe: str, model_id: str, version: str, *, fo
 def _refuse_incompatible(models_dir: Path, timeframe: str, model_id: str, manifest: Manifest,
                          lookback: int) -> None:
     try:
-        verdict = check(Served.read(models_dir, timeframe), model_id, manifest.to_dict(), lookback=lookback)
+        verdict = check(Served.read(models_dir, timeframe), model_id, manifest, lookback=lookback)
     except (TypeError, ValueError):  # a hand-edited manifest
         raise Conflict(f"version {manifest.version} of {model_id} cannot be served: manifest.json: unusable "
                        f"horizons or window", field="version", code="version_unusable") from None
