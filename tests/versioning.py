@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from coinpredict.models.artifacts import current_dir, version_folder
+from coinpredict.models.base import read_manifest
 
 OLDER = "2025-01-01T00:00:00Z-0a0a0a"  # trained_at sorts before the smoke fixtures' versions
 
@@ -25,7 +26,7 @@ def clone_version(models_dir: Path, timeframe: str, model_id: str, version: str 
 
 def corrupt(folder: Path) -> Path:
     """Break the first weights file the manifest lists (its checksum no longer matches)."""
-    name = next(n for n in json.loads((folder / "manifest.json").read_text())["files"] if n != "validation_probs.npy")
+    name = next(n for n in read_manifest(folder).files if n != "validation_probs.npy")
     (folder / name).write_bytes(b"garbage")
     return folder
 

@@ -142,13 +142,13 @@ def test_no_train_serve_skew(client, app, market_candles):
     anchors = {"BTCUSDT": app.extensions["coinpredict"].market.candles("BTCUSDT", "1h", 500)}
     for model_id in ("gru_attention", "lightgbm", "transformer_timeseries"):
         entry = store.get("1h", model_id)
-        data = build_pooled([market_candles], entry.feature_set, window=entry.manifest["window"], horizons=(1,),
+        data = build_pooled([market_candles], entry.feature_set, window=entry.manifest.window, horizons=(1,),
                             anchors=anchors)
         data.scale(entry.scaler)
         last = np.array([len(market_candles) - 1])
         x = data.windows(last) if entry.model.input_kind == "sequence" else data.tables(last)
         offline = entry.model.predict_proba(x)[0]  # one probability per horizon
-        for horizon, expected in zip(entry.manifest["horizons"], offline):
+        for horizon, expected in zip(entry.manifest.horizons, offline):
             served = client.post("/predict/single", json={"symbol": "SOL", "model": model_id, "horizon": horizon,
                                                           "candles": _candles(market_candles, 500)}).get_json()
             assert served["probability_up"] == pytest.approx(float(expected), abs=2e-6)
@@ -163,7 +163,7 @@ def test_no_train_serve_skew_of_the_move_model(client, app, market_candles):
 
     entry = app.extensions["coinpredict"].store.moves["1h"]
     anchors = {"BTCUSDT": app.extensions["coinpredict"].market.candles("BTCUSDT", "1h", 500)}
-    data = build_pooled([market_candles], entry.feature_set, window=entry.manifest["window"], horizons=(1,),
+    data = build_pooled([market_candles], entry.feature_set, window=entry.manifest.window, horizons=(1,),
                         anchors=anchors)
     data.scale(entry.scaler)
     last = np.array([len(market_candles) - 1])

@@ -103,7 +103,7 @@ def test_evaluation_uses_the_expected_move_the_service_serves(synthetic_dir, tra
     entry = store.get("1h", "xgboost")
     series = load_folder(synthetic_dir, "1h", None, None, None)
     anchors = load_anchors(synthetic_dir, "1h", entry.feature_set.anchors, series, None, None)
-    data = build_pooled(series, entry.feature_set, window=entry.manifest["window"], horizons=(1,), anchors=anchors)
+    data = build_pooled(series, entry.feature_set, window=entry.manifest.window, horizons=(1,), anchors=anchors)
     data.scale(entry.scaler)
     ends = data.select()[::997][:6]
     sym = data.symbol_index[ends]

@@ -10,6 +10,7 @@ import pytest
 from coinpredict.api.state import KEY
 from coinpredict.common.times import iso
 from coinpredict.models.artifacts import CURRENT
+from coinpredict.models.base import read_manifest
 from tests.conftest import SYNTHETIC_END_MS
 
 HEADERS = {"X-API-Key": "s3cret"}
@@ -102,8 +103,8 @@ def test_a_job_trains_promotes_and_reports(make_app, tmp_path):
     assert job["result"]["versions"]["lightgbm"].replace(":", "") == serving(tmp_path / "models", "lightgbm")
     assert any("lightgbm" in line for line in job["log_tail"])
     assert str(tmp_path) not in json.dumps(job)
-    manifest = json.loads(next((tmp_path / "models" / "1h" / "lightgbm").glob("*/manifest.json")).read_text())
-    assert manifest["training"]["job"] == job["id"]
+    manifest = read_manifest(next((tmp_path / "models" / "1h" / "lightgbm").glob("*/manifest.json")).parent)
+    assert manifest.job == job["id"]
 
 
 def test_the_gate_keeps_the_serving_version_unless_the_candidate_is_not_worse(make_app, tmp_path):
@@ -132,8 +133,8 @@ def test_the_ensemble_is_refitted_over_the_members_served(make_app, tmp_path):
     early = iso(SYNTHETIC_END_MS - 20 * 86_400_000)
     started = submit(client, models=["lightgbm", "xgboost", "catboost", "ensemble"], end=early, promote="always")
     first = client.get(f"/jobs/{started.get_json()['id']}").get_json()
-    ensemble = json.loads((models / "1h" / "ensemble" / serving(models, "ensemble") / "manifest.json").read_text())
-    assert set(ensemble["member_versions"]) == {"lightgbm", "xgboost", "catboost"}
+    ensemble = read_manifest(models / "1h" / "ensemble" / serving(models, "ensemble"))
+    assert set(ensemble.member_versions) == {"lightgbm", "xgboost", "catboost"}
     client.get(f"/jobs/{submit(client, models=['lightgbm'], promote='always').get_json()['id']}")
     job = app.extensions[KEY].jobs.refit_ensemble("1h")  # most served members are of the first run
     assert job["params"] == {"models": ["ensemble"], "profile": "smoke", "promote": "always", "end": early,
@@ -141,8 +142,8 @@ def test_the_ensemble_is_refitted_over_the_members_served(make_app, tmp_path):
     refit = client.get(f"/jobs/{job['id']}").get_json()
     assert refit["status"] == "succeeded", refit
     assert refit["result"]["versions"]["ensemble"] != first["result"]["versions"]["ensemble"]
-    ensemble = json.loads((models / "1h" / "ensemble" / serving(models, "ensemble") / "manifest.json").read_text())
-    assert ensemble["member_versions"] == {m: first["result"]["versions"][m] for m in ("xgboost", "catboost")}
+    ensemble = read_manifest(models / "1h" / "ensemble" / serving(models, "ensemble"))
+    assert ensemble.member_versions == {m: first["result"]["versions"][m] for m in ("xgboost", "catboost")}
 
 
 def test_a_queue_that_cannot_take_the_job_answers_503_and_leaves_no_waiting_record(make_app):
@@ -167,7 +168,7 @@ def test_an_if_better_ensemble_keeps_the_members_the_gate_kept(make_app, tmp_pat
     job = client.get(f"/jobs/{submit(client, models=['lightgbm', 'xgboost', 'ensemble']).get_json()['id']}")
     result = job.get_json()["result"]
     folder = models / "1h" / "ensemble" / result["versions"]["ensemble"].replace(":", "")
-    members = json.loads((folder / "manifest.json").read_text())["member_versions"]
+    members = read_manifest(folder).member_versions
     # Whichever members the gate promoted, the new ensemble combines the version each one now serves.
     assert members == {m: next(v["version"] for v in client.get(f"/models/{m}/versions?timeframe=1h").get_json()
                                ["versions"] if v["status"] == "serving") for m in ("lightgbm", "xgboost")}

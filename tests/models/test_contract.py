@@ -11,6 +11,7 @@ from coinpredict.features.datasets import PooledData
 from coinpredict.features.pipeline import FeatureSet
 from coinpredict.models.artifacts import load_model
 from coinpredict.models.base import DataView
+from coinpredict.models.manifest import Manifest
 from coinpredict.models.options import TrainConfig
 from coinpredict.models.registry import MODEL_IDS, MODEL_SPECS, create_model
 from coinpredict.training.artifacts import save_model
@@ -62,12 +63,12 @@ def test_model_contract(model_id, planted, tmp_path):
     if model.input_kind == "sequence":
         losses = [h["valid_loss"] for h in model.history_]
         assert min(losses) < 0.66
-    manifest = {"feature_names": list(FEATURES.names), "feature_hash": FEATURES.hash, "window": WINDOW,
-                "horizon": 1, "horizons": list(HORIZONS), "scaler": {"mean": [0.0] * 6, "std": [1.0] * 6}}
+    manifest = Manifest(feature_names=list(FEATURES.names), feature_hash=FEATURES.hash, window=WINDOW, horizon=1,
+                        horizons=list(HORIZONS), scaler={"mean": [0.0] * 6, "std": [1.0] * 6})
     save_model(model, tmp_path, "1h", manifest)
     loaded, saved = load_model(tmp_path, "1h", model_id)
     np.testing.assert_allclose(loaded.predict_proba(x), p, rtol=1e-5, atol=1e-6)
-    assert saved["version"] and saved["describe"]["id"] == model_id
+    assert saved.version and saved.describe["id"] == model_id
     assert loaded.describe()["family"] == model.family
 
 
@@ -85,8 +86,8 @@ def test_booster_refit_on_train_and_validation_keeps_rounds_and_calibration(mode
     assert not np.allclose(after, before)
     assert np.corrcoef(after[:, 0], valid.labels[:, 0])[0, 1] > 0.3  # still the planted signals
     assert np.corrcoef(after[:, 1], valid.labels[:, 1])[0, 1] > 0.3
-    manifest = {"feature_names": list(FEATURES.names), "feature_hash": FEATURES.hash, "window": WINDOW,
-                "horizon": 1, "scaler": {"mean": [0.0] * 6, "std": [1.0] * 6}}
+    manifest = Manifest(feature_names=list(FEATURES.names), feature_hash=FEATURES.hash, window=WINDOW, horizon=1,
+                        scaler={"mean": [0.0] * 6, "std": [1.0] * 6})
     save_model(model, tmp_path, "1h", manifest)
     loaded, _ = load_model(tmp_path, "1h", model_id)
     np.testing.assert_allclose(loaded.predict_proba(x), after, rtol=1e-5, atol=1e-6)

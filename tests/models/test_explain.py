@@ -5,14 +5,12 @@ from their attention graph as torch computes it, and every version trained now k
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 from coinpredict.features.pipeline import FeatureSet
 from coinpredict.models.artifacts import IMPORTANCE_FILE, current_dir, load_model, read_importance
-from coinpredict.models.base import sigmoid
+from coinpredict.models.base import read_manifest, sigmoid
 from coinpredict.models.explain import BOOSTER_METHOD, NETWORK_METHOD, contributions, gradient_x_input
 from coinpredict.models.exported import ATTENTION_GRAPH, ExportedNetwork
 from coinpredict.models.registry import MODEL_IDS, MODEL_SPECS
@@ -23,14 +21,14 @@ ATTENTION_MODELS = ["gru_attention", "transformer_standard", "transformer_timese
 
 def inputs(model, manifest: dict, n: int = 12) -> np.ndarray:
     rng = np.random.default_rng(3)
-    shape = (n, model.n_features_in_) if model.input_kind == "table" else (n, manifest["window"], model.n_features_in_)
+    shape = (n, model.n_features_in_) if model.input_kind == "table" else (n, manifest.window, model.n_features_in_)
     return rng.standard_normal(shape).astype(np.float32)
 
 
 @pytest.mark.parametrize("library", ["xgboost", "lightgbm", "catboost"])
 def test_booster_contributions_sum_to_its_logit(trained_dir, library):
     model, manifest = load_model(trained_dir, "1h", library)
-    fs = FeatureSet(tuple(manifest["feature_names"]))
+    fs = FeatureSet(tuple(manifest.feature_names))
     x = inputs(model, manifest)
     for column in range(model.n_outputs_):
         got = contributions(model, x, column, fs)
@@ -48,7 +46,7 @@ def test_a_served_networks_gradient_x_input_agrees_with_torch(trained_dir, model
     served, manifest = load_model(trained_dir, "1h", model_id)
     in_torch, _ = load_model(trained_dir, "1h", model_id, runtime="torch")
     assert isinstance(served, ExportedNetwork)
-    fs = FeatureSet(tuple(manifest["feature_names"]))
+    fs = FeatureSet(tuple(manifest.feature_names))
     x = inputs(served, manifest)
     got = contributions(served, x, 0, fs)  # finite differences through the ONNX graph
     exact = contributions(in_torch, x, 0, fs)  # autograd
@@ -86,28 +84,28 @@ def test_finite_differences_match_a_known_gradient():
 def test_attention_networks_attend_over_the_window_as_torch_does(trained_dir, model_id):
     served, manifest = load_model(trained_dir, "1h", model_id)
     in_torch, _ = load_model(trained_dir, "1h", model_id, runtime="torch")
-    assert ATTENTION_GRAPH in manifest["files"]
+    assert ATTENTION_GRAPH in manifest.files
     x = inputs(served, manifest)
     got = served.attention(x)
-    assert got.shape == (len(x), manifest["window"]) and np.all(got >= 0)
+    assert got.shape == (len(x), manifest.window) and np.all(got >= 0)
     np.testing.assert_allclose(got.sum(axis=1), 1, atol=1e-5)
     np.testing.assert_allclose(got, in_torch.attention(x), atol=1e-5)
 
 
 def test_networks_without_attention_have_none(trained_dir):
     served, manifest = load_model(trained_dir, "1h", "cnn_standard")
-    assert ATTENTION_GRAPH not in manifest["files"] and served.attention(inputs(served, manifest)) is None
+    assert ATTENTION_GRAPH not in manifest.files and served.attention(inputs(served, manifest)) is None
 
 
 @pytest.mark.parametrize("model_id", ["xgboost", "gru_attention"])
 def test_every_version_keeps_its_global_importance(trained_dir, model_id):
     folder = current_dir(trained_dir, "1h", model_id)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    assert IMPORTANCE_FILE in manifest["files"]  # checksummed with the version
+    manifest = read_manifest(folder)
+    assert IMPORTANCE_FILE in manifest.files  # checksummed with the version
     found = read_importance(folder, manifest)
     assert found["method"] == (BOOSTER_METHOD if model_id == "xgboost" else NETWORK_METHOD) and found["rows"] > 0
-    assert set(found["by_horizon"]) == {str(h) for h in manifest["horizons"]}
+    assert set(found["by_horizon"]) == {str(h) for h in manifest.horizons}
     top = next(iter(found["by_horizon"].values()))
     sizes = [f["mean_abs_contribution"] for f in top]
     assert 0 < len(top) <= 20 and sizes == sorted(sizes, reverse=True) and sizes[0] > 0
-    assert read_importance(folder, {**manifest, "files": {}}) is None  # a version saved before: none
+    assert read_importance(folder, manifest.with_fields(files={})) is None  # a version saved before: none

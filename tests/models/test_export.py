@@ -17,16 +17,17 @@ from coinpredict.config import REPO_ROOT
 from coinpredict.errors import ArtifactError
 from coinpredict.models.artifacts import current_dir, load_model, model_root
 from coinpredict.models.exported import GRAPH, ExportedNetwork
+from coinpredict.models.manifest import Manifest
 from coinpredict.models.registry import MODEL_IDS, MODEL_SPECS, create_model
 from coinpredict.training.artifacts import save_model
 
 NETWORKS = [m for m in MODEL_IDS if MODEL_SPECS[m].kind == "neural"]
 
 
-def windows(manifest: dict, n: int = 300) -> np.ndarray:
+def windows(manifest: Manifest, n: int = 300) -> np.ndarray:
     """Scaled-feature windows as serving builds them (about unit variance, some outliers)."""
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((n, manifest["window"], len(manifest["feature_names"]))).astype(np.float32)
+    x = rng.standard_normal((n, manifest.window, len(manifest.feature_names))).astype(np.float32)
     x[::7] *= 4
     return x
 
@@ -52,13 +53,13 @@ def models(trained_dir, tmp_path):
 def test_every_network_serves_from_its_graph_with_torchs_probabilities(trained_dir, model_id):
     served, manifest = load_model(trained_dir, "1h", model_id)
     torch_model, _ = load_model(trained_dir, "1h", model_id, runtime="torch")
-    assert isinstance(served, ExportedNetwork) and GRAPH in manifest["files"]
+    assert isinstance(served, ExportedNetwork) and GRAPH in manifest.files
     assert type(torch_model).__name__ == "NeuralModel"
     x = windows(manifest)
     for batch in (x[:1], x[:5], x):  # a single window, a small batch, a large one (dynamic batch axis)
         expected = torch_model.predict_proba(batch)
         got = served.predict_proba(batch)
-        assert got.shape == expected.shape == (len(batch), len(manifest["horizons"]))
+        assert got.shape == expected.shape == (len(batch), len(manifest.horizons))
         assert np.max(np.abs(got - expected)) < 1e-5
     assert served.n_parameters() == torch_model.n_parameters() > 0
 
@@ -69,7 +70,7 @@ def test_a_graph_that_differs_from_torch_refuses_its_version(tmp_path):
     model.module_ = model.build(4, 2).eval()
     x = np.random.default_rng(0).standard_normal((50, 12, 4)).astype(np.float32)
     p = model.predict_proba(x)
-    manifest = {"feature_names": ["a", "b", "c", "d"], "window": 12, "horizons": [1, 4], "scaler": {}}
+    manifest = Manifest(feature_names=["a", "b", "c", "d"], window=12, horizons=[1, 4], scaler={})
     off = p.copy()
     off[7, 1] += 3e-5  # what torch predicted differs from what the graph gives by more than 1e-5
     with pytest.raises(ArtifactError, match=r"network.onnx: the ONNX graph's probabilities differ .* 3.0\de-05"):
@@ -104,7 +105,7 @@ LOAD_AND_SCORE = textwrap.dedent("""
     store = ModelStore(sys.argv[1]).load_all()
     assert store.counts()["failed"] == 0 and store.counts()["ready"] == 19, store.counts()
     for (tf, model_id), entry in store.models.items():
-        window, n = entry.manifest["window"], len(entry.manifest["feature_names"])
+        window, n = entry.manifest.window, len(entry.manifest.feature_names)
         x = np.zeros((2, window, n), np.float32)
         if entry.model.input_kind == "sequence":
             assert entry.model.predict_proba(x).shape == (2, len(entry.horizons))

@@ -78,7 +78,7 @@ def test_an_ensemble_answer_combines_the_members_that_answered_and_names_the_oth
     assert body["expected_move_bps"] > 0
     assert body["edge_bps"] == pytest.approx(0.2 * body["expected_move_bps"], abs=0.01)
     assert body["confidence"] == pytest.approx(0.2) and body["uncertainty"] == 0
-    assert body["model_version"] == store.ensembles["1h"][1]["version"]
+    assert body["model_version"] == store.ensembles["1h"][1].version
     assert body["candles_used"] == len(btc) and body["data_source"].startswith("csv")
     assert body["as_of"].endswith("Z") and body["horizon"] == 1 and body["latency_ms"] == 3.0
 

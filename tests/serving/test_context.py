@@ -34,7 +34,7 @@ def test_anchor_candles_are_gathered_once_per_batch_and_client_candles_get_them_
 
 def test_a_cached_row_is_never_served_after_the_anchor_moved_on(store, market):
     entry = store.get("1h", "lightgbm")
-    need = input_rows(entry.manifest["window"])
+    need = input_rows(entry.manifest.window)
     coin, btc = market.candles("SOLUSDT", "1h", 500), market.candles("BTCUSDT", "1h", 500)
     cache = FeatureCache()
     behind = feature_rows(coin, entry, need, cache, {"BTCUSDT": btc.slice(0, len(btc) - 1)})
@@ -49,9 +49,9 @@ def test_a_cached_row_is_never_served_after_the_anchor_moved_on(store, market):
 def test_served_rows_equal_the_training_rows_with_the_anchor(store, market, synthetic_dir):
     """The scaled rows the 500-candle serving window gives equal those of the whole history pooled."""
     entry = store.get("1h", "gru_standard")
-    need = input_rows(entry.manifest["window"])
+    need = input_rows(entry.manifest.window)
     series = {c.symbol: c for c in load_folder(synthetic_dir, "1h")}
-    data = build_pooled([series["SOLUSDT"]], entry.feature_set, window=entry.manifest["window"], horizons=(1,),
+    data = build_pooled([series["SOLUSDT"]], entry.feature_set, window=entry.manifest.window, horizons=(1,),
                         anchors={"BTCUSDT": series["BTCUSDT"]})
     data.scale(entry.scaler)
     for cut in (len(series["SOLUSDT"]), len(series["SOLUSDT"]) - 300):

@@ -25,7 +25,7 @@ def test_the_cache_is_a_bounded_lru():
 
 def test_market_rows_are_computed_once_and_client_rows_never_cached(store, market):
     entry = store.get("1h", "gru_standard")
-    need = input_rows(entry.manifest["window"])
+    need = input_rows(entry.manifest.window)
     candles = market.candles("ETHUSDT", "1h", 500)
     cache = FeatureCache()
     first = feature_rows(candles, entry, need, cache)

@@ -14,7 +14,7 @@ from coinpredict.serving.resolve import members_for, plan_for
 def test_a_single_model_plans_itself_and_the_history_its_window_needs(store):
     plan = plan_for(store, PredictRequest("BTCUSDT", "1h", "xgboost"))
     assert [m.model_id for m in plan.members] == ["xgboost"]
-    assert plan.need == min_history(store.get("1h", "xgboost").manifest["window"]) and plan.horizon == 1
+    assert plan.need == min_history(store.get("1h", "xgboost").manifest.window) and plan.horizon == 1
 
 
 @pytest.mark.parametrize("horizon", [None, 1, 4, 24])

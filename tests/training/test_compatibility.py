@@ -13,6 +13,7 @@ import pytest
 from coinpredict.common.times import iso
 from coinpredict.errors import Conflict
 from coinpredict.models.artifacts import CURRENT, current_dir, version_folder
+from coinpredict.models.manifest import Manifest
 from coinpredict.models.registry import ENSEMBLE_ID
 from coinpredict.training import pipeline, promotion
 from coinpredict.training.compatibility import Served, check
@@ -23,13 +24,14 @@ from tests.versioning import OLDER, clone_version
 SERVED = Served("1h", ensemble=(1, 4, 24), models={"lightgbm": (1, 4, 24), "xgboost": (1, 4, 24)})
 
 
-def member(horizons, **extra) -> dict:
-    return {"version": "v", "horizons": list(horizons), "feature_names": ["ret_1", "ret_z"], "window": 16, **extra}
+def member(horizons, **extra) -> Manifest:
+    return Manifest(**{"version": "v", "horizons": list(horizons), "feature_names": ["ret_1", "ret_z"], "window": 16,
+                       **extra})
 
 
-def ensemble(by_horizon: dict[int, list[str]]) -> dict:
+def ensemble(by_horizon: dict[int, list[str]]) -> Manifest:
     weights = {str(h): {"validation_log_loss": {m: 0.69 for m in ids}, "ranking": ids} for h, ids in by_horizon.items()}
-    return {"version": "e", "horizons": list(by_horizon), "by_horizon": weights}
+    return Manifest(version="e", horizons=list(by_horizon), by_horizon=weights)
 
 
 @pytest.mark.parametrize("horizons", [(1, 4, 24), (24, 1, 4), (1, 4, 24, 2)])

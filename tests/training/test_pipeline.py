@@ -3,7 +3,6 @@ versions written atomically, and an ensemble refit from stored validation predic
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import numpy as np
@@ -13,6 +12,7 @@ from coinpredict.common.times import iso, to_ms
 from coinpredict.data.sources.csvdir import load_folder
 from coinpredict.data.timeframes import TIMEFRAME_MS
 from coinpredict.models.artifacts import CURRENT, current_dir, load_manifest
+from coinpredict.models.base import read_manifest
 from coinpredict.models.options import FitOptions, TrainConfig
 from coinpredict.models.registry import MODEL_IDS, create_model
 from coinpredict.training.artifacts import save_version
@@ -58,13 +58,13 @@ def test_the_split_keeps_an_embargo_and_the_end_exclusive(split):
 def test_a_new_version_keeps_the_old_and_moves_the_pointer(models):
     root = models / "1h" / "xgboost"
     before = current_dir(models, "1h", "xgboost")
-    manifest = json.loads((before / "manifest.json").read_text())
+    manifest = read_manifest(before)
 
     def write_weights(directory):
         shutil.copy(before / "model.json", directory / "model.json")
         return ["model.json"]
 
-    save_version(models, "1h", "xgboost", {**manifest, "note": "newer"}, write_weights)
+    save_version(models, "1h", "xgboost", manifest.with_fields(note="newer"), write_weights)
     after = current_dir(models, "1h", "xgboost")
     assert after != before and before.is_dir() and (root / CURRENT).read_text().strip() == after.name
     assert not list(root.glob(".tmp-*"))

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, request
 
 from ..data.timeframes import by_duration
 from ..ledger import live_detail, live_metrics
-from ..models.artifacts import manifest_horizons
+from ..models.manifest import Manifest
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS, MOVE_ID, unknown_model
 from ..serving import ModelStore
 from ..serving.explain import importance_part
@@ -33,11 +33,11 @@ def _primary(store: ModelStore, model_id: str, timeframe: str | None = None):
     return next((e for e in pool if e.timeframe == PREFERRED_TIMEFRAME), pool[0] if pool else None)
 
 
-def _skill(manifest: dict, evaluation: dict | None) -> str | None:
+def _skill(manifest: Manifest, evaluation: dict | None) -> str | None:
     test = (evaluation or {}).get("metrics", {})
     if test:
         return test.get("skill")
-    return manifest.get("metrics", {}).get("validation", {}).get("skill")
+    return manifest.validation.get("skill")
 
 
 @bp.get("/list")
@@ -47,9 +47,9 @@ def list_models():
     for model_id in MODEL_IDS:
         status, timeframes = st.store.status_of(model_id)
         entry = _primary(st.store, model_id)
-        manifest = entry.manifest if entry else {}
+        manifest = entry.manifest if entry and entry.manifest else Manifest()
         out.append({"id": model_id, "family": MODEL_SPECS[model_id].family, "params": MODEL_SPECS[model_id].params,
-                    "status": status, "timeframes": timeframes, "model_version": manifest.get("version"),
+                    "status": status, "timeframes": timeframes, "model_version": manifest.version,
                     "skill": _skill(manifest, st.store.evaluation(entry.timeframe, model_id) if entry else None),
                     "reason": redact(entry.reason) if entry and status != "ready" else None})
     ens_tfs = by_duration(st.store.ensembles)
@@ -82,7 +82,8 @@ def model_status(model_id: str):
     entry = _primary(st.store, model_id, asked)
     if asked is not None:
         status = entry.status
-    manifest = entry.manifest if entry else {}
+    loaded = entry.manifest if entry else None
+    manifest = loaded or Manifest()
     evaluation = st.store.evaluation(entry.timeframe, model_id) if entry else None
     training = _training(manifest)
     if training:
@@ -90,21 +91,23 @@ def model_status(model_id: str):
                                   "end_exclusive": training.get("end_exclusive")}
     return checked(ModelStatus, {**importance_part(st.store, entry), "id": model_id, "status": status,
             "family": MODEL_SPECS[model_id].family,
-            "params": manifest.get("params", MODEL_SPECS[model_id].params), "timeframes": timeframes,
-            "timeframe": entry.timeframe if entry else None, "model_version": manifest.get("version"),
-            "trained_at": manifest.get("trained_at"), "reason": redact(entry.reason) if entry else None,
+            "params": manifest.params if manifest.has("params") else MODEL_SPECS[model_id].params,
+            "timeframes": timeframes, "timeframe": entry.timeframe if entry else None,
+            "model_version": manifest.version, "trained_at": manifest.trained_at,
+            "reason": redact(entry.reason) if entry else None,
             "load_error": redact(entry.load_error) if entry else None,
-            "feature_hash": manifest.get("feature_hash"), "n_features": len(manifest.get("feature_names", [])),
-            "window": manifest.get("window"), "horizon": manifest.get("horizon"),
-            "horizons": manifest_horizons(manifest) if manifest else None,
-            "n_parameters": manifest.get("describe", {}).get("n_parameters"),
+            "feature_hash": manifest.feature_hash,
+            "n_features": len(manifest.feature_names if manifest.has("feature_names") else []),
+            "window": manifest.window, "horizon": manifest.horizon,
+            "horizons": loaded.output_horizons if loaded else None,
+            "n_parameters": (manifest.describe or {}).get("n_parameters"),
             "training": training, "skill": _skill(manifest, evaluation),
-            "metrics": {"validation": manifest.get("metrics", {}).get("validation", {}),
-                        "validation_by_horizon": manifest.get("metrics", {}).get("validation_by_horizon"),
+            "metrics": {"validation": manifest.validation,
+                        "validation_by_horizon": (manifest.metrics or {}).get("validation_by_horizon"),
                         "test": (evaluation or {}).get("metrics", {}),
                         "test_period": (evaluation or {}).get("period")},
             "serving": serving_figures(current_app, model_id),
-            "live": _live(model_id, entry.timeframe, manifest, evaluation) if manifest else None})
+            "live": _live(model_id, entry.timeframe, loaded, evaluation) if loaded else None})
 
 
 def _ensemble_timeframe(store: ModelStore, asked: str | None) -> str | None:
@@ -117,25 +120,27 @@ def _ensemble_timeframe(store: ModelStore, asked: str | None) -> str | None:
 def _ensemble_status(asked: str | None = None):
     st = state()
     tf = _ensemble_timeframe(st.store, asked)
-    ens, manifest = st.store.ensembles.get(tf, (None, {}))
+    ens, loaded = st.store.ensembles.get(tf, (None, None))
+    manifest = loaded or Manifest()
     evaluation = st.store.evaluation(tf, ENSEMBLE_ID) if tf else None
     return {"id": ENSEMBLE_ID, "status": "ready" if ens else "not_trained", "family": "ensemble",
-            "params": manifest.get("params", {}), "timeframes": by_duration(st.store.ensembles), "timeframe": tf,
-            "model_version": manifest.get("version"), "trained_at": manifest.get("trained_at"),
+            "params": manifest.params if manifest.has("params") else {},
+            "timeframes": by_duration(st.store.ensembles), "timeframe": tf,
+            "model_version": manifest.version, "trained_at": manifest.trained_at,
             "load_error": redact(st.store.ensemble_errors.get(tf)) if tf else None,
-            "training": _training(manifest), "ensemble": manifest.get("ensemble", {}),
-            "horizons": manifest_horizons(manifest) if manifest else None,
+            "training": _training(manifest), "ensemble": manifest.ensemble if manifest.has("ensemble") else {},
+            "horizons": loaded.output_horizons if loaded else None,
             "skill": _skill(manifest, evaluation),
-            "metrics": {"validation": manifest.get("metrics", {}).get("validation", {}),
-                        "validation_by_horizon": manifest.get("metrics", {}).get("validation_by_horizon"),
+            "metrics": {"validation": manifest.validation,
+                        "validation_by_horizon": (manifest.metrics or {}).get("validation_by_horizon"),
                         "test": (evaluation or {}).get("metrics", {})},
             "serving": serving_figures(current_app, ENSEMBLE_ID),
-            "live": _live(ENSEMBLE_ID, tf, manifest, evaluation) if manifest else None}
+            "live": _live(ENSEMBLE_ID, tf, loaded, evaluation) if loaded else None}
 
 
-def _live(model_id: str, timeframe: str, manifest: dict, evaluation: dict | None) -> dict:
+def _live(model_id: str, timeframe: str, manifest: Manifest, evaluation: dict | None) -> dict:
     """Live skill at the first horizon, against the test figures the model showed offline."""
-    return live_metrics(state().ledger, model_id, timeframe, manifest_horizons(manifest)[0],
+    return live_metrics(state().ledger, model_id, timeframe, manifest.output_horizons[0],
                         (evaluation or {}).get("metrics"))
 
 
@@ -147,13 +152,14 @@ def model_live(model_id: str):
     query = LiveQuery.model_validate(request.args.to_dict())
     if model_id == ENSEMBLE_ID:
         tf = _ensemble_timeframe(st.store, query.timeframe)
-        manifest = st.store.ensembles.get(tf, (None, {}))[1] if tf else {}
+        manifest = st.store.ensembles.get(tf, (None, None))[1] if tf else None
     else:
         entry = _primary(st.store, model_id, query.timeframe)
-        tf, manifest = (entry.timeframe, entry.manifest) if entry else (query.timeframe, {})
-    if not manifest:
+        tf = entry.timeframe if entry else query.timeframe
+        manifest = entry.manifest if entry else None
+    if manifest is None:
         raise not_trained(st.store, f"{model_id} on {tf or 'any timeframe'}", "timeframe")
-    horizons = manifest_horizons(manifest)
+    horizons = manifest.output_horizons
     horizon = query.horizon or horizons[0]
     if horizon not in horizons:
         raise not_trained(st.store, f"horizon {horizon} of {model_id} on {tf}", "horizon")
@@ -161,13 +167,13 @@ def model_live(model_id: str):
     if evaluation and st.store.evaluations[tf].get("horizon", 1) != horizon:
         evaluation = None
     test = evaluation or {}
-    metrics = manifest.get("metrics", {})
+    metrics = manifest.metrics or {}
     validation = (metrics.get("validation_by_horizon") or {}).get(str(horizon)) or \
         (metrics.get("validation") if horizon == horizons[0] else None)
     detail = live_detail(st.ledger, model_id, tf, horizon, test.get("metrics"), window_days=query.days,
                          bucket=query.bucket)
     return checked(LiveSkill, {"id": model_id, "timeframe": tf, "horizon": horizon,
-                               "model_version": manifest.get("version"), "test": test.get("metrics"),
+                               "model_version": manifest.version, "test": test.get("metrics"),
                                "test_period": test.get("period"), "validation": validation, **detail})
 
 
@@ -179,9 +185,9 @@ def known_model_id(raw: str) -> str:
     return model_id
 
 
-def _training(manifest: dict) -> dict:
+def _training(manifest: Manifest) -> dict:
     """Training facts without the folder they were read from (a path on the training machine)."""
-    return {k: v for k, v in manifest.get("training", {}).items() if k != "data_dir"}
+    return {k: v for k, v in (manifest.training or {}).items() if k != "data_dir"}
 
 
 @bp.post("/reload")

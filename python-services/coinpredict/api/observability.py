@@ -162,7 +162,7 @@ class StateCollector:
                 if e.status == "ready" and e.version:
                     versions.add_metric([e.model_id, tf], {"version": e.version})
             if tf in store.ensembles:
-                versions.add_metric([ENSEMBLE_ID, tf], {"version": str(store.ensembles[tf][1].get("version"))})
+                versions.add_metric([ENSEMBLE_ID, tf], {"version": str(store.ensembles[tf][1].version)})
         age = GaugeMetricFamily("coinpredict_newest_candle_age_seconds",
                                 "Seconds since the newest candle any answer used closed", labels=["timeframe"])
         now = self.clock()

@@ -24,7 +24,7 @@ def served(store: ModelStore, timeframe: str, model_id: str) -> tuple[str | None
     """(version served, status, load error) of one model on one timeframe in ``store``."""
     if model_id == ENSEMBLE_ID:
         if timeframe in store.ensembles:
-            return store.ensembles[timeframe][1].get("version"), "ready", store.ensemble_errors.get(timeframe)
+            return store.ensembles[timeframe][1].version, "ready", store.ensemble_errors.get(timeframe)
         failure = store.ensemble_failures.get(timeframe)
         return None, "failed" if failure else "not_trained", failure
     entry = store.get(timeframe, model_id)

@@ -50,7 +50,7 @@ def main() -> int:
             print(f"{model_id:<24}{entry.status}")
             continue
         n_in = entry.model.n_features_in_
-        window = entry.manifest["window"]
+        window = entry.manifest.window
 
         timings = {}
         for n in (1, 100):

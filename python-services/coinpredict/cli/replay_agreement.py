@@ -8,7 +8,6 @@ covers is evaluated on its own."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import sqlite3
 import subprocess
@@ -22,6 +21,7 @@ import pandas as pd
 from coinpredict.common.metrics import fast_auc, log_loss
 from coinpredict.common.times import iso
 from coinpredict.config import REPO_ROOT as REPO
+from coinpredict.models.base import MANIFEST, read_manifest
 
 ENSEMBLE = "ensemble"
 HOUR_MS = 3_600_000
@@ -38,8 +38,7 @@ def ledger_rows(path: Path) -> pd.DataFrame:
 def version_folder(models_dir: Path, model: str, version: str) -> Path:
     """The folder of ``model``'s version (folder names spell the version's time without colons)."""
     for folder in (models_dir / "1h" / model).iterdir():
-        manifest = folder / "manifest.json"
-        if manifest.is_file() and json.loads(manifest.read_text()).get("version") == version:
+        if (folder / MANIFEST).is_file() and read_manifest(folder).version == version:
             return folder
     raise FileNotFoundError(f"no version {version} of {model}")
 

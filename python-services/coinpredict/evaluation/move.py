@@ -76,7 +76,7 @@ def _coverage(r_bps: np.ndarray, q: np.ndarray, mask: np.ndarray | None = None) 
 
 
 def _training_rows(entry, data, start_ms: int, col: np.ndarray) -> np.ndarray:
-    train = (entry.manifest.get("training") or {}).get("train") or [None, None]
+    train = (entry.manifest.training or {}).get("train") or [None, None]
     lo = to_ms(train[0]) if train[0] else None
     hi = min(to_ms(train[1]) + 1, start_ms) if train[1] else start_ms
     mask = data.can_end & np.isfinite(col) & (data.t < hi)
@@ -133,7 +133,7 @@ def served_move(store, timeframe: str, series: list, anchors: dict | None, data,
     if entry is None or entry.status != "ready" or horizon not in entry.horizons:
         return None
     if data.scaler is not entry.scaler:
-        data = build_pooled(series, entry.feature_set, window=entry.manifest["window"], horizons=(horizon,),
+        data = build_pooled(series, entry.feature_set, window=entry.manifest.window, horizons=(horizon,),
                             anchors=anchors)
         data.scale(entry.scaler)
     return entry, data

@@ -62,7 +62,7 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
     (probs by id, pooled data, row ends); the data's one label column is ``horizon``'s."""
     groups: dict[tuple, list[str]] = {}
     for m, entry in ready.items():
-        groups.setdefault((entry.feature_set.hash, entry.manifest["window"], id(entry.scaler)), []).append(m)
+        groups.setdefault((entry.feature_set.hash, entry.manifest.window, id(entry.scaler)), []).append(m)
     probs: dict[str, np.ndarray] = {}
     ends_ref = ref = None
     for (_, window, _), ids in groups.items():
@@ -138,7 +138,7 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     for name, p in baseline_probabilities(prev, train_rate, seed).items():
         report["baselines"][name], curves[f"baseline:{name}"] = _score(y, p, fut, sym, t, move, timeframe,
                                                                         horizon, fee_bps)
-    trained_on = next(iter(ready.values())).manifest.get("training", {}).get("train")
+    trained_on = (next(iter(ready.values())).manifest.training or {}).get("train")
     _score_fitted_baseline(report, curves, series, anchors, data, ends, (y, fut, sym, t, move), start_ms, trained_on,
                            fee_bps)
     if mover is not None:

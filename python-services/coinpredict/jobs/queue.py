@@ -51,8 +51,8 @@ def served_runs(models_dir: Path, timeframe: str) -> Counter:
         except ArtifactError:
             continue
         if manifest is not None:
-            training = manifest.get("training", {})
-            runs[(training.get("end_exclusive"), training.get("profile"), tuple(manifest.get("horizons") or ()))] += 1
+            training = manifest.training or {}
+            runs[(training.get("end_exclusive"), training.get("profile"), tuple(manifest.horizons or ()))] += 1
     return runs
 
 

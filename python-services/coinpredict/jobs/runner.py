@@ -24,7 +24,6 @@ from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError, Conflict, NotFound
 from ..models.artifacts import model_root
 from ..models.base import MANIFEST, read_manifest
-from ..models.manifest import Manifest
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from ..training.pipeline import RunCancelled, RunResult, summary_table, train_models
 from ..training.versions import clean_partial, delete_version
@@ -198,7 +197,7 @@ def discard_versions(models_dir: Path, timeframe: str, job_id: str) -> list[str]
         root = model_root(models_dir, timeframe, model_id)
         for folder in (p.parent for p in root.glob(f"*/{MANIFEST}")) if root.is_dir() else []:
             try:
-                if Manifest.from_dict(read_manifest(folder)).job != job_id:
+                if read_manifest(folder).job != job_id:
                     continue
                 gone.append(delete_version(models_dir, timeframe, model_id, folder.name))
             except (ArtifactError, Conflict, NotFound):  # unreadable, served, or already gone

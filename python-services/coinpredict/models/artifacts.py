@@ -62,13 +62,13 @@ def load_manifest(models_dir: Path, timeframe: str, model_id: str) -> tuple[Path
     directory = current_dir(models_dir, timeframe, model_id)
     if directory is None:
         raise FileNotFoundError(f"{model_id} is not trained for {timeframe}")
-    return directory, Manifest.from_dict(load_manifest_at(directory))
+    return directory, load_manifest_at(directory)
 
 
-def load_manifest_at(directory: Path) -> dict:
+def load_manifest_at(directory: Path) -> Manifest:
     """The manifest of the version in ``directory``, every listed file's checksum verified."""
     manifest = read_manifest(directory)
-    for name, digest in manifest.get("files", {}).items():
+    for name, digest in (manifest.files or {}).items():
         path = directory / name
         if not path.is_file():
             raise refused(path, "missing")
@@ -78,7 +78,7 @@ def load_manifest_at(directory: Path) -> dict:
 
 
 def load_model(models_dir: Path, timeframe: str, model_id: str, expected_features: FeatureSet | None = None, *,
-               runtime: str = "auto") -> tuple[PredictionModel, dict]:
+               runtime: str = "auto") -> tuple[PredictionModel, Manifest]:
     directory = current_dir(models_dir, timeframe, model_id)
     if directory is None:
         raise FileNotFoundError(f"{model_id} is not trained for {timeframe}")
@@ -86,7 +86,7 @@ def load_model(models_dir: Path, timeframe: str, model_id: str, expected_feature
 
 
 def load_model_at(directory: Path, model_id: str, expected_features: FeatureSet | None = None, *,
-                  runtime: str = "auto") -> tuple[PredictionModel, dict]:
+                  runtime: str = "auto") -> tuple[PredictionModel, Manifest]:
     """The model saved in the version folder ``directory`` (checksums, feature hash and state verified).
     ``runtime``: "auto" serves a network from its ONNX graph when the version has one (no torch import),
     else through torch; "torch" always loads the torch module (the report's attention maps use it)."""
@@ -94,16 +94,18 @@ def load_model_at(directory: Path, model_id: str, expected_features: FeatureSet 
     where = directory / MANIFEST
     if model_id not in MODEL_SPECS:
         raise refused(where, f"unknown model id {model_id!r}")
-    names = tuple(manifest.get("feature_names", ()))
-    if FeatureSet(names).hash != manifest.get("feature_hash"):
+    names = tuple(manifest.feature_names or ())
+    if FeatureSet(names).hash != manifest.feature_hash:
         raise refused(where, "feature hash does not match its feature list")
-    if expected_features is not None and expected_features.hash != manifest["feature_hash"]:
-        raise refused(where, f"trained on features {manifest['feature_hash']}, "
+    if expected_features is not None and expected_features.hash != manifest.feature_hash:
+        raise refused(where, f"trained on features {manifest.feature_hash}, "
                              f"this code computes {expected_features.hash}")
-    params = {k: v for k, v in manifest["params"].items() if k not in ("library",)}
+    if manifest.params is None:
+        raise KeyError("params")
+    params = {k: v for k, v in manifest.params.items() if k not in ("library",)}
     if runtime not in ("auto", "torch"):
         raise ValueError(f"runtime is auto or torch, not {runtime!r}")
-    if runtime == "auto" and GRAPH in manifest.get("files", {}):
+    if runtime == "auto" and GRAPH in (manifest.files or {}):
         model: PredictionModel = ExportedNetwork(model_id, family=MODEL_SPECS[model_id].family, **params)
     else:
         model = create_model(model_id, **params)  # a network saved without its graph imports torch here
@@ -127,23 +129,15 @@ def load_validation_probs(models_dir: Path, timeframe: str, model_id: str) -> tu
         raise refused(path, "unreadable", str(exc)) from exc
 
 
-def read_importance(directory: Path, manifest: dict | Manifest) -> dict | None:
+def read_importance(directory: Path, manifest: Manifest) -> dict | None:
     """The version's global importance (``models.explain.importance``); None for a version saved
     without one or whose file no longer reads (its checksum was verified when the version loaded)."""
-    files = manifest.files if isinstance(manifest, Manifest) else manifest.get("files")
-    if IMPORTANCE_FILE not in (files or {}):
+    if IMPORTANCE_FILE not in (manifest.files or {}):
         return None
     try:
         return json.loads((Path(directory) / IMPORTANCE_FILE).read_text())
     except (OSError, ValueError):
         return None
-
-
-def manifest_horizons(manifest: dict | Manifest) -> list[int]:
-    """The horizons a model predicts, in output order (single-horizon artifacts name one ``horizon``)."""
-    if isinstance(manifest, Manifest):
-        return manifest.output_horizons
-    return [int(h) for h in manifest.get("horizons") or [manifest.get("horizon", 1)]]
 
 
 def trained_timeframes(models_dir: Path) -> list[str]:

@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import ArtifactError
 from ..features.datasets import PooledData
 from .calibration import fit_platt
+from .manifest import Manifest
 
 MANIFEST = "manifest.json"
 
@@ -87,7 +88,7 @@ class PredictionModel(ABC):
         """Write native weights into ``directory``; return the file names."""
 
     @abstractmethod
-    def load_weights(self, directory: Path, manifest: dict) -> None:
+    def load_weights(self, directory: Path, manifest: Manifest) -> None:
         """Restore weights saved by ``save_weights``; raise ArtifactError naming the bad file."""
 
     def save_serving(self, directory: Path, inputs: np.ndarray | None, expected: np.ndarray | None) -> list[str]:
@@ -101,8 +102,10 @@ class PredictionModel(ABC):
         return {"n_features_in": int(self.n_features_in_), "n_outputs": int(self.n_outputs_),
                 "calibration": [list(ab) for ab in self.calibration_]}
 
-    def restore_state(self, manifest: dict) -> None:
-        state = manifest["state"]
+    def restore_state(self, manifest: Manifest) -> None:
+        if manifest.state is None:
+            raise KeyError("state")
+        state = manifest.state
         self.n_features_in_ = int(state["n_features_in"])
         self.n_outputs_ = int(state.get("n_outputs", 1))  # single-horizon artifacts predate the field
         calibration = state["calibration"]
@@ -127,14 +130,18 @@ def refused(path: Path, problem: str, detail: str | None = None) -> ArtifactErro
     return ArtifactError(message, file=Path(path).name, problem=problem)
 
 
-def read_manifest(directory: Path) -> dict:
+def read_manifest(directory: Path) -> Manifest:
+    """The manifest in ``directory``, typed (checksums unchecked: ``artifacts.load_manifest_at`` checks them)."""
     path = Path(directory) / MANIFEST
     try:
-        return json.loads(path.read_text())
+        raw = json.loads(path.read_text())
     except FileNotFoundError as exc:
         raise refused(path, "missing") from exc
     except (OSError, ValueError) as exc:
         raise refused(path, "unreadable manifest", str(exc)) from exc
+    if not isinstance(raw, dict):
+        raise refused(path, "unreadable manifest", f"a JSON {type(raw).__name__}, not an object")
+    return Manifest.from_dict(raw)
 
 
 class NetworkModel(PredictionModel):

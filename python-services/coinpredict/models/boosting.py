@@ -10,6 +10,7 @@ import numpy as np
 
 from .base import MANIFEST, DataView, PredictionModel, refused
 from .boosters import BOOSTERS, Booster
+from .manifest import Manifest
 from .options import FitOptions
 
 
@@ -92,8 +93,8 @@ class BoostingModel(PredictionModel):
             booster.save(directory / name)
         return self.files()
 
-    def load_weights(self, directory: Path, manifest: dict) -> None:
-        states = manifest["state"].get("boosters") or [manifest["state"]]
+    def load_weights(self, directory: Path, manifest: Manifest) -> None:
+        states = manifest.state.get("boosters") or [manifest.state]
         if len(states) != self.n_outputs_:
             raise refused(directory / MANIFEST, f"{len(states)} boosters for {self.n_outputs_} outputs")
         boosters = []

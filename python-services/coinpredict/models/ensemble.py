@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..common.metrics import log_loss
+from .manifest import Manifest
 
 METHODS = ("weighted_average", "median", "best")
 TOP_K = 5
@@ -106,7 +107,10 @@ class HorizonEnsembles:
         return {"ensemble": first.to_dict(), "by_horizon": {str(h): e.to_dict() for h, e in self.by_horizon.items()}}
 
     @classmethod
-    def from_manifest(cls, manifest: dict) -> HorizonEnsembles:
-        if "by_horizon" in manifest:
-            return cls({int(h): Ensemble.from_dict(d) for h, d in manifest["by_horizon"].items()})
-        return cls({int(manifest.get("horizon", 1)): Ensemble.from_dict(manifest["ensemble"])})
+    def from_manifest(cls, manifest: Manifest) -> HorizonEnsembles:
+        if manifest.has("by_horizon"):
+            return cls({int(h): Ensemble.from_dict(d) for h, d in manifest.by_horizon.items()})
+        if not manifest.has("ensemble"):
+            raise KeyError("ensemble")
+        horizon = manifest.horizon if manifest.has("horizon") else 1
+        return cls({int(horizon): Ensemble.from_dict(manifest.ensemble)})

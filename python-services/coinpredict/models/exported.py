@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import DataView, NetworkModel, refused
+from .manifest import Manifest
 from .threads import ort_threads
 
 GRAPH = "network.onnx"
@@ -61,7 +62,7 @@ class ExportedNetwork(NetworkModel):
     def save_weights(self, directory: Path) -> list[str]:
         raise TypeError(f"{self.model_id}: an exported graph is saved with the torch model it came from")
 
-    def load_weights(self, directory: Path, manifest: dict) -> None:
+    def load_weights(self, directory: Path, manifest: Manifest) -> None:
         path = directory / GRAPH
         try:
             self.session_ = open_session(path)
@@ -71,9 +72,9 @@ class ExportedNetwork(NetworkModel):
         if json.loads(meta.get("params", "null")) != json.loads(json.dumps(self.get_params())):
             raise refused(path, "exported from other parameters than the manifest's")
         shape = self.session_.get_inputs()[0].shape
-        expected = [int(manifest["window"]), self.n_features_in_]
+        expected = [int(manifest.window), self.n_features_in_]
         if list(shape[1:]) != expected or self.session_.get_outputs()[0].shape[1:] != [self.n_outputs_]:
             raise refused(path, f"graph shape {shape[1:]} -> {self.session_.get_outputs()[0].shape[1:]}, "
                                 f"the manifest says {expected} -> [{self.n_outputs_}]")
-        self.n_parameters_ = int(manifest.get("describe", {}).get("n_parameters") or 0)
-        self.attention_path_ = directory / ATTENTION_GRAPH if ATTENTION_GRAPH in manifest.get("files", {}) else None
+        self.n_parameters_ = int((manifest.describe or {}).get("n_parameters") or 0)
+        self.attention_path_ = directory / ATTENTION_GRAPH if ATTENTION_GRAPH in (manifest.files or {}) else None

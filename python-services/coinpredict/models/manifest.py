@@ -55,6 +55,10 @@ class Manifest:
         extra = {**self.extra, **{k: v for k, v in changes.items() if k not in known}}
         return replace(self, extra=extra, **{k: v for k, v in changes.items() if k in known})
 
+    def has(self, name: str) -> bool:
+        """Whether the source held field ``name``, null included (``name in raw`` of the JSON object)."""
+        return getattr(self, name) is not None or name in self.nulls
+
     @property
     def output_horizons(self) -> list[int]:
         """The horizons a model predicts, in output order (single-horizon artifacts name one ``horizon``)."""

@@ -29,6 +29,7 @@ import numpy as np
 
 from .base import refused
 from .boosters import LightGBMBooster
+from .manifest import Manifest
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 QUANTILE_NAMES = ("q05", "q25", "q50", "q75", "q95")
@@ -223,11 +224,13 @@ def pooled_inputs(data, ends: np.ndarray, table: np.ndarray | None = None) -> np
     return np.concatenate([data.tables(ends) if table is None else table, har], axis=1).astype(np.float32)
 
 
-def load_move_at(directory: Path, manifest: dict) -> MoveModel:
+def load_move_at(directory: Path, manifest: Manifest) -> MoveModel:
     """The move model of a version folder whose manifest (checksums verified) is ``manifest``."""
-    model = MoveModel(**(manifest.get("params") or {}))
+    model = MoveModel(**(manifest.params or {}))
     try:
-        model.restore_state(manifest["state"])
+        if manifest.state is None:
+            raise KeyError("state")
+        model.restore_state(manifest.state)
     except (KeyError, TypeError, ValueError) as exc:
         raise refused(directory / "manifest.json", "incomplete state", str(exc)) from exc
     model.load_weights(directory)

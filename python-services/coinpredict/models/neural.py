@@ -16,6 +16,7 @@ from .attention import InformerNet, TransformerNet
 from .base import DataView, NetworkModel, refused
 from .convolutional import ConvNet
 from .export import export_attention, export_checked
+from .manifest import Manifest
 from .options import FitOptions
 from .recurrent import RecurrentNet
 from .threads import torch_threads
@@ -89,7 +90,7 @@ class NeuralModel(NetworkModel):
             return []
         return export_checked(self, directory, inputs, expected) + export_attention(self, directory, inputs)
 
-    def load_weights(self, directory: Path, manifest: dict) -> None:
+    def load_weights(self, directory: Path, manifest: Manifest) -> None:
         if torch_threads() is not None:  # a web worker serving a version saved without its graph
             torch.set_num_threads(torch_threads())
         path = directory / WEIGHTS

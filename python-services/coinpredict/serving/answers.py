@@ -11,6 +11,7 @@ from ..common.times import iso
 from ..data.candles import Candles, find_gaps
 from ..errors import Unavailable
 from ..models.ensemble import HorizonEnsembles
+from ..models.manifest import Manifest
 from ..models.registry import ENSEMBLE_ID
 from .move import MoveScale, move_forecast
 from .requests import Plan, PredictRequest
@@ -20,7 +21,7 @@ DATA_FIELDS = ("data_stale", "last_candle_age_s", "warning", "stale_reason")
 
 
 def ensemble_parts(items: list[tuple[int, Plan, str | None]], scores: Scores,
-                   ensemble: tuple[HorizonEnsembles, dict]) -> dict[int, tuple[float, dict] | Unavailable]:
+                   ensemble: tuple[HorizonEnsembles, Manifest]) -> dict[int, tuple[float, dict] | Unavailable]:
     """The ensemble's probability and fields for each (request index, plan, method) of one timeframe, or
     the 503 when no member answered it. Requests with the same horizon, method and answering members are
     combined in one call over arrays (one value per request), not one call each."""
@@ -47,7 +48,7 @@ def ensemble_parts(items: list[tuple[int, Plan, str | None]], scores: Scores,
             out[i] = p, {"members": {k: probs[k][j] for k in answered}, "method": combo["method"],
                          "weights": dict(weights), "uncertainty": round(spread, 6),
                          "failed_members": _failed(i, plan, scores), "member_versions": dict(versions),
-                         "model_version": manifest["version"]}
+                         "model_version": manifest.version}
     return out
 
 
@@ -118,7 +119,7 @@ class SharedParts:
 
 
 def build_answer(i: int, req: PredictRequest, plan: Plan, candles: Candles, scores: Scores, *,
-                 ensemble: tuple[HorizonEnsembles, dict] | None, cost_bps: float, elapsed_ms: float,
+                 ensemble: tuple[HorizonEnsembles, Manifest] | None, cost_bps: float, elapsed_ms: float,
                  combined: tuple[float, dict] | Unavailable | None = None, shared: SharedParts | None = None,
                  move: MoveScale | None = None) -> dict:
     """The body of request ``i``'s answer (API.md, /predict/single), or a ServiceError; ``cost_bps`` is

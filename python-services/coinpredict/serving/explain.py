@@ -46,7 +46,7 @@ def _inputs(entry: LoadedModel, candles: Candles, anchors: dict[str, Candles],
             cache: FeatureCache) -> tuple[np.ndarray, np.ndarray]:
     """The model's input batch of one row and the value of each input column as the model read it,
     unscaled. The rows come from the serving's feature cache (the prediction just computed them)."""
-    rows = feature_rows(candles, entry, input_rows(entry.manifest["window"]), cache, anchors)
+    rows = feature_rows(candles, entry, input_rows(entry.manifest.window), cache, anchors)
     x = model_inputs(entry, rows[None])
     if entry.model.input_kind == "table":
         ret, vol = (entry.feature_set.names.index(c) for c in ("ret_z", "vol_z"))

@@ -26,12 +26,12 @@ from ..models.artifacts import (
     folder_version,
     load_manifest_at,
     load_model_at,
-    manifest_horizons,
     trained_timeframes,
     version_folder,
 )
 from ..models.base import PredictionModel
 from ..models.ensemble import HorizonEnsembles
+from ..models.manifest import Manifest
 from ..models.move import load_move_at
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS, MOVE_ID
 
@@ -44,7 +44,7 @@ class LoadedModel:
     timeframe: str
     status: str  # ready | failed | not_trained
     model: PredictionModel | None = None
-    manifest: dict = field(default_factory=dict)
+    manifest: Manifest | None = None
     reason: str | None = None
     feature_set: FeatureSet | None = None
     scaler: Scaler | None = None
@@ -53,7 +53,7 @@ class LoadedModel:
 
     @property
     def version(self) -> str | None:
-        return self.manifest.get("version")
+        return self.manifest.version if self.manifest is not None else None
 
     @property
     def folder(self) -> str | None:
@@ -63,7 +63,7 @@ class LoadedModel:
     @property
     def horizons(self) -> list[int]:
         """The horizons it predicts, in output order."""
-        return manifest_horizons(self.manifest)
+        return (self.manifest or Manifest()).output_horizons
 
 
 class ModelStore:
@@ -72,7 +72,7 @@ class ModelStore:
     def __init__(self, models_dir: Path):
         self.models_dir = Path(models_dir)
         self.models: dict[tuple[str, str], LoadedModel] = {}
-        self.ensembles: dict[str, tuple[HorizonEnsembles, dict]] = {}
+        self.ensembles: dict[str, tuple[HorizonEnsembles, Manifest]] = {}
         self.moves: dict[str, LoadedModel] = {}  # timeframe -> its move-size model (apart from the 19)
         self.timeframes: list[str] = []
         self.evaluations: dict[str, dict] = {}
@@ -107,7 +107,7 @@ class ModelStore:
             if directory is None:
                 log.warning("no ensemble trained for %s", tf)
                 return
-            if kept and version_folder(str(kept[1].get("version"))) == directory.name:
+            if kept and version_folder(str(kept[1].version)) == directory.name:
                 self.ensembles[tf] = kept
                 return
             manifest = load_manifest_at(directory)
@@ -117,7 +117,7 @@ class ModelStore:
             log.error("ensemble for %s failed to load: %s", tf, exc)
             if kept:
                 self.ensembles[tf] = kept
-                self.ensemble_errors[tf] = _refused_text(directory, public, kept[1].get("version"))
+                self.ensemble_errors[tf] = _refused_text(directory, public, kept[1].version)
             else:
                 self.ensemble_failures[tf] = "failed to load: " + public
 
@@ -134,7 +134,7 @@ class ModelStore:
                 return self._share_scaler(replace(kept, load_error=None), scalers)
             manifest = load_manifest_at(directory)
             model = load_move_at(directory, manifest)
-            fs = FeatureSet(tuple(manifest["feature_names"]))
+            fs = FeatureSet(tuple(manifest.feature_names or ()))
         except (OSError, ArtifactError, KeyError, TypeError, ValueError) as exc:
             public = getattr(exc, "public", "unreadable artifact")
             log.error("move model (%s) failed to load: %s", tf, exc)
@@ -173,16 +173,18 @@ class ModelStore:
                 return replace(kept, load_error=_refused_text(directory, "internal error (see the service log)",
                                                               kept.version))
             return LoadedModel(model_id, tf, "failed", reason="failed to load: internal error (see the service log)")
-        fs = FeatureSet(tuple(manifest["feature_names"]))
+        if manifest.feature_names is None:
+            raise KeyError("feature_names")
+        fs = FeatureSet(tuple(manifest.feature_names))
         entry = LoadedModel(model_id, tf, "ready", model, manifest, feature_set=fs)
         return self._share_scaler(entry, scalers)
 
     @staticmethod
     def _share_scaler(entry: LoadedModel, scalers: dict[str, Scaler]) -> LoadedModel:
         """Models of one training run share one scaler object, so serving scales each symbol once per run."""
-        key = hashlib.sha1(json.dumps(entry.manifest["scaler"]).encode()).hexdigest()
+        key = hashlib.sha1(json.dumps(entry.manifest.scaler).encode()).hexdigest()
         if entry.scaler is None:
-            entry.scaler = scalers.setdefault(key, Scaler.from_dict(entry.manifest["scaler"]))
+            entry.scaler = scalers.setdefault(key, Scaler.from_dict(entry.manifest.scaler))
         else:
             scalers.setdefault(key, entry.scaler)
         return entry

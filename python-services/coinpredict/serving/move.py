@@ -35,7 +35,7 @@ class MoveScale:
 def move_inputs(entry: LoadedModel, candles: list[Candles], cache: FeatureCache,
                 anchors: list[dict[str, Candles] | None]) -> np.ndarray:
     """The move model's input rows for each candle history (its last candle): table row + HAR terms."""
-    need_rows = input_rows(entry.manifest["window"])
+    need_rows = input_rows(entry.manifest.window)
     block = np.stack([feature_rows(c, entry, need_rows, cache, a) for c, a in zip(candles, anchors)])
     har = np.vstack([har_inputs(c.high, c.low, c.close, np.array([len(c) - 1])) for c in candles])
     return np.concatenate([model_inputs(entry, block), har], axis=1).astype(np.float32)

@@ -78,7 +78,7 @@ def announce_reload(models_dir: Path) -> bool:
 
 def _served(store: ModelStore) -> dict[tuple[str, str], str | None]:
     out = {key: e.version for key, e in store.models.items() if e.status == "ready"}
-    out.update({(tf, ENSEMBLE_ID): m.get("version") for tf, (_, m) in store.ensembles.items()})
+    out.update({(tf, ENSEMBLE_ID): m.version for tf, (_, m) in store.ensembles.items()})
     return out
 
 

@@ -94,4 +94,4 @@ def plan_for(store: ModelStore, req: PredictRequest) -> Plan:
     members = members_for(store, req.timeframe, req.model, req.horizon)
     ready = [m for m in members if m.status == "ready"]
     horizon = default_horizon(req.timeframe) if req.horizon is None else req.horizon
-    return Plan(members, max(min_history(m.manifest["window"]) for m in ready), horizon)
+    return Plan(members, max(min_history(m.manifest.window) for m in ready), horizon)

@@ -32,7 +32,7 @@ class Scores:
 def model_inputs(entry: LoadedModel, block: np.ndarray) -> np.ndarray:
     """Stacked feature rows (requests x rows x features) -> the model's input batch: the last
     ``window`` rows for sequence models, the last row plus lags for tables."""
-    window = entry.manifest["window"]
+    window = entry.manifest.window
     if entry.model.input_kind == "sequence":
         return block[:, -window:, :]
     need_rows = block.shape[1]
@@ -89,7 +89,7 @@ def score(plans: dict[int, Plan], candles: dict[int, Candles], cache: FeatureCac
     scores = Scores()
     keys = input_keys(plans, candles, anchors)
     for (_, model_id), (entry, indices) in jobs({i: p for i, p in plans.items() if i in candles}).items():
-        need_rows = input_rows(entry.manifest["window"])
+        need_rows = input_rows(entry.manifest.window)
         try:  # resolve plans a model only at a horizon it predicts; were it not so, this fails the model only
             horizons = entry.horizons
             columns = [horizons.index(plans[i].horizon) for i in indices]

@@ -36,15 +36,14 @@ def code_version() -> str:
     return f"{__version__}+{rev}" if rev else __version__
 
 
-def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: Manifest | dict,
+def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: Manifest,
                  write_files=None, *, promote: bool = True) -> str:
     """Write ``manifest`` (plus files from ``write_files(dir) -> [names]``) as a new version, and make
     it current unless ``promote`` is false (a candidate that a gate decides on later)."""
     root = model_root(models_dir, timeframe, model_id)
     root.mkdir(parents=True, exist_ok=True)
     trained_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    typed = manifest if isinstance(manifest, Manifest) else Manifest.from_dict(manifest)
-    body = typed.to_dict()
+    body = manifest.to_dict()
 
     def write(tmp: Path) -> str:
         files = write_files(tmp) if write_files else []
@@ -52,7 +51,7 @@ def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: Mani
         digest = hashlib.sha256(json.dumps(checksums, sort_keys=True).encode()
                                 + json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:6]
         version = f"{trained_at}-{digest}"
-        full = typed.with_fields(id=model_id, timeframe=timeframe, version=version, trained_at=trained_at,
+        full = manifest.with_fields(id=model_id, timeframe=timeframe, version=version, trained_at=trained_at,
                                  code_version=code_version(), files=checksums)
         (tmp / MANIFEST).write_text(json.dumps(full.to_dict(), indent=1, default=float))
         return version_folder(version)
@@ -64,15 +63,14 @@ def save_version(models_dir: Path, timeframe: str, model_id: str, manifest: Mani
     return version
 
 
-def save_model(model: PredictionModel, models_dir: Path, timeframe: str, manifest: Manifest | dict,
+def save_model(model: PredictionModel, models_dir: Path, timeframe: str, manifest: Manifest,
                validation_probs: np.ndarray | None = None, *, promote: bool = True,
                validation_inputs: np.ndarray | None = None, importance: dict | None = None) -> str:
     """Save weights and manifest; ``validation_probs`` let a later ensemble fit reuse what the model
     predicted on validation as it was validated. With ``validation_inputs`` (the rows those probabilities
     are for), a network also saves its ONNX graph, checked on them: one that differs raises ArtifactError
     and no version is written. ``importance`` (``models.explain.importance``) is kept beside it."""
-    typed = manifest if isinstance(manifest, Manifest) else Manifest.from_dict(manifest)
-    body = typed.with_fields(family=model.family, params=model.get_params(), state=model.state(),
+    body = manifest.with_fields(family=model.family, params=model.get_params(), state=model.state(),
                              describe=model.describe())
 
     def write(directory: Path) -> list[str]:

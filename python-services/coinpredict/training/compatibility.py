@@ -24,9 +24,10 @@ from ..config import Settings
 from ..errors import ArtifactError
 from ..features.datasets import min_history
 from ..features.pipeline import unknown_features
-from ..models.artifacts import current_dir, manifest_horizons
+from ..models.artifacts import current_dir
 from ..models.base import read_manifest
 from ..models.ensemble import HorizonEnsembles
+from ..models.manifest import Manifest
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 
 
@@ -75,7 +76,7 @@ def _current_horizons(models_dir: Path, timeframe: str, model_id: str) -> tuple[
     if directory is None:
         return None
     try:
-        return tuple(manifest_horizons(read_manifest(directory)))
+        return tuple(read_manifest(directory).output_horizons)
     except (ArtifactError, OSError, TypeError, ValueError):
         return None
 
@@ -84,10 +85,11 @@ def _listed(horizons) -> str:
     return ", ".join(str(h) for h in horizons)
 
 
-def check(served: Served, model_id: str, manifest: dict, *, lookback: int = Settings.serve_lookback) -> Verdict:
+def check(served: Served, model_id: str, manifest: Manifest, *,
+          lookback: int = Settings.serve_lookback) -> Verdict:
     """Whether the version ``manifest`` describes can be served for ``model_id`` on ``served``'s timeframe."""
-    name = f"version {manifest.get('version', '?')} of {model_id}"
-    horizons = manifest_horizons(manifest)
+    name = f"version {manifest.version if manifest.has('version') else '?'} of {model_id}"
+    horizons = manifest.output_horizons
     required, serves = served.required(model_id) if model_id != ENSEMBLE_ID else (
         served.ensemble or (), f"the ensemble served on {served.timeframe} predicts")
     missing = [h for h in required if h not in horizons]
@@ -101,17 +103,17 @@ def check(served: Served, model_id: str, manifest: dict, *, lookback: int = Sett
                        f"to serve it anyway")
     if model_id == ENSEMBLE_ID:
         return verdict(_ensemble_members(served, name, manifest, horizons))
-    unknown = unknown_features(manifest.get("feature_names", ()))
+    unknown = unknown_features(manifest.feature_names if manifest.has("feature_names") else ())
     if unknown:
         return verdict(f"{name} reads features this service does not compute ({', '.join(unknown[:5])})")
-    window = int(manifest.get("window", 0))
+    window = int(manifest.window if manifest.has("window") else 0)
     if min_history(window) > lookback:
         return verdict(f"{name} reads a window of {window} candles: it needs {min_history(window)} candles, "
                        f"more than the {lookback} serving fetches")
     return verdict(None)
 
 
-def _ensemble_members(served: Served, name: str, manifest: dict, horizons: list[int]) -> str | None:
+def _ensemble_members(served: Served, name: str, manifest: Manifest, horizons: list[int]) -> str | None:
     """Why an ensemble version could not answer at one of its horizons: none of the members it combines
     there is served with that horizon."""
     try:

@@ -83,13 +83,12 @@ def decide(model_id: str, *, models_dir, timeframe: str, valid: DataView, candid
     predictions go into ``serving_out[model_id]`` as ``(probabilities, version)``: out of sample for it,
     they let the run's ensemble keep a member that stays served."""
     try:
-        serving, stored = load_model(models_dir, timeframe, model_id)
+        serving, manifest = load_model(models_dir, timeframe, model_id)
     except FileNotFoundError:
         return {"promote": True, "basis": "nothing served", "reason": "no version was being served"}
     except ArtifactError as exc:
         return {"promote": True, "basis": "serving version unusable", "reason": f"the serving version does not "
                                                                                  f"load ({exc.public})"}
-    manifest = Manifest.from_dict(stored)
     cand_training, serv_training = candidate_manifest.training, manifest.training or {}
     if serv_training.get("valid") == cand_training["valid"] and \
             serv_training.get("end_exclusive") == cand_training["end_exclusive"]:

@@ -97,7 +97,7 @@ def _gate(model: MoveModel, split: Split, valid: np.ndarray, log_rng: np.ndarray
     """Serve the candidate when its log-range MSE is not worse than the serving version's (module doc)."""
     try:
         directory, serving = load_manifest(models_dir, timeframe, MOVE_ID)
-        served = load_move_at(directory, serving.to_dict())
+        served = load_move_at(directory, serving)
     except FileNotFoundError:
         return {"promote": True, "basis": "nothing served"}
     except ArtifactError as exc:

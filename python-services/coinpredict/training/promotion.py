@@ -89,7 +89,7 @@ def ensemble_gate(promote: str, changed: bool, result: MemberResult, models_dir:
     if promote == "if_better" and changed:
         try:
             _, manifest = load_manifest(models_dir, timeframe, ENSEMBLE_ID)
-            ens = HorizonEnsembles.from_manifest(manifest.to_dict())
+            ens = HorizonEnsembles.from_manifest(manifest)
             used = {m for h in ens.horizons for m in ens.members(h)}
         except (FileNotFoundError, ArtifactError, KeyError, ValueError):
             used = set()

@@ -29,7 +29,6 @@ from ..models.artifacts import (
     folder_version,
     load_manifest_at,
     load_model_at,
-    manifest_horizons,
     model_root,
     version_folder,
 )
@@ -85,22 +84,21 @@ def _describe(folder: Path, serving: str | None, served: Served, model_id: str, 
     features), and why the serving could not use it (``incompatible``, null when it could)."""
     try:
         manifest = read_manifest(folder)
-        horizons = manifest_horizons(manifest)
+        horizons = manifest.output_horizons
         verdict = check(served, model_id, manifest, lookback=lookback)
     except ArtifactError as exc:
         return _unreadable(folder, exc.public)
     except (TypeError, ValueError):  # a hand-edited manifest
         return _unreadable(folder, "manifest.json: unusable horizons or window")
-    typed = Manifest.from_dict(manifest)
-    training, metrics = typed.training or {}, typed.metrics or {}
-    return {"version": typed.version or folder_version(folder.name),
-            "trained_at": typed.trained_at,
+    training, metrics = manifest.training or {}, manifest.metrics or {}
+    return {"version": manifest.version or folder_version(folder.name),
+            "trained_at": manifest.trained_at,
             "data_range": {k: training.get(k) for k in ("train", "valid", "end_exclusive")},
             "metrics": {"validation": metrics.get("validation", {}),
                         "validation_by_horizon": metrics.get("validation_by_horizon")},
             "status": "serving" if folder.name == serving else "available",
             "profile": training.get("profile"), "horizons": horizons,
-            "window": typed.window, "features": len(typed.feature_names or ()) or None,
+            "window": manifest.window, "features": len(manifest.feature_names or ()) or None,
             "incompatible": verdict.reason}
 
 
@@ -126,7 +124,7 @@ def list_versions(models_dir: Path, timeframe: str, model_id: str, *,
     return {"serving": served_version or (folder_version(serving) if serving else None), "versions": versions}
 
 
-def verify(folder: Path, timeframe: str, model_id: str) -> dict:
+def verify(folder: Path, timeframe: str, model_id: str) -> Manifest:
     """The manifest of the version in ``folder`` once it loads as serving would load it (checksums, state,
     weights; an ensemble's members and weights); ArtifactError otherwise."""
     if model_id == ENSEMBLE_ID:
@@ -141,8 +139,10 @@ def verify(folder: Path, timeframe: str, model_id: str) -> dict:
         load_move_at(folder, manifest)
     else:
         _, manifest = load_model_at(folder, model_id)
-    if manifest.get("id", model_id) != model_id or manifest.get("timeframe", timeframe) != timeframe:
-        raise ArtifactError(f"{folder}: written for {manifest.get('id')} on {manifest.get('timeframe')}",
+    written_for = manifest.id if manifest.has("id") else model_id
+    written_on = manifest.timeframe if manifest.has("timeframe") else timeframe
+    if written_for != model_id or written_on != timeframe:
+        raise ArtifactError(f"{folder}: written for {manifest.id} on {manifest.timeframe}",
                             file="manifest.json", problem="written for another model or timeframe")
     return manifest
 
@@ -180,17 +180,18 @@ def promote(models_dir: Path, timeframe: str, model_id: str, version: str, *, fo
             _refuse_incompatible(models_dir, timeframe, model_id, manifest, lookback)
         write_atomic_text(folder.parent / CURRENT, folder.name + "\n")
     log.info("promoted %s (%s) to %s", model_id, timeframe, folder.name)
-    return manifest.get("version") or folder_version(folder.name)
+    return manifest.version or folder_version(folder.name)
 
 
-def _refuse_incompatible(models_dir: Path, timeframe: str, model_id: str, manifest: dict, lookback: int) -> None:
+def _refuse_incompatible(models_dir: Path, timeframe: str, model_id: str, manifest: Manifest,
+                         lookback: int) -> None:
     try:
         verdict = check(Served.read(models_dir, timeframe), model_id, manifest, lookback=lookback)
     except (TypeError, ValueError):  # a hand-edited manifest
-        raise Conflict(f"version {manifest.get('version')} of {model_id} cannot be served: manifest.json: unusable "
+        raise Conflict(f"version {manifest.version} of {model_id} cannot be served: manifest.json: unusable "
                        f"horizons or window", field="version", code="version_unusable") from None
     if not verdict.ok:
-        log.warning("refused to promote %s (%s) %s: %s", model_id, timeframe, manifest.get("version"), verdict.reason)
+        log.warning("refused to promote %s (%s) %s: %s", model_id, timeframe, manifest.version, verdict.reason)
         raise Conflict(verdict.reason, field="version", code="incompatible_version",
                        details={"details": {"horizons": verdict.horizons, "served_horizons": verdict.required}})
 
