@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -55,6 +56,7 @@ class ProbSparseAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
         self.drop = nn.Dropout(dropout)
+        self.margins: list[torch.Tensor] | None = None  # set by ``selection_margins`` to record them
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, length, _ = x.shape
@@ -65,12 +67,47 @@ class ProbSparseAttention(nn.Module):
         sampled = torch.einsum("bhqd,bhkd->bhqk", q, k[:, :, sample])
         sparsity = sampled.max(-1).values - sampled.mean(-1)
         top = sparsity.topk(u, dim=-1).indices  # (b, h, u)
+        if self.margins is not None and u < length:
+            self.margins.append(_selection_margin(sparsity, u))
         out = v.mean(dim=2, keepdim=True).expand(b, self.heads, length, self.d_head).clone()
         q_top = torch.gather(q, 2, top.unsqueeze(-1).expand(-1, -1, -1, self.d_head))
         scores = torch.einsum("bhud,bhkd->bhuk", q_top, k) / math.sqrt(self.d_head)
         attended = torch.einsum("bhuk,bhkd->bhud", self.drop(torch.softmax(scores, dim=-1)), v)
         out.scatter_(2, top.unsqueeze(-1).expand(-1, -1, -1, self.d_head), attended)
         return self.out(out.transpose(1, 2).reshape(b, length, -1))
+
+
+def _selection_margin(sparsity: torch.Tensor, u: int) -> torch.Tensor:
+    """Per window: how far the u-th selected query's score is above the first left out, relative to the
+    largest score (the smallest over heads). Near 0, float rounding can swap which query is selected."""
+    ordered = sparsity.topk(u + 1, dim=-1).values
+    scale = sparsity.abs().amax(dim=-1).clamp_min(1e-12)
+    return ((ordered[..., u - 1] - ordered[..., u]) / scale).amin(dim=1)
+
+
+def selection_margins(module: nn.Module, x: np.ndarray, batch_size: int = 1024) -> np.ndarray | None:
+    """Each window's smallest ``_selection_margin`` over the network's ProbSparse layers; None for a
+    network without one. ProbSparse's top-u selection is a step: on a window whose margin is within
+    float rounding, two runtimes computing the same weights may select differently, and their outputs
+    differ there (and only there) by more than rounding (``models.export``)."""
+    layers = [m for m in module.modules() if isinstance(m, ProbSparseAttention)]
+    if not layers:
+        return None
+    module.eval()
+    out = []
+    try:
+        with torch.no_grad():
+            for lo in range(0, len(x), batch_size):
+                for layer in layers:
+                    layer.margins = []
+                module(torch.from_numpy(np.ascontiguousarray(x[lo:lo + batch_size], dtype=np.float32)))
+                found = [m for layer in layers for m in layer.margins]
+                rows = torch.stack(found).amin(dim=0) if found else torch.full((len(x[lo:lo + batch_size]),), np.inf)
+                out.append(rows.numpy())
+    finally:
+        for layer in layers:
+            layer.margins = None
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 class InformerLayer(nn.Module):
