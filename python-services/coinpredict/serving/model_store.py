@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -124,24 +125,7 @@ class ModelStore:
     def _load_move(self, tf: str, scalers: dict[str, Scaler], previous: LoadedModel | None) -> LoadedModel:
         """The timeframe's move model; one that does not load leaves the answers on the rule (or on the
         previous good version), never fails them."""
-        kept = previous if previous is not None and previous.status == "ready" else None
-        directory = None
-        try:
-            directory = current_dir(self.models_dir, tf, MOVE_ID)
-            if directory is None:
-                return LoadedModel(MOVE_ID, tf, "not_trained", reason=f"no trained version for {tf}")
-            if kept and kept.folder == directory.name:
-                return self._share_scaler(replace(kept, load_error=None), scalers)
-            manifest = load_manifest_at(directory)
-            model = load_move_at(directory, manifest)
-            fs = FeatureSet(tuple(manifest.feature_names or ()))
-        except (OSError, ArtifactError, KeyError, TypeError, ValueError) as exc:
-            public = getattr(exc, "public", "unreadable artifact")
-            log.error("move model (%s) failed to load: %s", tf, exc)
-            if kept:
-                return replace(kept, load_error=_refused_text(directory, public, kept.version))
-            return LoadedModel(MOVE_ID, tf, "failed", reason=f"failed to load: {public}")
-        return self._share_scaler(LoadedModel(MOVE_ID, tf, "ready", model, manifest, feature_set=fs), scalers)
+        return self._load_one(tf, MOVE_ID, scalers, previous, load=_move_at)
 
     def evaluation(self, timeframe: str, model_id: str) -> dict | None:
         """The latest out-of-sample evaluation of a model (written by scripts/evaluate.py)."""
@@ -150,8 +134,10 @@ class ModelStore:
             return None
         return {"metrics": ev["models"][model_id], "period": {k: ev.get(k) for k in ("start", "end", "symbols")}}
 
-    def _load_one(self, tf: str, model_id: str, scalers: dict[str, Scaler],
-                  previous: LoadedModel | None = None) -> LoadedModel:
+    def _load_one(self, tf: str, model_id: str, scalers: dict[str, Scaler], previous: LoadedModel | None = None,
+                  load: Callable[[Path], tuple[object, Manifest]] | None = None) -> LoadedModel:
+        """One model's serving version (``load``: how a version folder loads, the 19's by default); one that
+        does not load keeps the previous good version serving, or is listed as failed."""
         kept = previous if previous is not None and previous.status == "ready" else None
         directory = None
         try:
@@ -160,7 +146,8 @@ class ModelStore:
                 return LoadedModel(model_id, tf, "not_trained", reason=f"no trained version for {tf}")
             if kept and kept.folder == directory.name:
                 return self._share_scaler(replace(kept, load_error=None), scalers)
-            model, manifest = load_model_at(directory, model_id)
+            model, manifest = load(directory) if load else load_model_at(directory, model_id)
+            fs = FeatureSet(tuple(manifest.feature_names or ()))
         except (OSError, ArtifactError) as exc:
             public = getattr(exc, "public", "unreadable artifact")
             log.error("model %s (%s) failed to load: %s", model_id, tf, exc)
@@ -173,9 +160,6 @@ class ModelStore:
                 return replace(kept, load_error=_refused_text(directory, "internal error (see the service log)",
                                                               kept.version))
             return LoadedModel(model_id, tf, "failed", reason="failed to load: internal error (see the service log)")
-        if manifest.feature_names is None:
-            raise KeyError("feature_names")
-        fs = FeatureSet(tuple(manifest.feature_names))
         entry = LoadedModel(model_id, tf, "ready", model, manifest, feature_set=fs)
         return self._share_scaler(entry, scalers)
 
@@ -237,3 +221,8 @@ class ModelStore:
 def _refused_text(directory: Path | None, public: str, serving: str | None) -> str:
     name = folder_version(directory.name) if directory is not None else "the current version"
     return f"version {name} refused ({public}); still serving {serving}"
+
+
+def _move_at(directory: Path) -> tuple[object, Manifest]:
+    manifest = load_manifest_at(directory)
+    return load_move_at(directory, manifest), manifest
