@@ -83,13 +83,13 @@ def move_bps(candles: Candles, horizon: int) -> float:
     return float(expected_move_bps(candles.close, len(candles) - 1, horizon=horizon)[0])
 
 
-def signal_part(p: float, candles: Candles, horizon: int, cost_bps: float, scale: MoveScale | None = None,
-                shared: SharedParts | None = None) -> dict:
+def signal_part(p: float, candles: Candles, horizon: int, cost_bps: float, scale: MoveScale | None,
+                shared: SharedParts) -> dict:
     """The fee-aware signal (common.signals): expected move (the move model's when it served ``scale``,
     else the rule's from the candles used, once per candles through ``shared``), edge, cost, and the
     ``move`` object (``serving.move``)."""
-    rule = None if scale is not None else (shared.move(candles, horizon) if shared else move_bps(candles, horizon))
-    forecast, move = move_forecast(scale, p, candles, horizon, rule_bps=rule)
+    rule = None if scale is not None else shared.move(candles, horizon)
+    forecast, move = move_forecast(scale, p, rule)
     expected = float(forecast.expected_bps[0])
     signal, edge = signal_for(p, expected, cost_bps)
     return {"signal": signal, "expected_move_bps": round(expected, 2), "edge_bps": round(edge, 2),

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..common.signals import expected_move_bps
 from ..data.candles import Candles
 from ..features.datasets import input_rows
 from ..models.move import QUANTILE_NAMES, MoveForecast, har_inputs, rule_forecast
@@ -69,14 +68,11 @@ def move_scales(store: ModelStore, reqs: list[PredictRequest], plans: dict[int, 
     return out
 
 
-def move_forecast(scale: MoveScale | None, p: float, candles: Candles, horizon: int,
-                  rule_bps: float | None = None) -> tuple[MoveForecast, dict]:
-    """The forecast (unrounded, for the signal) and the answer's ``move`` object; ``rule_bps``: the rule's
-    move when the caller has it already."""
+def move_forecast(scale: MoveScale | None, p: float, rule_bps: float | None) -> tuple[MoveForecast, dict]:
+    """The forecast (unrounded, for the signal) and the answer's ``move`` object: the model's when it
+    served ``scale``, else the rule's from ``rule_bps`` (``serving.answers.SharedParts.move``)."""
     if scale is None:
-        rule = (np.array([rule_bps]) if rule_bps is not None
-                else expected_move_bps(candles.close, len(candles) - 1, horizon=horizon))
-        forecast, source, version = rule_forecast(rule, np.array([p])), "rule", None
+        forecast, source, version = rule_forecast(np.array([rule_bps]), np.array([p])), "rule", None
     else:
         forecast = scale.entry.model.forecast(np.array([scale.log_move]), np.array([p]), scale.column)
         source, version = "model", scale.entry.version
