@@ -170,6 +170,15 @@ def test_evaluate_writes_the_contract_metrics_report_and_status(synthetic_dir, t
     for name, m in report["models"].items():  # every model says how far it is above the fitted bar
         assert m["auc_above_fitted_baseline"] == pytest.approx(m["auc"] - bar)
         assert (m["auc_above_fitted_baseline"] <= 0) == (name in report["fitted_baseline"]["models_not_above"])
+    comparison = report["ensemble_comparison"]  # the ensemble beside its best member and the plain means
+    best = max((m for m in report["models"] if m != "ensemble"), key=lambda m: report["models"][m]["auc"])
+    assert comparison["best_member"]["model"] == best
+    assert comparison["ensemble"]["auc"] == report["models"]["ensemble"]["auc"]
+    assert comparison["ensemble_minus_best_member"] == pytest.approx(
+        report["models"]["ensemble"]["auc"] - report["models"][best]["auc"])
+    assert len(comparison["mean_all"]["members"]) == len(MODEL_IDS)
+    assert comparison["mean_boosters"]["members"] == ["catboost", "lightgbm", "xgboost"]
+    assert "mean of the boosters" in (out / "report.md").read_text()
     assert report["audit"]["checked"] > 0 and report["audit"]["mismatches"] == []
     for name in ("report.md", "roc.png", "calibration.png", "equity.png", "auc.png", "ranking.png", "attention.png"):
         assert (out / name).stat().st_size > 0

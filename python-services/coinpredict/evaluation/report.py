@@ -120,11 +120,7 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
     bh = next(iter(report["models"].values()))["backtest"]["buy_and_hold"]
     lines += ["", f"Buy and hold (equal weight) over the period: return {bh['return']:+.1%}, Sharpe "
                   f"{bh['sharpe']:.2f}, max drawdown {bh['max_drawdown']:.1%}."]
-    if ENSEMBLE_ID in report["models"]:
-        singles = {k: v["auc"] for k, v in report["models"].items() if k != ENSEMBLE_ID}
-        best = max(singles, key=singles.get)
-        lines += ["", f"The ensemble's AUC is {report['models'][ENSEMBLE_ID]['auc']:.4f}; the best single model, "
-                      f"{best}, has {singles[best]:.4f}. Ensemble weights were learned on the validation period only."]
+    lines += ensemble_lines(report.get("ensemble_comparison"))
     if "fitted_baseline" in report:
         fb = report["fitted_baseline"]
         below = ", ".join(fb["models_not_above"]) or "none"
@@ -134,6 +130,28 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
     lines += [""] + [f"## {title}\n\n![{title}]({name})\n" for title, name in plots]
     (out / "report.md").write_text("\n".join(lines))
     return [{"name": name, "title": title} for title, name in plots]
+
+
+def ensemble_lines(comparison: dict | None) -> list[str]:
+    """The ensemble beside its best member (in hindsight), the mean of all members and the boosters' mean."""
+    if not comparison:
+        return []
+    lines = ["", "| combination | rule / members | AUC | 95% CI | rank IC |", "|---|---|---|---|---|"]
+    rows = [("ensemble", comparison["ensemble"]), ("best member", comparison["best_member"]),
+            ("mean of all members", comparison["mean_all"]), ("mean of the boosters", comparison["mean_boosters"])]
+    for name, row in rows:
+        if not row or row.get("auc") is None:
+            continue
+        who = row.get("rule") or row.get("model") or f"{len(row.get('members', []))} members"
+        ci = row.get("auc_ci95") or [float("nan")] * 2
+        ic = row.get("rank_ic")
+        lines.append(f"| {name} | {who} | {row['auc']:.4f} | {ci[0]:.3f}–{ci[1]:.3f} | "
+                     f"{'' if ic is None else f'{ic:+.4f}'} |")
+    if comparison.get("ensemble_minus_best_member") is not None:
+        lines += ["", f"The ensemble is {comparison['ensemble_minus_best_member']:+.4f} AUC from its best member, "
+                      "which is picked in hindsight on this period; the ensemble's rule and members were chosen "
+                      "out of fold on the validation period only."]
+    return lines
 
 
 def move_lines(move: dict | None) -> list[str]:

@@ -29,6 +29,7 @@ from ..errors import ArtifactError
 from ..features.context import load_anchors
 from ..features.datasets import build_pooled
 from ..models.artifacts import EVALUATION_FILE
+from ..models.ensemble_rules import BOOSTERS
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .audit import lookahead_audit
 from .backtest import backtest
@@ -116,6 +117,7 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     rule_move = expected_move_bps(close, ends, horizon=horizon, first=np.searchsorted(data.symbol_index, sym))
     mover = served_move(store, timeframe, list(series.values()), anchors, data, horizon)  # None: the rule serves
     move = rule_move if mover is None else served_move_bps(mover, ends, horizon)
+    ens = None
     if timeframe in store.ensembles and (model_ids is None or ENSEMBLE_ID in model_ids):
         ensembles = store.ensembles[timeframe][0]
         ens = ensembles.for_horizon(horizon) if horizon in ensembles.horizons else None
@@ -138,6 +140,7 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     for name, p in baseline_probabilities(prev, train_rate, seed).items():
         report["baselines"][name], curves[f"baseline:{name}"] = _score(y, p, fut, sym, t, move, timeframe,
                                                                         horizon, fee_bps)
+    report["ensemble_comparison"] = _ensemble_comparison(report, probs, (y, fut, sym, t, move), ens, fee_bps)
     trained_on = (next(iter(ready.values())).manifest.training or {}).get("train")
     _score_fitted_baseline(report, curves, series, anchors, data, ends, (y, fut, sym, t, move), start_ms, trained_on,
                            fee_bps)
@@ -185,6 +188,38 @@ def _score_fitted_baseline(report, curves, series, anchors, data, ends, scored, 
         "train_rows": int(len(train)), "auc": bar,
         "models_not_above": sorted(n for n, m in report["models"].items()
                                    if m["auc_above_fitted_baseline"] is None or m["auc_above_fitted_baseline"] <= 0)}
+
+
+def _ensemble_comparison(report, probs, scored, ens, fee_bps) -> dict | None:
+    """The ensemble beside its best member on this period (chosen in hindsight: the bar it should stay
+    near), the equal-weight mean of every member scored and the boosters' mean."""
+    members = {m: p for m, p in probs.items() if m != ENSEMBLE_ID}
+    if not members:
+        return None
+    y, fut, sym, t, move = scored
+    timeframe, horizon = report["timeframe"], report["horizon"]
+
+    def summary(m: dict) -> dict:
+        return {"auc": m.get("auc"), "auc_ci95": m.get("auc_ci95"), "log_loss": m.get("log_loss"),
+                "rank_ic": (m.get("ranking") or {}).get("rank_ic")}
+
+    def mean_of(ids: list[str]) -> dict | None:
+        if not ids:
+            return None
+        scored_mean, _ = _score(y, np.mean([members[i] for i in ids], axis=0), fut, sym, t, move, timeframe,
+                                horizon, fee_bps)
+        return {"members": sorted(ids), **summary(scored_mean)}
+
+    best = max(members, key=lambda m: report["models"][m].get("auc") or 0.0)
+    out = {"best_member": {"model": best, **summary(report["models"][best])},
+           "mean_all": mean_of(list(members)), "mean_boosters": mean_of([m for m in members if m in BOOSTERS]),
+           "ensemble": None, "ensemble_minus_best_member": None}
+    if ENSEMBLE_ID in probs:
+        out["ensemble"] = {"rule": ens.rule, "members": ens.ranking_[: ens.top_k],
+                           **summary(report["models"][ENSEMBLE_ID])}
+        if out["ensemble"]["auc"] is not None and out["best_member"]["auc"] is not None:
+            out["ensemble_minus_best_member"] = out["ensemble"]["auc"] - out["best_member"]["auc"]
+    return out
 
 
 def _move_backtests(probs, fut, sym, t, rule_move, model_move, timeframe, horizon, fee_bps) -> dict:

@@ -1,19 +1,19 @@
-"""The ensemble over member probabilities: weighted average (weights learned on validation only),
-median, or the best member on validation; reports the members' spread as uncertainty.
+"""The ensemble over member probabilities: an equal-weight mean of the first ``top_k`` members of a
+ranking (chosen on validation only), the median, or the best member; reports the members' spread as
+uncertainty.
 
 The members are highly correlated (their logits correlate about 0.8: all of them mostly learn
-short-term reversal), so free weights fitted to one validation period overfit it. The weights
-learned here are therefore a selection: the ``top_k`` members with the lowest validation log loss
-share the weight equally. Measured by fitting on the first half of the 2024-09..12 validation
-period and scoring the second (AUC): top 5 0.5567, top 3 0.5565, top 8 0.5562, the best single
-member 0.5561, log-loss-optimal free weights 0.5555, all 19 equal 0.5548.
+short-term reversal), so free weights fitted to one validation period overfit it: every rule here is an
+equal-weight mean of a selection. Which selection (all members, the boosters, the top 5 or 3 by log loss,
+the best one) is chosen out of fold per horizon (``ensemble_rules``): picked on the first half of the
+validation period, scored on the second.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..common.metrics import log_loss
+from .ensemble_rules import DEFAULT_RULE, choose_rule, ranking_by_log_loss, rule_ranking, scores_to_dict
 from .manifest import Manifest
 
 METHODS = ("weighted_average", "median", "best")
@@ -26,10 +26,22 @@ class Ensemble:
     def __init__(self, method: str = "weighted_average", top_k: int = TOP_K):
         self.method = method
         self.top_k = top_k
+        self.rule = DEFAULT_RULE if top_k == TOP_K else f"top{top_k}"
+        self.selection_: list[dict] = []
 
-    def fit(self, member_probs: dict[str, np.ndarray], y: np.ndarray) -> Ensemble:
-        self.validation_log_loss_ = {i: log_loss(y, p) for i, p in sorted(member_probs.items())}
-        self.ranking_ = sorted(self.validation_log_loss_, key=self.validation_log_loss_.get)  # best first
+    def fit(self, member_probs: dict[str, np.ndarray], y: np.ndarray, t: np.ndarray | None = None,
+            gap_ms: int = 0) -> Ensemble:
+        """Rank the members by validation log loss. With the rows' times ``t``, the rule (which members
+        the mean takes) is chosen out of fold first (``ensemble_rules.choose_rule``); without, the
+        ``top_k`` rule given."""
+        if t is not None:
+            self.rule, scores = choose_rule(member_probs, y, t, gap_ms)
+            self.selection_ = scores_to_dict(scores)
+        by_loss, self.validation_log_loss_ = ranking_by_log_loss(member_probs, y)
+        if t is None:
+            self.ranking_ = by_loss
+            return self
+        self.ranking_, self.top_k = rule_ranking(self.rule, by_loss) or rule_ranking(DEFAULT_RULE, by_loss)
         return self
 
     @property
@@ -63,14 +75,17 @@ class Ensemble:
         return {"probability_up": combined, "weights": used, "uncertainty": p.std(axis=1), "method": method}
 
     def to_dict(self) -> dict:
-        return {"method": self.method, "top_k": self.top_k, "ranking": self.ranking_, "weights": self.weights_,
-                "validation_log_loss": self.validation_log_loss_, "best": self.best_}
+        return {"method": self.method, "top_k": self.top_k, "rule": self.rule, "ranking": self.ranking_,
+                "weights": self.weights_, "validation_log_loss": self.validation_log_loss_, "best": self.best_,
+                "selection": self.selection_}
 
     @classmethod
     def from_dict(cls, d: dict) -> Ensemble:
         ens = cls(d.get("method", "weighted_average"), int(d.get("top_k", TOP_K)))
         ens.validation_log_loss_ = d["validation_log_loss"]
         ens.ranking_ = list(d.get("ranking") or sorted(ens.validation_log_loss_, key=ens.validation_log_loss_.get))
+        ens.rule = d.get("rule", ens.rule)
+        ens.selection_ = list(d.get("selection") or [])
         return ens
 
 
@@ -83,9 +98,12 @@ class HorizonEnsembles:
 
     @classmethod
     def fit(cls, member_probs: dict[str, np.ndarray], y: np.ndarray, horizons: tuple[int, ...],
-            **params) -> HorizonEnsembles:
-        """``member_probs``: id -> (n, H) validation probabilities; ``y``: (n, H) labels."""
-        return cls({h: Ensemble(**params).fit({i: p[:, j] for i, p in member_probs.items()}, y[:, j])
+            t: np.ndarray | None = None, step_ms: int = 0, **params) -> HorizonEnsembles:
+        """``member_probs``: id -> (n, H) validation probabilities; ``y``: (n, H) labels; ``t``: the rows'
+        open times (ms), which choose each horizon's rule out of fold (a gap of ``h`` candles of
+        ``step_ms`` between the halves)."""
+        return cls({h: Ensemble(**params).fit({i: p[:, j] for i, p in member_probs.items()}, y[:, j], t,
+                                              (h + 1) * step_ms)
                     for j, h in enumerate(horizons)})
 
     @property

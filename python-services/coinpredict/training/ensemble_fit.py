@@ -44,20 +44,22 @@ def _served_members(split: Split, valid_probs: dict[str, np.ndarray], models_dir
 
 def train_ensemble(split: Split, valid_probs: dict[str, np.ndarray], models_dir: Path, timeframe: str,
                    common: Manifest, versions: dict[str, str] | None = None) -> MemberResult:
-    """Weights from validation predictions only; members not trained in this run contribute the
-    validation predictions stored with their served version (a refit booster would be in-sample there
-    now). ``versions``: this run's members' versions; the manifest names every member's version."""
+    """Weights from validation predictions only (the rule chosen out of fold within them); members not
+    trained in this run contribute the validation predictions stored with their served version (a refit
+    booster would be in-sample there now). ``versions``: this run's members' versions; the manifest names
+    every member's version."""
     versions = dict(versions or {})
     _served_members(split, valid_probs, models_dir, timeframe, common, versions)
     if not valid_probs:
         raise ValueError(f"no served member of {timeframe} was trained on this split: train members with the ensemble")
     y, horizons = split.valid.labels, split.data.horizons
-    ens = HorizonEnsembles.fit(valid_probs, y, horizons)
+    ens = HorizonEnsembles.fit(valid_probs, y, horizons, split.data.t[split.valid.ends], split.step_ms)
     combined = np.column_stack([ens.for_horizon(h).combine({i: p[:, j] for i, p in valid_probs.items()})
                                 ["probability_up"] for j, h in enumerate(horizons)])
     metrics, by_horizon = validation_metrics(split, combined)
     first = ens.for_horizon(horizons[0])
-    manifest = common.with_fields(family="ensemble", params={"method": first.method, "top_k": first.top_k},
+    params = {"method": first.method, "top_k": first.top_k, "rule": first.rule}
+    manifest = common.with_fields(family="ensemble", params=params,
                                   **ens.to_manifest(),
                                   metrics={"validation": metrics, "validation_by_horizon": by_horizon},
                                   member_versions={m: versions.get(m) for m in valid_probs})
