@@ -114,6 +114,9 @@ def test_the_report_with_its_baselines_plots_and_listing(served_reports):
     assert "ensemble" in body["models"] and set(body["baselines"]) == set(BASELINES)
     assert {"return_net", "sharpe_net", "trades", "turnover"} <= set(body["models"]["ensemble"]["backtest"])
     assert set(body["per_symbol"]["ensemble"]) == set(body["symbols"])
+    comparison = body["ensemble_comparison"]
+    assert comparison["ensemble"]["auc"] == body["models"]["ensemble"]["auc"] and comparison["ensemble"]["rule"]
+    assert comparison["mean_boosters"]["members"] == ["catboost", "lightgbm", "xgboost"]
     assert body["available"] == [{k: body[k] for k in ("timeframe", "horizon", "start", "end", "evaluated_at")}]
     listing = client.get("/evaluation/list").get_json()
     assert listing == {"count": 1, "available": body["available"], "default": {"timeframe": "1h", "horizon": 1}}

@@ -125,6 +125,9 @@ def test_the_evaluation_page_shows_the_reports_tables_and_plots(page, site):
         sorted(report["baselines"])
     cells = page.locator("#scores tr[data-row=ensemble] td").all_inner_texts()
     assert cells[1] == f"{report['models']['ensemble']['auc']:.4f}"
+    comparison = page.locator("#ensemble-comparison").inner_text()
+    assert f"mean of the boosters {report['ensemble_comparison']['mean_boosters']['auc']:.4f}" in comparison
+    assert f"rule {report['ensemble_comparison']['ensemble']['rule']}" in comparison
     page.click("#scores th[data-key=auc]")  # sorted by AUC, best first, until clicked: then worst first
     aucs = [float(t) for t in page.locator("#scores tbody td:nth-child(2)").all_inner_texts() if t != "–"]
     assert aucs == sorted(aucs)

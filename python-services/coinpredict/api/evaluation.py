@@ -75,6 +75,7 @@ def evaluation():
     answer = {k: body.get(k) for k in FIELDS}
     answer.update(baselines=body.get("baselines") or {}, per_symbol=body.get("per_symbol") or {},
                   audit=body.get("audit") or {}, available=reports().summaries(),
+                  ensemble_comparison=body.get("ensemble_comparison"),
                   plots=[{**p, "url": f"/evaluation/plots/{p['name']}?{urlencode({'timeframe': tf, 'horizon': h})}"}
                          for p in body.get("plots", [])])
     try:

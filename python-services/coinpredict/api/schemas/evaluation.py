@@ -47,6 +47,26 @@ class SymbolScore(BaseModel):
     log_loss: float | None = Field(None, description="log loss on the symbol")
 
 
+class Combination(BaseModel):
+    """One row of the ensemble's comparison."""
+
+    model_config = ConfigDict(extra="allow")
+    auc: float | None = Field(None, description="ROC AUC")
+    auc_ci95: list[float | None] | None = Field(None, description="95% interval of the AUC, cluster-robust")
+    rank_ic: float | None = Field(None, description="mean cross-sectional Spearman correlation with the return")
+    model: str | None = Field(None, description="the best member's id")
+    rule: str | None = Field(None, description="the ensemble's rule, chosen out of fold on validation")
+    members: list[str] | None = Field(None, description="the members averaged")
+
+
+class EnsembleComparison(Answer):
+    ensemble: Combination | None = Field(None, description="the served ensemble")
+    best_member: Combination = Field(description="the member with the best AUC on this period (hindsight)")
+    mean_all: Combination | None = Field(None, description="equal-weight mean of every member scored")
+    mean_boosters: Combination | None = Field(None, description="equal-weight mean of XGBoost, LightGBM, CatBoost")
+    ensemble_minus_best_member: float | None = Field(None, description="the ensemble's AUC minus its best member's")
+
+
 class PlotInfo(Answer):
     name: str = Field(description="file name, e.g. roc.png")
     title: str = Field(description="what it shows")
@@ -76,6 +96,8 @@ class EvaluationReport(Answer):
     baselines: dict[str, Score] = Field(description="coin_flip, always_up, majority, momentum, mean_reversion")
     per_symbol: dict[str, dict[str, SymbolScore]] = Field(description="model -> symbol -> its figures")
     audit: dict[str, Any] = Field(description="the look-ahead audit: re-predictions checked, mismatches")
+    ensemble_comparison: EnsembleComparison | None = Field(None, description="the ensemble beside its best member "
+                                                           "and the plain means (reports from before it: null)")
     plots: list[PlotInfo] = Field(description="the report's plots")
     available: list[ReportSummary] = Field(description="every published report")
 

@@ -63,6 +63,18 @@ function headline(r) {
        + `max drawdown ${pct(bh.max_drawdown, 1)}. Net figures pay ${num(r.fee_bps, 0)} bps per side.` : "");
 }
 
+function ensembleComparison(c) {
+  if (!c) { fill($("ensemble-comparison"), ""); return; }
+  const part = (label, row) => (row && row.auc !== null && row.auc !== undefined ? `${label} ${num(row.auc)}` : null);
+  const parts = [
+    c.ensemble && part(`ensemble (rule ${c.ensemble.rule}, chosen out of fold)`, c.ensemble),
+    part(`best member in hindsight (${c.best_member.model})`, c.best_member),
+    part("mean of all members", c.mean_all),
+    part("mean of the boosters", c.mean_boosters),
+  ].filter(Boolean);
+  fill($("ensemble-comparison"), `AUC: ${parts.join(" · ")}.`);
+}
+
 function perSymbol(r, sorter) {
   const select = $("symbol-model");
   const ids = Object.keys(r.per_symbol).sort((a, b) => (a === "ensemble" ? -1 : b === "ensemble" ? 1 : a.localeCompare(b)));
@@ -88,6 +100,7 @@ async function show(tables, tf, h) {
   const rows = Object.entries(r.models).map(([id, m]) => scoreRow(id, m, id === "ensemble" ? "ensemble" : "model"))
     .concat(Object.entries(r.baselines).map(([id, m]) => scoreRow(id, m, "baseline")));
   tables.scores.set(rows);
+  ensembleComparison(r.ensemble_comparison);
   perSymbol(r, tables.symbols);
   plots(r);
 }
