@@ -2,7 +2,9 @@
 
   .venv/bin/python scripts/train.py --data-dir DIR --timeframe 1h --end 2025-07-01 --profile default --models all
 
-`--timeframe default` trains 1h, 4h and 1d, each with its default horizons (1h: 1,4,24; 4h: 1,6; 1d: 1,7).
+`--timeframe default` trains 1h, 4h and 1d, each with its default horizons (1h: 1,4,24; 4h: 1,6; 1d: 1,7);
+`--timeframe all` every timeframe the folder has candles for (15m 1,4,16; 30m 1,2,8; 2h 1,3,12 from 1h;
+1w 1,4: boosters only where the history is too short for the networks).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from coinpredict.common.files import write_atomic_text
 from coinpredict.config import Settings
+from coinpredict.data.sources.csvdir import CsvFolderSource
 from coinpredict.data.timeframes import DEFAULT_HORIZONS, TIMEFRAMES
 from coinpredict.models.registry import resolve_ids
 from coinpredict.training.pipeline import PROFILES, PROMOTE_POLICIES, summary_table, train_models
@@ -26,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", required=True, type=Path, help="folder laid out as <timeframe>/<SYMBOL>.csv")
     ap.add_argument("--timeframe", default="1h", type=timeframes,
-                    help=f"one of {', '.join(TIMEFRAMES)}, a comma-separated list, or 'default' "
-                         f"({', '.join(DEFAULT_HORIZONS)})")
+                    help=f"one of {', '.join(TIMEFRAMES)}, a comma-separated list, 'default' "
+                         f"({', '.join(DEFAULT_HORIZONS)}) or 'all' (every timeframe the folder has)")
     ap.add_argument("--end", required=True, help="exclusive: no candle at or after this time is used")
     ap.add_argument("--start", default=None)
     ap.add_argument("--profile", default="default", choices=sorted(PROFILES))
@@ -52,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data_dir.is_dir():
         ap.error(f"--data-dir {args.data_dir} is not a folder")
     models_dir = args.models_dir or Settings.from_env().models_dir
+    if args.timeframe == ["all"]:
+        args.timeframe = CsvFolderSource(args.data_dir).trainable_timeframes()
+        if not args.timeframe:
+            ap.error(f"--data-dir {args.data_dir} holds no candle file of any timeframe")
     started = time.time()
     for timeframe in args.timeframe:
         results = train_models(data_dir=args.data_dir, timeframe=timeframe, end=args.end, start=args.start,
@@ -69,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             r2 = ", ".join(f"h{h} {m['r2_log_move']:.3f}" for h, m in move.validation_by_horizon.items())
             print(f"move {move.version} ({'served' if move.promoted else 'not served'}: {move.gate.get('basis')}); "
                   f"validation R2 of the log move: {r2}")
+        for model_id, why in results.skipped.items():
+            print(f"{model_id}: not trained ({why})")
         write_atomic_text(Path(models_dir) / timeframe / "last_training.json",
                           json.dumps(results.to_dict(), indent=1, default=float))
     if len(args.timeframe) > 1:
@@ -77,12 +86,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def timeframes(text: str) -> list[str]:
-    """'default', one timeframe or a comma-separated list -> timeframes in order."""
+    """'default', 'all', one timeframe or a comma-separated list -> timeframes in order ('all' is resolved
+    against the folder once it is known)."""
+    if text.strip() == "all":
+        return ["all"]
     names = list(DEFAULT_HORIZONS) if text.strip() == "default" else [t.strip() for t in text.split(",") if t.strip()]
     unknown = [t for t in names if t not in TIMEFRAMES]
     if unknown or not names:
         raise argparse.ArgumentTypeError(f"unknown timeframe {', '.join(unknown) or text!r}; use "
-                                         f"{', '.join(TIMEFRAMES)}, a comma-separated list or 'default'")
+                                         f"{', '.join(TIMEFRAMES)}, a comma-separated list, 'default' or 'all'")
     return names
 
 

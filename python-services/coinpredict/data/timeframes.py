@@ -58,8 +58,13 @@ def periods_per_year(tf: str) -> float:
 
 # What `--timeframe default` trains and API.md promises: each timeframe with its horizons (candles ahead).
 DEFAULT_HORIZONS: dict[str, tuple[int, ...]] = {"1h": (1, 4, 24), "4h": (1, 6), "1d": (1, 7)}
+# Every timeframe's horizons, for `--timeframe all` and jobs: about the same spans of time as the default
+# ones (an hour, a few hours, a day or more ahead), and for 1w a week and a month.
+TIMEFRAME_HORIZONS: dict[str, tuple[int, ...]] = {
+    "1m": (1, 15, 60), "5m": (1, 12, 48), "15m": (1, 4, 16), "30m": (1, 2, 8), **DEFAULT_HORIZONS,
+    "2h": (1, 3, 12), "1w": (1, 4)}
 
 
 def default_horizons(tf: str) -> tuple[int, ...]:
-    """The horizons trained for ``tf`` unless asked otherwise (1 for timeframes outside the default set)."""
-    return DEFAULT_HORIZONS.get(check_timeframe(tf), (1,))
+    """The horizons trained for ``tf`` unless asked otherwise."""
+    return TIMEFRAME_HORIZONS[check_timeframe(tf)]

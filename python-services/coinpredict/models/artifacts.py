@@ -22,6 +22,7 @@ CURRENT = "CURRENT"
 VALIDATION_PROBS = "validation_probs.npy"  # the model's validation predictions, before any refit
 IMPORTANCE_FILE = "importance.json"  # global importance on validation rows (versions since explanations)
 EVALUATION_FILE = "evaluation.json"  # MODELS_DIR/<timeframe>/evaluation.json: the latest test metrics
+UNTRAINED_FILE = "untrained.json"  # model id -> why the last run of a timeframe left it out
 _FOLDER = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2})(\d{2})(\d{2}Z-.+)$")
 
 
@@ -147,3 +148,12 @@ def trained_timeframes(models_dir: Path) -> list[str]:
     return by_duration(p.name for p in root.iterdir() if p.is_dir() and any((q / CURRENT).is_file()
                                                                             for q in p.iterdir() if q.is_dir()))
 
+
+def read_untrained(models_dir: Path, timeframe: str) -> dict[str, str]:
+    """Model id -> why the runs of ``timeframe`` left it out (``training.untrained``); empty when the file
+    is absent or unreadable: a reason is a courtesy, never a reason to fail."""
+    try:
+        reasons = json.loads((Path(models_dir) / timeframe / UNTRAINED_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in reasons.items()} if isinstance(reasons, dict) else {}

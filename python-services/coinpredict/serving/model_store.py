@@ -27,6 +27,7 @@ from ..models.artifacts import (
     folder_version,
     load_manifest_at,
     load_model_at,
+    read_untrained,
     trained_timeframes,
     version_folder,
 )
@@ -143,7 +144,8 @@ class ModelStore:
         try:
             directory = current_dir(self.models_dir, tf, model_id)
             if directory is None:
-                return LoadedModel(model_id, tf, "not_trained", reason=f"no trained version for {tf}")
+                why = read_untrained(self.models_dir, tf).get(model_id) if model_id != MOVE_ID else None
+                return LoadedModel(model_id, tf, "not_trained", reason=why or f"no trained version for {tf}")
             if kept and kept.folder == directory.name:
                 return self._share_scaler(replace(kept, load_error=None), scalers)
             model, manifest = load(directory) if load else load_model_at(directory, model_id)

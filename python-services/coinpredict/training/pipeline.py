@@ -21,6 +21,7 @@ from .profiles import PROFILES, Profile
 from .promotion import PROMOTE_POLICIES, Report, RunCancelled, apply, committing, ensemble_gate, promote_members, quiet
 from .results import MemberResult, RunResult, summary_table
 from .split import Split, load_split, make_split
+from .untrained import members_the_data_supports, record_untrained
 
 __all__ = ["PROFILES", "PROMOTE_POLICIES", "MemberResult", "Profile", "RunCancelled", "RunResult", "Split",
            "make_split", "summary_table", "train_ensemble", "train_models", "validation_metrics"]
@@ -63,7 +64,9 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
         window=prof.window, horizon=horizons[0], horizons=list(horizons), scaler=split.data.scaler.to_dict(),
         training={**split.ranges, "symbols": split.data.symbols, "profile": profile, "seed": seed,
                   "data_dir": str(data_dir), "shuffled_labels": shuffle_labels, **(tags or {})})
-    members = [i for i in ids if i not in (ENSEMBLE_ID, MOVE_ID)]
+    members, skipped = members_the_data_supports([i for i in ids if i not in (ENSEMBLE_ID, MOVE_ID)], split, prof,
+                                                 timeframe)
+    record_untrained(models_dir, timeframe, members, skipped)
     results, candidates = _train_members(members, split, prof, seed, common, models_dir, timeframe, report)
     report(0.95, "deciding what to serve")  # the last point where a cancel stops the run
     report = committing(report)
@@ -76,7 +79,7 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
         report(0.97, "fitting the ensemble")
         results[ENSEMBLE_ID] = _ensemble(split, candidates, served, kept, promote, common, models_dir, timeframe,
                                          changed=bool(served) or not members)
-    run = RunResult(results, list(horizons), time.time() - t0, dict(split.ranges))
+    run = RunResult(results, list(horizons), time.time() - t0, dict(split.ranges), skipped=skipped)
     if MOVE_ID in ids:
         report(0.98, "fitting the move model")
         run.move = train_move(split, prof, seed, common, models_dir, timeframe, promote)

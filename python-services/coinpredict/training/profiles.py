@@ -19,6 +19,9 @@ class Profile:
     refit_boosters: bool = True  # after early stopping, train again on train + validation rows
     max_symbols: int | None = None
     train_start: str | None = None
+    # Networks train only on at least this many training windows; below it a timeframe's run trains the
+    # boosters alone and says why (1w: about 800 windows once the 200-candle feature warm-up is spent).
+    min_network_windows: int = 20_000
     extra: dict = field(default_factory=dict)
 
     def fit_options(self, seed: int) -> dict:
@@ -37,7 +40,7 @@ class Profile:
 PROFILES = {
     "smoke": Profile("smoke", TrainConfig(epochs=2, samples_per_epoch=1024, batch_size=256, max_valid=1024,
                                           patience=2, progress=False), window=16, boost_rounds=20,
-                     boost_rows=5_000, valid_days=20.0),
+                     boost_rows=5_000, valid_days=20.0, min_network_windows=500),
     # Sized for 1h, 4h and 1d (every model, every default horizon) in 15 minutes on 2 cores: with twice
     # the windows per epoch and 600k booster rows, 1h alone took 18 minutes (1h validation AUC at
     # horizon 1: boosters 0.563, networks 0.511-0.553); with 200k rows the boosters scored the same

@@ -45,6 +45,7 @@ class RunResult:
     seconds: float = 0.0
     ranges: dict = field(default_factory=dict)
     move: Any = None  # the move model's ``training.move_fit.MoveResult``, when the run trained one
+    skipped: dict[str, str] = field(default_factory=dict)  # model id -> why the data could not train it
 
     def __getitem__(self, model_id: str) -> MemberResult:
         return self.models[model_id]
@@ -61,7 +62,8 @@ class RunResult:
         return {"seconds": self.seconds, "horizons": list(self.horizons), **self.ranges}
 
     def to_dict(self) -> dict:
-        return {"meta": self.meta(), **{m: r.to_dict() for m, r in self.models.items()}}
+        return {"meta": self.meta(), **{m: r.to_dict() for m, r in self.models.items()},
+                **({"skipped": dict(self.skipped)} if self.skipped else {})}
 
 
 def summary_table(results: RunResult) -> str:

@@ -45,8 +45,7 @@ def make_split(series: list[Candles], timeframe: str, profile: Profile, horizons
     step = TIMEFRAME_MS[timeframe]
     horizon = max(horizons)
     horizon_ms = horizon * step
-    valid_len = max(int(profile.valid_days * 86_400_000), 400 * step)
-    valid_start = end_ms - valid_len
+    valid_start = end_ms - validation_length(data, profile, step, end_ms)
     embargo = (profile.window + horizon) * step
     train_start = to_ms(profile.train_start)
     train_ends = data.select(train_start, valid_start - embargo, label_before_ms=valid_start - embargo + step,
@@ -61,6 +60,16 @@ def make_split(series: list[Candles], timeframe: str, profile: Profile, horizons
               "embargo_candles": profile.window + horizon, "end_exclusive": iso(end_ms),
               "n_train": int(len(train_ends)), "n_valid": int(len(valid_ends))}
     return Split(data, DataView(data, train_ends), DataView(data, valid_ends), ranges, raw, step)
+
+
+def validation_length(data: PooledData, profile: Profile, step: int, end_ms: int) -> int:
+    """The profile's validation days, at least 400 candles, but at most a third of the time that has usable
+    rows before ``end_ms`` (1w has a few hundred weeks in all: 400 of them would leave nothing to train on)."""
+    wanted = max(int(profile.valid_days * 86_400_000), 400 * step)
+    usable = data.t[data.can_end & (data.t < end_ms)]
+    if not len(usable):
+        return wanted
+    return min(wanted, max(step, (end_ms - int(usable.min())) // 3 // step * step))
 
 
 def load_split(data_dir: Path, timeframe: str, prof: Profile, horizons: tuple[int, ...], start: str | None,

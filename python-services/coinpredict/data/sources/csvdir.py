@@ -16,7 +16,7 @@ import pandas as pd
 
 from ...errors import DataError
 from ..candles import Candles, QualityReport, clean_frame, resample
-from ..timeframes import TIMEFRAME_MS, lower_timeframes
+from ..timeframes import TIMEFRAME_MS, TIMEFRAMES, lower_timeframes
 
 log = logging.getLogger(__name__)
 KLINE_COLUMNS = ["t", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades",
@@ -107,6 +107,11 @@ class CsvFolderSource:
             if folder.is_dir():
                 found.update(p.stem.upper() for p in folder.glob("*.csv"))
         return sorted(found)
+
+    def trainable_timeframes(self) -> list[str]:
+        """Every timeframe with candles here, shortest first: a folder's own, and those that aggregate
+        exactly from one (2h from 1h)."""
+        return [tf for tf in TIMEFRAMES if self.symbols(tf)]
 
     def timeframes(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
