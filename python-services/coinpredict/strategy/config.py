@@ -134,7 +134,7 @@ class StrategyConfig(_Strict):
 
 
 def _contradictions(c: StrategyConfig):
-    limits, sizing, given = c.limits, c.sizing, c.model_fields_set
+    limits, sizing = c.limits, c.sizing
     if limits.max_position > limits.max_gross:
         yield "limits.max_position", f"{limits.max_position} is above limits.max_gross ({limits.max_gross})"
     if limits.max_net is not None and limits.max_net > limits.max_gross:
@@ -152,8 +152,8 @@ def _contradictions(c: StrategyConfig):
         if sizing.fraction is not None:
             yield "sizing.fraction", "only for the fixed_fraction method"
     if c.kind == "signal":
-        for field in ("k", "n_drop", "rank_by"):
-            if field in given:
+        for field, unset in (("k", None), ("n_drop", None), ("rank_by", "up")):
+            if getattr(c, field) != unset:  # a stored strategy dumps the defaults: those read back
                 yield field, "only for a topk strategy"
         return
     if c.k is None:
