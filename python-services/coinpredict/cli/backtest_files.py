@@ -12,6 +12,7 @@ import pandas as pd
 
 from coinpredict.common.files import write_atomic_text
 from coinpredict.common.times import iso
+from coinpredict.data.timeframes import TIMEFRAME_MS
 
 plt.switch_backend("Agg")  # files only
 
@@ -41,9 +42,8 @@ def _plots(result, out: Path) -> list[str]:
     if not result.points:
         return []
     capital = result.summary["strategy"]["capital"]
-    x = pd.to_datetime([result.points[0].time - (result.points[1].time - result.points[0].time)
-                        if len(result.points) > 1 else result.points[0].time] + [p.time for p in result.points],
-                       unit="ms")
+    step = TIMEFRAME_MS[result.summary["strategy"]["timeframe"]]
+    x = pd.to_datetime([result.points[0].time - step] + [p.time for p in result.points], unit="ms")
     equity = np.array([capital] + [p.equity for p in result.points])
     fig, ax = plt.subplots(figsize=(9, 5))
     ax.plot(x, equity, label="strategy (net)", lw=1.4)
