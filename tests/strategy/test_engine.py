@@ -173,3 +173,16 @@ def test_a_snapshot_resumes_exactly_where_the_engine_stopped(rng):
     assert sum(len(s.fills) for s in straight) > 10
     with pytest.raises(ValueError, match="not after"):
         second.on_candle(T0, {}, {}, {})
+
+
+def test_vol_target_sizes_from_the_expected_move_within_the_cap():
+    eng = engine(universe=["AUSDT", "BUSDT", "CUSDT"],
+                 sizing={"method": "vol_target", "fraction": None, "target_bps": 20},
+                 limits={"max_position": 0.4}, costs={"fee_bps": 0.0, "slippage_bps": 0.0})
+    forecasts = {"AUSDT": forecast("AUSDT", move=100.0),  # 20 / 100: a fifth of equity
+                 "BUSDT": forecast("BUSDT", move=25.0),  # 20 / 25 = 0.8: cut to the 0.4 cap
+                 "CUSDT": forecast("CUSDT", move=0.0)}  # no expected move: no position
+    step = eng.on_candle(T0, {"AUSDT": 10.0, "BUSDT": 20.0, "CUSDT": 5.0},
+                         {"AUSDT": 10.0, "BUSDT": 20.0, "CUSDT": 5.0}, forecasts)
+    sized = {o.symbol: o.quantity for o in step.orders}
+    assert sized == {"AUSDT": pytest.approx(0.2 * 10_000 / 10.0), "BUSDT": pytest.approx(0.4 * 10_000 / 20.0)}
