@@ -1,4 +1,4 @@
-"""Imports point one way: data <- features <- models <- training / evaluation <- serving / jobs <- api.
+"""Imports point one way: data <- features (and strategy) <- models <- training / evaluation <- serving / jobs <- api.
 
 A module may import its own part and any lower layer, never a higher one or a peer (training and
 evaluation do not import each other). Checked on the source (AST, every import, also those inside
@@ -17,7 +17,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1] / "python-services" / "coinpre
 LAYERS: dict[str, int] = {
     "": 0, "config": 0, "errors": 0, "common": 0,  # "" is the package root (__init__)
     "data": 1,
-    "features": 2,
+    "features": 2, "strategy": 2,  # the strategy engine reads forecasts and candles, never a model
     "models": 3,
     "training": 4, "evaluation": 4,
     "serving": 5, "jobs": 5, "ledger": 5,
@@ -31,8 +31,9 @@ BASE = 0  # parts of the base layer may import one another
 ALLOWED = {("", "api"), ("api", "dashboard")}
 # Third-party packages a part must never import.
 FORBIDDEN = {
-    "flask": {"data", "features", "models", "training", "evaluation", "serving", "jobs", "ledger", "common"},
-    "torch": {"api", "transport", "dashboard"},
+    "flask": {"data", "features", "models", "training", "evaluation", "serving", "jobs", "ledger", "common",
+              "strategy"},
+    "torch": {"api", "transport", "dashboard", "strategy"},
 }
 
 

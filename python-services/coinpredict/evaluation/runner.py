@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +28,9 @@ from ..data.sources.csvdir import load_folder
 from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError
 from ..features.context import load_anchors
-from ..features.datasets import build_pooled
+from ..features.datasets import PooledData, build_pooled
 from ..models.artifacts import EVALUATION_FILE
+from ..models.ensemble import Ensemble
 from ..models.ensemble_rules import BOOSTERS
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from .audit import lookahead_audit
@@ -85,6 +87,54 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
     return probs, ref, ends_ref
 
 
+@dataclass
+class Scored:
+    """Every requested model's probabilities on the rows ``ends`` of ``data`` (the ensemble's too when it
+    was asked for), and the expected move each row's served signal uses."""
+
+    probs: dict[str, np.ndarray]
+    ready: dict  # model id -> the store's entry that scored
+    data: PooledData
+    ends: np.ndarray
+    series: dict[str, Candles]
+    anchors: dict[str, Candles] | None
+    mover: tuple | None  # the served move model and its rows; None where the rule serves
+    rule_move: np.ndarray
+    move: np.ndarray  # what the served signal uses (the move model's where it serves, else the rule's)
+    ensemble: Ensemble | None = None  # the served ensemble's rule at this horizon, when it was combined
+
+
+def score_rows(store, *, data_dir: Path, timeframe: str, start_ms: int, end_ms: int, horizon: int,
+               symbols: list[str] | None = None, model_ids: list[str] | None = None) -> Scored:
+    """The scoring path evaluation and ``scripts/backtest.py`` share: the ready models of ``store`` at
+    ``horizon`` on every labelled row in [start, end), with the ensemble combined as the service combines
+    it, and the served expected move."""
+    wanted = [m for m in (model_ids or MODEL_IDS) if m != ENSEMBLE_ID]
+    entries = {m: store.get(timeframe, m) for m in wanted}
+    ready = {m: e for m, e in entries.items() if e.status == "ready" and horizon in e.horizons}
+    if not ready:
+        raise ArtifactError(f"no trained models for {timeframe} at horizon {horizon}")
+    # Candles after ``end`` are read only to label the last predictions; never to make them.
+    last_ms = end_ms + horizon * TIMEFRAME_MS[timeframe]
+    series = {c.symbol: c for c in load_folder(Path(data_dir), timeframe, symbols, None, last_ms)}
+    needed = tuple(dict.fromkeys(a for entry in ready.values() for a in entry.feature_set.anchors))
+    anchors = load_anchors(Path(data_dir), timeframe, needed, list(series.values()), None, last_ms)
+    probs, data, ends = _model_probabilities(ready, list(series.values()), start_ms, end_ms, horizon, anchors)
+    sym = data.symbol_index[ends]
+    # The expected move the served signal uses, from each symbol's own candles up to t.
+    rule_move = expected_move_bps(data.close, ends, horizon=horizon, first=np.searchsorted(data.symbol_index, sym))
+    mover = served_move(store, timeframe, list(series.values()), anchors, data, horizon)  # None: the rule serves
+    move = rule_move if mover is None else served_move_bps(mover, ends, horizon)
+    ens = None
+    if timeframe in store.ensembles and (model_ids is None or ENSEMBLE_ID in model_ids):
+        ensembles = store.ensembles[timeframe][0]
+        ens = ensembles.for_horizon(horizon) if horizon in ensembles.horizons else None
+        members = {m: p for m, p in probs.items() if ens is not None and m in ens.weights_}
+        if members:
+            probs[ENSEMBLE_ID] = ens.combine(members)["probability_up"]
+    return Scored(probs, ready, data, ends, series, anchors, mover, rule_move, move, ens)
+
+
 def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir: Path, out_dir: Path, store,
              serve: Serve, symbols: list[str] | None = None, model_ids: list[str] | None = None,
              fee_bps: float = Settings.fee_bps, audit_samples: int = 24, seed: int = 0,
@@ -97,33 +147,15 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     report and its plots into ``models_dir`` for the service (``publish.publish_report``)."""
     started = time.time()
     start_ms, end_ms = to_ms(start), to_ms(end)
-    wanted = [m for m in (model_ids or MODEL_IDS) if m != ENSEMBLE_ID]
-    entries = {m: store.get(timeframe, m) for m in wanted}
-    ready = {m: e for m, e in entries.items() if e.status == "ready" and horizon in e.horizons}
-    if not ready:
-        raise ArtifactError(f"no trained models for {timeframe} at horizon {horizon} in {models_dir}")
-    # Candles after ``end`` are read only to label the last predictions; never to make them.
-    last_ms = end_ms + horizon * TIMEFRAME_MS[timeframe]
-    series = {c.symbol: c for c in load_folder(Path(data_dir), timeframe, symbols, None, last_ms)}
-    needed = tuple(dict.fromkeys(a for entry in ready.values() for a in entry.feature_set.anchors))
-    anchors = load_anchors(Path(data_dir), timeframe, needed, list(series.values()), None, last_ms)
-    probs, data, ends = _model_probabilities(ready, list(series.values()), start_ms, end_ms, horizon, anchors)
+    scored = score_rows(store, data_dir=data_dir, timeframe=timeframe, start_ms=start_ms, end_ms=end_ms,
+                        horizon=horizon, symbols=symbols, model_ids=model_ids)
+    probs, data, ends, series, anchors = scored.probs, scored.data, scored.ends, scored.series, scored.anchors
+    mover, rule_move, move = scored.mover, scored.rule_move, scored.move
     y = data.labels[ends, 0].astype(np.float64)
     close = data.close
     fut = close[ends + horizon] / close[ends] - 1
     prev = close[ends] / close[ends - 1] - 1
     sym, t = data.symbol_index[ends], data.t[ends]
-    # The expected move the served signal uses, from each symbol's own candles up to t.
-    rule_move = expected_move_bps(close, ends, horizon=horizon, first=np.searchsorted(data.symbol_index, sym))
-    mover = served_move(store, timeframe, list(series.values()), anchors, data, horizon)  # None: the rule serves
-    move = rule_move if mover is None else served_move_bps(mover, ends, horizon)
-    ens = None
-    if timeframe in store.ensembles and (model_ids is None or ENSEMBLE_ID in model_ids):
-        ensembles = store.ensembles[timeframe][0]
-        ens = ensembles.for_horizon(horizon) if horizon in ensembles.horizons else None
-        members = {m: p for m, p in probs.items() if ens is not None and m in ens.weights_}
-        if members:
-            probs[ENSEMBLE_ID] = ens.combine(members)["probability_up"]
     report = {"timeframe": timeframe, "horizon": horizon, "start": iso(start_ms), "end": iso(end_ms),
               "symbols": sorted({data.symbols[s] for s in np.unique(sym)}), "n_rows": int(len(ends)),
               "fee_bps": fee_bps, "cost_bps": cost_bps(fee_bps), "evaluated_at": iso(int(started * 1000)),
@@ -140,8 +172,9 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     for name, p in baseline_probabilities(prev, train_rate, seed).items():
         report["baselines"][name], curves[f"baseline:{name}"] = _score(y, p, fut, sym, t, move, timeframe,
                                                                         horizon, fee_bps)
-    report["ensemble_comparison"] = _ensemble_comparison(report, probs, (y, fut, sym, t, move), ens, fee_bps)
-    trained_on = (next(iter(ready.values())).manifest.training or {}).get("train")
+    report["ensemble_comparison"] = _ensemble_comparison(report, probs, (y, fut, sym, t, move), scored.ensemble,
+                                                         fee_bps)
+    trained_on = (next(iter(scored.ready.values())).manifest.training or {}).get("train")
     _score_fitted_baseline(report, curves, series, anchors, data, ends, (y, fut, sym, t, move), start_ms, trained_on,
                            fee_bps)
     if mover is not None:

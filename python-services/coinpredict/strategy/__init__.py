@@ -1,0 +1,5 @@
+"""Strategies that trade the served forecasts on paper and in backtests with one engine (issue 24).
+
+``config`` validates a strategy as API.md gives it; ``engine`` turns forecasts and candles into fills
+under the sizing, limits and costs it asks for (``book``, ``limits``, ``selection``); ``report`` sums a
+run up. No Flask, no torch, no database: the worker and the API store what ``Engine.snapshot`` returns."""
