@@ -75,7 +75,7 @@ function drawBandNote(box, forecast, prediction, cover) {
     : el("span", { id: "band-coverage", "data-n": 0 }, "No past forecast with bands has its outcome yet.");
   fill(box, el("span", { id: "forecast-bands", "data-q05": e.q05, "data-q25": e.q25, "data-q50": e.q50,
                          "data-q75": e.q75, "data-q95": e.q95, "data-base": forecast.base },
-               `In ${prediction.horizon} candles (move by ${prediction.move.source}): 50% band ${range("q25", "q75")}, `
+               `In ${prediction.horizon} candle${prediction.horizon === 1 ? "" : "s"} (move by ${prediction.move.source}): 50% band ${range("q25", "q75")}, `
                + `90% band ${range("q05", "q95")}, from ${num(forecast.base, digits)}. `), held,
        " Dots: past forecasts' bands at the candle each was for.");
 }
