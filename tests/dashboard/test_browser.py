@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from coinpredict.common.clock import spec
+from coinpredict.common.times import to_ms
 from coinpredict.launch import procfile_server, procfile_worker
 from coinpredict.ledger import LedgerStore
 from coinpredict.models.registry import MODEL_IDS
@@ -44,6 +45,7 @@ def site(synthetic_dir, evaluated_dir, tmp_path_factory):
     clone_version(models, "1h", "lightgbm")  # an older version to roll back to
     other = train_other_horizons(models, synthetic_dir)  # a version the serving cannot use (horizon 2 only)
     seed_live_forecasts(f"sqlite:///{root / 'state.sqlite'}")
+    seed_banded_forecasts(f"sqlite:///{root / 'state.sqlite'}")
     env = {"OHLCV_DIR": str(synthetic_dir), "MODELS_DIR": str(models), "OFFLINE": "1", "API_KEY": KEY,
            "DATABASE_URL": f"sqlite:///{root / 'state.sqlite'}", "QUEUE_PATH": str(root / "queue.sqlite"),
            "CLOCK": spec(SYNTHETIC_END_MS / 1000 + 1800, time.time(), 1), "RETRAIN_EVERY": "off",
@@ -67,6 +69,24 @@ def seed_live_forecasts(database_url: str, model: str = "lightgbm", days: int = 
     ids = {(r["symbol"], r["as_of"]): r["id"] for r in ledger.history(model=model, limit=len(rows))}
     ledger.score([{"id": ids[(r["symbol"], r["as_of"])], "outcome_up": bool(u), "return_bps": 1.0}
                   for r, u in zip(rows, up)], scored_at=SYNTHETIC_END_MS / 1000)
+
+
+# Scored past ensemble forecasts of BTCUSDT at horizon 1 with their move quantiles (bps of log return).
+BAND_BPS = {"q05": -60.0, "q25": -20.0, "q50": 0.0, "q75": 20.0, "q95": 60.0}
+BAND_RETURNS = [-100.0, -40.0, -10.0, 10.0, 30.0, 80.0, 5.0, -5.0, 59.0, 62.0]  # simple returns, bps
+
+
+def seed_banded_forecasts(database_url: str, candles: int = 40) -> None:
+    ledger = LedgerStore(database_url)
+    rows = [{"model": "ensemble", "model_version": "2025-01-01T00:00:00Z-seeded", "symbol": "BTCUSDT",
+             "timeframe": "1h", "horizon": 1, "as_of": SYNTHETIC_END_MS - k * HOUR_MS, "probability_up": 0.5,
+             "signal": "HOLD", "recorded_at": 0.0, "move_source": "model",
+             **{f"{name}_bps": bps for name, bps in BAND_BPS.items()}} for k in range(2, candles + 2)]
+    ledger.append(rows)
+    ids = {r["as_of"]: r["id"] for r in ledger.history(model="ensemble", symbol="BTCUSDT", limit=len(rows))}
+    ledger.score([{"id": ids[r["as_of"]], "outcome_up": BAND_RETURNS[i % len(BAND_RETURNS)] > 0,
+                   "return_bps": BAND_RETURNS[i % len(BAND_RETURNS)]} for i, r in enumerate(rows)],
+                 scored_at=SYNTHETIC_END_MS / 1000)
 
 
 def test_every_page_loads_clean_and_renders(page, site):
@@ -219,4 +239,27 @@ def test_the_model_page_charts_importance_and_the_coin_page_the_ensembles_reason
     shown = page.locator("#reasons-chart g.bar").evaluate_all("gs => gs.map(g => g.dataset.name)")
     assert len(shown) == 10 and shown == [f["name"] for f in answer["explanation"]["features"]]
     shoot(page, site, "coin-reasons")
+    assert page.problems == []
+
+
+def test_the_coin_page_draws_the_move_bands_ahead_and_past_forecasts_coverage(page, site):
+    """The forecast's band prices at the horizon are the answer's quantiles on its candle's close; the
+    share of past closes inside each band is counted from the ledger's quantiles and outcomes."""
+    page.goto(site["base"] + "/ui/markets/BTCUSDT?timeframe=1h&horizon=1")
+    page.wait_for_selector("#forecast-bands", timeout=60_000)
+    answer = requests.post(f"{site['base']}/predict/single", json={"symbol": "BTCUSDT", "timeframe": "1h",
+                                                                   "horizon": 1}, timeout=30).json()
+    candles = requests.get(f"{site['base']}/candles?symbol=BTCUSDT&timeframe=1h&limit=300", timeout=10).json()
+    [close] = [c["c"] for c in candles["candles"] if c["t"] == to_ms(answer["as_of"])]
+    shown = page.locator("#forecast-bands")
+    assert float(shown.get_attribute("data-base")) == pytest.approx(close, rel=1e-12)
+    for name, bps in answer["move"]["quantiles_bps"].items():
+        assert float(shown.get_attribute(f"data-{name}")) == pytest.approx(close * np.exp(bps / 1e4), rel=1e-9)
+    log_bps = np.log1p(np.array(BAND_RETURNS * 4) / 1e4) * 1e4
+    coverage = page.locator("#band-coverage")
+    assert coverage.get_attribute("data-n") == str(len(log_bps))
+    assert coverage.get_attribute("data-in90") == str(int(np.sum((log_bps >= -60) & (log_bps <= 60))))
+    assert coverage.get_attribute("data-in50") == str(int(np.sum((log_bps >= -20) & (log_bps <= 20))))
+    assert "past forecasts' bands drawn" in page.locator("#chart-note").inner_text()
+    shoot(page, site, "coin-bands")
     assert page.problems == []

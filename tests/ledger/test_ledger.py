@@ -87,6 +87,24 @@ def test_answers_are_recorded_once_and_scored_when_their_candle_closes(app, grow
     assert status["drift_reason"] == "no served forecast in the window is scored yet"
 
 
+def test_each_answer_is_recorded_with_its_move_quantiles(app):
+    """The quantiles answered are kept with the forecast and listed by the history; an ensemble's members
+    (whose quantiles were not answered) and rows recorded before keep none."""
+    client, st = app.test_client(), app.extensions[KEY]
+    single = client.post("/predict/single", json={"symbol": "BTC", "model": "lightgbm", "horizon": 4}).get_json()
+    ensemble = client.post("/predict/single", json={"symbol": "ETH"}).get_json()
+    st.ledger.append([{"model": "xgboost", "model_version": "old", "symbol": "SOLUSDT", "timeframe": "1h",
+                       "horizon": 1, "as_of": 0, "probability_up": 0.5, "signal": "HOLD", "recorded_at": 1.0}])
+    st.recorder.drain()
+    rows = client.get("/predictions/history?limit=1000").get_json()["results"]
+    [btc] = [r for r in rows if r["symbol"] == "BTCUSDT"]
+    assert btc["move"] == {"source": single["move"]["source"], "quantiles_bps": single["move"]["quantiles_bps"]}
+    eth = {r["model"]: r for r in rows if r["symbol"] == "ETHUSDT"}
+    assert eth["ensemble"]["move"]["quantiles_bps"] == ensemble["move"]["quantiles_bps"]
+    assert all(eth[m]["move"] is None for m in ensemble["members"])
+    assert next(r for r in rows if r["model_version"] == "old")["move"] is None
+
+
 def test_history_refuses_bad_queries(app):
     client = app.test_client()
     for query in ("limit=0", "limit=5000", "horizon=0", "timeframe=7h", "since=yesterday", "symbol=%F0%9F%92%A9"):

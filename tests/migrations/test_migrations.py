@@ -122,6 +122,36 @@ def test_what_an_older_database_lacked_is_added(new_database):
     assert store.claim(b["id"], "w2") == "busy"  # the index made by the migration holds
 
 
+def test_a_ledger_at_0001_gains_the_move_columns_and_its_rows_stay_null(new_database):
+    """Revision 0002 adds the answer's move quantiles; forecasts recorded before keep null ones, and the
+    step back removes the columns again."""
+    from alembic import command
+
+    from coinpredict.common.migrate import alembic_config
+
+    engine = sa.create_engine(new_database)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0001")
+            conn.execute(sa.text(
+                "INSERT INTO predictions (model, model_version, symbol, timeframe, horizon, as_of, probability_up, "
+                "signal, recorded_at) VALUES ('xgboost', 'v1', 'BTCUSDT', '1h', 1, 0, 0.6, 'HOLD', 1.0)"))
+        ledger = LedgerStore(new_database)
+        assert_at_head(new_database)
+        [old] = ledger.history()
+        assert old["probability_up"] == 0.6 and old["move_source"] is None and old["q05_bps"] is None
+        ledger.append([dict(old, as_of=3_600_000, move_source="model", q05_bps=-80.0, q25_bps=-20.0, q50_bps=1.0,
+                            q75_bps=22.0, q95_bps=85.0)])
+        new = ledger.history()[0]
+        assert (new["move_source"], new["q05_bps"], new["q95_bps"]) == ("model", -80.0, 85.0)
+        ledger.engine.dispose()
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0001")
+        assert "q05_bps" not in {c["name"] for c in sa.inspect(engine).get_columns("predictions")}
+    finally:
+        engine.dispose()
+
+
 # What each store does on opening the database (importing the stores themselves would bring in training).
 STARTER = """
 import sys

@@ -7,6 +7,7 @@ from flask import Blueprint, request
 from ..common.times import iso, to_ms
 from ..data.symbols import normalise_symbol
 from ..errors import BadRequest
+from ..models.move import QUANTILE_NAMES
 from .answers import checked
 from .schemas.history import History, HistoryQuery
 from .state import state
@@ -28,5 +29,13 @@ def history():
     results = [{"as_of": iso(r["as_of"]), "symbol": r["symbol"], "timeframe": r["timeframe"], "model": r["model"],
                 "model_version": r["model_version"], "horizon": r["horizon"], "probability_up": r["probability_up"],
                 "signal": r["signal"], "outcome_up": r["outcome_up"], "return_bps": r["return_bps"],
-                "recorded_at": iso(int(r["recorded_at"] * 1000))} for r in rows]
+                "recorded_at": iso(int(r["recorded_at"] * 1000)), "move": _move(r)} for r in rows]
     return checked(History, {"count": len(results), "results": results})
+
+
+def _move(row: dict) -> dict | None:
+    """The recorded quantiles as the answer gave them; None where they were not kept (older rows, members)."""
+    quantiles = {name: row.get(f"{name}_bps") for name in QUANTILE_NAMES}
+    if row.get("move_source") is None or any(v is None for v in quantiles.values()):
+        return None
+    return {"source": row["move_source"], "quantiles_bps": quantiles}

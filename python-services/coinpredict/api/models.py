@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, request
 from ..data.timeframes import by_duration
 from ..ledger import live_detail, live_metrics
 from ..models.manifest import Manifest
+from ..models.move import QUANTILE_NAMES
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MODEL_SPECS, MOVE_ID, unknown_model
 from ..serving import ModelStore
 from ..serving.explain import importance_part
@@ -76,6 +77,8 @@ def model_status(model_id: str):
     asked = StatusQuery.model_validate(request.args.to_dict()).timeframe
     if model_id == ENSEMBLE_ID:
         return checked(ModelStatus, _ensemble_status(asked))
+    if model_id == MOVE_ID:
+        return checked(ModelStatus, _move_status(st.store, asked))
     if model_id not in MODEL_IDS:
         raise unknown_model(model_id)
     status, timeframes = st.store.status_of(model_id)
@@ -108,6 +111,41 @@ def model_status(model_id: str):
                         "test_period": (evaluation or {}).get("period")},
             "serving": serving_figures(current_app, model_id),
             "live": _live(model_id, entry.timeframe, loaded, evaluation) if loaded else None})
+
+
+MOVE_FACTS = {"kind": "move_size", "target": "log of the high-low range over the horizon",
+              "quantiles": list(QUANTILE_NAMES),
+              "calibration": "split-conformal: standardized returns of the validation period (not refit on it)"}
+
+
+def _move_status(store: ModelStore, asked: str | None) -> dict:
+    """The move-size model's status: the timeframe asked for, else 1h when it serves one there, else the
+    first timeframe with one; 404 ``not_trained`` when there is none (the answers use the rule)."""
+    entries = [store.moves[tf] for tf in store.timeframes if tf in store.moves]
+    entries = [e for e in entries if e.status != "not_trained" and (asked is None or e.timeframe == asked)]
+    ready = [e for e in entries if e.status == "ready"]
+    pool = ready or entries
+    entry = next((e for e in pool if e.timeframe == PREFERRED_TIMEFRAME), pool[0] if pool else None)
+    if entry is None:
+        raise not_trained(store, f"the move model on {asked or 'any timeframe'}", "model_id")
+    manifest = entry.manifest or Manifest()
+    evaluation = store.evaluations.get(entry.timeframe, {})
+    test = evaluation.get("move") or {}
+    return {**importance_part(store, entry), "id": MOVE_ID, "family": "move", "move": MOVE_FACTS,
+            "status": entry.status, "timeframes": [e.timeframe for e in ready], "timeframe": entry.timeframe,
+            "params": manifest.params if manifest.has("params") else {},
+            "model_version": manifest.version, "trained_at": manifest.trained_at,
+            "reason": redact(entry.reason), "load_error": redact(entry.load_error),
+            "feature_hash": manifest.feature_hash,
+            "n_features": len(manifest.feature_names if manifest.has("feature_names") else []),
+            "window": manifest.window, "horizon": manifest.horizon,
+            "horizons": entry.manifest.output_horizons if entry.manifest else None,
+            "training": _training(manifest), "skill": None,
+            "metrics": {"validation": manifest.validation,
+                        "validation_by_horizon": (manifest.metrics or {}).get("validation_by_horizon"),
+                        "test": test, "test_period": ({k: evaluation.get(k) for k in ("start", "end", "symbols")}
+                                                      if test else None)},
+            "serving": serving_figures(current_app, MOVE_ID)}
 
 
 def _ensemble_timeframe(store: ModelStore, asked: str | None) -> str | None:
@@ -148,7 +186,7 @@ def _live(model_id: str, timeframe: str, manifest: Manifest, evaluation: dict | 
 def model_live(model_id: str):
     """Live skill on the served forecasts: calibration and AUC over time, beside the test figures."""
     st = state()
-    model_id = known_model_id(model_id)
+    model_id = known_model_id(model_id)  # the move model forecasts no direction: it has no live skill
     query = LiveQuery.model_validate(request.args.to_dict())
     if model_id == ENSEMBLE_ID:
         tf = _ensemble_timeframe(st.store, query.timeframe)
@@ -177,10 +215,11 @@ def model_live(model_id: str):
                                "test_period": test.get("period"), "validation": validation, **detail})
 
 
-def known_model_id(raw: str) -> str:
-    """The canonical id of one of the 19 models or the ensemble; 404 ``unknown_model`` otherwise."""
+def known_model_id(raw: str, *, move: bool = False) -> str:
+    """The canonical id of one of the 19 models or the ensemble (with ``move``, the move model too); 404
+    ``unknown_model`` otherwise."""
     model_id = canonical_model_id(raw)
-    if model_id not in (*MODEL_IDS, ENSEMBLE_ID):
+    if model_id not in (*MODEL_IDS, ENSEMBLE_ID, *((MOVE_ID,) if move else ())):
         raise unknown_model(raw[:64])
     return model_id
 

@@ -133,7 +133,8 @@ class _Components:
 
 
 PATH_PARAMETERS = {
-    "id": ("model id or 'ensemble' (case-insensitive)", {"type": "string", "minLength": 1, "maxLength": 64}),
+    "id": ("model id or 'ensemble' (case-insensitive); status and versions also take 'move' (the move-size model)",
+           {"type": "string", "minLength": 1, "maxLength": 64}),
     "version": (versions.VERSION_FIELD, {"type": "string", "minLength": 1, "maxLength": 80}),
     "job_id": ("job id (from POST /jobs or GET /jobs)", {"type": "string", "minLength": 1, "maxLength": 64}),
     "name": ("a plot's file name as GET /evaluation lists it (roc.png)", {"type": "string", "minLength": 1,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from ..models.artifacts import folder_version, version_folder
-from ..models.registry import ENSEMBLE_ID
+from ..models.registry import ENSEMBLE_ID, MOVE_ID
 from ..serving import ModelStore
 from ..training.versions import current_folder, delete_version, list_versions, promote
 from .answers import checked, redact
@@ -27,7 +27,9 @@ def served(store: ModelStore, timeframe: str, model_id: str) -> tuple[str | None
             return store.ensembles[timeframe][1].version, "ready", store.ensemble_errors.get(timeframe)
         failure = store.ensemble_failures.get(timeframe)
         return None, "failed" if failure else "not_trained", failure
-    entry = store.get(timeframe, model_id)
+    entry = store.moves.get(timeframe) if model_id == MOVE_ID else store.get(timeframe, model_id)
+    if entry is None:
+        return None, "not_trained", None
     if entry.status == "ready":
         return entry.version, "ready", entry.load_error
     return None, entry.status, entry.reason if entry.status == "failed" else None
@@ -36,7 +38,7 @@ def served(store: ModelStore, timeframe: str, model_id: str) -> tuple[str | None
 @bp.get("/<model_id>/versions")
 def versions(model_id: str):
     """Every version on disk, newest first, with what this worker serves (needs no key)."""
-    model_id = known_model_id(model_id)
+    model_id = known_model_id(model_id, move=True)
     query = VersionsQuery.model_validate(request.args.to_dict())
     st = state()
     st.reloader.poll_once()  # answer about the files as they are now, not as of the last poll
@@ -57,7 +59,7 @@ def promote_version(model_id: str):
     ``incompatible_version`` for one trained on other horizons, unless ``force``), then named by CURRENT;
     this worker reloads at once."""
     require_management_key()
-    model_id = known_model_id(model_id)
+    model_id = known_model_id(model_id, move=True)
     body = json_body(PromoteRequest)
     st = state()
     before = current_folder(st.settings.models_dir, body.timeframe, model_id)
@@ -66,7 +68,8 @@ def promote_version(model_id: str):
     report = st.reloader.reload()
     version, status, problem = served(st.store, body.timeframe, model_id)
     refit = None
-    if model_id != ENSEMBLE_ID and before != version_folder(promoted) and body.timeframe in st.store.ensembles:
+    member = model_id not in (ENSEMBLE_ID, MOVE_ID)  # the move model is no member: nothing to refit
+    if member and before != version_folder(promoted) and body.timeframe in st.store.ensembles:
         refit = st.jobs.refit_ensemble(body.timeframe)
     return checked(Promoted, {"id": model_id, "timeframe": body.timeframe, "version": promoted,
                               "previous": folder_version(before) if before else None, "serving": version,
@@ -79,7 +82,7 @@ def delete(model_id: str, version: str):
     """Delete a version that is not served (management): 409 for the one CURRENT names or this worker
     serves."""
     require_management_key()
-    model_id = known_model_id(model_id)
+    model_id = known_model_id(model_id, move=True)
     query = VersionsQuery.model_validate(request.args.to_dict())
     st = state()
     serving, _, _ = served(st.store, query.timeframe, model_id)

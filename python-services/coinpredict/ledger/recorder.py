@@ -12,6 +12,7 @@ from collections import deque
 from ..common import clock
 from ..common.signals import signal_for
 from ..common.times import to_ms
+from ..models.move import QUANTILE_NAMES
 from .store import LedgerStore
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def rows_of(answer: dict, member_versions: dict[str, str | None] | None = None, 
     base = {"symbol": answer["symbol"], "timeframe": answer["timeframe"], "horizon": int(answer["horizon"]),
             "as_of": to_ms(answer["as_of"]), "recorded_at": now}
     rows = [{**base, "model": answer["model"], "model_version": answer["model_version"],
-             "probability_up": float(answer["probability_up"]), "signal": answer["signal"]}]
+             "probability_up": float(answer["probability_up"]), "signal": answer["signal"], **_move_of(answer)}]
     for member, p in (answer.get("members") or {}).items():
         version = (member_versions or {}).get(member)
         if version:
@@ -35,6 +36,16 @@ def rows_of(answer: dict, member_versions: dict[str, str | None] | None = None, 
             rows.append({**base, "model": member, "model_version": version, "probability_up": float(p),
                          "signal": signal})
     return rows
+
+
+def _move_of(answer: dict) -> dict:
+    """The answer's move quantiles (bps) and their source, as ledger columns; none when it has no move."""
+    move = answer.get("move") or {}
+    quantiles = move.get("quantiles_bps") or {}
+    if not quantiles:
+        return {}
+    return {"move_source": move.get("source"),
+            **{f"{name}_bps": float(quantiles[name]) for name in QUANTILE_NAMES if quantiles.get(name) is not None}}
 
 
 class Recorder:

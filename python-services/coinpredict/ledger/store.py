@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..common.database import make_engine
 from ..common.migrate import upgrade_to_head
 from ..data.timeframes import TIMEFRAME_MS
+from ..models.move import QUANTILE_NAMES
 
 metadata = sa.MetaData()  # a change to its tables needs a migration (coinpredict/migrations)
 predictions = sa.Table(
@@ -30,13 +31,18 @@ predictions = sa.Table(
     sa.Column("outcome_up", sa.Boolean),
     sa.Column("return_bps", sa.Float),
     sa.Column("scored_at", sa.Float),
+    # The answer's move (migration 0002): return quantiles over the horizon, bps, and "model" or "rule";
+    # null for rows recorded before, and for an ensemble's members (centred on the answer's probability).
+    *[sa.Column(f"{name}_bps", sa.Float) for name in QUANTILE_NAMES],
+    sa.Column("move_source", sa.String(8)),
     sa.UniqueConstraint("model", "model_version", "symbol", "timeframe", "horizon", "as_of", name="one_forecast"),
     sa.Index("by_model", "model", "timeframe", "as_of"),
     sa.Index("unscored", "scored_at", "timeframe", "symbol"),
     sa.Index("by_recorded", "recorded_at"),
 )
+QUANTILE_FIELDS = tuple(f"{name}_bps" for name in QUANTILE_NAMES)
 FIELDS = ("model", "model_version", "symbol", "timeframe", "horizon", "as_of", "probability_up", "signal",
-          "recorded_at")
+          "recorded_at", *QUANTILE_FIELDS, "move_source")
 
 
 class LedgerStore:
@@ -51,7 +57,7 @@ class LedgerStore:
         dialect = self.engine.dialect.name
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(predictions)
         with self.engine.begin() as conn:
-            conn.execute(insert.on_conflict_do_nothing(), [{k: r[k] for k in FIELDS} for r in rows])
+            conn.execute(insert.on_conflict_do_nothing(), [{k: r.get(k) for k in FIELDS} for r in rows])
 
     def unscored(self, *, now_ms: int, limit: int = 50_000) -> list[dict]:
         """Forecasts not yet scored whose outcome candle has closed by ``now_ms``."""

@@ -9,6 +9,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from .oblivious_shap import ObliviousShap, from_catboost
+
 
 class Booster:
     library: ClassVar[str]
@@ -122,12 +124,13 @@ class LightGBMBooster(Booster):
 
 class CatBoostBooster(Booster):
     library, file = "catboost", "model.cbm"
+    _shap: ObliviousShap | bool | None = None  # the explanation tables once built (False: not covered)
 
     def train(self, x, y, *, rounds, seed, threads, valid, stop, params) -> None:
         from catboost import CatBoostClassifier
 
-        self.native = CatBoostClassifier(iterations=rounds, thread_count=threads, random_seed=seed, verbose=False,
-                                         allow_writing_files=False, **params)
+        self.native, self._shap = CatBoostClassifier(iterations=rounds, thread_count=threads, random_seed=seed,
+                                                     verbose=False, allow_writing_files=False, **params), None
         if valid:
             self.native.fit(x, y, eval_set=valid, early_stopping_rounds=stop, use_best_model=True)
         else:
@@ -142,15 +145,22 @@ class CatBoostBooster(Booster):
     def contributions(self, x):
         from catboost import Pool
 
-        # One request's row: no precalculation over the trees and one thread (0.4 ms instead of 30 ms on
-        # a smoke model); a validation sample keeps CatBoost's defaults.
+        # A request's rows: the oblivious trees' TreeSHAP tables (models.oblivious_shap; the same values,
+        # 3 ms instead of 30-47 ms for 3,000 trees), built on the first explanation, never by an answer
+        # without one. A validation sample, or a model they do not cover, keeps CatBoost's own call.
+        if len(x) <= 16:
+            if self._shap is None:
+                self._shap = from_catboost(self.native) or False
+            got = self._shap.contributions(x) if self._shap else None
+            if got is not None:
+                return got
         small = {"shap_mode": "NoPreCalc", "thread_count": 1} if len(x) <= 16 else {}
         return self.native.get_feature_importance(Pool(x), type="ShapValues", **small)
 
     def load(self, path, state) -> int:
         from catboost import CatBoostClassifier
 
-        self.native = CatBoostClassifier(thread_count=1)
+        self.native, self._shap = CatBoostClassifier(thread_count=1), None
         self.native.load_model(str(path))
         return len(self.native.feature_names_)
 

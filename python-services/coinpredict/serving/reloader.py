@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..common.files import write_atomic_text
 from ..models.artifacts import CURRENT, EVALUATION_FILE, trained_timeframes
-from ..models.registry import ENSEMBLE_ID
+from ..models.registry import ENSEMBLE_ID, MOVE_ID
 from .model_store import ModelStore
 from .predictor import Predictor
 
@@ -79,6 +79,7 @@ def announce_reload(models_dir: Path) -> bool:
 def _served(store: ModelStore) -> dict[tuple[str, str], str | None]:
     out = {key: e.version for key, e in store.models.items() if e.status == "ready"}
     out.update({(tf, ENSEMBLE_ID): m.version for tf, (_, m) in store.ensembles.items()})
+    out.update({(tf, MOVE_ID): e.version for tf, e in store.moves.items() if e.status == "ready"})
     return out
 
 

@@ -11,6 +11,7 @@ were fitted on the same candles; otherwise the serving version stays and the gat
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -20,10 +21,11 @@ import numpy as np
 
 from ..common.times import to_ms
 from ..errors import ArtifactError, ServiceError
-from ..features.datasets import Scaler
-from ..models.artifacts import load_manifest
+from ..features.datasets import Scaler, table_columns
+from ..features.pipeline import FeatureSet
+from ..models.artifacts import IMPORTANCE_FILE, load_manifest
 from ..models.manifest import Manifest
-from ..models.move import MoveModel, future_targets, load_move_at, pooled_inputs
+from ..models.move import HAR_COLUMNS, MoveModel, future_targets, load_move_at, pooled_inputs
 from ..models.registry import MOVE_ID
 from .artifacts import save_version
 from .gate import MIN_GATE_ROWS
@@ -65,8 +67,11 @@ def train_move(split: Split, prof: Profile, seed: int, common: Manifest, models_
     valid = split.valid.ends[np.isfinite(log_rng[split.valid.ends]).all(axis=1)]
     if prof.boost_rows and len(train) > prof.boost_rows:
         train = np.sort(np.random.default_rng(seed).choice(train, prof.boost_rows, replace=False))
-    model = MoveModel().fit(pooled_inputs(data, train), log_rng[train], pooled_inputs(data, valid), log_rng[valid],
+    x_valid = pooled_inputs(data, valid)
+    model = MoveModel().fit(pooled_inputs(data, train), log_rng[train], x_valid, log_rng[valid],
                             log_ret[valid], rounds=prof.boost_rounds, seed=seed)
+    names = [*table_columns(FeatureSet(tuple(common.feature_names or ()))), *HAR_COLUMNS]
+    importance = model.importance(x_valid, names, data.horizons, seed=seed)
     by_horizon = {str(h): _metrics(log_rng[valid, j], model.validation_mu_[:, j], log_ret[valid, j], model, j)
                   for j, h in enumerate(data.horizons)}
     seconds = time.time() - started
@@ -76,7 +81,11 @@ def train_move(split: Split, prof: Profile, seed: int, common: Manifest, models_
                   "target": "log high-low range over the horizon", "inputs": "table rows + HAR terms"},
         metrics={"validation": by_horizon[str(data.horizons[0])], "validation_by_horizon": by_horizon},
         training={**common.training, "seconds": round(seconds, 1), "refit_on_train_and_validation": False})
-    version = save_version(models_dir, timeframe, MOVE_ID, manifest, model.save_weights, promote=False)
+    def write(directory: Path) -> list[str]:
+        (directory / IMPORTANCE_FILE).write_text(json.dumps(importance))
+        return [*model.save_weights(directory), IMPORTANCE_FILE]
+
+    version = save_version(models_dir, timeframe, MOVE_ID, manifest, write, promote=False)
     gate = (_gate(model, split, valid, log_rng, manifest, models_dir, timeframe) if promote == "if_better"
             else {"promote": promote == "always", "basis": f"promote: {promote}"})
     result = MoveResult(version, round(seconds, 1), by_horizon, gate=gate)

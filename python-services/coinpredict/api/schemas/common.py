@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from ...common.times import to_ms
 from ...data.timeframes import TIMEFRAMES
-from ...models.registry import ENSEMBLE_ID, MODEL_IDS
+from ...models.registry import ENSEMBLE_ID, MODEL_IDS, MOVE_ID
 
 TIMEFRAME_VARNAMES = {"1m": "M1", "5m": "M5", "15m": "M15", "30m": "M30", "1h": "H1", "2h": "H2", "4h": "H4",
                       "1d": "D1", "1w": "W1"}
@@ -34,6 +34,8 @@ Timeframe = Annotated[Literal[TIMEFRAMES], BeforeValidator(canonical_timeframe),
                                       "x-enum-varnames": [TIMEFRAME_VARNAMES[tf] for tf in TIMEFRAMES]})]
 Method = Literal["weighted_average", "median", "best"]
 ModelId = Literal[(*MODEL_IDS, ENSEMBLE_ID)]  # type: ignore[valid-type]
+# What has a status page and versions: the direction models, the ensemble and the move-size model.
+VersionedId = Literal[(*MODEL_IDS, ENSEMBLE_ID, MOVE_ID)]  # type: ignore[valid-type]
 MODEL_FIELD = (f"model id, case-insensitive: one of {', '.join(MODEL_IDS)}, or {ENSEMBLE_ID!r} "
                "(the weighted combination of the ready members)")
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, StrictStr, field_validator
 
 from .common import Answer, IsoTime, Query, Timeframe, UtcTime, canonical_model_id
+from .predictions import MoveQuantiles
 
 
 class HistoryQuery(Query):
@@ -21,6 +24,12 @@ class HistoryQuery(Query):
         return canonical_model_id(value) if value is not None else None
 
 
+class RecordedMove(Answer):
+    source: Literal["model", "rule"] = Field(description="the move model's quantiles, or the rule's")
+    quantiles_bps: MoveQuantiles = Field(description="quantiles of the horizon's log return (basis points) "
+                                                     "as answered: q05-q95 the 90% band, q25-q75 the 50% one")
+
+
 class Recorded(Answer):
     as_of: UtcTime = Field(description="open time of the last candle the forecast used")
     symbol: str = Field(description="exchange symbol")
@@ -34,6 +43,9 @@ class Recorded(Answer):
                                                 "that candle has closed (or when it is missing)")
     return_bps: float | None = Field(description="the return over the horizon, in basis points")
     recorded_at: str = Field(description="when it was answered")
+    move: RecordedMove | None = Field(None, description="the answer's return quantiles over the horizon, as "
+                                                        "answered; null for forecasts recorded before they were "
+                                                        "kept, and for an ensemble's members")
 
 
 class History(Answer):

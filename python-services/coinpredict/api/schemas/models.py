@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .common import Answer, Method, ModelId, Query, Status, Timeframe
+from .common import Answer, Method, ModelId, Query, Status, Timeframe, VersionedId
 from .versions import VersionChange
 
 
@@ -82,18 +82,30 @@ class FeatureImportance(Answer):
 class Importance(Answer):
     """A model's global importance, computed when its version was trained."""
 
-    method: Literal["tree_shap", "gradient_x_input"] = Field(description="how the contributions were taken")
+    method: Literal["tree_shap", "gradient_x_input"] = Field(description="how the contributions were taken (to the "
+                                                                         "log-odds; the move model's: to the log "
+                                                                         "range it forecasts)")
     rows: int = Field(ge=0, description="validation rows averaged over (a sample)")
     by_horizon: dict[str, list[FeatureImportance]] = Field(description="per horizon, the 20 features of largest "
                                                                        "mean |contribution|, largest first")
 
 
-class ModelStatus(Answer):
-    """One model (or the ensemble): training, validation and test metrics, serving figures."""
+class MoveFacts(Answer):
+    """What the move-size model forecasts, on its status page."""
 
-    id: ModelId = Field(description="model id (lower-case)")
+    kind: Literal["move_size"] = Field(description="the size of the move, not its direction")
+    target: str = Field(description="what each horizon's regression predicts")
+    quantiles: list[str] = Field(description="the return quantiles each answer's move carries")
+    calibration: str = Field(description="where the quantiles' shape comes from")
+
+
+class ModelStatus(Answer):
+    """One model (the ensemble, or the move-size model): training, validation and test metrics, serving
+    figures."""
+
+    id: VersionedId = Field(description="model id (lower-case)")
     status: Status = Field(description="ready on at least one timeframe, failed to load, or not trained")
-    family: str = Field(description="lstm, gru, transformer, cnn, boosting or ensemble")
+    family: str = Field(description="lstm, gru, transformer, cnn, boosting, ensemble or move")
     params: dict[str, Any] = Field(description="architecture parameters it was trained with")
     timeframes: list[str] = Field(description="timeframes where it is ready")
     timeframe: str | None = Field(description="the timeframe this status describes")
@@ -117,6 +129,8 @@ class ModelStatus(Answer):
     horizons: list[int] | None = Field(None, description="every horizon it predicts, one output each")
     n_parameters: int | None = Field(None, description="trainable parameters")
     ensemble: dict[str, Any] | None = Field(None, description="ensemble: members, weights and method")
+    move: MoveFacts | None = Field(None, description="the move-size model only: what it forecasts; its metrics "
+                                                     "are of the log range and the quantiles' coverage")
     importance: Importance | None = Field(None, description="global importance on validation rows; absent for "
                                                             "versions trained before it was kept")
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from .common import Answer, ModelId, Query, Status, Timeframe
+from .common import Answer, Query, Status, Timeframe, VersionedId
 
 VERSION_FIELD = ("version id as answers name it (2025-11-30T12:00:00Z-3f2a1c) or its folder name (the same without "
                  "':')")
@@ -48,7 +48,7 @@ class VersionInfo(Answer):
 
 
 class VersionList(Answer):
-    id: ModelId = Field(description="model id")
+    id: VersionedId = Field(description="model id")
     timeframe: Timeframe = Field(description="candle length")
     serving: str | None = Field(description="the version served (null: none)")
     current: str | None = Field(description="the version CURRENT names: the one served unless it was refused")
@@ -56,14 +56,14 @@ class VersionList(Answer):
 
 
 class VersionChange(Answer):
-    model: ModelId = Field(description="model id")
+    model: VersionedId = Field(description="model id")
     timeframe: str = Field(description="candle length")
     before: str | None = Field(description="version served before (null: none)")
     after: str | None = Field(description="version served now (null: none)")
 
 
 class Promoted(Answer):
-    id: ModelId = Field(description="model id")
+    id: VersionedId = Field(description="model id")
     timeframe: Timeframe = Field(description="candle length")
     version: str = Field(description="the version promoted (now named by CURRENT)")
     previous: str | None = Field(description="the version CURRENT named before")
@@ -77,7 +77,7 @@ class Promoted(Answer):
 
 
 class VersionDeleted(Answer):
-    id: ModelId = Field(description="model id")
+    id: VersionedId = Field(description="model id")
     timeframe: Timeframe = Field(description="candle length")
     deleted: str = Field(description="the version removed")
     serving: str | None = Field(description="the version served (unchanged)")

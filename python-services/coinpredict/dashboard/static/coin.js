@@ -1,6 +1,7 @@
 /* A coin: recent candles (lightweight-charts, vendored), the ensemble's served probabilities under them
-   with each served forecast marked by its outcome, the ensemble's answer now, its top reasons and its
-   members' spread. */
+   with each served forecast marked by its outcome, the move forecast's bands ahead of the last candle and
+   past forecasts' bands against the prices that came (bands.js), the ensemble's answer now, its top
+   reasons and its members' spread. */
 "use strict";
 
 const SYMBOL = document.getElementById("coin-title").dataset.symbol;
@@ -8,7 +9,7 @@ const enc = encodeURIComponent;
 const LWC = window.LightweightCharts;
 let chart = null;
 
-function drawChart(candles, history) {
+function drawChart(candles, history, stepS) {
   const box = $("chart");
   if (chart) { chart.remove(); chart = null; }
   if (!candles.count) { fill(box, empty("No candles for this coin on this timeframe.")); return; }
@@ -33,10 +34,12 @@ function drawChart(candles, history) {
       return { time: t, position: up ? "belowBar" : "aboveBar", shape: up ? "arrowUp" : "arrowDown", color, size: 0.6 };
     }));
   }
+  const past = drawPastBands(chart, history, candles, stepS);
   chart.timeScale().fitContent();
   fill($("chart-note"), `${candles.count} candles, ${shortTime(candles.first)} to ${shortTime(candles.last)} (${candles.data_source}${candles.data_stale ? ", stale" : ""}). `
        + (points.length ? `Arrows: served ensemble forecasts (up or down), green when the outcome agreed, red when not, grey while pending.`
-                        : "No served forecasts of this coin in this window yet."));
+                        : "No served forecasts of this coin in this window yet.")
+       + (past ? ` ${past} past forecasts' bands drawn.` : ""));
 }
 
 function drawHistory(history) {
@@ -68,7 +71,8 @@ async function load(tf, horizon, trained) {
     api(`/candles?symbol=${enc(SYMBOL)}&timeframe=${enc(tf)}&limit=300`),
     api(`/predictions/history?symbol=${enc(SYMBOL)}&timeframe=${enc(tf)}&model=ensemble&horizon=${enc(horizon)}&limit=1000`)]);
   fill($("coin-title"), `${candles.symbol} `, el("span", { class: "muted small" }, tf));
-  drawChart(candles, history);
+  const stepS = TIMEFRAME_MINUTES[tf] * 60;
+  drawChart(candles, history, stepS);
   drawHistory(history);
   if (!trained) {
     fill($("prob"), "no prediction");
@@ -79,6 +83,11 @@ async function load(tf, horizon, trained) {
   const prediction = await api("/predict/single", { method: "POST", headers: { "Content-Type": "application/json" },
                                                     body: JSON.stringify({ symbol: SYMBOL, timeframe: tf, horizon: Number(horizon), explain: true }) });
   drawPrediction(prediction);
+  if (chart && prediction.move) {
+    const forecast = drawForecastBands(chart, prediction, candles, stepS);
+    chart.timeScale().fitContent();
+    drawBandNote($("band-note"), forecast, prediction, bandCoverage(history));
+  }
   drawReasons($("reasons"), prediction.explanation);
 }
 
