@@ -25,6 +25,7 @@ from coinpredict.data.timeframes import TIMEFRAME_MS
 from coinpredict.features.context import ORDER_FLOW_FEATURES, anchor_features, load_anchors
 from coinpredict.features.datasets import build_pooled
 from coinpredict.features.default import base_feature_names
+from coinpredict.features.market_context import MARKET_FEATURES, folder_market
 from coinpredict.features.pipeline import FeatureSet
 
 PARAMS = {"objective": "binary", "num_leaves": 15, "learning_rate": 0.06, "min_data_in_leaf": 400,
@@ -36,6 +37,9 @@ BTC, ETH = anchor_features("btc"), anchor_features("eth")
 OF_NO_FLAG = tuple(n for n in ORDER_FLOW_FEATURES if n != "of_avail")
 BTC_QUICK = ("btc_ret_1", "btc_ret_3", "btc_ret_24", "btc_share")
 EXCESS = ("btc_excess_1", "btc_excess_3", "btc_excess_24")
+MKT = MARKET_FEATURES
+MKT_NO_COUNT = tuple(n for n in MKT if n != "mkt_coins")
+MKT_EXCESS = ("mkt_avail", "mkt_excess_1", "mkt_excess_3", "mkt_excess_24")
 
 
 def variants(base: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
@@ -51,6 +55,10 @@ def variants(base: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
         "+ BTC quick + vol regime": base + BTC_QUICK + ("btc_vol_regime",),
         "+ order flow (no flag)": base + OF_NO_FLAG,
         "+ order flow + BTC all + ETH all": base + ORDER_FLOW_FEATURES + BTC + ETH,
+        "+ market all": base + MKT,
+        "+ BTC all + market all": base + BTC + MKT,
+        "+ BTC all + market (no count)": base + BTC + MKT_NO_COUNT,
+        "+ BTC all + market excess": base + BTC + MKT_EXCESS,
     }
 
 
@@ -80,7 +88,8 @@ def main() -> int:
     end_ms = to_ms(max(e for _, e in PERIODS.values()))
     series = load_folder(args.data_dir, tf, None, to_ms(args.start), end_ms + step)
     anchors = load_anchors(args.data_dir, tf, fs.anchors, series, to_ms(args.start), end_ms + step)
-    data = build_pooled(series, fs, window=2, horizons=(1,), anchors=anchors)
+    market = folder_market(args.data_dir, tf, series, to_ms(args.start), end_ms + step) if fs.reads_market else None
+    data = build_pooled(series, fs, window=2, horizons=(1,), anchors=anchors, market=market)
     print(f"{len(series)} coins, {len(data.t)} rows, {len(fs)} columns, built in {time.time() - started:.0f}s",
           file=sys.stderr)
     rng = np.random.default_rng(0)
