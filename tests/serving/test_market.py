@@ -1,0 +1,93 @@
+"""The cross-sectional market in serving: built once per timeframe and close (counted), a client's own
+candles given the market as of their last candle, and the served ``mkt_*`` rows equal to the rows
+training pools from the whole folder."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from coinpredict.data.candles import Candles
+from coinpredict.data.sources.csvdir import load_folder
+from coinpredict.features.datasets import Scaler, build_pooled, input_rows
+from coinpredict.features.market_context import MARKET_FEATURES, folder_market
+from coinpredict.features.pipeline import FeatureSet
+from coinpredict.serving import PredictRequest
+from coinpredict.serving.features import FeatureCache, feature_rows
+from coinpredict.serving.gather import CandleGatherer
+from coinpredict.serving.predictor import Predictor, reads_market
+from coinpredict.serving.resolve import plan_for
+
+H = 3_600_000
+
+
+def own(c: Candles) -> Candles:
+    return Candles.from_arrays(c.symbol, c.timeframe, c.t, c.open, c.high, c.low, c.close, c.volume, source="request")
+
+
+def with_market(entry, data_dir):
+    """``entry`` reading the market too, its scaler fitted on the folder's pooled rows."""
+    fs = FeatureSet(tuple(n for n in entry.feature_set.names if n not in MARKET_FEATURES) + MARKET_FEATURES)
+    series = load_folder(data_dir, "1h")
+    market = folder_market(data_dir, "1h", series, None, None)
+    data = build_pooled(series, fs, window=entry.manifest.window, horizons=(1,), market=market)
+    return dataclasses.replace(entry, feature_set=fs, scaler=Scaler.fit(data.features[data.select()]))
+
+
+def test_the_market_is_built_once_per_close_and_client_candles_get_it_at_their_own_time(store, market):
+    gatherer = CandleGatherer(market, lookback=500)
+    client = own(market.candles("ETHUSDT", "1h", 500).slice(0, 450))  # a history ending 50 candles ago
+    reqs = [PredictRequest(s, "1h", "lightgbm") for s in ("SOLUSDT", "BTCUSDT", "ETHUSDT")]
+    reqs.append(PredictRequest("ETHUSDT", "1h", "lightgbm", candles=client))
+    plans = {i: plan_for(store, r) for i, r in enumerate(reqs)}
+    for _ in range(3):  # three calls after the same close
+        candles = gatherer.gather(reqs, plans)
+        frames = gatherer.markets(reqs, candles, set(plans))
+        assert frames[0] is frames[1] is frames[2] and gatherer.market_cache.builds == 2
+    newest = int(candles[0].t[-1])
+    assert frames[0].t[-1] == newest and frames[0].coins[-1] == 3
+    assert frames[3].t[-1] == client.t[-1] and frames[3] is not frames[0]  # as of its own last candle
+    assert len(frames[0]) == 500 and set(frames[0].symbols) == {"SOLUSDT", "BTCUSDT", "ETHUSDT"}
+
+
+def test_a_market_reading_model_asks_for_the_market_and_an_older_one_does_not(store, market, synthetic_dir):
+    """Models saved without the features never build the market; one that reads it does, once per close."""
+    predictor = Predictor.offline(store, synthetic_dir)
+    reqs = [PredictRequest(s, "1h", "lightgbm") for s in ("SOLUSDT", "BTCUSDT")]
+    plans = {i: plan_for(store, r) for i, r in enumerate(reqs)}
+    plain = FeatureSet(tuple(n for n in store.get("1h", "lightgbm").feature_set.names if n not in MARKET_FEATURES))
+    old = dataclasses.replace(store.get("1h", "lightgbm"), feature_set=plain)
+    assert not plain.reads_market and reads_market(store, reqs, {0: dataclasses.replace(plans[0], members=[old])}) \
+        == ({0} if store.moves.get("1h") is not None and store.moves["1h"].status == "ready"
+            and store.moves["1h"].feature_set.reads_market else set())
+    newer = dataclasses.replace(plans[0], members=[with_market(store.get("1h", "lightgbm"), synthetic_dir)])
+    assert reads_market(store, reqs, {0: newer, 1: newer}) == {0, 1}
+    before = predictor.candles.market_cache.builds
+    for _ in range(2):
+        predictor.predict_many(reqs)
+    built = predictor.candles.market_cache.builds - before
+    assert built == (1 if any(p.reads_market for p in plans.values()) or reads_market(store, reqs, plans) else 0)
+
+
+def test_served_market_rows_equal_the_training_rows(store, market, synthetic_dir):
+    """The scaled rows served from 500-candle windows and the cached market equal those pooled in training
+    from the whole folder, the ``mkt_*`` columns included (and known at the last row)."""
+    entry = with_market(store.get("1h", "lightgbm"), synthetic_dir)
+    need = input_rows(entry.manifest.window)
+    series = {c.symbol: c for c in load_folder(synthetic_dir, "1h")}
+    data = build_pooled([series["SOLUSDT"]], entry.feature_set, window=entry.manifest.window, horizons=(1,),
+                        anchors={"BTCUSDT": series["BTCUSDT"]},
+                        market=folder_market(synthetic_dir, "1h", [series["SOLUSDT"]], None, None))
+    data.scale(entry.scaler)
+    gatherer = CandleGatherer(market, lookback=500)
+    cols = [entry.feature_set.names.index(n) for n in MARKET_FEATURES]
+    for cut in (len(series["SOLUSDT"]), len(series["SOLUSDT"]) - 300):
+        coin = own(series["SOLUSDT"].slice(0, cut).last(500))
+        btc = series["BTCUSDT"].until(int(coin.t[-1]) + H)
+        req = PredictRequest("SOLUSDT", "1h", "lightgbm", candles=coin)
+        frame = gatherer.markets([req], {0: coin}, {0})[0]
+        rows = feature_rows(coin, entry, need, FeatureCache(), {"BTCUSDT": btc.last(500)}, frame)
+        np.testing.assert_allclose(rows, data.features[cut - need:cut], rtol=1e-5, atol=1e-5)
+        raw = entry.feature_set.compute(coin, {"BTCUSDT": btc.last(500)}, frame)[-1, cols]
+        assert np.isfinite(raw).all() and raw[0] == 1
