@@ -51,23 +51,28 @@ def test_the_market_is_built_once_per_close_and_client_candles_get_it_at_their_o
     assert len(frames[0]) == 500 and set(frames[0].symbols) == {"SOLUSDT", "BTCUSDT", "ETHUSDT"}
 
 
-def test_a_market_reading_model_asks_for_the_market_and_an_older_one_does_not(store, market, synthetic_dir):
-    """Models saved without the features never build the market; one that reads it does, once per close."""
+def test_predictions_build_the_market_once_per_close_and_only_for_models_that_read_it(store, synthetic_dir,
+                                                                                     monkeypatch):
+    """A model saved without the features (before them) serves without the market; one that reads it has
+    it built once for every request and call after the same close."""
     predictor = Predictor.offline(store, synthetic_dir)
-    reqs = [PredictRequest(s, "1h", "lightgbm") for s in ("SOLUSDT", "BTCUSDT")]
-    plans = {i: plan_for(store, r) for i, r in enumerate(reqs)}
-    plain = FeatureSet(tuple(n for n in store.get("1h", "lightgbm").feature_set.names if n not in MARKET_FEATURES))
-    old = dataclasses.replace(store.get("1h", "lightgbm"), feature_set=plain)
-    assert not plain.reads_market and reads_market(store, reqs, {0: dataclasses.replace(plans[0], members=[old])}) \
-        == ({0} if store.moves.get("1h") is not None and store.moves["1h"].status == "ready"
-            and store.moves["1h"].feature_set.reads_market else set())
-    newer = dataclasses.replace(plans[0], members=[with_market(store.get("1h", "lightgbm"), synthetic_dir)])
-    assert reads_market(store, reqs, {0: newer, 1: newer}) == {0, 1}
-    before = predictor.candles.market_cache.builds
-    for _ in range(2):
-        predictor.predict_many(reqs)
-    built = predictor.candles.market_cache.builds - before
-    assert built == (1 if any(p.reads_market for p in plans.values()) or reads_market(store, reqs, plans) else 0)
+    cache = predictor.candles.market_cache
+    reqs = [PredictRequest(s, "1h", "lightgbm") for s in ("SOLUSDT", "BTCUSDT", "ETHUSDT")]
+    entry = store.get("1h", "lightgbm")
+    plain = dataclasses.replace(entry, feature_set=FeatureSet(tuple(n for n in entry.feature_set.names
+                                                                    if n not in MARKET_FEATURES)))
+    plans = {i: dataclasses.replace(plan_for(store, r), members=[plain]) for i, r in enumerate(reqs)}
+    move = store.moves.get("1h")
+    move_reads = move is not None and move.status == "ready" and move.feature_set.reads_market
+    assert reads_market(store, reqs, plans) == ({0, 1, 2} if move_reads else set())
+    newer = with_market(entry, synthetic_dir)
+    original = store.get
+    monkeypatch.setattr(store, "get", lambda tf, m: newer if (tf, m) == ("1h", "lightgbm") else original(tf, m))
+    before = cache.builds
+    answers = predictor.predict_many(reqs) + predictor.predict_many(reqs[:1])
+    assert cache.builds == before + 1
+    assert all(isinstance(a, dict) and 0 < a["probability_up"] < 1 for a in answers)
+    assert answers[0]["probability_up"] == answers[3]["probability_up"]
 
 
 def test_served_market_rows_equal_the_training_rows(store, market, synthetic_dir):
