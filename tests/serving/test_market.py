@@ -26,9 +26,11 @@ def own(c: Candles) -> Candles:
     return Candles.from_arrays(c.symbol, c.timeframe, c.t, c.open, c.high, c.low, c.close, c.volume, source="request")
 
 
-def with_market(entry, data_dir):
-    """``entry`` reading the market too, its scaler fitted on the folder's pooled rows."""
-    fs = FeatureSet(tuple(n for n in entry.feature_set.names if n not in MARKET_FEATURES) + MARKET_FEATURES)
+def with_market(entry, data_dir, same_width: bool = False):
+    """``entry`` reading the market too, its scaler fitted on the folder's pooled rows; ``same_width``: in
+    place of its last columns, so its model takes the rows as they come (a model trained on the market)."""
+    names = tuple(n for n in entry.feature_set.names if n not in MARKET_FEATURES)
+    fs = FeatureSet((names[:-len(MARKET_FEATURES)] if same_width else names) + MARKET_FEATURES)
     series = load_folder(data_dir, "1h")
     market = folder_market(data_dir, "1h", series, None, None)
     data = build_pooled(series, fs, window=entry.manifest.window, horizons=(1,), market=market)
@@ -65,7 +67,7 @@ def test_predictions_build_the_market_once_per_close_and_only_for_models_that_re
     move = store.moves.get("1h")
     move_reads = move is not None and move.status == "ready" and move.feature_set.reads_market
     assert reads_market(store, reqs, plans) == ({0, 1, 2} if move_reads else set())
-    newer = with_market(entry, synthetic_dir)
+    newer = with_market(entry, synthetic_dir, same_width=True)
     original = store.get
     monkeypatch.setattr(store, "get", lambda tf, m: newer if (tf, m) == ("1h", "lightgbm") else original(tf, m))
     before = cache.builds

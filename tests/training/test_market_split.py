@@ -36,6 +36,7 @@ def test_evaluation_reads_the_whole_folders_market_only_for_models_that_read_it(
     plain = LoadedModel("lightgbm", "1h", "ready", feature_set=FeatureSet(names))
     newer = dataclasses.replace(plain, feature_set=FeatureSet(names + MARKET_FEATURES))
     one = [c for c in load_folder(synthetic_dir, "1h") if c.symbol == "SOLUSDT"]
-    assert _folder_market(synthetic_dir, "1h", [plain, None], one, SYNTHETIC_END_MS) is None
+    unready = LoadedModel("move", "1h", "not_trained")  # no feature set
+    assert _folder_market(synthetic_dir, "1h", [plain, None, unready], one, SYNTHETIC_END_MS) is None
     market = _folder_market(synthetic_dir, "1h", [plain, newer], one, SYNTHETIC_END_MS)
     assert market.symbols == ("BTCUSDT", "ETHUSDT", "SOLUSDT") and market.coins.max() == 3

@@ -90,7 +90,7 @@ def _folder_market(data_dir: Path, timeframe: str, entries: list, series: list[C
                    last_ms: int) -> MarketFrame | None:
     """The whole folder's market when any model reads it, whatever ``symbols`` selects (as training
     built it); candles after ``end`` only reach rows after them (the market is causal)."""
-    if not any(e is not None and e.feature_set.reads_market for e in entries):
+    if not any(e is not None and e.feature_set is not None and e.feature_set.reads_market for e in entries):
         return None
     return folder_market(Path(data_dir), timeframe, series, None, last_ms)
 
