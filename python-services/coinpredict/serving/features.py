@@ -1,6 +1,7 @@
 """Feature rows for serving: scaled, computed once per (symbol, timeframe, feature set, last candle,
-each anchor's last candle and the market's build) and kept in a small LRU, so repeated requests for the same market
-candle skip the feature code, and a row is never served after its anchor has moved on."""
+each anchor's last candle and the market's build) and kept in a small LRU, so repeated requests for
+the same market candle skip the feature code, and a row is never served after its anchor (or the
+market it read) has moved on."""
 
 from __future__ import annotations
 
