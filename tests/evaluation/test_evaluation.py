@@ -194,8 +194,8 @@ def test_evaluation_fails_loudly_when_a_feature_peeks(synthetic_dir, trained_dir
 
     honest = pipeline.compute_features
 
-    def leaky(c, names, anchors=None):
-        out = honest(c, names, anchors)
+    def leaky(c, names, anchors=None, market=None):
+        out = honest(c, names, anchors, market)
         out[:-1] = out[1:]
         out[-1] = np.nan
         return out

@@ -12,10 +12,12 @@ from coinpredict.data.sources.synthetic import SyntheticSource
 from coinpredict.features.context import CONTEXT_FEATURES, ORDER_FLOW_FEATURES, anchor_features
 from coinpredict.features.datasets import build_pooled
 from coinpredict.features.default import default_feature_set
+from coinpredict.features.market_context import MARKET_FEATURES, build_market
 from coinpredict.features.pipeline import CORE_FEATURES, FeatureSet
 
 NOW = 1_750_000_000
-CONTEXT = FeatureSet(("ret_z", "vol_z", *CONTEXT_FEATURES))
+CONTEXT = FeatureSet(("ret_z", "vol_z", *CONTEXT_FEATURES, *MARKET_FEATURES))
+OTHERS = ("AUSDT", "BUSDT", "CUSDT")  # the rest of the market
 
 
 def with_flow(c: Candles, seed: int, symbol: str | None = None) -> Candles:
@@ -27,9 +29,9 @@ def with_flow(c: Candles, seed: int, symbol: str | None = None) -> Candles:
                                       "taker_buy_volume": c.volume * share})
 
 
-def market(seed: int, n: int) -> dict[str, Candles]:
-    src = SyntheticSource(["XUSDT", "BTCUSDT", "ETHUSDT"], seed=seed, clock=lambda: NOW)
-    return {s: with_flow(src.fetch(s, "1h").last(n), seed + i) for i, s in enumerate(("XUSDT", "BTCUSDT", "ETHUSDT"))}
+def market(seed: int, n: int, symbols: tuple[str, ...] = ("XUSDT", "BTCUSDT", "ETHUSDT")) -> dict[str, Candles]:
+    src = SyntheticSource(list(symbols), seed=seed, clock=lambda: NOW)
+    return {s: with_flow(src.fetch(s, "1h").last(n), seed + i) for i, s in enumerate(symbols)}
 
 
 def take(c: Candles, keep: np.ndarray) -> Candles:
@@ -49,25 +51,40 @@ def scrambled_after(c: Candles, t_ms: int, seed: int) -> Candles:
     return take(other, ~late | (rng.random(len(c)) > 0.2))
 
 
+def listed_after(c: Candles, t_ms: int, symbol: str) -> Candles:
+    """A coin whose candles all open after ``t_ms`` (listed later)."""
+    late = take(c, c.t > t_ms)
+    return Candles.from_arrays(symbol, c.timeframe, late.t, late.open, late.high, late.low, late.close, late.volume)
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n=st.integers(300, 600), cut=st.integers(1, 150), holes=st.integers(0, 20))
 def test_context_rows_never_change_when_later_candles_change(seed, n, cut, holes):
-    """Changing (or dropping, or adding) any candle after t, the coin's or an anchor's, leaves every row
-    <= t as it was; anchor candles missing before t stay missing (NaN + flag) either way."""
-    m = market(seed, n)
+    """Changing (or dropping, or adding) any candle after t, the coin's, an anchor's or any other coin's of
+    the market (one listed only after t included), leaves every row <= t as it was; anchor candles and
+    market coins missing before t stay missing (NaN + flag, fewer coins) either way."""
+    m = market(seed, n, ("XUSDT", "BTCUSDT", "ETHUSDT", *OTHERS))
     rng = np.random.default_rng(seed)
     keep = np.ones(n, dtype=bool)
     keep[rng.choice(n, holes, replace=False)] = False
     m["BTCUSDT"] = take(m["BTCUSDT"], keep)
+    m["AUSDT"] = take(m["AUSDT"], keep[::-1])
     coin = m.pop("XUSDT")
     t_cut = int(coin.t[n - cut - 1])
-    full = CONTEXT.compute(coin, m)
-    changed = CONTEXT.compute(scrambled_after(coin, t_cut, seed),
-                              {s: scrambled_after(a, t_cut, seed + 1) for s, a in m.items()})
-    prefix = CONTEXT.compute(coin.until(t_cut + 1), {s: a.until(t_cut + 1) for s, a in m.items()})
+    anchors = {s: m[s] for s in ("BTCUSDT", "ETHUSDT")}
+    full = CONTEXT.compute(coin, anchors, build_market([coin, *m.values()], "1h"))
+    late = {s: scrambled_after(a, t_cut, seed + i) for i, (s, a) in enumerate(m.items(), 1)}
+    newcomer = listed_after(m["BUSDT"], t_cut, "DUSDT")
+    scrambled = scrambled_after(coin, t_cut, seed)
+    changed = CONTEXT.compute(scrambled, {s: late[s] for s in anchors},
+                              build_market([scrambled, *late.values(), newcomer], "1h"))
+    cut_m = {s: a.until(t_cut + 1) for s, a in m.items()}
+    prefix = CONTEXT.compute(coin.until(t_cut + 1), {s: cut_m[s] for s in anchors},
+                             build_market([coin.until(t_cut + 1), *cut_m.values()], "1h"))
     rows = n - cut
     np.testing.assert_allclose(changed[:rows], full[:rows], rtol=1e-9, atol=1e-12, equal_nan=True)
     np.testing.assert_allclose(prefix, full[:rows], rtol=1e-9, atol=1e-12, equal_nan=True)
+    assert np.isfinite(full[rows - 1, [CONTEXT.names.index(f) for f in MARKET_FEATURES]]).all()
 
 
 def test_anchors_are_learned_from_the_names():

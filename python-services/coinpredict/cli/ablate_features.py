@@ -4,8 +4,9 @@ with models trained on rows ending before each period (less an embargo); the las
 before the embargo only pick the number of rounds (early stopping), the period itself is never seen.
 
 Prints a Markdown table: AUC per period over every coin, their mean and its change against the
-default set, and the mean over the rows that carry order-flow columns. Lean by design: rows
-subsampled, two threads; run it under ``nice``.
+default set, the mean over the rows that carry order-flow columns, and the mean over periods of the
+cross-sectional rank IC (Spearman of the probabilities against the next candle's returns, per candle).
+Lean by design: rows subsampled, two threads; run it under ``nice``.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from coinpredict.common.metrics import fast_auc
 from coinpredict.common.times import to_ms
 from coinpredict.data.sources.csvdir import load_folder
 from coinpredict.data.timeframes import TIMEFRAME_MS
+from coinpredict.evaluation.ranking import ranking_quality
 from coinpredict.features.context import ORDER_FLOW_FEATURES, anchor_features, load_anchors
 from coinpredict.features.datasets import build_pooled
 from coinpredict.features.default import base_feature_names
+from coinpredict.features.market_context import MARKET_FEATURES, folder_market
 from coinpredict.features.pipeline import FeatureSet
 
 PARAMS = {"objective": "binary", "num_leaves": 15, "learning_rate": 0.06, "min_data_in_leaf": 400,
@@ -36,6 +39,9 @@ BTC, ETH = anchor_features("btc"), anchor_features("eth")
 OF_NO_FLAG = tuple(n for n in ORDER_FLOW_FEATURES if n != "of_avail")
 BTC_QUICK = ("btc_ret_1", "btc_ret_3", "btc_ret_24", "btc_share")
 EXCESS = ("btc_excess_1", "btc_excess_3", "btc_excess_24")
+MKT = MARKET_FEATURES
+MKT_NO_COUNT = tuple(n for n in MKT if n != "mkt_coins")
+MKT_EXCESS = ("mkt_avail", "mkt_excess_1", "mkt_excess_3", "mkt_excess_24")
 
 
 def variants(base: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
@@ -51,6 +57,11 @@ def variants(base: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
         "+ BTC quick + vol regime": base + BTC_QUICK + ("btc_vol_regime",),
         "+ order flow (no flag)": base + OF_NO_FLAG,
         "+ order flow + BTC all + ETH all": base + ORDER_FLOW_FEATURES + BTC + ETH,
+        "+ market all": base + MKT,
+        "+ market (no count)": base + MKT_NO_COUNT,
+        "+ BTC all + market all": base + BTC + MKT,
+        "+ BTC all + market (no count)": base + BTC + MKT_NO_COUNT,
+        "+ BTC all + market excess": base + BTC + MKT_EXCESS,
     }
 
 
@@ -80,7 +91,8 @@ def main() -> int:
     end_ms = to_ms(max(e for _, e in PERIODS.values()))
     series = load_folder(args.data_dir, tf, None, to_ms(args.start), end_ms + step)
     anchors = load_anchors(args.data_dir, tf, fs.anchors, series, to_ms(args.start), end_ms + step)
-    data = build_pooled(series, fs, window=2, horizons=(1,), anchors=anchors)
+    market = folder_market(args.data_dir, tf, series, to_ms(args.start), end_ms + step) if fs.reads_market else None
+    data = build_pooled(series, fs, window=2, horizons=(1,), anchors=anchors, market=market)
     print(f"{len(series)} coins, {len(data.t)} rows, {len(fs)} columns, built in {time.time() - started:.0f}s",
           file=sys.stderr)
     rng = np.random.default_rng(0)
@@ -94,7 +106,7 @@ def main() -> int:
         stop = data.select(stop_from, cut, label_before_ms=cut, horizon_ms=step)
         test = data.select(start_ms, stop_ms, label_before_ms=stop_ms, horizon_ms=step)
         splits[period] = (np.sort(rng.choice(train, min(args.rows, len(train)), replace=False)), stop, test)
-    results: dict[str, dict[str, tuple[float, float]]] = {}
+    results: dict[str, dict[str, tuple[float, float, float]]] = {}
     for name, cols in chosen.items():  # variant by variant, so a cut-short run has whole rows
         j = [fs.names.index(n) for n in cols]
         results[name] = {}
@@ -103,26 +115,29 @@ def main() -> int:
                             data.labels[stop, 0], data.features[test][:, j])
             y = data.labels[test, 0]
             auc_flow = fast_auc(y[flow[test]], p[flow[test]]) if flow is not None else float("nan")
-            results[name][period] = (fast_auc(y, p), auc_flow)
-            print(f"{period} {name}: {results[name][period][0]:.4f} (order-flow rows {auc_flow:.4f}) "
-                  f"[{time.time() - started:.0f}s]", file=sys.stderr)
+            fut = data.close[test + 1] / data.close[test] - 1  # a label means the next candle is the next row
+            ic = ranking_quality(p, fut, data.symbol_index[test], data.t[test])["rank_ic"]
+            results[name][period] = (fast_auc(y, p), auc_flow, ic)
+            print(f"{period} {name}: {results[name][period][0]:.4f} (order-flow rows {auc_flow:.4f}, rank IC "
+                  f"{ic:.4f}) [{time.time() - started:.0f}s]", file=sys.stderr)
         print(table(results, tf, len(series)), file=sys.stderr)
     print(table(results, tf, len(series)))
     return 0
 
 
-def table(results: dict[str, dict[str, tuple[float, float]]], timeframe: str, n_coins: int) -> str:
+def table(results: dict[str, dict[str, tuple[float, float, float]]], timeframe: str, n_coins: int) -> str:
     periods = list(PERIODS)
     ref = np.mean([results["default"][p][0] for p in periods]) if "default" in results else np.nan
-    lines = [f"{timeframe}, {n_coins} coins | " + " | ".join(periods) + " | mean | vs default | mean, order-flow rows",
-             "|".join(["---"] * (len(periods) + 4))]
+    lines = [f"{timeframe}, {n_coins} coins | " + " | ".join(periods) + " | mean | vs default | mean, order-flow rows"
+             " | mean rank IC", "|".join(["---"] * (len(periods) + 5))]
     lines[0] = "| variant, " + lines[0] + " |"
     lines[1] = "|" + lines[1] + "|"
     for name, by in results.items():
         mean = np.mean([by[p][0] for p in periods])
         flow = np.mean([by[p][1] for p in periods])
+        ic = np.mean([by[p][2] for p in periods])
         lines.append(f"| {name} | " + " | ".join(f"{by[p][0]:.4f}" for p in periods)
-                     + f" | {mean:.4f} | {mean - ref:+.4f} | {flow:.4f} |")
+                     + f" | {mean:.4f} | {mean - ref:+.4f} | {flow:.4f} | {ic:.4f} |")
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..common.clock import now as clock_now
 from ..config import Settings
-from ..errors import NotFound
+from ..errors import NotFound, ServiceError
 from .candles import Candles
 from .providers import CandleProvider, make_provider
 from .providers.live import EXCHANGE_BACKOFF_S, NO_CANDLES_RETRY_S, public_reason
@@ -104,6 +104,24 @@ class MarketData:
             if self.provider.stale_warning and candles.meta.get("data_stale"):
                 self.last_stale_at = self.clock()
         return candles
+
+    def held_series(self, timeframe: str, last: int, end_ms: int, now: float | None = None) -> list[Candles]:
+        """Every held symbol's last ``last`` candles opened before ``end_ms`` (the store's, the folder's or
+        the synthetic market's), reading no exchange: the cross-section the market context is built from."""
+        now = self.clock() if now is None else now
+        store = self.live_store
+        if store is not None:
+            found = [store.read(s, timeframe, last=last, end_ms=end_ms) for s in store.symbols(timeframe)]
+            return [c for c in found if len(c)]
+        out = []
+        for symbol in self.symbols(timeframe) or []:
+            try:
+                c = self.provider.candles(symbol, timeframe, last, end_ms, deadline=None, now=now)
+            except ServiceError:
+                continue  # a file that cannot be read is left out of the market, as training leaves it out
+            if len(c):
+                out.append(c)
+        return out
 
     def newest_closed(self, timeframe: str, now: float | None = None) -> int:
         """Open time (ms) of the newest candle that has closed by ``now`` (default: the clock's now)."""

@@ -125,7 +125,7 @@ def evaluate_move(entry, data, ends: np.ndarray, horizon: int, start_ms: int, st
     return out
 
 
-def served_move(store, timeframe: str, series: list, anchors: dict | None, data, horizon: int):
+def served_move(store, timeframe: str, series: list, anchors: dict | None, data, horizon: int, market=None):
     """(entry, rows) of the timeframe's served move model at ``horizon``, or None (answers use the rule):
     the rows rebuilt with its own features and scaler when the direction models' differ (rows are the
     series' candles end to end, so the same indices name the same candles)."""
@@ -134,7 +134,7 @@ def served_move(store, timeframe: str, series: list, anchors: dict | None, data,
         return None
     if data.scaler is not entry.scaler:
         data = build_pooled(series, entry.feature_set, window=entry.manifest.window, horizons=(horizon,),
-                            anchors=anchors)
+                            anchors=anchors, market=market)
         data.scale(entry.scaler)
     return entry, data
 

@@ -29,6 +29,7 @@ from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError
 from ..features.context import load_anchors
 from ..features.datasets import PooledData, build_pooled
+from ..features.market_context import MarketFrame, folder_market
 from ..models.artifacts import EVALUATION_FILE
 from ..models.ensemble import Ensemble
 from ..models.ensemble_rules import BOOSTERS
@@ -59,7 +60,7 @@ def _score(y, p, fut, sym, t, move, timeframe, horizon, fee_bps) -> dict:
 
 
 def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_ms: int, horizon: int,
-                         anchors: dict[str, Candles] | None = None):
+                         anchors: dict[str, Candles] | None = None, market: MarketFrame | None = None):
     """Every ready model's probabilities at ``horizon`` on the rows in [start, end) whose outcome is
     known: features built once per feature set, window and scaler, models run in chunks. Returns
     (probs by id, pooled data, row ends); the data's one label column is ``horizon``'s."""
@@ -70,7 +71,8 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
     ends_ref = ref = None
     for (_, window, _), ids in groups.items():
         entry = ready[ids[0]]
-        data = build_pooled(series, entry.feature_set, window=window, horizons=(horizon,), anchors=anchors)
+        data = build_pooled(series, entry.feature_set, window=window, horizons=(horizon,), anchors=anchors,
+                            market=market)
         ends = data.select(start_ms, end_ms)
         data.scale(entry.scaler)
         if ends_ref is None:
@@ -85,6 +87,15 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
             probs[m] = np.concatenate(out) if out else np.zeros(0)
             log.info("scored %s on %d rows", m, len(ends))
     return probs, ref, ends_ref
+
+
+def _folder_market(data_dir: Path, timeframe: str, entries: list, series: list[Candles],
+                   last_ms: int) -> MarketFrame | None:
+    """The whole folder's market when any model reads it, whatever ``symbols`` selects (as training
+    built it); candles after ``end`` only reach rows after them (the market is causal)."""
+    if not any(e is not None and e.feature_set is not None and e.feature_set.reads_market for e in entries):
+        return None
+    return folder_market(Path(data_dir), timeframe, series, None, last_ms)
 
 
 @dataclass
@@ -119,11 +130,15 @@ def score_rows(store, *, data_dir: Path, timeframe: str, start_ms: int, end_ms: 
     series = {c.symbol: c for c in load_folder(Path(data_dir), timeframe, symbols, None, last_ms)}
     needed = tuple(dict.fromkeys(a for entry in ready.values() for a in entry.feature_set.anchors))
     anchors = load_anchors(Path(data_dir), timeframe, needed, list(series.values()), None, last_ms)
-    probs, data, ends = _model_probabilities(ready, list(series.values()), start_ms, end_ms, horizon, anchors)
+    market = _folder_market(data_dir, timeframe, [*ready.values(), getattr(store, "moves", {}).get(timeframe)],
+                            list(series.values()), last_ms)
+    probs, data, ends = _model_probabilities(ready, list(series.values()), start_ms, end_ms, horizon, anchors,
+                                             market)
     sym = data.symbol_index[ends]
     # The expected move the served signal uses, from each symbol's own candles up to t.
     rule_move = expected_move_bps(data.close, ends, horizon=horizon, first=np.searchsorted(data.symbol_index, sym))
-    mover = served_move(store, timeframe, list(series.values()), anchors, data, horizon)  # None: the rule serves
+    # None: the rule serves
+    mover = served_move(store, timeframe, list(series.values()), anchors, data, horizon, market)
     move = rule_move if mover is None else served_move_bps(mover, ends, horizon)
     ens = None
     if timeframe in store.ensembles and (model_ids is None or ENSEMBLE_ID in model_ids):

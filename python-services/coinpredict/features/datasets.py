@@ -13,6 +13,7 @@ import numpy as np
 
 from ..data.candles import Candles
 from ..data.timeframes import TIMEFRAME_MS
+from .market_context import MarketFrame
 from .pipeline import FeatureSet, warmup_rows
 
 TABLE_LAGS = (1, 2, 3, 4, 5, 6, 12, 24)
@@ -137,11 +138,13 @@ def min_history(window: int) -> int:
 
 
 def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int,
-                 horizons: tuple[int, ...] = (1,), anchors: dict[str, Candles] | None = None) -> PooledData:
-    """``anchors``: the anchor candles (by symbol) the feature set's market context reads."""
+                 horizons: tuple[int, ...] = (1,), anchors: dict[str, Candles] | None = None,
+                 market: MarketFrame | None = None) -> PooledData:
+    """``anchors``: the anchor candles (by symbol) the feature set's market context reads; ``market``:
+    the cross-sectional market (``features.market_context``) its ``mkt_*`` features read."""
     blocks, ts, closes, labels, sym, can_end, highs, lows = [], [], [], [], [], [], [], []
     for i, candles in enumerate(series):
-        x = feature_set.compute(candles, anchors)
+        x = feature_set.compute(candles, anchors, market)
         n = len(x)
         ok = np.zeros(n, dtype=bool)
         first = max(warmup_rows(x, feature_set.optional), WARMUP_ROWS) + input_rows(window) - 1

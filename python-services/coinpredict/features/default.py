@@ -49,6 +49,48 @@ The coin's own order flow adds nothing pooled (-0.0003 alone, +0.0000 on top of 
 seven coins' rows), with the flag or without; ETH as a second anchor lowers the mean slightly: neither
 is adopted. 4h and 1d keep their sets: the changes are within noise there and of mixed sign across
 periods (4h 2024 H2 drops in every variant), and their BTC files have no taker-buy columns.
+
+Cross-sectional market (``mkt_*``, ``features/market_context.py``), measured the same way (same
+periods, rows and LightGBM; the market built from all 18 coins of the folder). 1h (run before the
+rank IC column existed):
+
+| variant, 1h | 2024 H1 | 2024 H2 | 2025 H1 | mean | vs default |
+|---|---|---|---|---|---|
+| default | 0.5515 | 0.5491 | 0.5335 | 0.5447 | +0.0000 |
+| **+ BTC all (kept)** | 0.5567 | 0.5498 | 0.5403 | 0.5489 | +0.0042 |
+| + market all | 0.5515 | 0.5474 | 0.5344 | 0.5444 | -0.0003 |
+| + BTC all + market all | 0.5540 | 0.5499 | 0.5371 | 0.5470 | +0.0022 |
+| + BTC all + market (no count) | 0.5538 | 0.5494 | 0.5387 | 0.5473 | +0.0026 |
+| + BTC all + market excess | 0.5554 | 0.5491 | 0.5396 | 0.5480 | +0.0033 |
+
+The two that matter, run again with the rank IC (per-candle Spearman of the probabilities against the
+next return across coins; a rerun moves an AUC by up to 0.0014: LightGBM's threads):
+
+| variant, 1h | 2024 H1 | 2024 H2 | 2025 H1 | mean AUC | rank IC 2024 H1 | 2024 H2 | 2025 H1 | mean |
+|---|---|---|---|---|---|---|---|---|
+| + BTC all (kept) | 0.5567 | 0.5498 | 0.5403 | 0.5489 | 0.0238 | 0.0156 | 0.0126 | 0.0173 |
+| + BTC all + market all | 0.5547 | 0.5499 | 0.5385 | 0.5477 | 0.0274 | 0.0192 | 0.0144 | 0.0203 |
+
+| variant, 4h | 2024 H1 | 2024 H2 | 2025 H1 | mean | vs default | mean rank IC |
+|---|---|---|---|---|---|---|
+| default (kept) | 0.5552 | 0.5393 | 0.5190 | 0.5378 | +0.0000 | 0.0195 |
+| + market all | 0.5494 | 0.5386 | 0.5134 | 0.5338 | -0.0040 | 0.0184 |
+
+| variant, 1d | 2024 H1 | 2024 H2 | 2025 H1 | mean | vs default | mean rank IC |
+|---|---|---|---|---|---|---|
+| default (kept) | 0.5213 | 0.5148 | 0.5045 | 0.5135 | +0.0000 | -0.0017 |
+| + market all | 0.5727 | 0.4750 | 0.4942 | 0.5140 | +0.0005 | -0.0281 |
+| + market (no count) | 0.5646 | 0.4983 | 0.5641 | 0.5423 | +0.0288 | 0.0125 |
+| + BTC all + market all | 0.5408 | 0.4840 | 0.5167 | 0.5138 | +0.0003 | -0.0147 |
+
+Decision. The market is adopted nowhere. On 1h it adds nothing alone (-0.0003) and every variant on
+top of BTC's context is below BTC's alone (-0.0009 to -0.0019 on the mean, below it in 2024 H1 and
+2025 H1): BTC's own returns already carry most of the common move (their correlation with the market
+mean is 0.85). It does rank the coins better (rank IC +0.0030, higher in every period): a candidate
+for a ranking target, not for ``probability_up``, whose AUC it lowers. On 4h it is below the default
+in every period (-0.0040), its rank IC too. On 1d the variants swing by as much as dropping one
+column (all: +0.0005; without ``mkt_coins``: +0.0288, yet 2024 H2 below the default by 0.0165): noise
+at ~3k test rows a half-year, and of mixed sign across periods, like BTC's variants there.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from ..data.candles import Candles
 from ..data.timeframes import TIMEFRAME_MS
 from .catalogue import catalogue, compute_output, rolling_mean, rolling_std
 from .context import CONTEXT_FEATURES, anchor_of, context_columns, is_context
+from .market_context import MARKET_FEATURES, MarketFrame, is_market, market_columns
 
 FEATURE_VERSION = 2
 VOL_WINDOW = 48
@@ -51,15 +52,22 @@ class FeatureSet:
         return tuple(dict.fromkeys(a for a in map(anchor_of, self.names) if a is not None))
 
     @cached_property
+    def reads_market(self) -> bool:
+        """Whether the set reads the cross-sectional market (``mkt_*``: every coin's candles)."""
+        return any(map(is_market, self.names))
+
+    @cached_property
     def optional(self) -> np.ndarray:
         """Columns that may be missing on some rows (order flow, market context): they do not count
         towards a series' warm-up."""
-        return np.array([is_context(n) for n in self.names], dtype=bool)
+        return np.array([is_context(n) or is_market(n) for n in self.names], dtype=bool)
 
-    def compute(self, candles: Candles, anchors: dict[str, Candles] | None = None) -> np.ndarray:
+    def compute(self, candles: Candles, anchors: dict[str, Candles] | None = None,
+                market: MarketFrame | None = None) -> np.ndarray:
         """(n, F) float32 matrix; rows inside the warm-up hold NaN. ``anchors``: candles by symbol for
-        the anchors this set reads; a missing one leaves its features NaN (and its flag 0)."""
-        return compute_features(candles, self.names, anchors)
+        the anchors this set reads; a missing one leaves its features NaN (and its flag 0). ``market``:
+        the cross-sectional market its ``mkt_*`` features read (None: missing, flag 0)."""
+        return compute_features(candles, self.names, anchors, market)
 
 
 def _log(x: np.ndarray) -> np.ndarray:
@@ -151,7 +159,8 @@ def _trailing_share(flags: np.ndarray, known: np.ndarray, window: int) -> np.nda
     return out
 
 
-def compute_features(c: Candles, names: tuple[str, ...], anchors: dict[str, Candles] | None = None) -> np.ndarray:
+def compute_features(c: Candles, names: tuple[str, ...], anchors: dict[str, Candles] | None = None,
+                     market: MarketFrame | None = None) -> np.ndarray:
     o, h, lo, cl, v = c.open, c.high, c.low, c.close, c.volume
     n = len(c)
     ret = np.concatenate([[np.nan], _log(cl[1:] / cl[:-1])]) if n else np.zeros(0)
@@ -188,6 +197,7 @@ def compute_features(c: Candles, names: tuple[str, ...], anchors: dict[str, Cand
             r, p = _higher_timeframe(c, htf, window)
             cols[f"htf_{htf}_ret"], cols[f"htf_{htf}_pos{window}"] = r, p
     cols.update(context_columns(c, names, anchors, vol))
+    cols.update(market_columns(c, market, wanted))
     specs = catalogue()
     series = {"open": o, "high": h, "low": lo, "close": cl, "volume": v}
     cache: dict = {}
@@ -207,7 +217,7 @@ def compute_features(c: Candles, names: tuple[str, ...], anchors: dict[str, Cand
 def unknown_features(names: tuple[str, ...] | list[str]) -> list[str]:
     """The names ``compute_features`` cannot compute (a version saved by other feature code): serving
     such a version would fail on every request."""
-    known = set(CORE_FEATURES) | set(HTF_FEATURES) | set(CONTEXT_FEATURES)
+    known = set(CORE_FEATURES) | set(HTF_FEATURES) | set(CONTEXT_FEATURES) | set(MARKET_FEATURES)
     return [n for n in names if n not in known and n not in catalogue()]
 
 

@@ -22,6 +22,7 @@ from ..data.candles import Candles
 from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ServiceError, Unavailable
 from ..features.datasets import TABLE_LAGS, input_rows
+from ..features.market_context import MarketFrame
 from ..models.artifacts import model_root, read_importance
 from ..models.explain import Contributions, contributions, top_features
 from ..models.registry import ENSEMBLE_ID
@@ -42,11 +43,11 @@ class Explained:
         self.entry, self.got, self.shown, self.attention = entry, got, shown, attention
 
 
-def _inputs(entry: LoadedModel, candles: Candles, anchors: dict[str, Candles],
-            cache: FeatureCache) -> tuple[np.ndarray, np.ndarray]:
+def _inputs(entry: LoadedModel, candles: Candles, anchors: dict[str, Candles], cache: FeatureCache,
+            market: MarketFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The model's input batch of one row and the value of each input column as the model read it,
     unscaled. The rows come from the serving's feature cache (the prediction just computed them)."""
-    rows = feature_rows(candles, entry, input_rows(entry.manifest.window), cache, anchors)
+    rows = feature_rows(candles, entry, input_rows(entry.manifest.window), cache, anchors, market)
     x = model_inputs(entry, rows[None])
     if entry.model.input_kind == "table":
         ret, vol = (entry.feature_set.names.index(c) for c in ("ret_z", "vol_z"))
@@ -57,8 +58,8 @@ def _inputs(entry: LoadedModel, candles: Candles, anchors: dict[str, Candles],
 
 
 def explain_model(entry: LoadedModel, horizon: int, candles: Candles, anchors: dict[str, Candles],
-                  cache: FeatureCache) -> Explained:
-    x, shown = _inputs(entry, candles, anchors, cache)
+                  cache: FeatureCache, market: MarketFrame | None = None) -> Explained:
+    x, shown = _inputs(entry, candles, anchors, cache, market)
     column = entry.horizons.index(horizon)
     with entry.lock:
         got = contributions(entry.model, x, column, entry.feature_set)
@@ -113,20 +114,21 @@ def _candles_of(predictor, req: PredictRequest, answer: dict):
         raise got
     candles = got.until(to_ms(answer["as_of"]) + TIMEFRAME_MS[req.timeframe])
     anchors = predictor.candles.anchors([req], {0: plan}, {0: candles}, call).get(0, {})
-    return plan, candles, anchors
+    market = predictor.candles.markets([req], {0: candles}, {0} if plan.reads_market else set(), call).get(0)
+    return plan, candles, anchors, market
 
 
 def explain(predictor, req: PredictRequest, answer: dict) -> dict:
     """The ``explanation`` of ``answer`` (what ``predictor`` answered for ``req``); 503
     ``explanation_failed`` when a model cannot be explained (the log has why)."""
-    plan, candles, anchors = _candles_of(predictor, req, answer)
+    plan, candles, anchors, market = _candles_of(predictor, req, answer)
     cache = predictor.features
     try:
         if req.model != ENSEMBLE_ID:
-            return _single(explain_model(plan.ready[0], plan.horizon, candles, anchors, cache), candles)
+            return _single(explain_model(plan.ready[0], plan.horizon, candles, anchors, cache, market), candles)
         by_id = {m.model_id: m for m in plan.ready}
         used = [(by_id[i], w) for i, w in answer["weights"].items() if w > 0 and i in by_id]
-        return _combined([(explain_model(m, plan.horizon, candles, anchors, cache), w) for m, w in used])
+        return _combined([(explain_model(m, plan.horizon, candles, anchors, cache, market), w) for m, w in used])
     except Exception as exc:  # noqa: BLE001 - an explanation failing must never fail as a 500
         log.exception("explaining %s %s failed", req.model, req.symbol)
         raise Unavailable("this answer could not be explained (the prediction itself is fine: ask without "

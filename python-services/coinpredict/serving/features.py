@@ -1,6 +1,7 @@
 """Feature rows for serving: scaled, computed once per (symbol, timeframe, feature set, last candle,
-and each anchor's last candle) and kept in a small LRU, so repeated requests for the same market
-candle skip the feature code, and a row is never served after its anchor has moved on."""
+each anchor's last candle and the market's build) and kept in a small LRU, so repeated requests for
+the same market candle skip the feature code, and a row is never served after its anchor (or the
+market it read) has moved on."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..data.candles import Candles
+from ..features.market_context import MarketFrame
 from .model_store import LoadedModel
 
 
@@ -40,21 +42,23 @@ class FeatureCache:
 
 
 def feature_rows(candles: Candles, entry: LoadedModel, need_rows: int, cache: FeatureCache,
-                 anchors: dict[str, Candles] | None = None) -> np.ndarray:
+                 anchors: dict[str, Candles] | None = None, market: MarketFrame | None = None) -> np.ndarray:
     """Scaled last ``need_rows`` feature rows of ``candles`` for one model's feature set and scaler;
-    ``anchors``: the anchor candles its market context reads (absent ones leave it missing).
+    ``anchors``: the anchor candles its market context reads (absent ones leave it missing); ``market``:
+    the cross-sectional market (``serving.market``), keyed by its build.
     Client candles are never cached (their key would not identify their content)."""
     fs = entry.feature_set
     anchors = anchors or {}
     key = None
     if candles.source != "request":
         anchored = tuple((a, int(anchors[a].t[-1]) if a in anchors else None) for a in fs.anchors)
+        built = (market.key if market is not None else None) if fs.reads_market else None
         key = (candles.symbol, candles.timeframe, fs.hash, int(candles.t[-1]), len(candles), id(entry.scaler),
-               anchored)
+               anchored, built)
         hit = cache.get(key)
         if hit is not None and len(hit) >= need_rows:
             return hit[-need_rows:]
-    raw = fs.compute(candles, anchors)[-need_rows:]
+    raw = fs.compute(candles, anchors, market if fs.reads_market else None)[-need_rows:]
     rows = entry.scaler.apply(raw)  # apply returns a new array; the computed matrix is not reused
     if key is not None:
         cache.put(key, rows)

@@ -1,6 +1,7 @@
 """Gathering candles: the client's own (checked for length) or the market's, each distinct
 (symbol, timeframe) fetched once per call; live fetches overlap in a thread pool. The anchor candles
-the models' market context reads (BTCUSDT...) are gathered once per call and timeframe alongside."""
+the models' market context reads (BTCUSDT...) are gathered once per call and timeframe alongside, and
+the cross-sectional market once per timeframe and close (``serving.market``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from ..data.candles import Candles
 from ..data.market import MarketData
 from ..data.timeframes import TIMEFRAME_MS
 from ..errors import BadRequest, NotFound, ServiceError, Unavailable
+from ..features.market_context import MarketFrame
+from .market import MarketCache
 from .requests import Plan, PredictRequest, moment
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,7 @@ class CandleGatherer:
     def __init__(self, market: MarketData, lookback: int, workers: int = 8):
         self.market = market
         self.lookback = lookback
+        self.market_cache = MarketCache(market, lookback)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="candles")
 
     def own(self, candles: Candles, need: int, now: float, as_of_ms: int | None = None) -> Candles:
@@ -131,4 +135,19 @@ class CandleGatherer:
                 if key not in fetched:
                     fetched[key] = self.anchor(symbol, tf, end, call.deadline, call.asked_at)
             out[i] = {s: fetched[(s, tf, end)] for s in wanted if fetched[(s, tf, end)] is not None}
+        return out
+
+    def markets(self, reqs: list[PredictRequest], candles: dict[int, Candles], wanted: set[int],
+                call: Call | None = None) -> dict[int, MarketFrame]:
+        """The cross-sectional market by request index, for the ``wanted`` requests (whose models read it),
+        as of each one's own last candle: built once per timeframe and close and kept. A market that
+        cannot be built leaves those features missing (flag 0); the prediction is not refused."""
+        call = call or self.start_call()
+        out: dict[int, MarketFrame] = {}
+        for i in sorted(wanted & set(candles)):
+            tf = reqs[i].timeframe
+            try:
+                out[i] = self.market_cache.frame(tf, int(candles[i].t[-1]) + TIMEFRAME_MS[tf], call.asked_at)
+            except Exception:  # noqa: BLE001 - the market is context: missing, never a failed answer
+                log.exception("market context %s could not be built", tf)
         return out

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..data.candles import Candles
 from ..features.datasets import input_rows
+from ..features.market_context import MarketFrame
 from ..models.move import QUANTILE_NAMES, MoveForecast, har_inputs, rule_forecast
 from .features import FeatureCache, feature_rows
 from .model_store import LoadedModel, ModelStore
@@ -32,16 +33,19 @@ class MoveScale:
 
 
 def move_inputs(entry: LoadedModel, candles: list[Candles], cache: FeatureCache,
-                anchors: list[dict[str, Candles] | None]) -> np.ndarray:
+                anchors: list[dict[str, Candles] | None],
+                markets: list[MarketFrame | None] | None = None) -> np.ndarray:
     """The move model's input rows for each candle history (its last candle): table row + HAR terms."""
     need_rows = input_rows(entry.manifest.window)
-    block = np.stack([feature_rows(c, entry, need_rows, cache, a) for c, a in zip(candles, anchors)])
+    markets = markets or [None] * len(candles)
+    block = np.stack([feature_rows(c, entry, need_rows, cache, a, m) for c, a, m in zip(candles, anchors, markets)])
     har = np.vstack([har_inputs(c.high, c.low, c.close, np.array([len(c) - 1])) for c in candles])
     return np.concatenate([model_inputs(entry, block), har], axis=1).astype(np.float32)
 
 
 def move_scales(store: ModelStore, reqs: list[PredictRequest], plans: dict[int, Plan], candles: dict[int, Candles],
-                cache: FeatureCache, anchors: dict[int, dict[str, Candles]]) -> dict[int, MoveScale]:
+                cache: FeatureCache, anchors: dict[int, dict[str, Candles]],
+                markets: dict[int, MarketFrame] | None = None) -> dict[int, MoveScale]:
     """Predicted log ranges by request index, for the requests whose timeframe has a ready move model
     at their horizon; a model that fails leaves its requests on the rule."""
     groups: dict[str, list[int]] = {}
@@ -53,7 +57,8 @@ def move_scales(store: ModelStore, reqs: list[PredictRequest], plans: dict[int, 
     for tf, indices in groups.items():
         entry = store.moves[tf]
         try:
-            x = move_inputs(entry, [candles[i] for i in indices], cache, [anchors.get(i) for i in indices])
+            x = move_inputs(entry, [candles[i] for i in indices], cache, [anchors.get(i) for i in indices],
+                            [(markets or {}).get(i) for i in indices])
             columns = np.array([entry.horizons.index(plans[i].horizon) for i in indices])
             mu = np.empty(len(indices))
             with entry.lock:

@@ -29,6 +29,16 @@ from .resolve import default_horizon, members_for, plan_for
 from .scoring import Scores, score
 
 
+def reads_market(store: ModelStore, reqs: list[PredictRequest], plans: dict[int, Plan]) -> set[int]:
+    """The requests whose models (direction, or their timeframe's move model) read the market (``mkt_*``)."""
+    out = set()
+    for i, plan in plans.items():
+        move = store.moves.get(reqs[i].timeframe)
+        if plan.reads_market or (move is not None and move.status == "ready" and move.feature_set.reads_market):
+            out.add(i)
+    return out
+
+
 class Predictor:
     def __init__(self, settings: Settings, market: MarketData, store: ModelStore, universe: Universe | None = None):
         self.settings = settings
@@ -99,8 +109,9 @@ class Predictor:
             else:
                 candles[i] = got
         anchors = self.candles.anchors(reqs, plans, candles, call)
-        scores = score(plans, candles, features, anchors)
-        moves = move_scales(store, reqs, plans, candles, features, anchors)
+        markets = self.candles.markets(reqs, candles, reads_market(store, reqs, plans), call)
+        scores = score(plans, candles, features, anchors, markets)
+        moves = move_scales(store, reqs, plans, candles, features, anchors, markets)
         self._answer(reqs, plans, candles, anchors, scores, results, store, started, moves)
         if shown := market_time(call.asked_at):
             for result in results:

@@ -73,6 +73,11 @@ class Plan:
         return tuple(dict.fromkeys(a for m in self.ready for a in m.feature_set.anchors))
 
     @cached_property
+    def reads_market(self) -> bool:
+        """Whether any ready model reads the cross-sectional market (``mkt_*``)."""
+        return any(m.feature_set.reads_market for m in self.ready)
+
+    @cached_property
     def reads_optional(self) -> bool:
         """Whether any ready model reads an optional input (order flow): its answers then say what they had."""
         return any(m.feature_set.optional.any() for m in self.ready)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..data.candles import Candles
 from ..features.datasets import input_rows, table_rows
+from ..features.market_context import MarketFrame
 from .features import FeatureCache, feature_rows
 from .model_store import LoadedModel
 from .requests import Plan
@@ -53,8 +54,8 @@ def jobs(plans: dict[int, Plan]) -> dict[tuple[str, str], tuple[LoadedModel, lis
     return out
 
 
-def input_keys(plans: dict[int, Plan], candles: dict[int, Candles],
-               anchors: dict[int, dict[str, Candles]]) -> dict[int, tuple]:
+def input_keys(plans: dict[int, Plan], candles: dict[int, Candles], anchors: dict[int, dict[str, Candles]],
+               markets: dict[int, MarketFrame] | None = None) -> dict[int, tuple]:
     """Which requests read the same input, by request index: the same candles and anchor candles (the same
     objects: gather fetches each (symbol, timeframe, as_of) once per call, and anchors once per end). A
     client's own candles are parsed per request, so they never share."""
@@ -62,7 +63,8 @@ def input_keys(plans: dict[int, Plan], candles: dict[int, Candles],
     for i, c in candles.items():
         if i in plans:
             own = anchors.get(i) or {}
-            out[i] = (id(c), *(id(own.get(a)) for a in plans[i].anchors))
+            market = (markets or {}).get(i)
+            out[i] = (id(c), *(id(own.get(a)) for a in plans[i].anchors), market.key if market is not None else None)
     return out
 
 
@@ -82,19 +84,22 @@ def distinct_rows(indices: list[int], keys: dict[int, tuple]) -> tuple[list[int]
 
 
 def score(plans: dict[int, Plan], candles: dict[int, Candles], cache: FeatureCache,
-          anchors: dict[int, dict[str, Candles]] | None = None) -> Scores:
+          anchors: dict[int, dict[str, Candles]] | None = None,
+          markets: dict[int, MarketFrame] | None = None) -> Scores:
     """One forward pass per model over the distinct inputs of every request (with candles) that needs
-    it; ``anchors``: the anchor candles by request index (``CandleGatherer.anchors``)."""
-    anchors = anchors or {}
+    it; ``anchors``: the anchor candles by request index (``CandleGatherer.anchors``); ``markets``: the
+    cross-sectional market by request index (``CandleGatherer.markets``)."""
+    anchors, markets = anchors or {}, markets or {}
     scores = Scores()
-    keys = input_keys(plans, candles, anchors)
+    keys = input_keys(plans, candles, anchors, markets)
     for (_, model_id), (entry, indices) in jobs({i: p for i, p in plans.items() if i in candles}).items():
         need_rows = input_rows(entry.manifest.window)
         try:  # resolve plans a model only at a horizon it predicts; were it not so, this fails the model only
             horizons = entry.horizons
             columns = [horizons.index(plans[i].horizon) for i in indices]
             unique, where = distinct_rows(indices, keys)
-            block = np.stack([feature_rows(candles[i], entry, need_rows, cache, anchors.get(i)) for i in unique])
+            block = np.stack([feature_rows(candles[i], entry, need_rows, cache, anchors.get(i), markets.get(i))
+                              for i in unique])
             x = model_inputs(entry, block)
             with entry.lock:
                 p = entry.model.predict_proba(x)[where, columns]  # each request's row and horizon

@@ -16,6 +16,7 @@ from ..data.timeframes import TIMEFRAME_MS
 from ..features.context import load_anchors
 from ..features.datasets import PooledData, build_pooled
 from ..features.default import default_feature_set
+from ..features.market_context import MarketFrame, folder_market
 from ..models.base import DataView
 from .gate import RawRecent
 from .profiles import Profile
@@ -37,11 +38,13 @@ class Split:
 
 
 def make_split(series: list[Candles], timeframe: str, profile: Profile, horizons: tuple[int, ...],
-               end_ms: int, anchors: dict[str, Candles] | None = None, *, keep_raw: bool = False) -> Split:
+               end_ms: int, anchors: dict[str, Candles] | None = None, *, keep_raw: bool = False,
+               market: MarketFrame | None = None) -> Split:
     """Train and validation by time. Both need every horizon's label; the embargo between them is a
-    window plus the longest horizon, so no training label reaches a validation candle."""
+    window plus the longest horizon, so no training label reaches a validation candle. ``market``: the
+    cross-sectional market the set's ``mkt_*`` features read."""
     fs = default_feature_set(timeframe)
-    data = build_pooled(series, fs, window=profile.window, horizons=horizons, anchors=anchors)
+    data = build_pooled(series, fs, window=profile.window, horizons=horizons, anchors=anchors, market=market)
     step = TIMEFRAME_MS[timeframe]
     horizon = max(horizons)
     horizon_ms = horizon * step
@@ -75,15 +78,16 @@ def validation_length(data: PooledData, profile: Profile, step: int, end_ms: int
 def load_split(data_dir: Path, timeframe: str, prof: Profile, horizons: tuple[int, ...], start: str | None,
                end: str, symbols: list[str] | None, *, keep_raw: bool,
                report: Callable[[float, str], None]) -> Split:
-    """The folder's candles (and the market context's anchors, read even when ``symbols`` leave them
-    out) between ``start`` and ``end``, split."""
+    """The folder's candles (and the market context's anchors and whole market, read even when
+    ``symbols`` leave them out: a subset run sees the same market) between ``start`` and ``end``, split."""
     end_ms = to_ms(end)
     series = load_folder(Path(data_dir), timeframe, symbols, to_ms(start), end_ms)
-    anchors = load_anchors(Path(data_dir), timeframe, default_feature_set(timeframe).anchors, series,
-                           to_ms(start), end_ms)
+    fs = default_feature_set(timeframe)
+    anchors = load_anchors(Path(data_dir), timeframe, fs.anchors, series, to_ms(start), end_ms)
+    market = folder_market(Path(data_dir), timeframe, series, to_ms(start), end_ms) if fs.reads_market else None
     if prof.max_symbols:
         series = series[: prof.max_symbols]
     if not series:
         raise ValueError(f"no candles for {timeframe} in {data_dir}")
     report(0.03, f"computing features for {len(series)} symbols")
-    return make_split(series, timeframe, prof, horizons, end_ms, anchors, keep_raw=keep_raw)
+    return make_split(series, timeframe, prof, horizons, end_ms, anchors, keep_raw=keep_raw, market=market)
