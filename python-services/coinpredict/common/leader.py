@@ -218,7 +218,9 @@ class Leadership:
         return held
 
     def run(self, stop: threading.Event) -> None:
-        if not self.tick():
+        if isinstance(self.lease, Never):
+            log.info("live duties: %s never leads (WORKER_LIVE=off); it runs training jobs", self.holder)
+        elif not self.tick():
             log.info("live duties: %s follows (%s held by another worker); it runs training jobs",
                      self.holder, self.lease.kind)
         while not stop.wait(self.renew_s):
