@@ -126,6 +126,16 @@ def postgres():
 
 
 @pytest.fixture(scope="session")
+def redis_url():
+    """A real Redis server on a free loopback port for the whole session (skips without one); tests keep
+    to keys of their own."""
+    from tests.jobs.servers import redis_server
+
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def evaluated_dir(synthetic_dir, trained_dir, tmp_path_factory) -> Path:
     """A copy of the smoke models with an evaluation of their last two days published beside them
     (``GET /evaluation``); its ``--out`` folder is the sibling ``out``."""

@@ -73,6 +73,7 @@ class Settings:
     database_url: str = f"sqlite:///{REPO_ROOT / 'data' / 'coinpredict.sqlite'}"  # job records (and later more)
     queue_path: Path = REPO_ROOT / "data" / "queue.sqlite"  # the task queue's embedded storage
     redis_url: str | None = None  # the task queue on Redis instead (several machines)
+    exchange_weight_per_minute: float = 1500.0  # request weight the service spends a minute (shared with Redis)
     max_active_jobs: int = 8  # queued + running; more are refused with 429
     train_profile: str = "default"  # what make run trains first when MODELS_DIR has no model (smoke: seconds)
     job_stale_s: float = 60.0  # a running job whose worker has not reported for this long died
@@ -100,6 +101,8 @@ class Settings:
         s.database_url = absolute_database_url(os.environ.get("DATABASE_URL") or s.database_url)
         s.queue_path = _env_path("QUEUE_PATH", s.queue_path)
         s.redis_url = os.environ.get("REDIS_URL") or None
+        s.exchange_weight_per_minute = float(os.environ.get("EXCHANGE_WEIGHT_PER_MINUTE",
+                                                            s.exchange_weight_per_minute))
         s.max_active_jobs = int(os.environ.get("MAX_ACTIVE_JOBS", s.max_active_jobs))
         s.job_stale_s = float(os.environ.get("JOB_STALE_S", s.job_stale_s))
         s.train_profile = os.environ.get("TRAIN_PROFILE") or s.train_profile

@@ -173,3 +173,19 @@ def test_an_if_better_ensemble_keeps_the_members_the_gate_kept(make_app, tmp_pat
     assert members == {m: next(v["version"] for v in client.get(f"/models/{m}/versions?timeframe=1h").get_json()
                                ["versions"] if v["status"] == "serving") for m in ("lightgbm", "xgboost")}
     assert result["gate"]["ensemble"]["basis"] == "follows its members"
+
+
+def test_a_scheduled_job_is_listed_and_shown_like_any_other(make_app):
+    """Its record's unique schedule key stays inside: the answers keep the Job schema."""
+    app = make_app(immediate=False)
+    queue = app.extensions[KEY].jobs
+    job = queue.submit("train", "1h", {"models": "all", "profile": "smoke", "promote": "if_better",
+                                       "end": iso(SYNTHETIC_END_MS), "scheduled": True},
+                       schedule_key=f"retrain:1h:{SYNTHETIC_END_MS}")
+    client = app.test_client()
+    listed = client.get("/jobs")
+    assert listed.status_code == 200, listed.get_json()
+    [shown] = listed.get_json()["jobs"]
+    assert shown["id"] == job["id"] and shown["params"]["scheduled"] is True and "schedule_key" not in shown
+    one = client.get(f"/jobs/{job['id']}")
+    assert one.status_code == 200 and "schedule_key" not in one.get_json()

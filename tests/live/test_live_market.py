@@ -67,7 +67,8 @@ def test_rate_limit_answers_pause_the_refresher(exchange, tmp_path, at):
     refresher = CandleRefresher(market, backfill=50, threads=1)
     counts = refresher.run_once({"1h": set(SYNTHETIC_SYMBOLS)})
     assert counts["fetched"] == 1 and counts["waiting"] == 2
-    assert refresher.paused_until > time.monotonic()  # the 429's Retry-After is honoured by every symbol
+    assert refresher.budget.paused_for() > 0  # the 429's Retry-After is honoured by every symbol
+    assert market.provider.budget is refresher.budget  # and by the requests' catch-ups in this process
     calls = ex.calls["/api/v3/klines"]
     assert refresher.run_once({"1h": set(SYNTHETIC_SYMBOLS)})["waiting"] == 2 and ex.calls["/api/v3/klines"] == calls
 

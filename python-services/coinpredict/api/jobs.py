@@ -24,7 +24,9 @@ def _time(epoch_s: float | None) -> str | None:
 
 
 def public_job(job: dict) -> dict:
-    """A job record as clients see it: ISO times, and no server path in its text."""
+    """A job record as clients see it: ISO times, and no server path in its text. ``schedule_key`` is the
+    database's guard against queueing a scheduled job twice; ``params.scheduled`` and ``end`` say it."""
+    job = {k: v for k, v in job.items() if k != "schedule_key"}
     return {**job, "created_at": _time(job["created_at"]), "started_at": _time(job["started_at"]),
             "finished_at": _time(job["finished_at"]), "heartbeat_at": _time(job["heartbeat_at"]),
             "error": redact(job["error"]) if job["error"] else None,

@@ -6,7 +6,9 @@ Every ``WORKER_TICK_S`` (wall seconds; what is due is read from the market clock
 also keeps the service live: fetches each
 watched symbol's candle shortly after it closes (live mode: the top-100 universe, the market-context
 anchors and whatever was asked for in the last day, on every trained timeframe), scores the served
-forecasts whose outcome candle has closed, and queues the retraining ``RETRAIN_EVERY`` makes due.
+forecasts whose outcome candle has closed, and queues the retraining ``RETRAIN_EVERY`` makes due. Only
+the worker holding the leader lease (``common.leader``) does so; the others run training jobs alone
+and take the lease over when its holder dies.
 
 At start and every few seconds it ends jobs whose worker died (a kill -9 leaves no trace otherwise) and
 deletes what they left half done; on a normal stop it ends the job it was running as failed."""
@@ -18,6 +20,7 @@ import os
 import sys
 import threading
 
+from coinpredict.common.leader import Leadership, make_lease
 from coinpredict.config import Settings
 from coinpredict.data.market import MarketData
 from coinpredict.data.refresher import CandleRefresher
@@ -66,9 +69,12 @@ class LiveLoop:
         return out
 
 
-def live_loop(settings: Settings, queue: JobQueue, stop: threading.Event, tick_s: float) -> None:
+def live_loop(settings: Settings, queue: JobQueue, stop: threading.Event, tick_s: float,
+              leadership: Leadership) -> None:
     loop = LiveLoop(settings, queue)
     while not stop.wait(tick_s):
+        if not leadership.leading.is_set():
+            continue
         try:
             done = loop.run_once()
             refreshed = done.get("refresh", {})
@@ -87,7 +93,12 @@ def main() -> int:
     stop = threading.Event()
     threading.Thread(target=reaper, args=(queue, stop), daemon=True, name="reaper").start()
     tick_s = float(os.environ.get("WORKER_TICK_S", "5"))
-    live = threading.Thread(target=live_loop, args=(settings, queue, stop, tick_s), daemon=True, name="live")
+    leadership = Leadership(make_lease(settings.database_url, settings.redis_url, worker_name()), worker_name(),
+                            renew_s=min(tick_s, 5.0))
+    lease = threading.Thread(target=leadership.run, args=(stop,), daemon=True, name="lease")
+    lease.start()
+    live = threading.Thread(target=live_loop, args=(settings, queue, stop, tick_s, leadership), daemon=True,
+                            name="live")
     live.start()
     threads = int(os.environ.get("WORKER_THREADS", "1"))
     log.info("worker %s: %d thread(s), queue %s, jobs in %s", worker_name(), threads,
@@ -102,6 +113,7 @@ def main() -> int:
     finally:
         stop.set()
         live.join(10)  # its round ends before the interpreter's exit shuts the thread pools it uses
+        lease.join(5)  # the lease is given up: a follower takes over now, not when a Redis lease expires
         for job_id in queue.store.fail_held_by(worker_name(), "the worker was stopped while running it; nothing "
                                                                "it trained was promoted"):
             job = queue.store.get(job_id)

@@ -1,59 +1,36 @@
 """Keeping the live store current (the worker runs it): each watched symbol's newest closed candle is
 fetched shortly after it closes, so requests read the store and never wait on the exchange.
 
-Within the exchange's limits: every call spends request weight from a per-minute budget (a quarter of
-the exchange's 6,000 by default, leaving room for the web's catch-ups and other users of the address),
-and a 429 or 418 pauses all fetching for its ``Retry-After``. A symbol the exchange does not list, or
+Within the exchange's limits: every call spends request weight from the budget the process's market
+holds (``data.budget``: a quarter of the exchange's 6,000 a minute by default, shared with the web's
+catch-ups, and with every process of the deployment when ``REDIS_URL`` is set), and a 429 or 418 pauses
+all fetching that shares the budget for its ``Retry-After``. A symbol the exchange does not list, or
 answers is unknown, is not asked again for a day."""
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import SourceError, UnknownSeries
 from .market import MarketData
 from .providers.live import LiveProvider
-from .sources.exchange import ExchangeSource, RateLimited
+from .sources.exchange import BudgetSpent, ExchangeSource, RateLimited
 from .timeframes import TIMEFRAME_MS
 
 log = logging.getLogger(__name__)
-KLINES_WEIGHT = 2  # the exchange's request weight of one klines call (up to 1,000 candles)
-
-
-class WeightBudget:
-    """A token bucket of request weight refilled continuously at ``per_minute``."""
-
-    def __init__(self, per_minute: float):
-        self.per_minute = per_minute
-        self._tokens = per_minute
-        self._at = time.monotonic()
-        self._lock = threading.Lock()
-
-    def take(self, weight: float) -> bool:
-        with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self.per_minute, self._tokens + (now - self._at) * self.per_minute / 60)
-            self._at = now
-            if self._tokens < weight:
-                return False
-            self._tokens -= weight
-            return True
 
 
 class CandleRefresher:
-    def __init__(self, market: MarketData, *, weight_per_minute: float = 1500, backfill: int = 1000,
-                 settle_s: float = 2.0, threads: int = 4):
+    def __init__(self, market: MarketData, *, backfill: int = 1000, settle_s: float = 2.0, threads: int = 4):
         if not isinstance(market.provider, LiveProvider):
             raise TypeError("the refresher keeps the live store current; this market has no such store")
         self.market, self.live = market, market.provider
+        self.budget = self.live.budget  # the requests' catch-ups spend from the same one
         self.exchange = ExchangeSource(market.settings.exchange_url, clock=market.clock, retries=1,
-                                       timeout=(3.0, 10.0))
-        self.budget = WeightBudget(weight_per_minute)
+                                       timeout=(3.0, 10.0), budget=self.budget)
         self.backfill, self.settle_s = backfill, settle_s
-        self.paused_until = 0.0  # time.monotonic(): after a 429/418, nothing is fetched before this
         self._unknown: dict[tuple[str, str], float] = {}
         self._backfilled: set[tuple[str, str]] = set()
         self._nothing_new: dict[tuple[str, str], int] = {}  # the newest closed candle the exchange lacked
@@ -99,7 +76,7 @@ class CandleRefresher:
     def _one(self, job: tuple[str, str, int | None]) -> tuple[str, int]:
         symbol, timeframe, first = job
         key = (symbol, timeframe)
-        if time.monotonic() < self.paused_until or not self.budget.take(KLINES_WEIGHT):
+        if self.budget.paused_for() > 0:
             return "waiting", 0
         try:
             if first is not None:
@@ -110,8 +87,9 @@ class CandleRefresher:
             if (self.live.store.last_time(symbol, timeframe) or -1) < newest:
                 self._nothing_new[key] = newest  # halted or late: asked again once the next candle closes
             return "fetched", got
-        except RateLimited as exc:
-            self.paused_until = max(self.paused_until, time.monotonic() + exc.retry_after)
+        except BudgetSpent:
+            return "waiting", 0  # asked again next round, from the next minute's budget
+        except RateLimited as exc:  # the budget is paused now, for every process sharing it
             log.warning("exchange rate limit: pausing candle refresh for %.0f s", exc.retry_after)
             return "waiting", 0
         except UnknownSeries:

@@ -84,11 +84,13 @@ class JobQueue:
             self._run.schedule((job_id,), delay=BUSY_RETRY_S)
         return outcome
 
-    def submit(self, kind: str, timeframe: str, params: dict, *, priority: int = 0) -> dict:
+    def submit(self, kind: str, timeframe: str, params: dict, *, priority: int = 0,
+               schedule_key: str | None = None) -> dict:
         """Record the job, then queue it; when the queue cannot take it, the record ends as failed (it
         would otherwise wait forever and count against the queue limit) and the caller gets a 503.
-        A higher ``priority`` runs before jobs queued earlier (the embedded queue; Redis keeps order)."""
-        job = self.store.create(kind, timeframe, params)
+        A higher ``priority`` runs before jobs queued earlier (the embedded queue; Redis keeps order).
+        A ``schedule_key`` already recorded raises ``AlreadyQueued`` before anything is queued."""
+        job = self.store.create(kind, timeframe, params, schedule_key=schedule_key)
         try:
             queue = self.huey  # the first job opens it
             if priority and queue.storage.priority:

@@ -5,7 +5,9 @@ neither trained on.
 
 Stateless: what is due follows from the served manifests (their training end), the job records (a
 scheduled job already tried up to some end) and the newest candle on the market's clock, so a restart
-or a second worker never schedules twice what one would (a job per timeframe runs at a time anyway)."""
+never schedules twice what one would. Two schedulers deciding at the same instant (two workers both
+leading across a lease hand-over) cannot both queue it: each job's record carries a key of its
+timeframe and end that the database holds unique, and the second insert is refused as already queued."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from ..data.timeframes import TIMEFRAME_MS
 from ..errors import DataError
 from ..models.artifacts import trained_timeframes
 from .queue import JobQueue, served_runs
+from .store import AlreadyQueued
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +74,11 @@ class RetrainScheduler:
                       "scheduled": True, "data": source}
             if horizons:
                 params["horizons"] = list(horizons)
-            job = self.queue.submit("train", timeframe, params)
+            try:
+                job = self.queue.submit("train", timeframe, params, schedule_key=f"retrain:{timeframe}:{end}")
+            except AlreadyQueued:
+                log.info("retraining of %s up to %s was already queued by another worker", timeframe, iso(end))
+                continue
             log.info("scheduled retraining of %s on candles up to %s (%s): job %s", timeframe, iso(end), source,
                      job["id"])
             queued.append(job)

@@ -41,11 +41,20 @@ jobs = sa.Table(
     sa.Column("result", sa.Text),
     sa.Column("error", sa.Text),
     sa.Column("log_tail", sa.Text, nullable=False, default="[]"),
+    sa.Column("schedule_key", sa.String(80)),  # a scheduled job's timeframe and end: queued once (migration 0003)
 )
 # At most one running job per timeframe, enforced by the database itself: two workers claiming at the
 # same instant cannot both win, on SQLite or on PostgreSQL (where READ COMMITTED lets both see none).
 one_running = sa.Index("one_running_per_timeframe", jobs.c.timeframe, unique=True,
                        sqlite_where=jobs.c.status == "running", postgresql_where=jobs.c.status == "running")
+
+
+# One job per scheduled retraining: two workers scheduling the same due time insert one record between them.
+one_per_schedule = sa.Index("one_job_per_schedule", jobs.c.schedule_key, unique=True)
+
+
+class AlreadyQueued(Exception):
+    """A job with the same ``schedule_key`` exists (another scheduler queued it first)."""
 
 
 def worker_name() -> str:
@@ -67,12 +76,19 @@ class JobStore:
         self.clock = clock
         upgrade_to_head(self.engine)
 
-    def create(self, kind: str, timeframe: str, params: dict) -> dict:
+    def create(self, kind: str, timeframe: str, params: dict, *, schedule_key: str | None = None) -> dict:
+        """A queued record; with ``schedule_key`` at most one job ever holds it (``AlreadyQueued``)."""
         job_id = uuid.uuid4().hex[:16]
-        with self.engine.begin() as conn:
-            conn.execute(jobs.insert().values(
-                id=job_id, kind=kind, timeframe=timeframe, status="queued", params=json.dumps(params),
-                progress=0.0, stage="queued", created_at=self.clock(), cancel_requested=False, log_tail="[]"))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(jobs.insert().values(
+                    id=job_id, kind=kind, timeframe=timeframe, status="queued", params=json.dumps(params),
+                    progress=0.0, stage="queued", created_at=self.clock(), cancel_requested=False,
+                    log_tail="[]", schedule_key=schedule_key))
+        except sa.exc.IntegrityError:
+            if schedule_key is None:
+                raise
+            raise AlreadyQueued(schedule_key) from None
         return self.get(job_id)
 
     def get(self, job_id: str) -> dict | None:

@@ -12,6 +12,7 @@ import time
 
 from ...config import Settings
 from ...errors import DataError, NotFound, SourceError, Unavailable, UnknownSeries
+from ..budget import make_budget
 from ..candles import COLUMNS, EXTRA_COLUMNS, Candles
 from ..listing import SeriesSummary
 from ..pairs import TradingPairs
@@ -45,9 +46,10 @@ class LiveProvider:
         self.clock = clock
         self.store = CandleStore(settings.store_path)
         self.live_store = self.store
+        self.budget = make_budget(settings)  # the exchange's weight and pauses, shared through Redis when set
         # No retries on the request path: a request has a deadline, and the worker refreshes the store.
         self.exchange = ExchangeSource(settings.exchange_url, clock=clock, retries=0,
-                                       timeout=(2.0, settings.fetch_deadline_s))
+                                       timeout=(2.0, settings.fetch_deadline_s), budget=self.budget)
         self.pairs: TradingPairs | None = None
         if not settings.offline:
             self.pairs = TradingPairs(self.exchange)

@@ -18,6 +18,7 @@ from ..timeframes import TIMEFRAME_MS
 
 log = logging.getLogger(__name__)
 PAGE_LIMIT = 1000
+WEIGHTS = {"/api/v3/klines": 2, "/api/v3/exchangeInfo": 20}  # the exchange's request weight per call
 
 
 class RateLimited(SourceError):
@@ -25,6 +26,16 @@ class RateLimited(SourceError):
 
     def __init__(self, message: str, retry_after: float):
         super().__init__(message, public="exchange rate limit: answering from stored candles")
+        self.retry_after = retry_after
+
+
+class BudgetSpent(RateLimited):
+    """This minute's request weight is spent (by this process, or the deployment's with Redis): the
+    exchange was not asked."""
+
+    def __init__(self, retry_after: float):
+        SourceError.__init__(self, "the exchange request budget for this minute is spent",
+                             public="exchange request budget spent: answering from stored candles")
         self.retry_after = retry_after
 
 
@@ -44,14 +55,17 @@ class _ExchangeRetry(Retry):
 
 
 class ExchangeSource:
-    """Paginated klines with timeouts, retries and backoff that honour 429/418 and ``Retry-After``."""
+    """Paginated klines with timeouts, retries and backoff that honour 429/418 and ``Retry-After``. With a
+    ``budget`` (``data.budget``) every call first spends its weight from it and waits out its pause, and a
+    429/418 pauses the budget: every holder of the same budget stops asking, not only this caller."""
 
     name = "exchange"
 
     def __init__(self, base_url: str = "https://api.binance.com", *, timeout: tuple[float, float] = (3.0, 10.0),
                  retries: int = 4, backoff: float = 0.5, max_retry_after: float = 30.0,
-                 clock=clock_now):
+                 clock=clock_now, budget=None):
         self.base_url = base_url.rstrip("/")
+        self.budget = budget
         self.timeout = timeout
         self.clock = clock
         self.parse_retries = retries
@@ -69,6 +83,7 @@ class ExchangeSource:
         """The JSON answer of one GET; ``deadline`` (time.monotonic) bounds the wait for every attempt."""
         url = f"{self.base_url}{path}"
         for attempt in range(self.parse_retries + 1):
+            self._spend(path)
             timeout = self.timeout
             if deadline is not None:
                 left = deadline - time.monotonic()
@@ -87,8 +102,10 @@ class ExchangeSource:
                 raise UnknownSeries(f"exchange has no {params.get('symbol')} {params.get('interval')}: "
                                     f"{resp.text[:200]}")
             if resp.status_code in (418, 429):
-                raise RateLimited(f"exchange answered HTTP {resp.status_code} after retries",
-                                  retry_after=_retry_after(resp))
+                wait = _retry_after(resp)
+                if self.budget is not None:
+                    self.budget.pause(wait)
+                raise RateLimited(f"exchange answered HTTP {resp.status_code} after retries", retry_after=wait)
             if resp.status_code != 200:
                 raise SourceError(f"exchange answered HTTP {resp.status_code} after retries: {url} {params}",
                                   public=f"exchange answered HTTP {resp.status_code}")
@@ -100,6 +117,17 @@ class ExchangeSource:
                     raise SourceError("exchange sent malformed JSON", public="exchange sent malformed JSON") from None
                 time.sleep(self.backoff * (2 ** attempt))
         raise SourceError("unreachable")  # pragma: no cover
+
+    def _spend(self, path: str) -> None:
+        """Raise instead of asking when the budget is paused or spent."""
+        if self.budget is None:
+            return
+        left = self.budget.paused_for()
+        if left > 0:
+            raise RateLimited(f"exchange requests paused for {left:.0f} s after a rate-limit answer",
+                              retry_after=left)
+        if not self.budget.take(WEIGHTS.get(path, 1)):
+            raise BudgetSpent(retry_after=60 - time.time() % 60)  # the next minute's budget
 
     def fetch(self, symbol: str, timeframe: str, start_ms: int | None = None,
               end_ms: int | None = None, *, deadline: float | None = None) -> Candles:
