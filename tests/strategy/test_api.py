@@ -43,6 +43,13 @@ def create(client, **overrides) -> dict:
     return r.get_json()
 
 
+def test_model_ids_and_timeframes_are_case_insensitive(client):
+    made = create(client, model="LightGBM", timeframe="1H")
+    assert (made["config"]["model"], made["timeframe"]) == ("lightgbm", "1h")
+    r = client.post("/strategies", json=body(timeframe="1M"), headers=HEADERS)
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "timeframe"
+
+
 def test_create_list_get_before_anything_ran(client):
     made = create(client, name="alpha")
     assert (made["version"], made["status"], made["name"], made["kind"]) == (1, "running", "alpha", "signal")

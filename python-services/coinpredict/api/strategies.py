@@ -19,6 +19,7 @@ from ..strategy.store import StrategyRecord
 from .answers import checked
 from .auth import require_management_key
 from .body import json_object
+from .schemas.common import canonical_model_id, canonical_timeframe
 from .schemas.strategies import (
     EquityQuery,
     Strategy,
@@ -50,10 +51,24 @@ def _known_symbols(raw: dict) -> set[str] | None:
     return set(found) if found else None
 
 
+def _canonical(raw: dict) -> dict:
+    """Model ids and timeframes are case-insensitive here as on every endpoint (LightGBM, 1H)."""
+    raw = dict(raw)
+    if isinstance(raw.get("model"), str):
+        raw["model"] = canonical_model_id(raw["model"])
+    if isinstance(raw.get("timeframe"), str):
+        try:
+            raw["timeframe"] = canonical_timeframe(raw["timeframe"])
+        except ValueError:
+            pass  # left as sent: validation says why
+    return raw
+
+
 def _parsed_body() -> StrategyConfig:
     """The body as a strategy, or a 400 naming the field (an unknown one first, with a hint)."""
     raw = json_object()
     check_fields(StrategyConfig, raw)
+    raw = _canonical(raw)
     return parse_strategy(raw, models=KNOWN_MODELS, symbols=_known_symbols(raw))
 
 
