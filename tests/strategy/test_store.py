@@ -7,7 +7,7 @@ import pytest
 
 from coinpredict.strategy.config import parse_strategy
 from coinpredict.strategy.engine import Engine
-from coinpredict.strategy.store import StrategyStore
+from coinpredict.strategy.store import StaleBook, StrategyStore
 
 from .helpers import HOUR, T0, forecast, strategy
 
@@ -74,9 +74,26 @@ def test_a_halt_written_by_a_close_halts_the_strategy_and_resume_lifts_it(new_da
     assert any(e.limit == "drawdown" for s in steps for e in s.events)
     halted = store.require(record.id)
     assert halted.status == "halted" and "drawdown" in halted.halt_reason
-    eng = Engine.resume_from(record.config, store.latest_close(record.id).state.model_dump())
+    halted_close = store.latest_close(record.id)
+    runner = Engine(record.config, halted_close.state)  # a worker read the halted book...
+    eng = Engine.resume_from(record.config, halted_close.state.model_dump())
     event = eng.resume(T0 + 10 * HOUR)
-    store.lift_halt(record.id, eng.snapshot(), event)
+    store.lift_halt(record.id, eng.snapshot(), event, halted_close.revision)  # ...then the API resumed it
     assert store.require(record.id).status == "running"
     latest = store.latest_close(record.id)
     assert latest.state.limits.halted is None and latest.events[-1].limit == "resumed"
+    assert latest.revision == halted_close.revision + 1
+    # The worker's close, computed from the halted state, must not undo the resume.
+    step = runner.on_candle(T0 + 4 * HOUR, {"AAAUSDT": 80.0}, {"AAAUSDT": 80.0}, {})
+    with pytest.raises(StaleBook):
+        store.record_close(record.id, 1, step.point.time, runner.snapshot(), step.fills, step.point,
+                           revision=halted_close.revision)
+    assert store.latest_close(record.id).state.limits.halted is None and store.require(record.id).status == "running"
+    with pytest.raises(StaleBook):  # nor may a resume from a stale read
+        store.lift_halt(record.id, eng.snapshot(), event, halted_close.revision)
+    # Redone from the book as it is now, it is written.
+    redo = Engine(record.config, latest.state)
+    step = redo.on_candle(T0 + 4 * HOUR, {"AAAUSDT": 80.0}, {"AAAUSDT": 80.0}, {})
+    assert store.record_close(record.id, 1, step.point.time, redo.snapshot(), step.fills, step.point,
+                              revision=latest.revision)
+    assert store.require(record.id).status == "running"

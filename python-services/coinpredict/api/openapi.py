@@ -39,7 +39,7 @@ ERRORS = {
     409: "the version is being served (version_serving: promote another first), or it does not load "
          "(version_unusable), or the serving cannot use it (incompatible_version: it lacks a horizon the timeframe "
          "serves); the job has already ended (job_finished); the strategy is deleted (strategy_deleted: create a new "
-         "one)",
+         "one), or its book kept changing while resuming it (strategy_busy: try again)",
     413: "the body is larger than the service accepts (2 MiB)",
     414: "the request line (path and query) is too long; refused before the application reads it",
     415: "the body is not sent as Content-Type: application/json (UTF-8)",

@@ -15,7 +15,7 @@ from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from ..strategy.config import StrategyConfig, parse_strategy
 from ..strategy.engine import Engine
 from ..strategy.report import curve_stats
-from ..strategy.store import StrategyRecord
+from ..strategy.store import StaleBook, StrategyRecord
 from .answers import checked
 from .auth import require_management_key
 from .body import json_object
@@ -36,6 +36,7 @@ from .strict import check_fields
 bp = Blueprint("strategies", __name__, url_prefix="/strategies")
 KNOWN_MODELS = (*MODEL_IDS, ENSEMBLE_ID)
 MAX_ID = 64
+RESUME_TRIES = 3
 
 
 def _known_symbols(raw: dict) -> set[str] | None:
@@ -175,15 +176,24 @@ def resume(strategy_id: str):
     """Running again; a drawdown halt is lifted (its drawdown counts again from the equity now)."""
     require_management_key()
     record = _changeable(_record(strategy_id))
+    for _ in range(RESUME_TRIES):
+        try:
+            _resume(record)
+            return _answer(strategy_id)
+        except StaleBook:  # a close was written meanwhile: lift the halt from that one
+            continue
+    raise Conflict(f"strategy {strategy_id} is being traded; try again", code="strategy_busy")
+
+
+def _resume(record: StrategyRecord) -> None:
     store = state().strategies
-    latest = store.latest_close(strategy_id)
+    latest = store.latest_close(record.id)
     if latest is not None and latest.state.limits.halted is not None:
         engine = Engine(record.config, latest.state)
         event = engine.resume(clock.now_ms())
-        store.lift_halt(strategy_id, engine.snapshot(), event)
+        store.lift_halt(record.id, engine.snapshot(), event, latest.revision)
     else:
-        store.set_status(strategy_id, "running", when=("paused", "halted"))
-    return _answer(strategy_id)
+        store.set_status(record.id, "running", when=("paused", "halted"))
 
 
 @bp.get("/<strategy_id>/versions")

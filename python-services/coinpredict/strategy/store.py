@@ -5,7 +5,10 @@ A strategy is a row with its status; its configs are versions (a change adds one
 Its book is written one close at a time by ``record_close``: the engine's whole state after the close
 (``EngineState``), the fills of that close and its equity point, in one transaction whose key is
 (strategy, version, close time). A second writer of the same close (a restarted worker, another
-worker) finds the key taken and writes nothing, so a close is applied exactly once.
+worker) finds the key taken and writes nothing, so a close is applied exactly once. Every change to the
+book (a close, a resume) also advances the strategy's ``book_revision``; a writer that passes the
+revision it read (``CloseRecord.revision``) is refused with ``StaleBook`` when the book changed since,
+so a resume is never overwritten by a close computed from the halted state before it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ strategies = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("halt_reason", sa.Text),
     sa.Column("version", sa.Integer, nullable=False),  # the current version
+    sa.Column("book_revision", sa.Integer, nullable=False, server_default="0"),  # one more per book change
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
@@ -113,10 +117,15 @@ class CloseRecord:
     close_time: int
     state: EngineState
     events: list[LimitEvent]
+    revision: int  # the strategy's book_revision when it was read
 
 
 class StrategyNotFound(LookupError):
     pass
+
+
+class StaleBook(RuntimeError):
+    """The book changed since the writer read it (a resume, another close): read it again and redo."""
 
 
 def _config(text: str) -> StrategyConfig:
@@ -136,7 +145,7 @@ class StrategyStore:
         strategy_id, now = uuid.uuid4().hex[:16], self.clock()
         with self.engine.begin() as conn:
             conn.execute(strategies.insert().values(id=strategy_id, name=config.name, status="running", version=1,
-                                                    created_at=now, updated_at=now))
+                                                    book_revision=0, created_at=now, updated_at=now))
             conn.execute(strategy_versions.insert().values(strategy_id=strategy_id, version=1,
                                                            config=config.model_dump_json(), created_at=now))
         return self.get(strategy_id)
@@ -206,12 +215,15 @@ class StrategyStore:
     # --- the paper book ----------------------------------------------------------------------------
 
     def record_close(self, strategy_id: str, version: int, close_time: int, state: EngineState,
-                     fills: list[Fill], point: EquityPoint, events: list[LimitEvent] = ()) -> bool:
+                     fills: list[Fill], point: EquityPoint, events: list[LimitEvent] = (),
+                     revision: int | None = None) -> bool:
         """Write one close (state, fills, equity point) at once; False, writing nothing, when this close of
-        this version is already recorded. A halt in ``state`` halts a running strategy, with its reason."""
+        this version is already recorded; ``StaleBook`` when ``revision`` (the one the state was computed
+        from) is no longer the book's. A halt in ``state`` halts a running strategy, with its reason."""
         base = {"strategy_id": strategy_id, "version": version}
         try:
             with self.engine.begin() as conn:
+                self._advance(conn, strategy_id, revision)
                 conn.execute(strategy_closes.insert().values(
                     **base, close_time=close_time, state=state.model_dump_json(),
                     events=json.dumps([e.model_dump() for e in events]), recorded_at=self.clock()))
@@ -233,6 +245,16 @@ class StrategyStore:
             raise
         return True
 
+    @staticmethod
+    def _advance(conn: sa.Connection, strategy_id: str, revision: int | None) -> None:
+        """Take the book for this transaction (its row lock) and count the change; ``StaleBook`` when
+        ``revision`` is given and is not the book's any more."""
+        query = strategies.update().where(strategies.c.id == strategy_id)
+        if revision is not None:
+            query = query.where(strategies.c.book_revision == revision)
+        if not conn.execute(query.values(book_revision=strategies.c.book_revision + 1)).rowcount:
+            raise StaleBook(f"strategy {strategy_id}: the book changed since revision {revision}")
+
     def has_close(self, strategy_id: str, version: int, close_time: int) -> bool:
         c = strategy_closes.c
         with self.engine.connect() as conn:
@@ -244,13 +266,15 @@ class StrategyStore:
         c = strategy_closes.c
         query = (strategy_closes.select().where(c.strategy_id == strategy_id)
                  .order_by(c.close_time.desc(), c.id.desc()).limit(1))
-        with self.engine.connect() as conn:
+        with self.engine.connect() as conn:  # the revision first: a change between the two reads is stale
+            revision = conn.execute(sa.select(strategies.c.book_revision)
+                                    .where(strategies.c.id == strategy_id)).scalar()
             row = conn.execute(query).first()
         if row is None:
             return None
         return CloseRecord(version=row.version, close_time=row.close_time,
                            state=EngineState.model_validate_json(row.state),
-                           events=[LimitEvent.model_validate(e) for e in json.loads(row.events)])
+                           events=[LimitEvent.model_validate(e) for e in json.loads(row.events)], revision=revision)
 
     def first_close_version(self, strategy_id: str) -> int | None:
         """The version the book started under (its capital is what returns count from)."""
@@ -259,13 +283,15 @@ class StrategyStore:
             return conn.execute(sa.select(c.version).where(c.strategy_id == strategy_id)
                                 .order_by(c.close_time, c.id).limit(1)).scalar()
 
-    def lift_halt(self, strategy_id: str, state: EngineState, event: LimitEvent) -> None:
-        """Resume: the newest close's state without its halt (``Engine.resume`` made it), the resume among
-        that close's events, and the strategy running again."""
+    def lift_halt(self, strategy_id: str, state: EngineState, event: LimitEvent, revision: int) -> None:
+        """Resume: the newest close's state without its halt (``Engine.resume`` made it from the close read
+        at ``revision``; ``StaleBook`` when the book changed since), the resume among that close's events,
+        and the strategy running again."""
         c = strategy_closes.c
         with self.engine.begin() as conn:
+            self._advance(conn, strategy_id, revision)
             row = conn.execute(sa.select(c.id, c.events).where(c.strategy_id == strategy_id)
-                               .order_by(c.close_time.desc(), c.id.desc()).limit(1).with_for_update()).first()
+                               .order_by(c.close_time.desc(), c.id.desc()).limit(1)).first()
             if row is not None:
                 events = [*json.loads(row.events), event.model_dump()]
                 conn.execute(strategy_closes.update().where(c.id == row.id)

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("halt_reason", sa.Text(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("book_revision", sa.Integer(), server_default="0", nullable=False),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("updated_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
