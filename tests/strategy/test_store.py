@@ -3,6 +3,10 @@ history, a close is written once (its unique key), and what the live runner writ
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from coinpredict.strategy.config import parse_strategy
@@ -97,3 +101,35 @@ def test_a_halt_written_by_a_close_halts_the_strategy_and_resume_lifts_it(new_da
     assert store.record_close(record.id, 1, step.point.time, redo.snapshot(), step.fills, step.point,
                               revision=latest.revision)
     assert store.require(record.id).status == "running"
+
+
+def test_writers_racing_for_one_close_write_it_once_and_changes_at_once_get_their_own_versions(new_database):
+    """What a second worker (or a restarted one) meets: the close's key, or the book's revision."""
+    store = StrategyStore(new_database)
+    record = store.create(parse_strategy(strategy()))
+    eng = Engine(record.config)
+    step = eng.on_candle(T0, {"AAAUSDT": 100.0}, {"AAAUSDT": 100.0}, {"AAAUSDT": forecast("AAAUSDT")})
+
+    def race(write, n: int = 4) -> list:
+        barrier = threading.Barrier(n)
+
+        def one(_):
+            barrier.wait()
+            try:
+                return write()
+            except StaleBook:
+                return "stale"
+        with ThreadPoolExecutor(n) as pool:
+            return list(pool.map(one, range(n)))
+
+    def write(revision=None):
+        return lambda: store.record_close(record.id, 1, step.point.time, eng.snapshot(), step.fills, step.point,
+                                          revision=revision)
+    assert Counter(race(write())) == {False: 3, True: 1}
+    assert len(store.equity(record.id)) == 1
+    step = eng.on_candle(T0 + HOUR, {"AAAUSDT": 100.0}, {"AAAUSDT": 101.0}, {})
+    outcomes = race(write(store.latest_close(record.id).revision))
+    assert Counter(outcomes) == {"stale": 3, True: 1}
+    assert len(store.equity(record.id)) == 2
+    race(lambda: store.new_version(record.id, parse_strategy(strategy(name="changed"))))
+    assert [v.version for v in store.versions(record.id)] == [1, 2, 3, 4, 5]

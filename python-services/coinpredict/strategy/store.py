@@ -181,17 +181,17 @@ class StrategyStore:
             return [self._record(r) for r in conn.execute(query)]
 
     def new_version(self, strategy_id: str, config: StrategyConfig) -> StrategyRecord:
-        """The config as the next version; the book carries on from where the last one left it."""
+        """The config as the next version; the book carries on from where the last one left it. The
+        number is taken by an update first, so two changes at once get two versions (no read to race)."""
         now = self.clock()
         with self.engine.begin() as conn:
-            current = conn.execute(sa.select(strategies.c.version).where(strategies.c.id == strategy_id)
-                                   .with_for_update()).scalar()
-            if current is None:
+            taken = conn.execute(strategies.update().where(strategies.c.id == strategy_id)
+                                 .values(version=strategies.c.version + 1, name=config.name, updated_at=now)).rowcount
+            if not taken:
                 raise StrategyNotFound(strategy_id)
-            conn.execute(strategy_versions.insert().values(strategy_id=strategy_id, version=current + 1,
+            version = conn.execute(sa.select(strategies.c.version).where(strategies.c.id == strategy_id)).scalar()
+            conn.execute(strategy_versions.insert().values(strategy_id=strategy_id, version=version,
                                                            config=config.model_dump_json(), created_at=now))
-            conn.execute(strategies.update().where(strategies.c.id == strategy_id)
-                         .values(version=current + 1, name=config.name, updated_at=now))
         return self.require(strategy_id)
 
     def versions(self, strategy_id: str) -> list[VersionRecord]:
