@@ -84,7 +84,7 @@ def test_changes_need_the_key_and_reading_does_not(make_app):
         r = getattr(off, method)(path, json=payload, headers=HEADERS)
         assert r.status_code == 403 and r.get_json()["error"]["code"] == "management_disabled"
     for path in ("/strategies", f"/strategies/{sid}", f"/strategies/{sid}/trades", f"/strategies/{sid}/equity",
-                 f"/strategies/{sid}/versions"):
+                 f"/strategies/{sid}/versions", f"/strategies/{sid}/events"):
         assert off.get(path).status_code == 200, path
     assert client.get(f"/strategies/{sid}").get_json()["status"] == "running"  # nothing changed
 
@@ -174,6 +174,12 @@ def test_the_book_written_through_the_store_reads_back(make_app):
     assert resumed["status"] == "running" and resumed["limits"]["halted"] is None
     assert resumed["events"][-1]["limit"] == "resumed"
     assert store.latest_close(record.id).state.limits.halted is None  # the next close starts unhalted
+    events = client.get(f"/strategies/{made['id']}/events").get_json()
+    assert [e["limit"] for e in events["events"]][0] == "resumed"
+    halts = [e for e in events["events"] if e["limit"] == "drawdown"]
+    assert len(halts) == 1 and halts[0]["time"] == iso(steps[3].point.time)
+    later = client.get(f"/strategies/{made['id']}/events?since={iso(steps[3].point.time + HOUR)}").get_json()
+    assert [e["limit"] for e in later["events"]] == ["resumed"]
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=abc", "since=yesterday", "sincе=2025-01-01", "foo=1"])

@@ -114,6 +114,8 @@ ROUTES = [
           (400, 404), query=strategies.TradesQuery),
     Route("get", "/strategies/{strategy_id}/equity", "A strategy's equity per close, oldest first",
           strategies.StrategyEquity, (400, 404), query=strategies.EquityQuery),
+    Route("get", "/strategies/{strategy_id}/events", "A strategy's limit events (locks, halts, cuts, refusals, "
+          "cooldowns, resumes), newest first", strategies.StrategyEvents, (400, 404), query=strategies.EventsQuery),
     Route("get", "/predictions/history", "Served predictions and, once known, their outcomes, newest first",
           history.History, (400,), query=history.HistoryQuery),
     Route("post", "/predict/single", "One prediction", predictions.Prediction, (400, 404, 413, 415, 503),

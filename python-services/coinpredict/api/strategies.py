@@ -22,8 +22,10 @@ from .body import json_object
 from .schemas.common import canonical_model_id, canonical_timeframe
 from .schemas.strategies import (
     EquityQuery,
+    EventsQuery,
     Strategy,
     StrategyEquity,
+    StrategyEvents,
     StrategyList,
     StrategyListQuery,
     StrategyTrades,
@@ -223,3 +225,12 @@ def equity(strategy_id: str):
     points = [{"time": iso(r["time"]), "equity": r["equity"], "cash": r["cash"], "exposure": r["exposure"],
                "net_exposure": r["net_exposure"]} for r in rows]
     return checked(StrategyEquity, {"count": len(points), "points": points})
+
+
+@bp.get("/<strategy_id>/events")
+def events(strategy_id: str):
+    query = EventsQuery.model_validate(request.args.to_dict())
+    _record(strategy_id)
+    listed = [_event(e) for e in state().strategies.events(strategy_id, since_ms=to_ms(query.since),
+                                                           limit=query.limit)]
+    return checked(StrategyEvents, {"count": len(listed), "events": listed})

@@ -299,6 +299,17 @@ class StrategyStore:
             conn.execute(strategies.update().where(strategies.c.id == strategy_id)
                          .values(status="running", halt_reason=None, updated_at=self.clock()))
 
+    def events(self, strategy_id: str, *, since_ms: int | None = None, limit: int = 100) -> list[LimitEvent]:
+        """Limit events of every close, newest first. ``since`` filters the events, not the closes: a resume
+        joins the newest close's events with its own (later) time."""
+        c = strategy_closes.c
+        query = (sa.select(c.events).where(c.strategy_id == strategy_id, c.events != "[]")
+                 .order_by(c.close_time.desc(), c.id.desc()).limit(limit))
+        with self.engine.connect() as conn:
+            rows = [json.loads(r[0]) for r in conn.execute(query)]
+        found = [LimitEvent.model_validate(e) for events in rows for e in reversed(events)]
+        return [e for e in found if since_ms is None or e.time >= since_ms][:limit]
+
     def trades(self, strategy_id: str, *, since_ms: int | None = None, limit: int = 100) -> list[dict]:
         """Fills, newest first."""
         t = strategy_trades.c

@@ -29,6 +29,11 @@ class EquityQuery(Query):
     limit: int = Field(5000, ge=1, le=50_000, description="the newest this many points, oldest first")
 
 
+class EventsQuery(Query):
+    since: IsoTime | None = Field(None, description="only events at or after (ISO date or time)")
+    limit: int = Field(100, ge=1, le=1000, description="newest first, at most this many")
+
+
 class StrategySummary(Answer):
     id: str = Field(description="strategy id")
     name: str = Field(description="its name (of the current version)")
@@ -76,6 +81,11 @@ class Strategy(StrategySummary):
     limits: dict[str, Any] = Field(description="each limit's state: halted, daily_loss, drawdown, positions, gross, "
                                                "net, cooldown_until")
     events: list[StrategyLimitEvent] = Field(description="the limit events of the last close (and a resume after it)")
+
+
+class StrategyEvents(Answer):
+    count: int = Field(description="events listed")
+    events: list[StrategyLimitEvent] = Field(description="newest first")
 
 
 class StrategyTrade(Answer):
