@@ -25,7 +25,8 @@ def named(synthetic_dir, trained_dir):
 
 def test_by_default_predictions_are_open_and_management_refuses_every_foreign_origin(client, app):
     assert {"^/models/[^/]+/promote$", "^/models/[^/]+/versions/[^/]+$", "^/models/reload$", "^/jobs$",
-            "^/jobs/[^/]+$"} == set(management_patterns(app))
+            "^/jobs/[^/]+$", "^/strategies$", "^/strategies/[^/]+$", "^/strategies/[^/]+/pause$",
+            "^/strategies/[^/]+/resume$"} == set(management_patterns(app))
     single = client.post("/predict/single", json={"symbol": "BTC", "model": "xgboost"}, headers={"Origin": EVIL})
     assert single.status_code == 200 and single.headers["Access-Control-Allow-Origin"] in ("*", EVIL)
     assert preflight(client, "/predict/single", EVIL).headers["Access-Control-Allow-Origin"] in ("*", EVIL)

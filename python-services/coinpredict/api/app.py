@@ -10,13 +10,15 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from .. import dashboard
+from ..common import clock
 from ..config import Settings
 from ..data.market import MarketData
 from ..data.universe import Universe
 from ..jobs import JobQueue
 from ..ledger import LedgerStore, Recorder
 from ..serving import ModelReloader, ModelStore, Predictor, fingerprint
-from . import candles, evaluation, health, history, jobs, meta, models, predictions, symbols, versions
+from ..strategy.store import StrategyStore
+from . import candles, evaluation, health, history, jobs, meta, models, predictions, strategies, symbols, versions
 from .cors import init_cors
 from .errors import register_error_handlers
 from .observability import configure_json_logging, init_observability
@@ -72,12 +74,12 @@ def create_app(config: dict | None = None) -> Flask:
     reloader = ModelReloader(predictor, settings.models_dir, settings.models_poll_s, seen)
     ledger = LedgerStore(settings.database_url)
     app.extensions[KEY] = ServiceState(settings, market, predictor, reloader, JobQueue(settings), ledger,
-                                       Recorder(ledger))
+                                       Recorder(ledger), StrategyStore(settings.database_url, clock=clock.now))
     log.info("loaded models: %s from %s; data: %s", store.counts(), settings.models_dir, market.label)
     init_observability(app)
     register_error_handlers(app)
     for bp in (health.bp, models.bp, versions.bp, predictions.bp, symbols.bp, meta.bp, jobs.bp, history.bp, candles.bp,
-               evaluation.bp, dashboard.bp):
+               evaluation.bp, strategies.bp, dashboard.bp):
         app.register_blueprint(bp)
     init_cors(app, settings)
     init_strict(app, {(route.method, route.path): route.query for route in ROUTES})

@@ -8,7 +8,20 @@ from functools import cache
 from pydantic import BaseModel
 
 from .. import __version__
-from .schemas import candles, common, evaluation, health, history, jobs, models, predictions, symbols, versions
+from ..strategy.config import StrategyConfig
+from .schemas import (
+    candles,
+    common,
+    evaluation,
+    health,
+    history,
+    jobs,
+    models,
+    predictions,
+    strategies,
+    symbols,
+    versions,
+)
 
 ERRORS = {
     400: "the request is malformed (bad JSON, nesting deeper than 64, wrong types, out-of-range values, invalid "
@@ -20,12 +33,13 @@ ERRORS = {
     404: "unknown model id, unknown symbol, no market data for it, or a timeframe, model or horizon that is not "
          "trained (code not_trained, whose trained field lists what is); an unknown version (unknown_version); no "
          "evaluation published for the timeframe and horizon asked (not_evaluated), or no such plot in it "
-         "(unknown_plot)",
+         "(unknown_plot); an unknown strategy (unknown_strategy)",
     408: "the request did not arrive whole within HTTP_READ_TIMEOUT seconds; refused before the application "
          "reads it",
     409: "the version is being served (version_serving: promote another first), or it does not load "
          "(version_unusable), or the serving cannot use it (incompatible_version: it lacks a horizon the timeframe "
-         "serves); the job has already ended (job_finished)",
+         "serves); the job has already ended (job_finished); the strategy is deleted (strategy_deleted: create a new "
+         "one), or its book kept changing while resuming it (strategy_busy: try again)",
     413: "the body is larger than the service accepts (2 MiB)",
     414: "the request line (path and query) is too long; refused before the application reads it",
     415: "the body is not sent as Content-Type: application/json (UTF-8)",
@@ -79,6 +93,29 @@ ROUTES = [
     Route("get", "/jobs/{job_id}", "One job", jobs.Job, (404,)),
     Route("delete", "/jobs/{job_id}", "Cancel a queued or running job (management)", jobs.Job,
           (401, 403, 404, 409), management=True),
+    Route("post", "/strategies", "Create a strategy trading the served forecasts on paper (management); it runs "
+          "at once", strategies.Strategy, (400, 401, 403, 413, 415), StrategyConfig, management=True, success="201"),
+    Route("get", "/strategies", "Every strategy with its equity, return, drawdown and status, newest first",
+          strategies.StrategyList, (400,), query=strategies.StrategyListQuery),
+    Route("get", "/strategies/{strategy_id}", "One strategy: its config, status, book (equity, cash, positions), "
+          "figures and each limit's state", strategies.Strategy, (404,)),
+    Route("put", "/strategies/{strategy_id}", "Change a strategy: the body is its next version, the book carries on "
+          "(management)", strategies.Strategy, (400, 401, 403, 404, 409, 413, 415), StrategyConfig,
+          management=True),
+    Route("delete", "/strategies/{strategy_id}", "Stop a strategy for good; its history stays readable (management)",
+          strategies.Strategy, (401, 403, 404), management=True),
+    Route("post", "/strategies/{strategy_id}/pause", "Pause a strategy: it trades nothing until resumed (management)",
+          strategies.Strategy, (401, 403, 404, 409), management=True),
+    Route("post", "/strategies/{strategy_id}/resume", "Resume a paused strategy, or one its drawdown limit halted "
+          "(management)", strategies.Strategy, (401, 403, 404, 409), management=True),
+    Route("get", "/strategies/{strategy_id}/versions", "Every version of a strategy's config, oldest first",
+          strategies.StrategyVersions, (404,)),
+    Route("get", "/strategies/{strategy_id}/trades", "A strategy's fills, newest first", strategies.StrategyTrades,
+          (400, 404), query=strategies.TradesQuery),
+    Route("get", "/strategies/{strategy_id}/equity", "A strategy's equity per close, oldest first",
+          strategies.StrategyEquity, (400, 404), query=strategies.EquityQuery),
+    Route("get", "/strategies/{strategy_id}/events", "A strategy's limit events (locks, halts, cuts, refusals, "
+          "cooldowns, resumes), newest first", strategies.StrategyEvents, (400, 404), query=strategies.EventsQuery),
     Route("get", "/predictions/history", "Served predictions and, once known, their outcomes, newest first",
           history.History, (400,), query=history.HistoryQuery),
     Route("post", "/predict/single", "One prediction", predictions.Prediction, (400, 404, 413, 415, 503),
@@ -137,6 +174,8 @@ PATH_PARAMETERS = {
            {"type": "string", "minLength": 1, "maxLength": 64}),
     "version": (versions.VERSION_FIELD, {"type": "string", "minLength": 1, "maxLength": 80}),
     "job_id": ("job id (from POST /jobs or GET /jobs)", {"type": "string", "minLength": 1, "maxLength": 64}),
+    "strategy_id": ("strategy id (from POST /strategies or GET /strategies)",
+                    {"type": "string", "minLength": 1, "maxLength": 64}),
     "name": ("a plot's file name as GET /evaluation lists it (roc.png)", {"type": "string", "minLength": 1,
                                                                           "maxLength": 64}),
 }

@@ -12,6 +12,7 @@ from ..data.market import MarketData
 from ..jobs import JobQueue
 from ..ledger import LedgerStore, Recorder
 from ..serving import ModelReloader, ModelStore, Predictor
+from ..strategy.store import StrategyStore
 
 KEY = "coinpredict"
 
@@ -25,6 +26,7 @@ class ServiceState:
     jobs: JobQueue
     ledger: LedgerStore
     recorder: Recorder
+    strategies: StrategyStore
     started: float = field(default_factory=time.time)
 
     @property

@@ -29,50 +29,60 @@ class _Strict(BaseModel):
 class TopUniverse(_Strict):
     """The ``top`` N coins (for a backtest: by quote volume before its start, see ``cli.backtest``)."""
 
-    top: int = Field(ge=1, le=100)
+    top: int = Field(ge=1, le=100, description="how many coins, the most traded first")
 
 
 class Sizing(_Strict):
     """``fixed_fraction``: each position is ``fraction`` of equity; ``vol_target``: a position's expected
     move (``expected_move_bps`` of its forecast) is ``target_bps`` of equity."""
 
-    method: Literal["fixed_fraction", "vol_target"]
-    fraction: float | None = Field(default=None, gt=0, le=10)
-    target_bps: float | None = Field(default=None, gt=0, le=10_000)
+    method: Literal["fixed_fraction", "vol_target"] = Field(description="fixed_fraction of equity per position, "
+                                                                        "or vol_target from the expected move")
+    fraction: float | None = Field(default=None, gt=0, le=10, description="fixed_fraction: each position's "
+                                   "share of equity")
+    target_bps: float | None = Field(default=None, gt=0, le=10_000, description="vol_target: a position's "
+                                     "expected move, in bps of equity")
 
 
 class Limits(_Strict):
     """Caps are fractions of equity; losses are fractions too (0.05 = 5%)."""
 
-    max_position: float = Field(gt=0, le=10)
-    max_gross: float = Field(gt=0, le=10)
-    max_net: float | None = Field(default=None, ge=0, le=10)
-    max_positions: int | None = Field(default=None, ge=1, le=1000)
-    max_daily_loss: float = Field(gt=0, le=1)
-    max_drawdown: float = Field(gt=0, le=1)
-    cooldown_candles: int = Field(default=0, ge=0, le=10_000)
+    max_position: float = Field(gt=0, le=10, description="largest position in one coin, a fraction of equity")
+    max_gross: float = Field(gt=0, le=10, description="largest sum of |positions|, a fraction of equity")
+    max_net: float | None = Field(default=None, ge=0, le=10, description="largest |long - short|, a fraction of "
+                                                                         "equity (none: no net cap)")
+    max_positions: int | None = Field(default=None, ge=1, le=1000, description="most positions open at once")
+    max_daily_loss: float = Field(gt=0, le=1, description="a loss this fraction of the day's first equity opens "
+                                                          "nothing more until the next UTC day")
+    max_drawdown: float = Field(gt=0, le=1, description="a fall this fraction below the peak halts the strategy "
+                                                        "until resumed")
+    cooldown_candles: int = Field(default=0, ge=0, le=10_000, description="candles a coin stays flat after a "
+                                                                          "losing exit")
 
 
 class Costs(_Strict):
-    fee_bps: float = Field(ge=0, le=1000)
-    slippage_bps: float = Field(ge=0, le=1000)
+    fee_bps: float = Field(ge=0, le=1000, description="fee per side, bps of the filled notional")
+    slippage_bps: float = Field(ge=0, le=1000, description="fills this far past the open (up for a buy)")
 
 
 class StrategyConfig(_Strict):
-    name: str = Field(min_length=1, max_length=100)
-    kind: Literal["signal", "topk"]
-    timeframe: str
-    horizon: int = Field(ge=1, le=1000)
-    model: str = Field(min_length=1, max_length=64)
-    universe: list[str] | TopUniverse
-    capital: float = Field(gt=0)
-    rank_by: Literal["up", "outperform"] = "up"
-    k: int | None = Field(default=None, ge=1, le=100)
-    n_drop: int | None = Field(default=None, ge=0, le=100)
-    short: bool = False
-    sizing: Sizing
-    limits: Limits
-    costs: Costs
+    name: str = Field(min_length=1, max_length=100, description="a name for people")
+    kind: Literal["signal", "topk"] = Field(description="signal: trade each coin's served signal; topk: hold the "
+                                                        "k best ranked (and the k worst short)")
+    timeframe: str = Field(description=f"candle length: one of {', '.join(TIMEFRAMES)}")
+    horizon: int = Field(ge=1, le=1000, description="candles ahead the forecasts look; rebalanced every horizon")
+    model: str = Field(min_length=1, max_length=64, description="model id or ensemble whose forecasts it trades")
+    universe: list[str] | TopUniverse = Field(description="symbols, or {\"top\": N}")
+    capital: float = Field(gt=0, description="starting cash, in the quote currency")
+    rank_by: Literal["up", "outperform"] = Field("up", description="topk: rank by probability_up or "
+                                                                   "probability_outperform")
+    k: int | None = Field(default=None, ge=1, le=100, description="topk: coins held per side")
+    n_drop: int | None = Field(default=None, ge=0, le=100, description="topk: most coins replaced per rebalance "
+                                                                        "(default k)")
+    short: bool = Field(False, description="also take short positions")
+    sizing: Sizing = Field(description="how big each position is")
+    limits: Limits = Field(description="risk limits")
+    costs: Costs = Field(description="what each fill pays")
 
     @field_validator("timeframe")
     @classmethod
