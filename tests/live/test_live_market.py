@@ -63,7 +63,10 @@ def test_rate_limit_answers_pause_the_refresher(exchange, tmp_path, at):
     ex, url = exchange
     at(SYNTHETIC_END_MS - 10 * H + 60_000)
     market = MarketData(Settings(store_path=tmp_path / "s.sqlite", exchange_url=url, offline=False))
-    ex.weight_limit = 3  # room for one klines call a minute
+    # The pairs list first: loaded in the background on the first symbol check, its call would race the
+    # refresher's for the one klines call's room, and a 429 to either pauses the budget both share.
+    assert market.provider.pairs.load_now()
+    ex.weight_limit = ex.used_weight() + 3  # room for one more klines call this minute
     refresher = CandleRefresher(market, backfill=50, threads=1)
     counts = refresher.run_once({"1h": set(SYNTHETIC_SYMBOLS)})
     assert counts["fetched"] == 1 and counts["waiting"] == 2

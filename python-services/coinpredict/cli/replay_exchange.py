@@ -75,6 +75,12 @@ class ReplayExchange:
             self._httpd.shutdown()
             self._httpd.server_close()
 
+    def used_weight(self) -> int:
+        """Request weight spent in the rolling minute (wall time)."""
+        now = time.time()
+        with self._lock:
+            return sum(w for t, w in self._weight if now - t < 60)
+
     def _spend(self, weight: int) -> tuple[bool, int]:
         """Record ``weight`` in the rolling minute (wall time); False when over the limit."""
         now = time.time()
