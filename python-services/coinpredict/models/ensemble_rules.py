@@ -19,8 +19,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..common.metrics import fast_auc, log_loss
+from .registry import MODEL_SPECS
 
-BOOSTERS = ("xgboost", "lightgbm", "catboost")
+BOOSTERS = tuple(m for m, spec in MODEL_SPECS.items() if spec.kind == "boosting")
 # Candidate rules, in the order that breaks a tie (simpler and more diversified first).
 RULES = ("all", "boosters", "top5", "top3", "best")
 DEFAULT_RULE = "top5"  # what a fit without times uses, and what manifests from before rules meant
