@@ -21,17 +21,18 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import requests
 
 from coinpredict.common import clock
 from coinpredict.common.times import to_ms
-from coinpredict.launch import procfile_server, procfile_worker
 from coinpredict.models.registry import MODEL_IDS
 
 from .dashboard_tour import tour
 from .replay_agreement import agreement, print_agreement
+from .replay_cluster import LeaderKill, missing_candles, start_processes, unscored
 from .replay_exchange import ReplayExchange
 
 H_S = 3600
@@ -128,6 +129,10 @@ def trading_symbols(data_dir: Path, start_ms: int, end_ms: int) -> list[str]:
             and c.t[-1] >= end_ms]
 
 
+def merged_counts(traffic: list[Traffic]) -> dict[str, int]:
+    return {k: sum(t.counts[k] for t in traffic) for k in traffic[0].counts}
+
+
 def wait_until(sim_ms: int, poll_s: float = 0.05) -> None:
     while clock.now_ms() < sim_ms:
         time.sleep(poll_s)
@@ -152,22 +157,34 @@ def run(args) -> dict:
     clock.use(clock.parse(spec))
     exchange = ReplayExchange(args.data_dir, symbols)
     url = exchange.start()
+    database_url = args.database_url or f"sqlite:///{work / 'ledger.sqlite'}"
     env = {"CLOCK": spec, "EXCHANGE_URL": url, "UNIVERSE_URL": "http://127.0.0.1:9/none", "MODELS_DIR": str(models),
-           "STORE_PATH": str(work / "candles.sqlite"), "DATABASE_URL": f"sqlite:///{work / 'ledger.sqlite'}",
+           "STORE_PATH": str(work / "candles.sqlite"), "DATABASE_URL": database_url,
            "QUEUE_PATH": str(work / "queue.sqlite"), "WORKER_TICK_S": "0.1", "MODELS_POLL_S": "0.5",
-           "RETRAIN_EVERY": args.retrain_every, "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "2"}
-    for key in ("OHLCV_DIR", "OFFLINE", "SYNTHETIC", "API_KEY"):
-        os.environ.pop(key, None)
+           "RETRAIN_EVERY": args.retrain_every, "LOG_LEVEL": "WARNING"}
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
+    for key in ("OHLCV_DIR", "OFFLINE", "SYNTHETIC", "API_KEY", "REDIS_URL", "WORKER_LIVE"):
+        if key not in env:
+            os.environ.pop(key, None)
     print(f"replaying {args.days} days from {args.start} at {speed:.0f}x (an hour every {H_S / speed:.2f} s) "
-          f"for {len(symbols)} symbols; work folder {work}")
+          f"for {len(symbols)} symbols on {args.webs} web master(s) and {args.workers} worker(s); work folder {work}")
     stop = threading.Event()
     launched_ms = clock.now_ms()
-    with procfile_worker(env), procfile_server(env) as (base, _):
+    kill = None
+    if args.kill_leader_after_h is not None:
+        kill = LeaderKill(start_ms + int(args.kill_leader_after_h * H_S * 1000), database_url, args.redis_url)
+    with ExitStack() as processes:
+        bases = start_processes(processes, env, args.webs, args.workers)
+        base = bases[0]
         wait_until(start_ms)
+        if kill is not None:
+            kill.start()
         began = time.time()
-        traffic = Traffic(base, symbols, stop)
-        threads = [threading.Thread(target=traffic.ranking, daemon=True)] + \
-                  [threading.Thread(target=traffic.singles, args=(i,), daemon=True) for i in range(args.clients)]
+        traffic = [Traffic(b, symbols, stop) for b in bases]
+        threads = [threading.Thread(target=traffic[0].ranking, daemon=True)] + \
+                  [threading.Thread(target=traffic[i % len(bases)].singles, args=(i,), daemon=True)
+                   for i in range(max(args.clients, len(bases)))]
         for t in threads:
             t.start()
         wait_until(end_ms)
@@ -185,13 +202,16 @@ def run(args) -> dict:
         live = {m: requests.get(f"{base}/models/{m}/status", timeout=10).json().get("live")
                 for m in (*MODEL_IDS, "ensemble")}
     exchange.stop()
-    result = {"replay_s": round(replay_s, 1), "speed": round(speed), "traffic": traffic.counts,
-              "worst_age_s": traffic.worst_age_s, "examples": traffic.examples, "jobs": jobs, "live": live,
+    result = {"replay_s": round(replay_s, 1), "speed": round(speed), "traffic": merged_counts(traffic),
+              "worst_age_s": max(t.worst_age_s for t in traffic), "examples": [e for t in traffic for e in t.examples],
+              "jobs": jobs, "live": live, "leader_kill": kill.result if kill is not None else None,
+              "unscored": unscored(database_url, start_ms, end_ms),
+              "missing_candles": missing_candles(work / "candles.sqlite", symbols, start_ms, end_ms),
               "exchange_calls": exchange.calls, "work": str(work), "symbols": symbols, "start_ms": start_ms,
               "end_ms": end_ms, "retrain_every": args.retrain_every, "dashboard_problems": problems,
               "simulated_hours": round((clock.now_ms() - launched_ms) / 3_600_000, 1)}
     (work / "replay.json").write_text(json.dumps(result, indent=1, default=str))  # kept if the check fails
-    result["agreement"] = agreement(work / "ledger.sqlite", models, args.data_dir, symbols, start_ms, end_ms)
+    result["agreement"] = agreement(database_url, models, args.data_dir, symbols, start_ms, end_ms)
     return result
 
 
@@ -209,13 +229,19 @@ def report(result: dict, days: int) -> int:
         promoted = (j.get("result") or {}).get("promoted") or []
         print(f"retraining {j['id']} ({j['params']['data']}, end {j['params']['end']}): {j['status']}, "
               f"{len(promoted)} promoted of {len(gate)} gated")
+    kill = result["leader_kill"]
+    if kill is not None:
+        print(f"leader kill: {kill}")
+    lost = {s: n for s, n in result["missing_candles"].items() if n}
+    print(f"candles missing from the store: {lost or 'none'}; forecasts left unscored: {result['unscored']}")
     print_agreement(result["agreement"], result["live"])
     worst = max((abs(r["auc_diff"]) for r in result["agreement"] if r["auc_diff"] is not None), default=None)
     retrained = result["retrain_every"] == "off" or any(j["status"] == "succeeded" for j in scheduled)
     for problem in result["dashboard_problems"]:
         print(f"dashboard: {problem}")
     ok = (t["errors"] == 0 and t["too_old"] == 0 and retrained and worst is not None and worst <= 1e-6
-          and not result["dashboard_problems"])
+          and not result["dashboard_problems"] and not lost and result["unscored"] == 0
+          and (kill is None or (kill.get("takeover_s") is not None and kill["takeover_s"] <= 30)))
     print("REPLAY OK" if ok else "REPLAY FAILED: see above")
     return 0 if ok else 1
 
@@ -236,6 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shots", default=None, help="walk the dashboard at the end, screenshots into this folder")
     ap.add_argument("--work", default=None, help="work folder (default: a new temporary one)")
     ap.add_argument("--json", type=Path, default=None, help="also write the result here")
+    ap.add_argument("--webs", type=int, default=1, help="web masters (machines), each with its own metrics")
+    ap.add_argument("--workers", type=int, default=1, help="worker processes; one leads the live duties")
+    ap.add_argument("--database-url", default=None, help="the deployment's database (default: SQLite in --work)")
+    ap.add_argument("--redis-url", default=None, help="queue and exchange budget in Redis (default: embedded)")
+    ap.add_argument("--kill-leader-after-h", type=float, default=None,
+                    help="kill -9 the leader worker this many simulated hours after the start")
     args = ap.parse_args(argv)
     result = run(args)
     if args.json:
