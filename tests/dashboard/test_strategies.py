@@ -97,6 +97,24 @@ def test_the_list_shows_every_strategy_with_the_apis_figures(page, site):
     assert page.problems == []
 
 
+def crowded(body: dict) -> dict:
+    """The API's list with names as long as a strategy may have (100 characters), spaced and not."""
+    long_names = ["momentum " * 11, "x" * 100]
+    body["strategies"] = [{**s, "name": long_names[k % 2][:100]} for k, s in enumerate(body["strategies"] * 5)]
+    body["count"] = len(body["strategies"])
+    return body
+
+
+def test_a_crowded_list_fits_at_1280_px(page, site):
+    listed = crowded(get(site, "/strategies"))
+    fulfil(page, "/strategies", 200, listed)
+    page.goto(site["base"] + "/ui/strategies")
+    page.wait_for_selector("#strategies-table tr[data-strategy]")
+    assert page.locator("#strategies-table tr[data-strategy]").count() == listed["count"] == 20
+    assert page.evaluate(OVERFLOWING) == []
+    assert page.problems == []
+
+
 def test_a_strategy_page_draws_its_book_against_the_benchmarks(page, site):
     sid = site["ids"]["rotation"]
     got = get(site, f"/strategies/{sid}")

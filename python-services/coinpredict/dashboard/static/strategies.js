@@ -8,7 +8,7 @@ let table = null;
 
 function strategyRow(s) {
   return el("tr", { "data-strategy": s.id, "data-status": s.status },
-    el("td", {}, el("a", { href: `/ui/strategies/${encodeURIComponent(s.id)}` }, s.name), " ", el("span", { class: "muted small" }, s.id)),
+    el("td", { class: "wrap" }, el("a", { href: `/ui/strategies/${encodeURIComponent(s.id)}` }, s.name), " ", el("span", { class: "muted small" }, s.id)),
     el("td", {}, s.kind), el("td", {}, s.timeframe), el("td", {}, statusPill(s.status)), el("td", { class: "num" }, s.version),
     el("td", { class: "num" }, money(s.equity)), el("td", { class: `num ${s.return < 0 ? "loss" : s.return > 0 ? "gain" : ""}` }, signedPct(s.return)),
     el("td", { class: "num" }, pct(s.max_drawdown, 2)), el("td", {}, shortTime(s.updated_at)));

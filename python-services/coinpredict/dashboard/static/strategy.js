@@ -9,6 +9,8 @@ const STATUS_CLASS = { running: "ok", paused: "warning", halted: "bad", deleted:
 const CURVES = [["equity", "strategy", "#2563eb", 2], ["buy_and_hold", "buy-and-hold", "#d97706", 1], ["market", "market", "#667085", 1]];
 let charts = [];
 
+/* A universe named in a line: its first coins and how many more (a top-100 list would fill the card). */
+function coins(list, shown = 8) { return list.length > shown ? `${list.slice(0, shown).join(", ")} and ${list.length - shown} more` : list.join(", "); }
 function gainClass(x) { return x < 0 ? "loss" : x > 0 ? "gain" : ""; }
 function table(id, heads, rows) {
   return el("div", { class: "scroll" }, el("table", { class: "grid", id },
@@ -46,7 +48,7 @@ function drawHeader(s) {
   fill($("drawdown-detail"), `max ${pct(s.max_drawdown, 2)} · the limit halts it at ${pct(dd.limit, 0)}`);
   fill($("exposure"), `${pct(s.exposure, 0)} gross`);
   fill($("exposure-detail"), `net ${pct(s.net_exposure, 0)} · ${s.positions.length} position${s.positions.length === 1 ? "" : "s"} open`);
-  const universe = Array.isArray(c.universe) ? c.universe.join(", ") : `top ${c.universe.top}`;
+  const universe = Array.isArray(c.universe) ? coins(c.universe) : `top ${c.universe.top}`;
   fill($("config"), `${c.kind}${c.kind === "topk" ? ` k=${c.k}` : ""} · h${c.horizon} · ${c.model}`);
   fill($("config-detail"), `${universe} · ${c.sizing.method}${c.short ? " · long and short" : ""} · fee ${c.costs.fee_bps} + slippage ${c.costs.slippage_bps} bps · version ${s.version}`);
 }
@@ -95,7 +97,7 @@ function drawCurves(eq, s) {
   const last = (k) => (values[k] ? money(values[k][values[k].length - 1]) : "no candles to value it");
   fill($("equity-note"), el("div", { class: "legend" }, CURVES.map(([key, label, color]) => el("span", {}, el("i", { style: `background:${color}` }), `${label} ${last(key)}`))),
        `${eq.count} closes, ${shortTime(eq.points[0].time)} to ${shortTime(eq.points[eq.count - 1].time)}. `
-       + `The benchmarks start from the first close's equity and pay no costs: buy-and-hold splits it equally over ${(b.universe || []).join(", ") || "the universe"} `
+       + `The benchmarks start from the first close's equity and pay no costs: buy-and-hold splits it equally over ${coins(b.universe || []) || "the universe"} `
        + "and holds it; the market holds every coin the service has candles for, equal weights rebalanced each close.");
 }
 
