@@ -183,7 +183,7 @@ def test_the_empty_and_failing_states_say_what_they_are(page, site):
     assert page.locator("#status-line").inner_text().endswith("no close yet")
     shoot(page, site, "strategy-fresh")
     page.goto(f"{site['base']}/ui/strategies/{ids['gone']}")
-    page.wait_for_selector("#status-line:has-text('deleted: it no longer trades')")
+    page.wait_for_selector("#status-line:has-text('deleted it no longer trades; its history stays readable.')")
     assert page.locator("#actions button").count() == 0
     page.goto(f"{site['base']}/ui/strategies/nope")  # the API's 404, and only that
     page.wait_for_selector("#notice:has-text('unknown_strategy')")

@@ -10,7 +10,7 @@ from flask import Blueprint, request
 from ..common import clock
 from ..common.times import iso, to_ms
 from ..data.timeframes import TIMEFRAME_MS, TIMEFRAMES
-from ..errors import Conflict, DataError, NotFound, SourceError
+from ..errors import Conflict, DataError, NotFound, ServiceError, SourceError
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
 from ..strategy.config import StrategyConfig, TopUniverse, parse_strategy
 from ..strategy.engine import Engine
@@ -242,7 +242,7 @@ def _benchmarks(record: StrategyRecord, rows: list[dict]) -> dict:
     try:
         series = state().market.held_series(config.timeframe, (times[-1] - times[0]) // step + 1 + lookback,
                                             times[-1])
-    except (DataError, SourceError, OSError):
+    except (ServiceError, DataError, SourceError, OSError):
         series = []  # no candles readable now: the curves are null, the points still answer
     universe = top_by_quote_volume(series, top, times[0], step) if top else list(config.universe)
     return {"universe": universe, **benchmark_equity(times, step, series, universe, rows[0]["equity"])}

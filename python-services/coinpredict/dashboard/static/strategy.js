@@ -36,7 +36,7 @@ function drawHeader(s) {
   const c = s.config;
   fill($("strategy-title"), `${s.name} `, el("span", { class: "muted small" }, `${s.id} · ${s.kind} · ${s.timeframe}`));
   fill($("status-line"), pill(s.status, STATUS_CLASS[s.status] ?? ""), " ",
-       s.status === "deleted" ? "deleted: it no longer trades; its history stays readable. " : "",
+       s.status === "deleted" ? "it no longer trades; its history stays readable. " : "",
        s.halt_reason ? el("span", { id: "halt-reason" }, `${s.halt_reason} `) : "",
        el("span", { class: "muted" }, s.last_close ? `last close ${shortTime(s.last_close)}` : "no close yet"));
   const can = { pause: ["running", "halted"].includes(s.status), resume: ["paused", "halted"].includes(s.status) };
