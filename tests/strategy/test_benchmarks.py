@@ -10,6 +10,7 @@ import pytest
 
 from coinpredict.api.state import KEY
 from coinpredict.common.times import iso
+from coinpredict.errors import Unavailable
 from coinpredict.strategy.config import TopUniverse
 from tests.conftest import SYNTHETIC_END_MS, SYNTHETIC_SYMBOLS
 
@@ -105,3 +106,16 @@ def test_no_points_or_no_candles_answer_empty_or_null_curves(app, synthetic_dir)
     got = client.get(f"/strategies/{sid}/equity?benchmarks=true&since={iso(later)}").get_json()
     assert got["count"] == 3 and got["benchmarks"]["buy_and_hold"] is None and got["benchmarks"]["market"] is None
     assert client.get(f"/strategies/{sid}/equity?benchmarks=maybe").status_code == 400
+
+
+def test_a_candle_source_that_fails_leaves_the_curves_null_and_the_points_answered(app, synthetic_dir, monkeypatch):
+    sid = make(app, universe=SYNTHETIC_SYMBOLS[:2])
+    seed_book(app.extensions[KEY].strategies, sid, synthetic_dir, 3, SYNTHETIC_END_MS)
+
+    def unavailable(*_args, **_kwargs):
+        raise Unavailable("the candle store is busy")
+
+    monkeypatch.setattr(app.extensions[KEY].market, "held_series", unavailable)
+    r = app.test_client().get(f"/strategies/{sid}/equity?benchmarks=true")
+    assert r.status_code == 200 and r.get_json()["count"] == 3
+    assert r.get_json()["benchmarks"] == {"universe": SYNTHETIC_SYMBOLS[:2], "buy_and_hold": None, "market": None}
