@@ -115,3 +115,48 @@ def test_requests_catching_a_symbol_up_spend_from_the_shared_budget_and_honour_i
     candles = market.candles("ETHUSDT", "1h", 200)
     assert candles.meta["data_stale"] is True and "rate limit" in candles.meta["stale_reason"]
     assert ex.calls["/api/v3/klines"] == calls
+
+
+def test_machines_sharing_a_store_fetch_each_candle_once_between_them(redis_url, exchange, tmp_path):
+    """Two machines' web processes (two markets) on one shared candle store and one Redis: when a candle
+    closes and both are asked for it at once, one calls the exchange and the other reads what it stored."""
+    import threading
+
+    ex, url = exchange
+    markets = []
+    for _ in range(2):
+        market = MarketData(Settings(store_path=tmp_path / "shared.sqlite", exchange_url=url, redis_url=redis_url))
+        market.provider.store.shared = True  # stands for the deployment's store (one file here, one machine)
+        assert market.provider.pairs.load_now()
+        markets.append(market)
+    assert markets[0].candles("ETHUSDT", "1h", 200).meta["data_stale"] is False  # the history, once
+    calls = ex.calls["/api/v3/klines"]
+    for hours in (9, 8, 7):  # three closes, both machines asked for each at the same moment
+        clock.use(lambda hours=hours: (SYNTHETIC_END_MS - hours * H + 60_000) / 1000)
+        barrier, answers = threading.Barrier(2), []
+
+        def ask(market, barrier=barrier, answers=answers):
+            barrier.wait()
+            answers.append(market.candles("ETHUSDT", "1h", 200))
+
+        threads = [threading.Thread(target=ask, args=(m,)) for m in markets]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert [a.meta["data_stale"] for a in answers] == [False, False]
+        assert answers[0].t[-1] == answers[1].t[-1] == SYNTHETIC_END_MS - (hours + 1) * H
+    assert ex.calls["/api/v3/klines"] == calls + 3  # one call per close between the two machines
+
+
+def test_without_a_shared_store_each_machine_fetches_for_itself(redis_url, exchange, tmp_path):
+    """Machines with stores of their own (SQLite files) must not wait on each other's fetch: each catches
+    up from the exchange (the claim is only taken when the store is the deployment's)."""
+    ex, url = exchange
+    markets = [MarketData(Settings(store_path=tmp_path / f"own-{i}.sqlite", exchange_url=url, redis_url=redis_url))
+               for i in range(2)]
+    calls = ex.calls.get("/api/v3/klines", 0)
+    for market in markets:
+        assert market.provider.pairs.load_now()
+        assert market.candles("ETHUSDT", "1h", 200).meta["data_stale"] is False
+    assert ex.calls["/api/v3/klines"] == calls + 2

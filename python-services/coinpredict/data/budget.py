@@ -68,6 +68,10 @@ class WeightBudget:
         """Seconds left of the pause (0 when none)."""
         return max(0.0, self._paused_until - time.monotonic())
 
+    def claim(self, key: str, ttl_s: float) -> bool:
+        """One process's budget has no one to share a fetch with: every claim is granted."""
+        return True
+
 
 class RedisBudget:
     """The deployment's budget in Redis. When Redis cannot be reached a process falls back to a budget
@@ -120,6 +124,19 @@ class RedisBudget:
             self._unreachable(exc)
             return self.local.paused_for()
         return max(left / 1000 if left and left > 0 else 0.0, self.local.paused_for())
+
+
+    def claim(self, key: str, ttl_s: float) -> bool:
+        """Claim the fetch ``key`` (a symbol, timeframe and candle) for the deployment for ``ttl_s``: True for
+        the one process that should call the exchange, False for the others, which wait for the candle in
+        the shared store. Granted when Redis cannot say (a fetch twice beats none)."""
+        import redis
+
+        try:
+            return bool(self.client.set(f"{self.prefix}:fetch:{key}", "1", nx=True, px=max(1, int(ttl_s * 1000))))
+        except redis.RedisError as exc:
+            self._unreachable(exc)
+            return True
 
 
 ExchangeBudget = WeightBudget | RedisBudget

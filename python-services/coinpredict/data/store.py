@@ -70,6 +70,7 @@ def _nullable(values, n: int) -> list:
 
 
 class CandleStore:
+    shared = False  # a file of one machine: other machines' processes never read what this one writes
     def __init__(self, path: Path | str):
         self.path = str(path)
         if self.path != ":memory:":

@@ -22,6 +22,7 @@ from ..timeframes import TIMEFRAME_MS, newest_closed
 
 log = logging.getLogger(__name__)
 EXCHANGE_BACKOFF_S = 2.0  # after a failed fetch, requests answer from the store this long
+CLAIM_POLL_S = 0.02  # how often a request waiting on another process's fetch looks at the shared store
 NO_CANDLES_RETRY_S = 300.0  # a listed symbol that had no candles is asked for again after this
 
 
@@ -116,6 +117,9 @@ class LiveProvider:
                 return None  # another thread caught it up meanwhile
             if stored is not None and self._nothing_new.get((symbol, timeframe)) == wanted:
                 return None  # the exchange had nothing newer a moment ago (halted or late): not asked again
+            if self.store.shared and not self.budget.claim(f"{symbol}:{timeframe}:{wanted}",
+                                                           max(0.1, deadline - time.monotonic())):
+                return self._wait_for_other(symbol, timeframe, wanted, deadline)
             self.refresh(symbol, timeframe, last, deadline=deadline)
             if (self.store.last_time(symbol, timeframe) or -1) < wanted:
                 self._nothing_new[(symbol, timeframe)] = wanted
@@ -131,6 +135,15 @@ class LiveProvider:
             return public_reason(exc)
         finally:
             gate.release()
+
+    def _wait_for_other(self, symbol: str, timeframe: str, wanted: int, deadline: float) -> str | None:
+        """Another process of the deployment is fetching this candle into the shared store: wait for it
+        there rather than fetching it a second time."""
+        while time.monotonic() < deadline:
+            if (self.store.last_time(symbol, timeframe) or -1) >= wanted:
+                return None
+            time.sleep(CLAIM_POLL_S)
+        return "another process was still fetching it: answering from stored candles"
 
     def _start_for(self, timeframe: str, last: int) -> int:
         step = TIMEFRAME_MS[timeframe]
