@@ -104,7 +104,7 @@ def run_task(job_id: str, task: str, store: JobStore, settings: Settings) -> str
             reporter(0.0, f"loading the prepared data for {task}")
             prep = Prepared.load(folder)
             limit_threads()
-            result = train_task(prep, task, folder, settings.models_dir, reporter)
+            result = {**train_task(prep, task, folder, settings.models_dir, reporter), "worker": worker_name()}
         except Exception as exc:  # noqa: BLE001 - any failure (a cancel too) ends the job, never the worker
             return fail_job(job, exc, store, settings)
     running, last = records.complete(job_id, task, result, worker_name())
@@ -169,7 +169,8 @@ def end_job(job: dict, prep: Prepared, results: dict[str, dict], store: JobStore
         reporter.line(row)
     store.report(job["id"], log=list(reporter.lines))
     end = job["params"].get("end") or prep.split.ranges["end_exclusive"]
-    store.finish(job["id"], "succeeded", result=job_result(run, end), stage="done")
+    workers = {task: done["worker"] for task, done in results.items()}  # which worker trained what
+    store.finish(job["id"], "succeeded", result={**job_result(run, end), "workers": workers}, stage="done")
     shutil.rmtree(folder, ignore_errors=True)
     TaskRecords(store).forget(job["id"])
     return "succeeded"
