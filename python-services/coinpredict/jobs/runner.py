@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..common.files import TMP_PREFIX, writer_is_dead
 from ..config import Settings
 from ..data.origin import DOWNLOADED_OHLCV, SHARED_OHLCV, SYNTHETIC_OHLCV
 from ..data.sources.csvdir import folder_problem
@@ -187,4 +188,17 @@ def reap(store: JobStore, models_dir: Path) -> list[dict]:
         TaskRecords(store).forget(job["id"])
     if dead:
         clean_partial(models_dir, older_than_s=store.stale_s)
+        _clean_preparing(models_dir, older_than_s=store.stale_s)
     return dead
+
+
+def _clean_preparing(models_dir: Path, older_than_s: float) -> None:
+    """Prepared data a killed first task was still writing (``.jobs/.tmp-*``): its writer is gone, or it
+    is older than any live writer's."""
+    root = Path(models_dir) / JOBS_FOLDER
+    for tmp in root.glob(f"{TMP_PREFIX}*") if root.is_dir() else []:
+        try:
+            if writer_is_dead(tmp.name) or tmp.stat().st_mtime < time.time() - older_than_s:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except FileNotFoundError:
+            continue
