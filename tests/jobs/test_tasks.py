@@ -64,6 +64,7 @@ def test_exactly_one_task_ends_last_and_holds_the_job(fanned):
     assert list(records.results(job_id)) == ["lightgbm", "xgboost", "move"]  # in the tasks' order
     assert store.fail_held_by("w1", "stopped") == []  # w1 ran tasks of it, none now
     assert store.fail_held_by("w2", "stopped") == [job_id]  # w2 is ending it
+    assert records.results(job_id) == {}
 
 
 def test_a_task_ending_after_its_job_ended_is_told_so(fanned):

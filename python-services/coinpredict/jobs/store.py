@@ -215,4 +215,7 @@ class JobStore:
                                                                           jobs.c.worker == worker, ~waiting))]
             held += [r.job_id for r in conn.execute(sa.select(job_tasks.c.job_id).where(
                 job_tasks.c.status == "running", job_tasks.c.worker == worker))]
-        return [j for j in dict.fromkeys(held) if self.finish(j, "failed", error=reason, stage="worker stopped")]
+        ended = [j for j in dict.fromkeys(held) if self.finish(j, "failed", error=reason, stage="worker stopped")]
+        with self.engine.begin() as conn:  # their other tasks stop at their next report: no record needed
+            conn.execute(job_tasks.delete().where(job_tasks.c.job_id.in_(ended)))
+        return ended
