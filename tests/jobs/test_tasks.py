@@ -99,3 +99,15 @@ def test_a_job_whose_tasks_were_not_all_queued_is_reaped_when_silent(database_ur
     TaskRecords(store).create(job["id"], ["lightgbm", "xgboost"])
     now[0] += 40
     assert [j["id"] for j in store.reap_stale()] == [job["id"]]
+
+
+def test_a_running_jobs_tasks_go_before_jobs_not_yet_started(tmp_path):
+    """On the embedded queue the workers finish the running job first, rather than start the next."""
+    from coinpredict.config import Settings
+    from coinpredict.jobs import JobQueue
+
+    queue = JobQueue(Settings(models_dir=tmp_path / "models", database_url=f"sqlite:///{tmp_path / 'j.sqlite'}",
+                              queue_path=tmp_path / "q.sqlite", offline=True))
+    queue.submit("train", "4h", {"profile": "smoke", "models": ["lightgbm"]}, priority=3)
+    queue._enqueue_task("running-job", "xgboost")
+    assert [queue.huey.dequeue().name for _ in range(2)] == ["run_job_task", "run_job"]
