@@ -16,14 +16,14 @@ from alembic.migration import MigrationContext
 
 import coinpredict
 from coinpredict.common.migrate import head_revision, upgrade_to_head
-from coinpredict.jobs.store import JobStore, jobs
+from coinpredict.jobs.store import JobStore, job_tasks, jobs
 from coinpredict.ledger.store import LedgerStore, predictions
 from coinpredict.migrations.metadata import TARGET_METADATA
 
 HERE = Path(__file__).resolve().parent
 SOURCE_ROOT = str(Path(coinpredict.__file__).resolve().parents[1])  # where the subprocesses import it from
 TABLES = {"alembic_version", "jobs", "predictions", "strategies", "strategy_versions", "strategy_closes",
-          "strategy_trades", "strategy_equity"}
+          "strategy_trades", "strategy_equity", "job_tasks"}
 INDEXES = {"jobs": {"ix_jobs_status", "ix_jobs_timeframe", "one_running_per_timeframe", "one_job_per_schedule"},
            "predictions": {"by_model", "by_recorded", "unscored"},
            "strategy_closes": {"strategy_closes_latest"}, "strategy_trades": {"strategy_trades_by_time"},
@@ -69,6 +69,7 @@ def test_the_tables_declared_in_code_and_the_migrations_agree(new_database):
         # The check above can fail: a column declared without a migration is a difference.
         grown = sa.MetaData()
         table = jobs.to_metadata(grown)
+        job_tasks.to_metadata(grown)
         table.append_column(sa.Column("priority", sa.Integer))
         [(kind, *_)] = differences(engine, [grown, *TARGET_METADATA[1:]])
         assert kind == "add_column"

@@ -19,7 +19,8 @@ from ..errors import ArtifactError, DataError, Unavailable
 from ..models.artifacts import current_dir
 from ..models.base import read_manifest
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
-from .runner import execute, reap, training_data_dir
+from .fanout import execute, run_task
+from .runner import reap, training_data_dir
 from .store import JobStore
 
 if TYPE_CHECKING:
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _OPENING = threading.RLock()
 BUSY_RETRY_S = 5  # a job waiting for its timeframe's running job is looked at again this often
+# A running job's tasks go before jobs not yet started (the embedded queue; Redis keeps order): workers
+# finish what is running first, so a job's tasks are spread over the workers rather than two jobs crawl.
+TASK_PRIORITY = 100
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -74,15 +78,26 @@ class JobQueue:
                 if self._huey is None:
                     huey = make_huey(self.settings)
                     self._run = huey.task(name="run_job")(self._execute)
+                    self._task = huey.task(name="run_job_task")(self._execute_task)
                     self._huey = huey
         return self._huey
 
     def _execute(self, job_id: str) -> str:
-        outcome = execute(job_id, self.store, self.settings)
+        """A job's first task: prepare, then queue one task per model (``jobs.fanout``)."""
+        outcome = execute(job_id, self.store, self.settings, self._enqueue_task)
         if outcome == "busy":
             self.store.report_waiting(job_id, "waiting for the running job of its timeframe")
             self._run.schedule((job_id,), delay=BUSY_RETRY_S)
         return outcome
+
+    def _enqueue_task(self, job_id: str, task: str) -> None:
+        if self.huey.storage.priority:
+            self._task(job_id, task, priority=TASK_PRIORITY)
+        else:
+            self._task(job_id, task)
+
+    def _execute_task(self, job_id: str, task: str) -> str:
+        return run_task(job_id, task, self.store, self.settings)
 
     def submit(self, kind: str, timeframe: str, params: dict, *, priority: int = 0,
                schedule_key: str | None = None) -> dict:

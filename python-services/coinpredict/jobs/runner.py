@@ -1,8 +1,10 @@
-"""Running one training job inside the worker: claim it, train with ``scripts/train.py``'s pipeline,
-report progress, a heartbeat and a log tail while it runs, stop when cancelled, and end it.
+"""What every task of a training job shares inside the worker (``jobs.fanout`` runs them): progress,
+a heartbeat and a log tail into its record, stopping when cancelled, ending it as failed or cancelled,
+and the reaper.
 
 A job that does not succeed leaves nothing behind: the versions it wrote are unserved until its very
-end, and are deleted when it fails or is cancelled (by the reaper when its worker was killed)."""
+end, and are deleted with its prepared data when it fails or is cancelled (by the reaper when a worker
+running one of its tasks was killed)."""
 
 from __future__ import annotations
 
@@ -11,27 +13,27 @@ import shutil
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from ..common.times import iso
+from ..common.files import TMP_PREFIX, writer_is_dead
 from ..config import Settings
-from ..data.export import export_store, trainable_symbols
-from ..data.listing import folder_last_candle
 from ..data.origin import DOWNLOADED_OHLCV, SHARED_OHLCV, SYNTHETIC_OHLCV
 from ..data.sources.csvdir import folder_problem
-from ..data.store import CandleStore
-from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError, Conflict, NotFound
 from ..models.artifacts import model_root
 from ..models.base import MANIFEST, read_manifest
-from ..models.registry import ENSEMBLE_ID, MODEL_IDS
-from ..training.pipeline import RunCancelled, RunResult, summary_table, train_models
+from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MOVE_ID
+from ..training.pipeline import RunCancelled, RunResult
 from ..training.versions import clean_partial, delete_version
-from .store import JobStore, worker_name
+from .store import JobStore
+from .tasks import TaskRecords
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 2.0
 REPORT_EVERY_S = 1.0
+JOBS_FOLDER = ".jobs"  # MODELS_DIR/.jobs/<job id>/: a running job's prepared data, beside its versions
 
 
 class JobCancelled(RunCancelled):
@@ -108,35 +110,33 @@ class _LogTail(logging.Handler):
         self.reporter.line(f"{time.strftime('%H:%M:%S', time.gmtime(record.created))} {record.getMessage()}")
 
 
-def execute(job_id: str, store: JobStore, settings: Settings) -> str:
-    """Run a queued job to its end; ``busy`` when another job of its timeframe runs (try later)."""
-    claim = store.claim(job_id, worker_name())
-    if claim != "claimed":
-        return claim
-    job = store.get(job_id)
-    with Reporter(store, job_id) as reporter:
-        handler = _LogTail(reporter)
-        watched = [logging.getLogger(n) for n in ("coinpredict.training", "coinpredict.models")]
+@contextmanager
+def log_tail(reporter: Reporter) -> Iterator[None]:
+    """The training log's INFO lines of this thread go into the job's log tail while it runs."""
+    handler = _LogTail(reporter)
+    watched = [logging.getLogger(n) for n in ("coinpredict.training", "coinpredict.models")]
+    for logger in watched:
+        logger.addHandler(handler)
+        logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
+    try:
+        yield
+    finally:
         for logger in watched:
-            logger.addHandler(handler)
-            logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
-        try:
-            result = run_training(job, settings, reporter)
-        except JobCancelled:
-            discard_versions(settings.models_dir, job["timeframe"], job_id)
-            store.finish(job_id, "cancelled", stage="cancelled while running; nothing it trained is served")
-            return "cancelled"
-        except Exception as exc:  # noqa: BLE001 - any failure ends this job, never the worker
-            log.exception("job %s failed", job_id)
-            discard_versions(settings.models_dir, job["timeframe"], job_id)
-            store.finish(job_id, "failed", error=_public(f"{type(exc).__name__}: {exc}", settings), stage="failed")
-            return "failed"
-        finally:
-            for logger in watched:
-                logger.removeHandler(handler)
-    store.report(job_id, log=list(reporter.lines))
-    store.finish(job_id, "succeeded", result=result, stage="done")
-    return "succeeded"
+            logger.removeHandler(handler)
+
+
+def fail_job(job: dict, exc: BaseException, store: JobStore, settings: Settings) -> str:
+    """End the job as cancelled (asked for) or failed, and delete the versions it wrote."""
+    if isinstance(exc, JobCancelled):
+        store.finish(job["id"], "cancelled", stage="cancelled while running; nothing it trained is served")
+        outcome = "cancelled"
+    else:
+        log.error("job %s failed", job["id"], exc_info=exc)
+        store.finish(job["id"], "failed", error=_public(f"{type(exc).__name__}: {exc}", settings), stage="failed")
+        outcome = "failed"
+    discard_versions(settings.models_dir, job["timeframe"], job["id"])
+    TaskRecords(store).forget(job["id"])
+    return outcome
 
 
 def _public(message: str, settings: Settings) -> str:
@@ -145,38 +145,6 @@ def _public(message: str, settings: Settings) -> str:
     folder = training_data_dir(settings)
     message = message.replace(str(Path(settings.store_path).parent / "training-candles"), "the stored candles")
     return message.replace(str(folder), "the training candles folder") if folder else message
-
-
-def run_training(job: dict, settings: Settings, reporter: Reporter) -> dict:
-    if job["params"].get("data") != "store":
-        return _train(job, settings, reporter, training_data_dir(settings))
-    # A live service retrains on what it ingested: the store, written out as a folder for this job only.
-    store = CandleStore(settings.store_path)
-    folder = Path(settings.store_path).parent / "training-candles" / job["id"]
-    try:
-        reporter(0.0, "writing the stored candles out for training")
-        return _train(job, settings, reporter,
-                      export_store(store, job["timeframe"], folder, trainable_symbols(store, job["timeframe"])))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        store.close()
-
-
-def _train(job: dict, settings: Settings, reporter: Reporter, data_dir: Path | None) -> dict:
-    params, tf = job["params"], job["timeframe"]
-    if data_dir is None:
-        if settings.ohlcv_dir is not None:
-            raise ValueError(f"no candles to train on: OHLCV_DIR {folder_problem(settings.ohlcv_dir)}")
-        raise ValueError("no candles to train on: set OHLCV_DIR (or run make run once to prepare data/ohlcv)")
-    end = params.get("end") or iso(folder_last_candle(data_dir, tf) + TIMEFRAME_MS[tf])
-    ids = None if params.get("models", "all") == "all" else list(params["models"])
-    results = train_models(data_dir=data_dir, timeframe=tf, end=end, models_dir=settings.models_dir,
-                           profile=params.get("profile", "default"), model_ids=ids, start=params.get("start"),
-                           horizons=tuple(params["horizons"]) if params.get("horizons") else None,
-                           promote=params.get("promote", "if_better"), report=reporter, tags={"job": job["id"]})
-    for row in summary_table(results).splitlines():
-        reporter.line(row)
-    return job_result(results, end)
 
 
 def job_result(results: RunResult, end: str) -> dict:
@@ -189,11 +157,17 @@ def job_result(results: RunResult, end: str) -> dict:
             "data_range": {k: results.ranges.get(k) for k in ("train", "valid", "end_exclusive")}}
 
 
+def job_folder(models_dir: Path, job_id: str) -> Path:
+    """Where a job keeps its prepared data while it runs: in MODELS_DIR, which every worker shares."""
+    return Path(models_dir) / JOBS_FOLDER / job_id
+
+
 def discard_versions(models_dir: Path, timeframe: str, job_id: str) -> list[str]:
-    """Delete the unserved versions a job wrote (it did not finish, so none of them counts); a version it
-    got to promote before it ended is served, and stays."""
+    """Delete the unserved versions a job wrote (it did not finish, so none of them counts) and its
+    prepared data; a version it got to promote before it ended is served, and stays."""
+    shutil.rmtree(job_folder(models_dir, job_id), ignore_errors=True)
     gone = []
-    for model_id in (*MODEL_IDS, ENSEMBLE_ID):
+    for model_id in (*MODEL_IDS, ENSEMBLE_ID, MOVE_ID):
         root = model_root(models_dir, timeframe, model_id)
         for folder in (p.parent for p in root.glob(f"*/{MANIFEST}")) if root.is_dir() else []:
             try:
@@ -211,6 +185,20 @@ def reap(store: JobStore, models_dir: Path) -> list[dict]:
     dead = store.reap_stale()
     for job in dead:
         discard_versions(models_dir, job["timeframe"], job["id"])
+        TaskRecords(store).forget(job["id"])
     if dead:
         clean_partial(models_dir, older_than_s=store.stale_s)
+        _clean_preparing(models_dir, older_than_s=store.stale_s)
     return dead
+
+
+def _clean_preparing(models_dir: Path, older_than_s: float) -> None:
+    """Prepared data a killed first task was still writing (``.jobs/.tmp-*``): its writer is gone, or it
+    is older than any live writer's."""
+    root = Path(models_dir) / JOBS_FOLDER
+    for tmp in root.glob(f"{TMP_PREFIX}*") if root.is_dir() else []:
+        try:
+            if writer_is_dead(tmp.name) or tmp.stat().st_mtime < time.time() - older_than_s:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except FileNotFoundError:
+            continue

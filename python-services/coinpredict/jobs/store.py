@@ -49,6 +49,22 @@ one_running = sa.Index("one_running_per_timeframe", jobs.c.timeframe, unique=Tru
                        sqlite_where=jobs.c.status == "running", postgresql_where=jobs.c.status == "running")
 
 
+# A fanned-out job's tasks (``jobs.fanout``): one row per member (and the move model), each with its own
+# heartbeat, so the reaper sees which worker died; ``pending`` until the whole set is on the queue (migration 0007).
+job_tasks = sa.Table(
+    "job_tasks", metadata,
+    sa.Column("job_id", sa.String(32), primary_key=True),
+    sa.Column("task", sa.String(40), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending, queued, running, done
+    sa.Column("progress", sa.Float, nullable=False, default=0.0),
+    sa.Column("stage", sa.String(200)),
+    sa.Column("worker", sa.String(200)),
+    sa.Column("heartbeat_at", sa.Float),
+    sa.Column("result", sa.Text),
+    sa.Column("log_tail", sa.Text, nullable=False, default="[]"),
+)
+
 # One job per scheduled retraining: two workers scheduling the same due time insert one record between them.
 one_per_schedule = sa.Index("one_job_per_schedule", jobs.c.schedule_key, unique=True)
 
@@ -172,11 +188,16 @@ class JobStore:
         return self.get(job_id)
 
     def reap_stale(self) -> list[dict]:
-        """End running jobs whose worker stopped reporting (killed, or its machine went away)."""
+        """End running jobs whose worker stopped reporting (killed, or its machine went away): a task of
+        it that runs without a heartbeat, or the job itself silent while none of its tasks waits on the
+        queue (its first task, or the one ending it, was killed)."""
         cutoff = self.clock() - self.stale_s
+        task_dead = sa.exists().where(job_tasks.c.job_id == jobs.c.id, job_tasks.c.status == "running",
+                                      job_tasks.c.heartbeat_at < cutoff)
+        waiting = sa.exists().where(job_tasks.c.job_id == jobs.c.id, job_tasks.c.status.in_(("queued", "running")))
         with self.engine.connect() as conn:
-            dead = [r.id for r in conn.execute(sa.select(jobs.c.id).where(jobs.c.status == "running",
-                                                                          jobs.c.heartbeat_at < cutoff))]
+            dead = [r.id for r in conn.execute(sa.select(jobs.c.id).where(
+                jobs.c.status == "running", sa.or_(task_dead, sa.and_(jobs.c.heartbeat_at < cutoff, ~waiting))))]
         ended = []
         for job_id in dead:
             if self.finish(job_id, "failed", error=f"the worker running it stopped reporting for over "
@@ -186,8 +207,15 @@ class JobStore:
         return ended
 
     def fail_held_by(self, worker: str, reason: str) -> list[str]:
-        """End the jobs a stopping worker still holds."""
+        """End the jobs a stopping worker still holds: those it runs a task of, and those it prepares or
+        ends (named as their worker while none of their tasks waits or runs)."""
+        waiting = sa.exists().where(job_tasks.c.job_id == jobs.c.id, job_tasks.c.status.in_(("queued", "running")))
         with self.engine.connect() as conn:
             held = [r.id for r in conn.execute(sa.select(jobs.c.id).where(jobs.c.status == "running",
-                                                                          jobs.c.worker == worker))]
-        return [j for j in held if self.finish(j, "failed", error=reason, stage="worker stopped")]
+                                                                          jobs.c.worker == worker, ~waiting))]
+            held += [r.job_id for r in conn.execute(sa.select(job_tasks.c.job_id).where(
+                job_tasks.c.status == "running", job_tasks.c.worker == worker))]
+        ended = [j for j in dict.fromkeys(held) if self.finish(j, "failed", error=reason, stage="worker stopped")]
+        with self.engine.begin() as conn:  # their other tasks stop at their next report: no record needed
+            conn.execute(job_tasks.delete().where(job_tasks.c.job_id.in_(ended)))
+        return ended

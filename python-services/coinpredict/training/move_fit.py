@@ -57,8 +57,10 @@ def _metrics(y: np.ndarray, mu: np.ndarray, ret: np.ndarray, model: MoveModel, j
 
 
 def train_move(split: Split, prof: Profile, seed: int, common: Manifest, models_dir: Path, timeframe: str,
-               promote: str) -> MoveResult:
-    """Fit, save (unserved) and apply ``promote`` (always, if_better, never) to the move model."""
+               promote: str, *, serve: bool = True) -> MoveResult:
+    """Fit, save (unserved) and apply ``promote`` (always, if_better, never) to the move model; with
+    ``serve`` false the verdict is only recorded (``gate["promote"]``) for ``serve_move`` to apply after
+    the run's last member (a fanned-out job)."""
     started = time.time()
     data = split.data
     log_rng, log_ret = future_targets(data.high, data.low, data.close, data.t, split.step_ms, data.horizons,
@@ -89,15 +91,20 @@ def train_move(split: Split, prof: Profile, seed: int, common: Manifest, models_
     gate = (_gate(model, split, valid, log_rng, manifest, models_dir, timeframe) if promote == "if_better"
             else {"promote": promote == "always", "basis": f"promote: {promote}"})
     result = MoveResult(version, round(seconds, 1), by_horizon, gate=gate)
-    if gate.pop("promote"):
-        try:
-            promote_version(models_dir, timeframe, MOVE_ID, version, force=promote == "always")
-            result.promoted = True
-        except ServiceError as exc:
-            gate["refused"] = exc.message
-            log.error("move: new version %s refused: %s", version, exc.message)
     log.info("move trained in %.1fs: valid R2 of the log move %s", seconds,
              {h: round(m["r2_log_move"], 3) for h, m in by_horizon.items()})
+    return serve_move(result, models_dir, timeframe, promote) if serve else result
+
+
+def serve_move(result: MoveResult, models_dir: Path, timeframe: str, promote: str) -> MoveResult:
+    """Serve the new version when its verdict says so (a damaged one is refused and the serving one stays)."""
+    if result.gate.pop("promote", False):
+        try:
+            promote_version(models_dir, timeframe, MOVE_ID, result.version, force=promote == "always")
+            result.promoted = True
+        except ServiceError as exc:
+            result.gate["refused"] = exc.message
+            log.error("move: new version %s refused: %s", result.version, exc.message)
     return result
 
 

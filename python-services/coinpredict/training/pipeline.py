@@ -11,17 +11,26 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.timeframes import default_horizons
 from ..models.manifest import Manifest
-from ..models.registry import ENSEMBLE_ID, MODEL_IDS, MOVE_ID
+from ..models.registry import ENSEMBLE_ID, MOVE_ID
 from .ensemble_fit import train_ensemble
 from .members import Candidate, train_member, validation_metrics
 from .move_fit import train_move
+from .prepared import Prepared, prepare
 from .profiles import PROFILES, Profile
-from .promotion import PROMOTE_POLICIES, Report, RunCancelled, apply, committing, ensemble_gate, promote_members, quiet
+from .promotion import (
+    PROMOTE_POLICIES,
+    Report,
+    RunCancelled,
+    apply,
+    apply_verdicts,
+    committing,
+    ensemble_gate,
+    member_verdict,
+    quiet,
+)
 from .results import MemberResult, RunResult, summary_table
-from .split import Split, load_split, make_split
-from .untrained import members_the_data_supports, record_untrained
+from .split import Split, make_split
 
 __all__ = ["PROFILES", "PROMOTE_POLICIES", "MemberResult", "Profile", "RunCancelled", "RunResult", "Split",
            "make_split", "summary_table", "train_ensemble", "train_models", "validation_metrics"]
@@ -40,64 +49,64 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
 
     Every version is written first and served only at the end (``promote``: ``always``; ``if_better``,
     through ``gate``; ``never``), so a run stopped half way never changes what is served. ``tags`` go
-    into each manifest's ``training`` (a job's id)."""
-    if promote not in PROMOTE_POLICIES:
-        raise ValueError(f"promote is one of {', '.join(PROMOTE_POLICIES)}")
+    into each manifest's ``training`` (a job's id). One process, in order; a job spreads the same steps
+    over the workers (``jobs.fanout``)."""
     report = report or quiet
-    prof = PROFILES[profile].for_timeframe(timeframe)
-    horizons = tuple(horizons or default_horizons(timeframe))
-    import torch  # here: the web process imports this module (the job queue's tasks) and serves without torch
-
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
-    ids = model_ids or [*MODEL_IDS, ENSEMBLE_ID, MOVE_ID]
-    t0 = time.time()
-    report(0.0, "loading candles")
-    split = load_split(data_dir, timeframe, prof, horizons, start, end, symbols, keep_raw=promote == "if_better",
-                       report=report)
-    if shuffle_labels:
-        rng = np.random.default_rng(seed)
-        for view in (split.train, split.valid):
-            split.data.labels[view.ends] = rng.permutation(split.data.labels[view.ends])
-    log.info("data ready in %.1fs: %s", time.time() - t0, split.ranges)
-    common = Manifest(
-        feature_names=list(split.data.feature_set.names), feature_hash=split.data.feature_set.hash,
-        window=prof.window, horizon=horizons[0], horizons=list(horizons), scaler=split.data.scaler.to_dict(),
-        training={**split.ranges, "symbols": split.data.symbols, "profile": profile, "seed": seed,
-                  "data_dir": str(data_dir), "shuffled_labels": shuffle_labels, **(tags or {})})
-    members, skipped = members_the_data_supports([i for i in ids if i not in (ENSEMBLE_ID, MOVE_ID)], split, prof,
-                                                 timeframe)
-    record_untrained(models_dir, timeframe, members, skipped)
-    results, candidates = _train_members(members, split, prof, seed, common, models_dir, timeframe, report)
+    limit_threads()
+    prep = prepare(data_dir=data_dir, timeframe=timeframe, end=end, models_dir=models_dir, profile=profile,
+                   model_ids=model_ids, start=start, horizons=horizons, symbols=symbols, seed=seed,
+                   shuffle_labels=shuffle_labels, promote=promote, report=report, tags=tags)
+    results, candidates = _train_members(prep, models_dir, report)
     report(0.95, "deciding what to serve")  # the last point where a cancel stops the run
     report = committing(report)
     kept: dict[str, tuple[np.ndarray, str]] = {}  # served versions scored on this run's validation rows
-    served = promote_members(candidates, results, promote, split, models_dir, timeframe, kept)
-    if ENSEMBLE_ID in ids and promote == "if_better" and members and not served:
-        # Every member kept its served version: the serving ensemble combines exactly what it was fitted on.
-        log.info("ensemble: no member changed, the serving ensemble stays")
-    elif ENSEMBLE_ID in ids:
-        report(0.97, "fitting the ensemble")
-        results[ENSEMBLE_ID] = _ensemble(split, candidates, served, kept, promote, common, models_dir, timeframe,
-                                         changed=bool(served) or not members)
-    run = RunResult(results, list(horizons), time.time() - t0, dict(split.ranges), skipped=skipped)
-    if MOVE_ID in ids:
+    verdicts = {m: member_verdict(m, c, promote, prep.split, models_dir, timeframe, kept)
+                for m, c in candidates.items()}
+    run = finish_run(prep, models_dir, results, candidates, verdicts, kept, report)
+    if MOVE_ID in prep.ids:
         report(0.98, "fitting the move model")
-        run.move = train_move(split, prof, seed, common, models_dir, timeframe, promote)
-        run.seconds = time.time() - t0
+        run.move = train_move(prep.split, prep.prof, seed, prep.common, models_dir, timeframe, promote)
+        run.seconds = time.time() - prep.started
     return run
 
 
-def _train_members(members: list[str], split: Split, prof: Profile, seed: int, common: Manifest, models_dir: Path,
-                   timeframe: str, report: Report) -> tuple[dict[str, MemberResult], dict[str, Candidate]]:
+def limit_threads() -> None:
+    """At most two torch threads per training process (here: the web imports this module and serves
+    without torch)."""
+    import torch
+
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), 2)))
+
+
+def finish_run(prep: Prepared, models_dir: Path, results: dict[str, MemberResult], candidates: dict[str, Candidate],
+               verdicts: dict[str, dict], kept: dict[str, tuple[np.ndarray, str]], report: Report) -> RunResult:
+    """After the last member: serve what the verdicts let serve, then fit (and serve by its own rule) the
+    ensemble. ``report`` no longer stops the run (``committing``)."""
+    promote, timeframe, members = prep.promote, prep.timeframe, prep.members
+    served = apply_verdicts(verdicts, results, promote, models_dir, timeframe)
+    if ENSEMBLE_ID in prep.ids and promote == "if_better" and members and not served:
+        # Every member kept its served version: the serving ensemble combines exactly what it was fitted on.
+        log.info("ensemble: no member changed, the serving ensemble stays")
+    elif ENSEMBLE_ID in prep.ids:
+        report(0.97, "fitting the ensemble")
+        results[ENSEMBLE_ID] = _ensemble(prep.split, candidates, served, kept, promote, prep.common, models_dir,
+                                         timeframe, changed=bool(served) or not members)
+    return RunResult(results, list(prep.horizons), time.time() - prep.started, dict(prep.split.ranges),
+                     skipped=prep.skipped)
+
+
+def _train_members(prep: Prepared, models_dir: Path,
+                   report: Report) -> tuple[dict[str, MemberResult], dict[str, Candidate]]:
     """Each member trained and saved unserved, in order; progress from 10% to 95% of the run."""
     results: dict[str, MemberResult] = {}
     candidates: dict[str, Candidate] = {}
+    members = prep.members
     for k, model_id in enumerate(members):
         def progress(done: float, stage: str, k=k) -> None:
             report(0.1 + 0.85 * (k + done) / len(members), stage)
 
-        results[model_id], candidates[model_id] = train_member(model_id, split, prof, seed, common, models_dir,
-                                                               timeframe, progress)
+        results[model_id], candidates[model_id] = train_member(model_id, prep.split, prep.prof, prep.seed,
+                                                               prep.common, models_dir, prep.timeframe, progress)
     return results, candidates
 
 

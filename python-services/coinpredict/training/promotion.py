@@ -45,22 +45,31 @@ def committing(report: Report) -> Report:
     return still
 
 
+def member_verdict(model_id: str, candidate: Candidate, promote: str, split: Split, models_dir: Path,
+                   timeframe: str, kept: dict[str, tuple[np.ndarray, str]]) -> dict:
+    """The policy's verdict on one member's new version (nothing is served yet); under ``if_better``
+    ``kept`` receives the served version's predictions when the gate scored it on this run's rows."""
+    if promote == "if_better":
+        return decide(model_id, models_dir=models_dir, timeframe=timeframe, valid=split.valid,
+                      candidate_probs=candidate.probs, candidate_manifest=candidate.manifest, raw=split.raw,
+                      serving_out=kept)
+    return {"promote": promote == "always", "basis": f"promote: {promote}"}
+
+
 def promote_members(candidates: dict[str, Candidate], results: dict[str, MemberResult], promote: str,
                     split: Split, models_dir: Path, timeframe: str,
                     kept: dict[str, tuple[np.ndarray, str]]) -> list[str]:
     """Apply the policy to every trained member; returns the ids now serving this run's version.
     ``kept`` receives the served versions the gate scored on this run's validation rows."""
-    served = []
-    for model_id, candidate in candidates.items():
-        if promote == "if_better":
-            gate = decide(model_id, models_dir=models_dir, timeframe=timeframe, valid=split.valid,
-                          candidate_probs=candidate.probs, candidate_manifest=candidate.manifest, raw=split.raw,
-                          serving_out=kept)
-        else:
-            gate = {"promote": promote == "always", "basis": f"promote: {promote}"}
-        if apply(results[model_id], gate, models_dir, timeframe, model_id, force=promote == "always"):
-            served.append(model_id)
-    return served
+    verdicts = {m: member_verdict(m, c, promote, split, models_dir, timeframe, kept) for m, c in candidates.items()}
+    return apply_verdicts(verdicts, results, promote, models_dir, timeframe)
+
+
+def apply_verdicts(verdicts: dict[str, dict], results: dict[str, MemberResult], promote: str, models_dir: Path,
+                   timeframe: str) -> list[str]:
+    """Serve each member its verdict lets serve, in order; returns the ids now serving this run's version."""
+    return [m for m, gate in verdicts.items()
+            if apply(results[m], dict(gate), models_dir, timeframe, m, force=promote == "always")]
 
 
 def apply(result: MemberResult, gate: dict, models_dir: Path, timeframe: str, model_id: str, *,
