@@ -19,7 +19,7 @@ from ..data.export import export_store, trainable_symbols
 from ..data.listing import folder_last_candle
 from ..data.origin import DOWNLOADED_OHLCV, SHARED_OHLCV, SYNTHETIC_OHLCV
 from ..data.sources.csvdir import folder_problem
-from ..data.store import CandleStore
+from ..data.stores import open_candle_store
 from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError, Conflict, NotFound
 from ..models.artifacts import model_root
@@ -151,7 +151,7 @@ def run_training(job: dict, settings: Settings, reporter: Reporter) -> dict:
     if job["params"].get("data") != "store":
         return _train(job, settings, reporter, training_data_dir(settings))
     # A live service retrains on what it ingested: the store, written out as a folder for this job only.
-    store = CandleStore(settings.store_path)
+    store = open_candle_store(settings)
     folder = Path(settings.store_path).parent / "training-candles" / job["id"]
     try:
         reporter(0.0, "writing the stored candles out for training")

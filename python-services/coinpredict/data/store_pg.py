@@ -1,0 +1,214 @@
+"""The candle store on PostgreSQL (``DATABASE_URL``): one store for every machine of a deployment, so a
+candle the leading worker fetched is read by every web machine and never fetched a second time.
+
+The same interface and results as the embedded SQLite store (``data.store``; the contract test runs
+both): tables ``candles`` and ``series`` with the same keys and columns, made by the service's
+migrations (revision 0008) like every other table of that database. Writes are one transaction each
+(bulk ``INSERT ... ON CONFLICT DO UPDATE``, the SQLite store's replace); every process keeps one
+connection pool, shared by its stores. Reads go through the driver's cursor and come back as numpy
+arrays in one conversion; ``read_many`` asks for all its symbols in one query.
+
+An unreachable server is ``StoreUnavailable`` (503 ``data_unavailable`` with ``Retry-After``): an answer
+that needs candles says so, the worker's live round logs it and the next round retries. Nothing
+connects before the first use, so a process starts while the server is down."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from ..common.migrate import upgrade_to_head
+from ..errors import Unavailable
+from .candles import EXTRA_COLUMNS, Candles
+from .store import READ_COLUMNS, READ_WIDTH, candles_from_array, nullable
+
+CONNECT_TIMEOUT_S = 5  # an unreachable server fails a call this fast, not after the OS's minutes
+RETRY_AFTER_S = 30
+
+metadata = sa.MetaData()  # a change to these tables needs a migration (coinpredict/migrations)
+candles_table = sa.Table(
+    "candles", metadata,
+    sa.Column("symbol", sa.String(40), primary_key=True),
+    sa.Column("timeframe", sa.String(8), primary_key=True),
+    sa.Column("t", sa.BigInteger, primary_key=True, autoincrement=False),  # open time, epoch ms
+    *[sa.Column(name, sa.Float, nullable=False) for name in ("open", "high", "low", "close", "volume")],
+    *[sa.Column(name, sa.Float) for name in EXTRA_COLUMNS],  # NULL: missing
+)
+series_table = sa.Table(
+    "series", metadata,
+    sa.Column("symbol", sa.String(40), primary_key=True),
+    sa.Column("timeframe", sa.String(8), primary_key=True),
+    sa.Column("source", sa.Text),
+    sa.Column("signature", sa.Text),
+    sa.Column("refreshed_at", sa.Float),
+)
+_KEY = ("symbol", "timeframe", "t")
+_CANDLE_UPSERT = postgresql.insert(candles_table)
+_CANDLE_UPSERT = _CANDLE_UPSERT.on_conflict_do_update(
+    index_elements=list(_KEY),
+    set_={c.name: _CANDLE_UPSERT.excluded[c.name] for c in candles_table.columns if c.name not in _KEY})
+_SERIES_UPSERT = postgresql.insert(series_table)
+_SERIES_UPSERT = _SERIES_UPSERT.on_conflict_do_update(
+    index_elements=["symbol", "timeframe"],
+    set_={c: _SERIES_UPSERT.excluded[c] for c in ("source", "signature", "refreshed_at")})
+
+_SELECT = f"SELECT {READ_COLUMNS} FROM candles"
+# One query for many symbols: each symbol's newest ``last`` rows by the primary key, tagged with the
+# symbol's place in the list (a number: the whole answer converts to one float array).
+_READ_MANY = (f"SELECT s.i, c.* FROM unnest(%(symbols)s::text[]) WITH ORDINALITY AS s(symbol, i) CROSS JOIN "
+              f"LATERAL ({_SELECT} WHERE symbol = s.symbol AND timeframe = %(tf)s ORDER BY t DESC LIMIT %(last)s) c")
+
+
+class StoreUnavailable(Unavailable):
+    """The candle store's server cannot be reached now."""
+
+    code = "data_unavailable"
+
+
+_engines: dict[tuple[str, int], sa.Engine] = {}
+_engines_lock = threading.Lock()
+_ready: set[tuple[str, int]] = set()
+
+
+def engine_for(url: str) -> sa.Engine:
+    """This process's pool for ``url`` (keyed by pid too: a forked child never shares its parent's sockets)."""
+    key = (url, os.getpid())
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = sa.create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=16,
+                                      connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
+            _engines[key] = engine
+        return engine
+
+
+class PostgresCandleStore:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = engine_for(url)
+        self._key = (url, os.getpid())
+
+    @contextmanager
+    def _connect(self, *, write: bool = False) -> Iterator[sa.Connection]:
+        """A pooled connection (a transaction committed at the end when ``write``); an unreachable server
+        is ``StoreUnavailable``. The schema is brought to the newest migration on the first use."""
+        try:
+            if self._key not in _ready:
+                upgrade_to_head(self.engine)
+                _ready.add(self._key)
+            with self.engine.begin() if write else self.engine.connect() as conn:
+                yield conn
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            if exc.connection_invalidated or _is_connection_error(exc):
+                raise StoreUnavailable("the candle store's database cannot be reached", code="data_unavailable",
+                                       retry_after=RETRY_AFTER_S) from exc
+            raise
+
+    def _rows(self, sql: str, params: dict) -> list[tuple]:
+        """Rows straight from the driver's cursor: plain tuples, no per-row objects to build."""
+        with self._connect() as conn:
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+
+    def upsert(self, candles: Candles, *, signature: str | None = None) -> int:
+        """Insert or replace candles (extra columns NULL where missing) and record the series' refresh,
+        all in one transaction."""
+        n = len(candles)
+        columns = {"symbol": [candles.symbol] * n, "timeframe": [candles.timeframe] * n, "t": candles.t.tolist(),
+                   **{k: getattr(candles, k).tolist() for k in ("open", "high", "low", "close", "volume")},
+                   **{k: nullable(candles.extra.get(k), n) for k in EXTRA_COLUMNS}}
+        rows = [dict(zip(columns, values)) for values in zip(*columns.values())]
+        with self._connect(write=True) as conn:
+            if rows:
+                conn.execute(_CANDLE_UPSERT, rows)
+            conn.execute(_SERIES_UPSERT, [self._series(candles.symbol, candles.timeframe, candles.source, signature)])
+        return n
+
+    @staticmethod
+    def _series(symbol: str, timeframe: str, source: str, signature: str | None) -> dict:
+        return {"symbol": symbol, "timeframe": timeframe, "source": source, "signature": signature,
+                "refreshed_at": time.time()}
+
+    def touch(self, symbol: str, timeframe: str, source: str, signature: str | None = None) -> None:
+        with self._connect(write=True) as conn:
+            conn.execute(_SERIES_UPSERT, [self._series(symbol, timeframe, source, signature)])
+
+    def series_info(self, symbol: str, timeframe: str) -> dict | None:
+        rows = self._rows("SELECT source, signature, refreshed_at FROM series WHERE symbol=%(s)s AND timeframe=%(tf)s",
+                          {"s": symbol, "tf": timeframe})
+        return None if not rows else {"source": rows[0][0], "signature": rows[0][1], "refreshed_at": rows[0][2]}
+
+    def last_time(self, symbol: str, timeframe: str) -> int | None:
+        rows = self._rows("SELECT MAX(t) FROM candles WHERE symbol=%(s)s AND timeframe=%(tf)s",
+                          {"s": symbol, "tf": timeframe})
+        return None if rows[0][0] is None else int(rows[0][0])
+
+    def read(self, symbol: str, timeframe: str, *, last: int | None = None, start_ms: int | None = None,
+             end_ms: int | None = None) -> Candles:
+        """Candles in [start_ms, end_ms), or the ``last`` n of them, oldest first; an extra column that
+        is NULL on every row read is left out (the source never had it)."""
+        sql = f"{_SELECT} WHERE symbol=%(s)s AND timeframe=%(tf)s"
+        params: dict = {"s": symbol, "tf": timeframe}
+        if start_ms is not None:
+            sql += " AND t >= %(start)s"
+            params["start"] = int(start_ms)
+        if end_ms is not None:
+            sql += " AND t < %(end)s"
+            params["end"] = int(end_ms)
+        sql += " ORDER BY t DESC LIMIT %(last)s" if last is not None else " ORDER BY t"
+        if last is not None:
+            params["last"] = int(last)
+        arr = np.array(self._rows(sql, params), dtype=np.float64).reshape(-1, READ_WIDTH)
+        if last is not None:
+            arr = arr[::-1]
+        info = self.series_info(symbol, timeframe)
+        return candles_from_array(symbol, timeframe, arr, (info or {}).get("source"))
+
+    def read_many(self, symbols: list[str], timeframe: str, last: int) -> dict[str, Candles]:
+        """Each symbol's last ``last`` candles, in two queries for all of them (candles, then sources)."""
+        symbols = list(symbols)
+        rows = self._rows(_READ_MANY, {"symbols": symbols, "tf": timeframe, "last": int(last)})
+        sources = dict(self._rows("SELECT symbol, source FROM series WHERE timeframe=%(tf)s AND "
+                                  "symbol = ANY(%(symbols)s::text[])", {"symbols": symbols, "tf": timeframe}))
+        arr = np.array(rows, dtype=np.float64).reshape(-1, 1 + READ_WIDTH)
+        arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]  # by place in the list, then oldest first
+        bounds = np.searchsorted(arr[:, 0], np.arange(1, len(symbols) + 2))
+        return {s: candles_from_array(s, timeframe, arr[bounds[i]:bounds[i + 1], 1:], sources.get(s))
+                for i, s in enumerate(symbols)}
+
+    def symbols(self, timeframe: str) -> list[str]:
+        rows = self._rows("SELECT symbol FROM series WHERE timeframe=%(tf)s ORDER BY symbol", {"tf": timeframe})
+        return [r[0] for r in rows]
+
+    def summary(self, timeframe: str, extra_columns: tuple[str, ...] = ()) -> list[tuple[str, int, int, tuple]]:
+        """(symbol, first open time, last open time, the ``extra_columns`` it holds values for) per stored
+        symbol, in one aggregate; a column the table lacks is absent."""
+        extras = [c for c in extra_columns if c in EXTRA_COLUMNS]
+        counts = "".join(f", COUNT({c})" for c in extras)
+        rows = self._rows(f"SELECT symbol, MIN(t), MAX(t){counts} FROM candles WHERE timeframe=%(tf)s "
+                          f"GROUP BY symbol ORDER BY symbol", {"tf": timeframe})
+        return [(r[0], int(r[1]), int(r[2]), tuple(c for c, n in zip(extras, r[3:]) if n)) for r in rows]
+
+    def count(self) -> int:
+        return int(self._rows("SELECT COUNT(*) FROM candles", {})[0][0])
+
+    def close(self) -> None:
+        """Nothing to close: the connections belong to the process's pool, which other stores share."""
+
+
+def _is_connection_error(exc: sa.exc.DBAPIError) -> bool:
+    """Whether the driver's error is about reaching the server (refused, reset, shut down), by its SQLSTATE
+    class 08 (connection exception) or 57P (operator intervention: shutdown, restart)."""
+    state = getattr(exc.orig, "sqlstate", None) or ""
+    return state.startswith("08") or state.startswith("57P") or not state
