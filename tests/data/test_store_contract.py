@@ -118,6 +118,19 @@ def test_a_failed_write_leaves_the_previous_state(store):
     assert store.count() == 50 and store.series_info("XUSDT", "1h")["signature"] == "kept"
 
 
+def test_a_time_given_twice_in_one_write_keeps_the_later_and_a_nan_price_is_refused(store):
+    twice = _candles(4)
+    twice.t[2] = twice.t[1]  # the candle at T0 + H twice: the later one (close 102) is kept
+    assert store.upsert(twice) == 4
+    back = store.read("XUSDT", "1h")
+    assert back.t.tolist() == [T0, T0 + H, T0 + 3 * H] and back.close.tolist() == [100.0, 102.0, 103.0]
+    holed = _candles(3, start=10)
+    holed.open[1] = np.nan
+    with pytest.raises(Exception):  # noqa: B017 - each database names its integrity error its own way
+        store.upsert(holed)
+    assert store.count() == 3
+
+
 def test_both_stores_answer_the_same_writes_identically(tmp_path, empty_candle_database):
     stores = [CandleStore(tmp_path / "s.sqlite"), PostgresCandleStore(empty_candle_database)]
     rng = np.random.default_rng(3)

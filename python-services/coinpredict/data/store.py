@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .candles import EXTRA_COLUMNS, Candles
+from .candles import COLUMNS, EXTRA_COLUMNS, Candles
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS candles (
@@ -60,9 +60,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
 # turn NULL into -1 in SQL: all-float rows convert to an array several times faster than rows with None.
 _NULL = -1.0
 # What a read selects, in this order, on SQLite and PostgreSQL alike (``candles_from_array`` takes it).
-READ_COLUMNS = "t, open, high, low, close, volume, " + ", ".join(f"COALESCE({k}, {_NULL}) AS {k}"
-                                                                for k in EXTRA_COLUMNS)
-READ_WIDTH = 6 + len(EXTRA_COLUMNS)
+READ_EXPRESSIONS = ("t", *COLUMNS, *(f"COALESCE({k}, {_NULL})" for k in EXTRA_COLUMNS))
+READ_COLUMNS = ", ".join(READ_EXPRESSIONS)
+READ_WIDTH = len(READ_EXPRESSIONS)
 
 
 def nullable(values, n: int) -> list:

@@ -22,12 +22,11 @@ from contextlib import contextmanager
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from ..common.migrate import upgrade_to_head
 from ..errors import Unavailable
 from .candles import EXTRA_COLUMNS, Candles
-from .store import READ_COLUMNS, READ_WIDTH, candles_from_array, nullable
+from .store import READ_EXPRESSIONS, READ_WIDTH, candles_from_array, nullable
 
 CONNECT_TIMEOUT_S = 5  # an unreachable server fails a call this fast, not after the OS's minutes
 RETRY_AFTER_S = 30
@@ -49,21 +48,43 @@ series_table = sa.Table(
     sa.Column("signature", sa.Text),
     sa.Column("refreshed_at", sa.Float),
 )
-_KEY = ("symbol", "timeframe", "t")
-_CANDLE_UPSERT = postgresql.insert(candles_table)
-_CANDLE_UPSERT = _CANDLE_UPSERT.on_conflict_do_update(
-    index_elements=list(_KEY),
-    set_={c.name: _CANDLE_UPSERT.excluded[c.name] for c in candles_table.columns if c.name not in _KEY})
-_SERIES_UPSERT = postgresql.insert(series_table)
-_SERIES_UPSERT = _SERIES_UPSERT.on_conflict_do_update(
-    index_elements=["symbol", "timeframe"],
-    set_={c: _SERIES_UPSERT.excluded[c] for c in ("source", "signature", "refreshed_at")})
+_VALUES = ("open", "high", "low", "close", "volume", *EXTRA_COLUMNS)
+# One statement per write, whatever its length: the columns travel as arrays (the SQLite store's
+# INSERT OR REPLACE: a row already there is replaced whole, its missing extra values NULL).
+_UPSERT = (f"INSERT INTO candles (symbol, timeframe, t, {', '.join(_VALUES)}) "
+           f"SELECT %(symbol)s, %(tf)s, u.* FROM unnest(%(t)b::bigint[], "
+           f"{', '.join(f'%({k})b::float8[]' for k in _VALUES)}) AS u "
+           f"ON CONFLICT (symbol, timeframe, t) DO UPDATE SET {', '.join(f'{k} = EXCLUDED.{k}' for k in _VALUES)}")
+_SERIES_UPSERT = ("INSERT INTO series (symbol, timeframe, source, signature, refreshed_at) "
+                  "VALUES (%(symbol)s, %(tf)s, %(source)s, %(signature)s, %(at)s) ON CONFLICT (symbol, timeframe) "
+                  "DO UPDATE SET source = EXCLUDED.source, signature = EXCLUDED.signature, "
+                  "refreshed_at = EXCLUDED.refreshed_at")
 
-_SELECT = f"SELECT {READ_COLUMNS} FROM candles"
-# One query for many symbols: each symbol's newest ``last`` rows by the primary key, tagged with the
-# symbol's place in the list (a number: the whole answer converts to one float array).
-_READ_MANY = (f"SELECT s.i, c.* FROM unnest(%(symbols)s::text[]) WITH ORDINALITY AS s(symbol, i) CROSS JOIN "
-              f"LATERAL ({_SELECT} WHERE symbol = s.symbol AND timeframe = %(tf)s ORDER BY t DESC LIMIT %(last)s) c")
+# A read comes back as one value per symbol: its rows as a 2-D float8 array (a missing extra value is -1,
+# as ``READ_EXPRESSIONS`` has it), oldest first, in PostgreSQL's binary array format (``array_send``),
+# which numpy reads as it is: no Python object per value.
+_PACK = f"array_send(array_agg(ARRAY[t::float8, {', '.join(READ_EXPRESSIONS[1:])}] ORDER BY t))"
+# Many symbols in one query: each one's newest ``last`` rows by the primary key.
+_READ_MANY = (f"SELECT s.symbol, {_PACK} FROM unnest(%(symbols)s::text[]) AS s(symbol) CROSS JOIN LATERAL "
+              f"(SELECT * FROM candles WHERE symbol = s.symbol AND timeframe = %(tf)s ORDER BY t DESC "
+              f"LIMIT %(last)s) c GROUP BY s.symbol")
+_FLOAT8_OID = 701
+_ELEMENT = np.dtype([("length", ">i4"), ("value", ">f8")])
+
+
+def float_matrix(data: bytes | None, width: int) -> np.ndarray:
+    """A 2-D float8 array in PostgreSQL's binary array format (``array_send``: dimensions, NULL flag and
+    element type, each dimension's size and lower bound, then each element's length and big-endian value)
+    as an (n, width) float64 array; None (no rows) is empty. Anything else is refused, never misread."""
+    if data is None:
+        return np.empty((0, width))
+    head = np.frombuffer(data, dtype=">i4", count=7) if len(data) >= 28 else None
+    if head is None or tuple(head[[0, 1, 2, 5]]) != (2, 0, _FLOAT8_OID, width):
+        raise RuntimeError("unexpected candle array from the database")
+    elements = np.frombuffer(data, dtype=_ELEMENT, offset=28)
+    if len(elements) != head[3] * width or (elements["length"] != 8).any():
+        raise RuntimeError("unexpected candle array from the database")
+    return elements["value"].astype(np.float64).reshape(-1, width)
 
 
 class StoreUnavailable(Unavailable):
@@ -125,24 +146,26 @@ class PostgresCandleStore:
         """Insert or replace candles (extra columns NULL where missing) and record the series' refresh,
         all in one transaction."""
         n = len(candles)
-        columns = {"symbol": [candles.symbol] * n, "timeframe": [candles.timeframe] * n, "t": candles.t.tolist(),
-                   **{k: getattr(candles, k).tolist() for k in ("open", "high", "low", "close", "volume")},
-                   **{k: nullable(candles.extra.get(k), n) for k in EXTRA_COLUMNS}}
-        rows = [dict(zip(columns, values)) for values in zip(*columns.values())]
+        t = candles.t
+        keep = _last_of_each(t)  # a time given twice is written once, the later one (as SQLite replaces)
+        values = {k: _not_nan(getattr(candles, k)[keep]) for k in ("open", "high", "low", "close", "volume")}
+        extra = {k: nullable(None if candles.extra.get(k) is None else candles.extra[k][keep], len(keep))
+                 for k in EXTRA_COLUMNS}
         with self._connect(write=True) as conn:
-            if rows:
-                conn.execute(_CANDLE_UPSERT, rows)
-            conn.execute(_SERIES_UPSERT, [self._series(candles.symbol, candles.timeframe, candles.source, signature)])
+            if n:
+                conn.exec_driver_sql(_UPSERT, {"symbol": candles.symbol, "tf": candles.timeframe,
+                                               "t": t[keep].tolist(), **values, **extra})
+            conn.exec_driver_sql(_SERIES_UPSERT, self._series(candles.symbol, candles.timeframe, candles.source,
+                                                              signature))
         return n
 
     @staticmethod
     def _series(symbol: str, timeframe: str, source: str, signature: str | None) -> dict:
-        return {"symbol": symbol, "timeframe": timeframe, "source": source, "signature": signature,
-                "refreshed_at": time.time()}
+        return {"symbol": symbol, "tf": timeframe, "source": source, "signature": signature, "at": time.time()}
 
     def touch(self, symbol: str, timeframe: str, source: str, signature: str | None = None) -> None:
         with self._connect(write=True) as conn:
-            conn.execute(_SERIES_UPSERT, [self._series(symbol, timeframe, source, signature)])
+            conn.exec_driver_sql(_SERIES_UPSERT, self._series(symbol, timeframe, source, signature))
 
     def series_info(self, symbol: str, timeframe: str) -> dict | None:
         rows = self._rows("SELECT source, signature, refreshed_at FROM series WHERE symbol=%(s)s AND timeframe=%(tf)s",
@@ -158,7 +181,7 @@ class PostgresCandleStore:
              end_ms: int | None = None) -> Candles:
         """Candles in [start_ms, end_ms), or the ``last`` n of them, oldest first; an extra column that
         is NULL on every row read is left out (the source never had it)."""
-        sql = f"{_SELECT} WHERE symbol=%(s)s AND timeframe=%(tf)s"
+        sql = "SELECT * FROM candles WHERE symbol=%(s)s AND timeframe=%(tf)s"
         params: dict = {"s": symbol, "tf": timeframe}
         if start_ms is not None:
             sql += " AND t >= %(start)s"
@@ -166,26 +189,21 @@ class PostgresCandleStore:
         if end_ms is not None:
             sql += " AND t < %(end)s"
             params["end"] = int(end_ms)
-        sql += " ORDER BY t DESC LIMIT %(last)s" if last is not None else " ORDER BY t"
         if last is not None:
+            sql += " ORDER BY t DESC LIMIT %(last)s"
             params["last"] = int(last)
-        arr = np.array(self._rows(sql, params), dtype=np.float64).reshape(-1, READ_WIDTH)
-        if last is not None:
-            arr = arr[::-1]
+        [(packed,)] = self._rows(f"SELECT {_PACK} FROM ({sql}) c", params)
         info = self.series_info(symbol, timeframe)
-        return candles_from_array(symbol, timeframe, arr, (info or {}).get("source"))
+        return candles_from_array(symbol, timeframe, float_matrix(packed, READ_WIDTH), (info or {}).get("source"))
 
     def read_many(self, symbols: list[str], timeframe: str, last: int) -> dict[str, Candles]:
         """Each symbol's last ``last`` candles, in two queries for all of them (candles, then sources)."""
-        symbols = list(symbols)
-        rows = self._rows(_READ_MANY, {"symbols": symbols, "tf": timeframe, "last": int(last)})
+        wanted = list(dict.fromkeys(symbols))
+        packed = dict(self._rows(_READ_MANY, {"symbols": wanted, "tf": timeframe, "last": int(last)}))
         sources = dict(self._rows("SELECT symbol, source FROM series WHERE timeframe=%(tf)s AND "
-                                  "symbol = ANY(%(symbols)s::text[])", {"symbols": symbols, "tf": timeframe}))
-        arr = np.array(rows, dtype=np.float64).reshape(-1, 1 + READ_WIDTH)
-        arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]  # by place in the list, then oldest first
-        bounds = np.searchsorted(arr[:, 0], np.arange(1, len(symbols) + 2))
-        return {s: candles_from_array(s, timeframe, arr[bounds[i]:bounds[i + 1], 1:], sources.get(s))
-                for i, s in enumerate(symbols)}
+                                  "symbol = ANY(%(symbols)s::text[])", {"symbols": wanted, "tf": timeframe}))
+        return {s: candles_from_array(s, timeframe, float_matrix(packed.get(s), READ_WIDTH), sources.get(s))
+                for s in wanted}
 
     def symbols(self, timeframe: str) -> list[str]:
         rows = self._rows("SELECT symbol FROM series WHERE timeframe=%(tf)s ORDER BY symbol", {"tf": timeframe})
@@ -212,3 +230,19 @@ def _is_connection_error(exc: sa.exc.DBAPIError) -> bool:
     class 08 (connection exception) or 57P (operator intervention: shutdown, restart)."""
     state = getattr(exc.orig, "sqlstate", None) or ""
     return state.startswith("08") or state.startswith("57P") or not state
+
+
+def _last_of_each(t: np.ndarray) -> np.ndarray:
+    """Indices of ``t`` keeping the last of each repeated value, in order (all of them when none repeats)."""
+    if len(t) < 2 or (np.diff(t) > 0).all():
+        return np.arange(len(t))
+    _, first_from_end = np.unique(t[::-1], return_index=True)
+    return np.sort(len(t) - 1 - first_from_end)
+
+
+def _not_nan(values: np.ndarray) -> list:
+    """A price column as a list; NaN as None, refused by the NOT NULL column as SQLite refuses it."""
+    out = values.tolist()
+    if np.isnan(np.asarray(values, dtype=np.float64)).any():
+        out = [None if x != x else x for x in out]
+    return out
