@@ -4,9 +4,9 @@ candle the leading worker fetched is read by every web machine and never fetched
 The same interface and results as the embedded SQLite store (``data.store``; the contract test runs
 both): tables ``candles`` and ``series`` with the same keys and columns, made by the service's
 migrations (revision 0008) like every other table of that database. Writes are one transaction each
-(bulk ``INSERT ... ON CONFLICT DO UPDATE``, the SQLite store's replace); every process keeps one
-connection pool, shared by its stores. Reads go through the driver's cursor and come back as numpy
-arrays in one conversion; ``read_many`` asks for all its symbols in one query.
+(one bulk ``INSERT ... ON CONFLICT DO UPDATE``, the SQLite store's replace); every process keeps one
+connection pool, shared by its stores. A read comes back packed, one binary float array per symbol that
+numpy takes as it is; ``read_many`` (the top-100 path) asks for all its symbols in one query.
 
 An unreachable server is ``StoreUnavailable`` (503 ``data_unavailable`` with ``Retry-After``): an answer
 that needs candles says so, the worker's live round logs it and the next round retries. Nothing
@@ -128,7 +128,7 @@ class PostgresCandleStore:
                 yield conn
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
             if exc.connection_invalidated or _is_connection_error(exc):
-                raise StoreUnavailable("the candle store's database cannot be reached", code="data_unavailable",
+                raise StoreUnavailable("the candle store's database cannot be reached",
                                        retry_after=RETRY_AFTER_S) from exc
             raise
 
