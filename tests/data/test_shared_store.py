@@ -146,3 +146,30 @@ def test_connections_the_server_dropped_are_replaced_without_an_error(empty_cand
         admin.dispose()
     assert dropped >= 1
     assert store.symbols("1h") == ["BTCUSDT"]
+
+
+def _backend_pid(store: PostgresCandleStore) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+
+
+def _child_backend(store: PostgresCandleStore, out) -> None:
+    out.put((_backend_pid(store), store.symbols("1h")))
+
+
+def test_a_store_made_before_a_fork_uses_connections_of_its_own_in_the_child(empty_candle_database):
+    import multiprocessing as mp
+
+    store = PostgresCandleStore(empty_candle_database)
+    store.touch("BTCUSDT", "1h", "exchange")
+    parent = _backend_pid(store)  # a pooled connection the child must not share
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_child_backend, args=(store, out))
+    child.start()
+    try:
+        got = out.get(timeout=60)
+    finally:
+        child.join(30)
+    assert got[1] == ["BTCUSDT"] and got[0] != parent
+    assert _backend_pid(store) == parent and store.symbols("1h") == ["BTCUSDT"]  # the parent's pool is intact

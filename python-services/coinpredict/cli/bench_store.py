@@ -1,6 +1,7 @@
 """The candle stores side by side: the top-100 path reads 100 symbols per request (``read_many``), so
 this times it for 100 symbols x 1,000 candles on the embedded SQLite store and on the PostgreSQL store of
-``--database-url``, with the write of those candles (one upsert per symbol) beside it.
+``--database-url``, with the write of those candles (one upsert per symbol), the same read one symbol at
+a time, and the summary /health and the refresher ask for beside it.
 
 The PostgreSQL database is one the bench may write to: it adds the candles of 100 symbols named
 ``BENCH<n>USDT`` on the timeframe 1h and deletes them after."""
@@ -51,7 +52,8 @@ def measure(store, series: list[Candles], last: int, repeat: int) -> dict[str, f
     got = store.read_many(names, "1h", last)
     assert all(len(got[s]) == min(last, len(series[0])) for s in names), "the bench read fewer candles than written"
     return {"write": write, "read_many": timed(lambda: store.read_many(names, "1h", last), repeat),
-            "read_each": timed(lambda: [store.read(s, "1h", last=last) for s in names], repeat)}
+            "read_each": timed(lambda: [store.read(s, "1h", last=last) for s in names], repeat),
+            "summary": timed(lambda: store.summary("1h", EXTRA_COLUMNS), repeat)}
 
 
 def main() -> int:
@@ -72,9 +74,9 @@ def main() -> int:
             for table in ("candles", "series"):
                 conn.execute(sa.text(f"DELETE FROM {table} WHERE timeframe = '1h' AND symbol LIKE 'BENCH%USDT'"))
     print(f"{args.symbols} symbols x {args.candles} candles (median of {args.repeat}; seconds)")
-    print(f"{'store':<12}{'write':>10}{'read_many':>12}{'read x ' + str(args.symbols):>14}")
+    print(f"{'store':<12}{'write':>10}{'read_many':>12}{'read x ' + str(args.symbols):>14}{'summary':>10}")
     for name, r in results.items():
-        print(f"{name:<12}{r['write']:>10.3f}{r['read_many']:>12.3f}{r['read_each']:>14.3f}")
+        print(f"{name:<12}{r['write']:>10.3f}{r['read_many']:>12.3f}{r['read_each']:>14.3f}{r['summary']:>10.3f}")
     return 0
 
 

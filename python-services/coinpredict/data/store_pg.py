@@ -113,18 +113,22 @@ def engine_for(url: str) -> sa.Engine:
 class PostgresCandleStore:
     def __init__(self, url: str):
         self.url = url
-        self.engine = engine_for(url)
-        self._key = (url, os.getpid())
+
+    @property
+    def engine(self) -> sa.Engine:
+        """This process's pool: looked up on each use, so a store made before a fork connects afresh after."""
+        return engine_for(self.url)
 
     @contextmanager
     def _connect(self, *, write: bool = False) -> Iterator[sa.Connection]:
         """A pooled connection (a transaction committed at the end when ``write``); an unreachable server
         is ``StoreUnavailable``. The schema is brought to the newest migration on the first use."""
         try:
-            if self._key not in _ready:
-                upgrade_to_head(self.engine)
-                _ready.add(self._key)
-            with self.engine.begin() if write else self.engine.connect() as conn:
+            engine = self.engine
+            if (self.url, os.getpid()) not in _ready:
+                upgrade_to_head(engine)
+                _ready.add((self.url, os.getpid()))
+            with engine.begin() if write else engine.connect() as conn:
                 yield conn
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
             if exc.connection_invalidated or _is_connection_error(exc):
