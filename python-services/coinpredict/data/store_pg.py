@@ -61,9 +61,9 @@ _SERIES_UPSERT = ("INSERT INTO series (symbol, timeframe, source, signature, ref
                   "refreshed_at = EXCLUDED.refreshed_at")
 
 # A read comes back as one value per symbol: its rows as a 2-D float8 array (a missing extra value is -1,
-# as ``READ_EXPRESSIONS`` has it), oldest first, in PostgreSQL's binary array format (``array_send``),
-# which numpy reads as it is: no Python object per value.
-_PACK = f"array_send(array_agg(ARRAY[t::float8, {', '.join(READ_EXPRESSIONS[1:])}] ORDER BY t))"
+# as ``READ_EXPRESSIONS`` has it) in PostgreSQL's binary array format (``array_send``), which numpy reads
+# as it is: no Python object per value. Put in time order here (``float_matrix``), not by a sort there.
+_PACK = f"array_send(array_agg(ARRAY[t::float8, {', '.join(READ_EXPRESSIONS[1:])}]))"
 # Many symbols in one query: each one's newest ``last`` rows by the primary key.
 _READ_MANY = (f"SELECT s.symbol, {_PACK} FROM unnest(%(symbols)s::text[]) AS s(symbol) CROSS JOIN LATERAL "
               f"(SELECT * FROM candles WHERE symbol = s.symbol AND timeframe = %(tf)s ORDER BY t DESC "
@@ -75,7 +75,8 @@ _ELEMENT = np.dtype([("length", ">i4"), ("value", ">f8")])
 def float_matrix(data: bytes | None, width: int) -> np.ndarray:
     """A 2-D float8 array in PostgreSQL's binary array format (``array_send``: dimensions, NULL flag and
     element type, each dimension's size and lower bound, then each element's length and big-endian value)
-    as an (n, width) float64 array; None (no rows) is empty. Anything else is refused, never misread."""
+    as an (n, width) float64 array of rows in the order of their first value (the open time); None (no
+    rows) is empty. Anything else is refused, never misread."""
     if data is None:
         return np.empty((0, width))
     head = np.frombuffer(data, dtype=">i4", count=7) if len(data) >= 28 else None
@@ -84,7 +85,8 @@ def float_matrix(data: bytes | None, width: int) -> np.ndarray:
     elements = np.frombuffer(data, dtype=_ELEMENT, offset=28)
     if len(elements) != head[3] * width or (elements["length"] != 8).any():
         raise RuntimeError("unexpected candle array from the database")
-    return elements["value"].astype(np.float64).reshape(-1, width)
+    rows = elements["value"].astype(np.float64).reshape(-1, width)
+    return rows[np.argsort(rows[:, 0], kind="stable")]
 
 
 class StoreUnavailable(Unavailable):
