@@ -178,3 +178,17 @@ def test_candle_store_setting_from_the_environment(monkeypatch):
     monkeypatch.setenv("CANDLE_STORE", "redis")
     with pytest.raises(ValueError, match="CANDLE_STORE"):
         Settings.from_env()
+
+
+def test_a_packed_array_not_of_the_asked_shape_is_refused_never_misread(empty_candle_database):
+    from coinpredict.data.store_pg import float_matrix
+
+    store = PostgresCandleStore(empty_candle_database)
+    [(good, flat, holed, ints)] = store._rows(
+        "SELECT array_send(ARRAY[[2.0, 1.0], [1.0, 5.0]]::float8[]), array_send(ARRAY[1.0, 2.0]::float8[]), "
+        "array_send(ARRAY[[1.0, NULL]]::float8[]), array_send(ARRAY[[1, 2]]::int8[])", {})
+    np.testing.assert_array_equal(float_matrix(good, 2), [[1.0, 5.0], [2.0, 1.0]])  # in time order
+    assert float_matrix(None, 3).shape == (0, 3)
+    for bad, width in ((good, 3), (flat, 2), (holed, 2), (ints, 2), (good[:-4], 2)):
+        with pytest.raises(RuntimeError):
+            float_matrix(bad, width)

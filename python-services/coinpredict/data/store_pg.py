@@ -80,7 +80,8 @@ def float_matrix(data: bytes | None, width: int) -> np.ndarray:
     if data is None:
         return np.empty((0, width))
     head = np.frombuffer(data, dtype=">i4", count=7) if len(data) >= 28 else None
-    if head is None or tuple(head[[0, 1, 2, 5]]) != (2, 0, _FLOAT8_OID, width):
+    if head is None or tuple(head[[0, 1, 2, 5]]) != (2, 0, _FLOAT8_OID, width) or \
+            (len(data) - 28) % _ELEMENT.itemsize:
         raise RuntimeError("unexpected candle array from the database")
     elements = np.frombuffer(data, dtype=_ELEMENT, offset=28)
     if len(elements) != head[3] * width or (elements["length"] != 8).any():
