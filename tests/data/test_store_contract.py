@@ -106,6 +106,8 @@ def test_read_many_symbols_and_summary(store):
     assert store.summary("1h", ("trades", "not_a_column")) == [("AUSDT", T0, T0 + 49 * H, ("trades",)),
                                                                ("BUSDT", T0 + 30 * H, T0 + 49 * H, ())]
     assert store.summary("1d") == [] and store.read_many([], "1h", 5) == {}
+    store.touch("DUSDT", "1h", "exchange")  # a series with no candle is not summarised
+    assert [row[0] for row in store.summary("1h", EXTRA_COLUMNS)] == ["AUSDT", "BUSDT"]
 
 
 def test_a_failed_write_leaves_the_previous_state(store):

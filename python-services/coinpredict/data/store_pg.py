@@ -218,11 +218,16 @@ class PostgresCandleStore:
 
     def summary(self, timeframe: str, extra_columns: tuple[str, ...] = ()) -> list[tuple[str, int, int, tuple]]:
         """(symbol, first open time, last open time, the ``extra_columns`` it holds values for) per stored
-        symbol, in one aggregate; a column the table lacks is absent."""
+        symbol; a column the table lacks is absent. Per symbol of ``series`` (every write records its
+        series): two probes of the primary key, not a scan of every candle of the timeframe (the refresher
+        and /health ask every few seconds)."""
         extras = [c for c in extra_columns if c in EXTRA_COLUMNS]
-        counts = "".join(f", COUNT({c})" for c in extras)
-        rows = self._rows(f"SELECT symbol, MIN(t), MAX(t){counts} FROM candles WHERE timeframe=%(tf)s "
-                          f"GROUP BY symbol ORDER BY symbol", {"tf": timeframe})
+        held = "".join(f", EXISTS (SELECT 1 FROM candles c WHERE c.symbol = s.symbol AND c.timeframe = s.timeframe "
+                       f"AND c.{c} IS NOT NULL)" for c in extras)
+        rows = self._rows(f"SELECT s.symbol, b.first, b.last{held} FROM series s CROSS JOIN LATERAL "
+                          f"(SELECT MIN(t) AS first, MAX(t) AS last FROM candles c WHERE c.symbol = s.symbol AND "
+                          f"c.timeframe = s.timeframe) b WHERE s.timeframe = %(tf)s AND b.first IS NOT NULL "
+                          f"ORDER BY s.symbol", {"tf": timeframe})
         return [(r[0], int(r[1]), int(r[2]), tuple(c for c, n in zip(extras, r[3:]) if n)) for r in rows]
 
     def count(self) -> int:
