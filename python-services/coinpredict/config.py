@@ -55,6 +55,9 @@ class Settings:
     ohlcv_dir: Path | None = None
     models_dir: Path = REPO_ROOT / "models"
     store_path: Path = REPO_ROOT / "data" / "candles.sqlite"
+    # auto: the candles in DATABASE_URL when it is PostgreSQL (the deployment's), else STORE_PATH; sqlite,
+    # postgresql: that one (``data.stores``)
+    candle_store: str = "auto"
     api_key: str | None = None
     cors_origins: list[str] = field(default_factory=lambda: ["*"])
     exchange_url: str = "https://api.binance.com"
@@ -86,6 +89,9 @@ class Settings:
             s.ohlcv_dir = _env_path("OHLCV_DIR", REPO_ROOT)
         s.models_dir = _env_path("MODELS_DIR", s.models_dir)
         s.store_path = _env_path("STORE_PATH", s.store_path)
+        s.candle_store = (os.environ.get("CANDLE_STORE") or s.candle_store).strip().lower()
+        if s.candle_store not in ("auto", "sqlite", "postgresql"):
+            raise ValueError(f"CANDLE_STORE is auto, sqlite or postgresql; got {s.candle_store!r}")
         s.api_key = os.environ.get("API_KEY") or None
         origins = os.environ.get("CORS_ORIGINS", "*")
         s.cors_origins = [o.strip() for o in origins.split(",") if o.strip()] or ["*"]

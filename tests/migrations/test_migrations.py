@@ -23,7 +23,7 @@ from coinpredict.migrations.metadata import TARGET_METADATA
 HERE = Path(__file__).resolve().parent
 SOURCE_ROOT = str(Path(coinpredict.__file__).resolve().parents[1])  # where the subprocesses import it from
 TABLES = {"alembic_version", "jobs", "predictions", "strategies", "strategy_versions", "strategy_closes",
-          "strategy_trades", "strategy_equity", "job_tasks"}
+          "strategy_trades", "strategy_equity", "job_tasks", "candles", "series"}
 INDEXES = {"jobs": {"ix_jobs_status", "ix_jobs_timeframe", "one_running_per_timeframe", "one_job_per_schedule"},
            "predictions": {"by_model", "by_recorded", "unscored"},
            "strategy_closes": {"strategy_closes_latest"}, "strategy_trades": {"strategy_trades_by_time"},

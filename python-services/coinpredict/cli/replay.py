@@ -175,7 +175,7 @@ def run(args) -> dict:
     if args.kill_leader_after_h is not None:
         kill = LeaderKill(start_ms + int(args.kill_leader_after_h * H_S * 1000), database_url, args.redis_url)
     with ExitStack() as processes:
-        bases = start_processes(processes, env, args.webs, args.workers)
+        bases = start_processes(processes, env, args.webs, args.workers, work)
         base = bases[0]
         wait_until(start_ms)
         if kill is not None:
@@ -206,7 +206,7 @@ def run(args) -> dict:
               "worst_age_s": max(t.worst_age_s for t in traffic), "examples": [e for t in traffic for e in t.examples],
               "jobs": jobs, "live": live, "leader_kill": kill.result if kill is not None else None,
               "unscored": unscored(database_url, start_ms, end_ms),
-              "missing_candles": missing_candles(work / "candles.sqlite", symbols, start_ms, end_ms),
+              "missing_candles": missing_candles(database_url, work / "candles.sqlite", symbols, start_ms, end_ms),
               "exchange_calls": exchange.calls, "work": str(work), "symbols": symbols, "start_ms": start_ms,
               "end_ms": end_ms, "retrain_every": args.retrain_every, "dashboard_problems": problems,
               "simulated_hours": round((clock.now_ms() - launched_ms) / 3_600_000, 1)}

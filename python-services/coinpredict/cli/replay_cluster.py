@@ -22,14 +22,21 @@ from coinpredict.launch import procfile_server, procfile_worker
 HOUR_MS = 3_600_000
 
 
-def start_processes(stack: ExitStack, env: dict[str, str], webs: int, workers: int) -> list[str]:
+def start_processes(stack: ExitStack, env: dict[str, str], webs: int, workers: int, work: Path) -> list[str]:
     """Start ``workers`` Procfile workers and ``webs`` Procfile web masters (one gunicorn worker each when
-    there are several masters, two for a single one); their base URLs. Each web master stands for a
-    machine of its own: its metrics folder is its own (gunicorn makes one per master)."""
-    for _ in range(workers):
-        stack.enter_context(procfile_worker(env))
+    there are several masters, two for a single one); their base URLs. Each process stands for a machine
+    of its own: its metrics folder is its own (gunicorn makes one per master) and, when the candles are
+    the database's (PostgreSQL), so is its ``STORE_PATH``, which then must stay unused."""
+    shared_candles = sa.make_url(env["DATABASE_URL"]).get_backend_name() == "postgresql"
+
+    def own(name: str) -> dict[str, str]:
+        return {"STORE_PATH": str(work / name / "candles.sqlite")} if shared_candles else {}
+
+    for i in range(workers):
+        stack.enter_context(procfile_worker({**env, **own(f"worker-{i}")}))
     concurrency = "2" if webs == 1 else "1"
-    return [stack.enter_context(procfile_server({**env, "WEB_CONCURRENCY": concurrency}))[0] for _ in range(webs)]
+    return [stack.enter_context(procfile_server({**env, **own(f"web-{i}"), "WEB_CONCURRENCY": concurrency}))[0]
+            for i in range(webs)]
 
 
 class LeaderKill(threading.Thread):
@@ -76,11 +83,14 @@ def unscored(database_url: str, start_ms: int, end_ms: int) -> int:
     return int(((rows.as_of + rows.horizon * HOUR_MS) < end_ms).sum())
 
 
-def missing_candles(store_path: Path, symbols: list[str], start_ms: int, end_ms: int) -> dict[str, int]:
-    """Per symbol, the 1h candles of [start, end) the live store lacks: a candle the leaders lost."""
-    from coinpredict.data.store import CandleStore
+def missing_candles(database_url: str, store_path: Path, symbols: list[str], start_ms: int,
+                    end_ms: int) -> dict[str, int]:
+    """Per symbol, the 1h candles of [start, end) the live store lacks: a candle the leaders lost. The
+    store is the deployment's (``open_candle_store``: PostgreSQL with a PostgreSQL database)."""
+    from coinpredict.config import Settings
+    from coinpredict.data.stores import open_candle_store
 
-    store = CandleStore(store_path)
+    store = open_candle_store(Settings(store_path=store_path, database_url=database_url))
     try:
         out = {}
         for symbol in symbols:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .store import CandleStore
+from .stores import CandleStorage
 
 MIN_CANDLES = 1000  # a symbol with less history adds too few training rows to be worth its warm-up
 
 
-def trainable_symbols(store: CandleStore, timeframe: str, min_candles: int = MIN_CANDLES) -> list[str]:
+def trainable_symbols(store: CandleStorage, timeframe: str, min_candles: int = MIN_CANDLES) -> list[str]:
     """Stored symbols with at least ``min_candles`` candles on ``timeframe`` (by their span)."""
     from .timeframes import TIMEFRAME_MS
 
@@ -19,7 +19,7 @@ def trainable_symbols(store: CandleStore, timeframe: str, min_candles: int = MIN
     return [s for s, first, last, _ in store.summary(timeframe) if (last - first) // step + 1 >= min_candles]
 
 
-def export_store(store: CandleStore, timeframe: str, root: Path, symbols: list[str]) -> Path:
+def export_store(store: CandleStorage, timeframe: str, root: Path, symbols: list[str]) -> Path:
     """Write ``symbols``' stored candles on ``timeframe`` under ``root``; returns ``root``."""
     folder = Path(root) / timeframe
     folder.mkdir(parents=True, exist_ok=True)

@@ -12,13 +12,13 @@ import numpy as np
 from ..errors import DataError
 from .candles import Candles
 from .sources.csvdir import read_candle_csv
-from .store import CandleStore
+from .stores import CandleStorage
 from .timeframes import TIMEFRAME_MS
 
 log = logging.getLogger(__name__)
 
 
-def ingest_folder(store: CandleStore, root: Path) -> dict:
+def ingest_folder(store: CandleStorage, root: Path) -> dict:
     summary = {"files": 0, "skipped": 0, "inserted": 0, "rejected_rows": 0, "gaps": 0, "errors": []}
     for tf_dir in sorted(p for p in Path(root).iterdir() if p.is_dir() and p.name in TIMEFRAME_MS):
         for path in sorted(tf_dir.glob("*.csv")):
@@ -44,7 +44,7 @@ def ingest_folder(store: CandleStore, root: Path) -> dict:
     return summary
 
 
-def _first_new(store: CandleStore, candles: Candles, last: int) -> int:
+def _first_new(store: CandleStorage, candles: Candles, last: int) -> int:
     """Index of the first candle to write: after ``last``, or earlier where the store lacks an extra
     value the file has."""
     after = int(candles.t.searchsorted(last, side="right"))

@@ -15,7 +15,7 @@ from ..errors import NotFound, ServiceError
 from .candles import Candles
 from .providers import CandleProvider, make_provider
 from .providers.live import EXCHANGE_BACKOFF_S, NO_CANDLES_RETRY_S, public_reason
-from .store import CandleStore
+from .stores import CandleStorage
 from .timeframes import TIMEFRAME_MS
 from .timeframes import newest_closed as newest_closed_at
 
@@ -42,7 +42,7 @@ class MarketData:
         return self.provider.label
 
     @property
-    def live_store(self) -> CandleStore | None:
+    def live_store(self) -> CandleStorage | None:
         """The store the worker keeps current from the exchange; None when candles come from elsewhere."""
         return self.provider.live_store
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..config import REPO_ROOT, Settings
 from .sources.csvdir import folder_problem
 from .sources.exchange import ExchangeSource
-from .store import CandleStore
+from .stores import open_candle_store
 
 SHARED_OHLCV = REPO_ROOT.parent / "shared" / "data" / "ohlcv"
 DOWNLOADED_OHLCV = REPO_ROOT / "data" / "ohlcv"
@@ -66,7 +66,7 @@ def choose_market(settings: Settings, *, shared: Path = SHARED_OHLCV, downloaded
         return MarketChoice("the shared candle folder", shared, shared)
     if not settings.offline and ExchangeSource(settings.exchange_url).reachable():
         return MarketChoice("the exchange", None, downloaded, fetch=Download.EXCHANGE)
-    store = CandleStore(settings.store_path)
+    store = open_candle_store(settings)
     try:
         if store.count():
             return MarketChoice("the candles stored by an earlier live run", None, None)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .candles import EXTRA_COLUMNS, Candles
+from .candles import COLUMNS, EXTRA_COLUMNS, Candles
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS candles (
@@ -59,14 +59,27 @@ def _migrate(conn: sqlite3.Connection) -> None:
 # Extra values are never negative (``candles.clean_extra``; a negative one is written as NULL), so reads
 # turn NULL into -1 in SQL: all-float rows convert to an array several times faster than rows with None.
 _NULL = -1.0
-_EXTRA_OR_SENTINEL = ", ".join(f"IFNULL({k}, {_NULL})" for k in EXTRA_COLUMNS)
+# What a read selects, in this order, on SQLite and PostgreSQL alike (``candles_from_array`` takes it).
+READ_EXPRESSIONS = ("t", *COLUMNS, *(f"COALESCE({k}, {_NULL})" for k in EXTRA_COLUMNS))
+READ_COLUMNS = ", ".join(READ_EXPRESSIONS)
+READ_WIDTH = len(READ_EXPRESSIONS)
 
 
-def _nullable(values, n: int) -> list:
-    """A column for SQLite: None where the value is missing (NaN or negative) or the column is absent."""
+def nullable(values, n: int) -> list:
+    """A column for the database: None where the value is missing (NaN or negative) or the column is absent."""
     if values is None:
         return [None] * n
     return [x if x >= 0 else None for x in values.tolist()]  # NaN >= 0 is False
+
+
+def candles_from_array(symbol: str, timeframe: str, arr: np.ndarray, source: str | None) -> Candles:
+    """Candles from rows of ``READ_COLUMNS`` (a float array, oldest first); an extra column that is NULL on
+    every row is left out (the source never had it)."""
+    more = arr[:, 6:]
+    known = more != _NULL
+    extra = {k: np.where(known[:, i], more[:, i], np.nan) for i, k in enumerate(EXTRA_COLUMNS) if known[:, i].any()}
+    return Candles.from_arrays(symbol, timeframe, arr[:, 0].astype(np.int64), *arr[:, 1:6].T,
+                               source=source or "store", extra=extra)
 
 
 class CandleStore:
@@ -94,7 +107,7 @@ class CandleStore:
         """Insert or replace candles (extra columns NULL where missing) and record the series' refresh,
         all in one transaction."""
         n = len(candles)
-        extra = [_nullable(candles.extra.get(k), n) for k in EXTRA_COLUMNS]
+        extra = [nullable(candles.extra.get(k), n) for k in EXTRA_COLUMNS]
         rows = list(zip(
             [candles.symbol] * n, [candles.timeframe] * n, candles.t.tolist(),
             candles.open.tolist(), candles.high.tolist(), candles.low.tolist(), candles.close.tolist(),
@@ -137,8 +150,7 @@ class CandleStore:
              end_ms: int | None = None) -> Candles:
         """Candles in [start_ms, end_ms), or the ``last`` n of them, oldest first; an extra column that
         is NULL on every row read is left out (the source never had it)."""
-        sql = f"SELECT t, open, high, low, close, volume, {_EXTRA_OR_SENTINEL} FROM candles " \
-              "WHERE symbol=? AND timeframe=?"
+        sql = f"SELECT {READ_COLUMNS} FROM candles WHERE symbol=? AND timeframe=?"
         args: list = [symbol, timeframe]
         if start_ms is not None:
             sql += " AND t >= ?"
@@ -152,15 +164,11 @@ class CandleStore:
         else:
             sql += " ORDER BY t"
         rows = self._conn().execute(sql, args).fetchall()
-        arr = np.array(rows, dtype=np.float64).reshape(-1, 6 + len(EXTRA_COLUMNS))
+        arr = np.array(rows, dtype=np.float64).reshape(-1, READ_WIDTH)
         if last is not None:
             arr = arr[::-1]
         info = self.series_info(symbol, timeframe)
-        more = arr[:, 6:]
-        known = more != _NULL
-        extra = {k: np.where(known[:, i], more[:, i], np.nan) for i, k in enumerate(EXTRA_COLUMNS) if known[:, i].any()}
-        return Candles.from_arrays(symbol, timeframe, arr[:, 0].astype(np.int64), *arr[:, 1:6].T,
-                                   source=(info or {}).get("source") or "store", extra=extra)
+        return candles_from_array(symbol, timeframe, arr, (info or {}).get("source"))
 
     def read_many(self, symbols: list[str], timeframe: str, last: int) -> dict[str, Candles]:
         return {s: self.read(s, timeframe, last=last) for s in symbols}

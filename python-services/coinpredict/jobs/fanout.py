@@ -23,7 +23,7 @@ from ..config import Settings
 from ..data.export import export_store, trainable_symbols
 from ..data.listing import folder_last_candle
 from ..data.sources.csvdir import folder_problem
-from ..data.store import CandleStore
+from ..data.stores import open_candle_store
 from ..data.timeframes import TIMEFRAME_MS
 from ..models.manifest import Manifest
 from ..models.registry import MOVE_ID
@@ -181,7 +181,7 @@ def prepare_job(job: dict, settings: Settings, reporter: Reporter) -> Prepared:
     from the live store written out as a folder for this job only (removed once prepared)."""
     if job["params"].get("data") != "store":
         return _prepare(job, settings, reporter, training_data_dir(settings))
-    store = CandleStore(settings.store_path)
+    store = open_candle_store(settings)
     folder = Path(settings.store_path).parent / "training-candles" / job["id"]
     try:
         reporter(0.0, "writing the stored candles out for training")

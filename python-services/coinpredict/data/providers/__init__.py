@@ -20,7 +20,7 @@ from ...common.clock import now as clock_now
 from ...config import Settings
 from ..candles import Candles
 from ..listing import SeriesSummary
-from ..store import CandleStore
+from ..stores import CandleStorage
 from .folder import FolderProvider
 from .live import LiveProvider
 from .synthetic import SyntheticProvider
@@ -30,7 +30,7 @@ __all__ = ["CandleProvider", "FolderProvider", "LiveProvider", "SyntheticProvide
 
 class CandleProvider(Protocol):
     label: str  # what /health and /symbols show as data_source; for display, never compared
-    live_store: CandleStore | None  # the store the worker keeps current from the exchange; None: no such store
+    live_store: CandleStorage | None  # the store the worker keeps current from the exchange; None: no such store
     parallel: bool  # whether a fetch may wait on the network, so a batch's fetches overlap in threads
     stale_reason: str | None  # why candles older than the clock allows are all there is (said in answers)
     stale_warning: str | None  # what /health says for 5 minutes after an answer used stale candles

@@ -17,7 +17,7 @@ from ..candles import COLUMNS, EXTRA_COLUMNS, Candles
 from ..listing import SeriesSummary
 from ..pairs import TradingPairs
 from ..sources.exchange import DeadlinePassed, ExchangeSource
-from ..store import CandleStore
+from ..stores import open_candle_store
 from ..timeframes import TIMEFRAME_MS, newest_closed
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class LiveProvider:
     def __init__(self, settings: Settings, clock):
         self.settings = settings
         self.clock = clock
-        self.store = CandleStore(settings.store_path)
+        self.store = open_candle_store(settings)  # SQLite at STORE_PATH, or the deployment's on PostgreSQL
         self.live_store = self.store
         self.budget = make_budget(settings)  # the exchange's weight and pauses, shared through Redis when set
         # No retries on the request path: a request has a deadline, and the worker refreshes the store.
