@@ -57,11 +57,15 @@ def train_models(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, 
     if shuffle_labels:
         rng = np.random.default_rng(seed)
         for view in (split.train, split.valid):
-            split.data.labels[view.ends] = rng.permutation(split.data.labels[view.ends])
+            order = rng.permutation(len(view.ends))
+            split.data.labels[view.ends] = split.data.labels[view.ends][order]
+            if split.data.outperform is not None:
+                split.data.outperform[view.ends] = split.data.outperform[view.ends][order]
     log.info("data ready in %.1fs: %s", time.time() - t0, split.ranges)
     common = Manifest(
         feature_names=list(split.data.feature_set.names), feature_hash=split.data.feature_set.hash,
-        window=prof.window, horizon=horizons[0], horizons=list(horizons), scaler=split.data.scaler.to_dict(),
+        window=prof.window, horizon=horizons[0], horizons=list(horizons), targets=list(split.data.targets),
+        scaler=split.data.scaler.to_dict(),
         training={**split.ranges, "symbols": split.data.symbols, "profile": profile, "seed": seed,
                   "data_dir": str(data_dir), "shuffled_labels": shuffle_labels, **(tags or {})})
     members, skipped = members_the_data_supports([i for i in ids if i not in (ENSEMBLE_ID, MOVE_ID)], split, prof,
