@@ -83,3 +83,21 @@ def test_without_enough_coins_or_a_market_reader_the_relative_outcome_stays_null
     rows = ledger.history(limit=5)
     assert [r["outcome_up"] for r in rows] == [True, True] and [r["outcome_outperform"] for r in rows] == [None, None]
     assert live_metrics(ledger, "lightgbm", "1h", 1, None, now=(T0 + 3 * HOUR) / 1000)["outperform"] is None
+
+
+def test_the_workers_live_round_scores_the_relative_outcome_from_the_held_market(synthetic_dir, tmp_path,
+                                                                                 synthetic_now):
+    from coinpredict.cli.worker import LiveLoop
+    from coinpredict.config import Settings
+    from coinpredict.jobs import JobQueue
+    from tests.conftest import SYNTHETIC_END_MS
+
+    settings = Settings(offline=True, ohlcv_dir=synthetic_dir, models_dir=tmp_path / "models",
+                        database_url=f"sqlite:///{tmp_path / 'w.sqlite'}", queue_path=tmp_path / "q.sqlite",
+                        retrain_every={})
+    loop = LiveLoop(settings, JobQueue(settings))
+    as_of = SYNTHETIC_END_MS - 6 * HOUR
+    loop.ledger.append([{**row(s, 2, as_of), "recorded_at": as_of / 1000} for s in ("BTCUSDT", "ETHUSDT", "SOLUSDT")])
+    assert loop.run_once()["scores"]["scored"] == 3
+    outcomes = [r["outcome_outperform"] for r in loop.ledger.history(limit=5)]
+    assert None not in outcomes and True in outcomes and False in outcomes  # someone beats the mean of three
