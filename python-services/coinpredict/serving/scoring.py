@@ -28,8 +28,8 @@ class Scores:
     probability, for the models that predict it."""
 
     probs: dict[tuple[int, str], float] = field(default_factory=dict)
-    outperform: dict[tuple[int, str], float] = field(default_factory=dict)
     failures: dict[tuple[int, str], str] = field(default_factory=dict)
+    outperform: dict[tuple[int, str], float] = field(default_factory=dict)
 
 
 def model_inputs(entry: LoadedModel, block: np.ndarray) -> np.ndarray:
