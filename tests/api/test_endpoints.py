@@ -135,7 +135,8 @@ def test_client_candles_with_the_exchange_extra_columns_give_the_same_answer(cli
 
 
 def test_no_train_serve_skew(client, app, market_candles):
-    """/predict/single on sent candles equals the offline model on the same candles."""
+    """/predict/single on sent candles equals the offline model on the same candles, for both heads: the
+    direction's columns and the relative target's (``probability_outperform``) after them."""
     from coinpredict.features.datasets import build_pooled
 
     store = app.extensions["coinpredict"].store
@@ -147,11 +148,14 @@ def test_no_train_serve_skew(client, app, market_candles):
         data.scale(entry.scaler)
         last = np.array([len(market_candles) - 1])
         x = data.windows(last) if entry.model.input_kind == "sequence" else data.tables(last)
-        offline = entry.model.predict_proba(x)[0]  # one probability per horizon
-        for horizon, expected in zip(entry.manifest.horizons, offline):
+        offline = entry.model.predict_proba(x)[0]  # one probability per horizon and target
+        horizons = entry.manifest.horizons
+        assert entry.manifest.targets == ["direction", "outperform"] and len(offline) == 2 * len(horizons)
+        for j, horizon in enumerate(horizons):
             served = client.post("/predict/single", json={"symbol": "SOL", "model": model_id, "horizon": horizon,
                                                           "candles": _candles(market_candles, 500)}).get_json()
-            assert served["probability_up"] == pytest.approx(float(expected), abs=2e-6)
+            assert served["probability_up"] == pytest.approx(float(offline[j]), abs=2e-6)
+            assert served["probability_outperform"] == pytest.approx(float(offline[len(horizons) + j]), abs=2e-6)
 
 
 def test_no_train_serve_skew_of_the_move_model(client, app, market_candles):

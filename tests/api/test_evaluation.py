@@ -117,6 +117,8 @@ def test_the_report_with_its_baselines_plots_and_listing(served_reports):
     comparison = body["ensemble_comparison"]
     assert comparison["ensemble"]["auc"] == body["models"]["ensemble"]["auc"] and comparison["ensemble"]["rule"]
     assert comparison["mean_boosters"]["members"] == ["catboost", "lightgbm", "xgboost"]
+    relative = body["models"]["ensemble"]["outperform"]  # the relative target beside direction
+    assert body["outperform_comparison"]["ensemble"]["auc_outperform"] == relative["auc"] is not None
     assert body["available"] == [{k: body[k] for k in ("timeframe", "horizon", "start", "end", "evaluated_at")}]
     listing = client.get("/evaluation/list").get_json()
     assert listing == {"count": 1, "available": body["available"], "default": {"timeframe": "1h", "horizon": 1}}

@@ -54,6 +54,9 @@ def test_answers_are_recorded_once_and_scored_when_their_candle_closes(app, grow
     st.recorder.drain()
     rows = client.get("/predictions/history?limit=1000").get_json()["results"]
     assert single["probability_up"] == again["probability_up"]
+    [recorded] = [r for r in rows if r["model"] == "lightgbm" and r["symbol"] == "BTCUSDT"]
+    assert recorded["probability_outperform"] == single["probability_outperform"] is not None
+    assert recorded["outcome_outperform"] is None
     assert sum(r["model"] == "lightgbm" and r["symbol"] == "BTCUSDT" for r in rows) == 1  # once, not twice
     assert {r["model"] for r in rows if r["symbol"] == "ETHUSDT"} == {"ensemble", *ensemble["members"]}
     assert any(r["model"] == "xgboost" and r["symbol"] == "SOLUSDT" for r in rows) and batch["count"] == 1
@@ -68,13 +71,21 @@ def test_answers_are_recorded_once_and_scored_when_their_candle_closes(app, grow
     # Their candles have closed by then, but the folder does not have them yet.
     assert score_due(ledger, read, now=(as_of + 10 * HOUR) / 1000) == {"scored": 0, "pending": len(rows)}
     append()
-    counts = score_due(ledger, read, now=(as_of + 10 * HOUR) / 1000)
+    counts = score_due(ledger, read, now=(as_of + 10 * HOUR) / 1000,
+                       read_market=lambda tf, last, end: st.market.held_series(tf, last, end))
     assert counts == {"scored": len(rows), "pending": 0}
     frame = full["BTCUSDT"].set_index(pd.to_datetime(full["BTCUSDT"]["timestamp"]))["close"]
     before, after = frame[pd.Timestamp(as_of, unit="ms")], frame[pd.Timestamp(as_of + 4 * HOUR, unit="ms")]
     [btc] = client.get("/predictions/history?symbol=btc&model=lightgbm&horizon=4").get_json()["results"]
     assert btc["outcome_up"] == bool(after > before)
     assert btc["return_bps"] == pytest.approx((after / before - 1) * 1e4, abs=1e-3)
+    # The relative outcome: BTC's log return over the 4 candles against the mean of the three coins'.
+    logs = {}
+    for symbol, f in full.items():
+        closes = f.set_index(pd.to_datetime(f["timestamp"]))["close"]
+        at = closes[pd.Timestamp(as_of, unit="ms")]
+        logs[symbol] = np.log(closes[pd.Timestamp(as_of + 4 * HOUR, unit="ms")] / at)
+    assert btc["outcome_outperform"] == bool(logs["BTCUSDT"] > np.mean(list(logs.values())))
     then = (as_of + 10 * HOUR) / 1000
     # lightgbm at horizon 1: only as a member of the ETH ensemble answer (its own BTC one was at horizon 4)
     assert live_metrics(ledger, "lightgbm", "1h", 1, None, now=then)["n_scored"] == 1

@@ -59,7 +59,7 @@ def test_every_network_serves_from_its_graph_with_torchs_probabilities(trained_d
     for batch in (x[:1], x[:5], x):  # a single window, a small batch, a large one (dynamic batch axis)
         expected = torch_model.predict_proba(batch)
         got = served.predict_proba(batch)
-        assert got.shape == expected.shape == (len(batch), len(manifest.horizons))
+        assert got.shape == expected.shape == (len(batch), len(manifest.horizons) * len(manifest.output_targets))
         assert np.max(np.abs(got - expected)) < 1e-5
     assert served.n_parameters() == torch_model.n_parameters() > 0
 
@@ -108,7 +108,8 @@ LOAD_AND_SCORE = textwrap.dedent("""
         window, n = entry.manifest.window, len(entry.manifest.feature_names)
         x = np.zeros((2, window, n), np.float32)
         if entry.model.input_kind == "sequence":
-            assert entry.model.predict_proba(x).shape == (2, len(entry.horizons))
+            # direction's horizons, then the relative target's (manifest ``targets``)
+            assert entry.model.predict_proba(x).shape == (2, len(entry.horizons) * len(entry.manifest.output_targets))
     print("torch" in sys.modules, type(store.get("1h", "gru_residual").model).__name__)
 """)
 

@@ -76,6 +76,7 @@ def evaluation():
     answer.update(baselines=body.get("baselines") or {}, per_symbol=body.get("per_symbol") or {},
                   audit=body.get("audit") or {}, available=reports().summaries(),
                   ensemble_comparison=body.get("ensemble_comparison"),
+                  outperform_comparison=body.get("outperform_comparison"),
                   plots=[{**p, "url": f"/evaluation/plots/{p['name']}?{urlencode({'timeframe': tf, 'horizon': h})}"}
                          for p in body.get("plots", [])])
     try:

@@ -29,6 +29,8 @@ def history():
     results = [{"as_of": iso(r["as_of"]), "symbol": r["symbol"], "timeframe": r["timeframe"], "model": r["model"],
                 "model_version": r["model_version"], "horizon": r["horizon"], "probability_up": r["probability_up"],
                 "signal": r["signal"], "outcome_up": r["outcome_up"], "return_bps": r["return_bps"],
+                "probability_outperform": r.get("probability_outperform"),
+                "outcome_outperform": r.get("outcome_outperform"),
                 "recorded_at": iso(int(r["recorded_at"] * 1000)), "move": _move(r)} for r in rows]
     return checked(History, {"count": len(results), "results": results})
 

@@ -122,7 +122,8 @@ ROUTES = [
           predictions.SingleRequest),
     Route("post", "/predict/batch", "Up to 500 predictions; one bad item fails only its own result",
           predictions.BatchResponse, (400, 413, 415), predictions.BatchRequest),
-    Route("get", "/predict/top100", "The top coins of the universe ranked by probability_up", predictions.TopResponse,
+    Route("get", "/predict/top100", "The top coins of the universe ranked by probability_up (or, "
+          "rank_by=outperform, by probability_outperform)", predictions.TopResponse,
           (400, 404, 503), query=predictions.TopQuery),
     Route("get", "/symbols", "The symbols with candles on a timeframe, their range and freshness, and what is trained",
           symbols.SymbolsResponse, (400,), query=symbols.SymbolsQuery),

@@ -136,7 +136,8 @@ def batch():
 @bp.get("/top100")
 def top100():
     query = TopQuery.model_validate(request.args.to_dict())
-    answer = state().predictor.top(query.timeframe, query.model, query.limit, query.horizon, to_ms(query.as_of))
+    answer = state().predictor.top(query.timeframe, query.model, query.limit, query.horizon, to_ms(query.as_of),
+                                   query.rank_by)
     observe_predictions(None, answer["results"])
     if query.as_of is None:
         record(answer["results"])

@@ -59,15 +59,17 @@ def resolve_universe(config: StrategyConfig, data_dir: Path, start_ms: int) -> l
 def forecasts_by_time(config: StrategyConfig, store, data_dir: Path, start_ms: int, end_ms: int,
                       universe: list[str], signal_fee_bps: float):
     """{open time: {symbol: Forecast}} for every candle in [start, end), and the candles scored."""
-    if config.rank_by == "outperform":
-        raise BadRequest("rank_by: the scoring path has no probability_outperform yet; rank by 'up'",
-                         field="rank_by", code="invalid_value")
     ids = None if config.model == ENSEMBLE_ID else [config.model]
     scored = score_rows(store, data_dir=data_dir, timeframe=config.timeframe, start_ms=start_ms, end_ms=end_ms,
                         horizon=config.horizon, symbols=universe, model_ids=ids)
     if config.model not in scored.probs:
         raise ArtifactError(f"{config.model} is not trained for {config.timeframe} at horizon {config.horizon}")
     p = scored.probs[config.model]
+    relative = (scored.outperform or {}).get(config.model)
+    if config.rank_by == "outperform" and relative is None:
+        raise BadRequest(f"rank_by: {config.model} on {config.timeframe} was trained without the relative target "
+                         "(no probability_outperform); retrain it, or rank by 'up'", field="rank_by",
+                         code="invalid_value")
     position, edge = fee_aware_positions(p, scored.move, cost_bps(signal_fee_bps))
     data, ends = scored.data, scored.ends
     out: dict[int, dict[str, Forecast]] = {}
@@ -75,7 +77,8 @@ def forecasts_by_time(config: StrategyConfig, store, data_dir: Path, start_ms: i
         symbol = data.symbols[data.symbol_index[row]]
         out.setdefault(int(data.t[row]), {})[symbol] = Forecast(
             symbol=symbol, probability_up=float(p[i]), signal=SIGNALS[int(position[i])], edge_bps=float(edge[i]),
-            expected_move_bps=float(scored.move[i]))
+            expected_move_bps=float(scored.move[i]),
+            probability_outperform=None if relative is None else float(relative[i]))
     return out, scored.series
 
 

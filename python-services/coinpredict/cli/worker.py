@@ -64,7 +64,8 @@ class LiveLoop:
             out["refresh"] = self.refresher.run_once(
                 watched_symbols(self.universe, self.ledger, trained_timeframes(self.models_dir)))
         out["scores"] = score_due(self.ledger, lambda symbol, tf, last, end: self.market.candles(symbol, tf, last,
-                                                                                                 end))
+                                                                                                 end),
+                                  read_market=self.market.held_series)
         out["retraining"] = [j["id"] for j in self.scheduler.run_once()]
         return out
 

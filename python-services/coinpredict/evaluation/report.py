@@ -11,6 +11,7 @@ import torch
 
 from ..models.artifacts import load_model_at, model_root
 from ..models.registry import ENSEMBLE_ID
+from .relative import outperform_lines
 
 plt.switch_backend("Agg")  # files only: no display, whatever the default backend would be
 
@@ -126,7 +127,7 @@ def write_report(report: dict, curves: dict, probs: dict, y: np.ndarray, out: Pa
         below = ", ".join(fb["models_not_above"]) or "none"
         lines += ["", f"Fitted baseline ({fb['model']}, fitted on {fb['train_rows']} training rows): AUC "
                       f"{fb['auc'] if fb['auc'] is not None else float('nan'):.4f}. Models not above it: {below}."]
-    lines += rank_lines + move_lines(report.get("move"))
+    lines += rank_lines + outperform_lines(report) + move_lines(report.get("move"))
     lines += [""] + [f"## {title}\n\n![{title}]({name})\n" for title, name in plots]
     (out / "report.md").write_text("\n".join(lines))
     return [{"name": name, "title": title} for title, name in plots]

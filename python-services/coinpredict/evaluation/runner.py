@@ -29,7 +29,7 @@ from ..data.timeframes import TIMEFRAME_MS
 from ..errors import ArtifactError
 from ..features.context import load_anchors
 from ..features.datasets import PooledData, build_pooled
-from ..features.market_context import MarketFrame, folder_market
+from ..features.market_context import MarketFrame, folder_market, forward_means
 from ..models.artifacts import EVALUATION_FILE
 from ..models.ensemble import Ensemble
 from ..models.ensemble_rules import BOOSTERS
@@ -40,6 +40,7 @@ from .baselines import baseline_probabilities, fitted_baseline
 from .move import move_section, served_move, served_move_bps
 from .publish import publish_report
 from .ranking import ranking_quality
+from .relative import outperform_sections
 
 log = logging.getLogger(__name__)
 CHUNK = 8192
@@ -60,19 +61,22 @@ def _score(y, p, fut, sym, t, move, timeframe, horizon, fee_bps) -> dict:
 
 
 def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_ms: int, horizon: int,
-                         anchors: dict[str, Candles] | None = None, market: MarketFrame | None = None):
+                         anchors: dict[str, Candles] | None = None, market: MarketFrame | None = None,
+                         forward: dict | None = None):
     """Every ready model's probabilities at ``horizon`` on the rows in [start, end) whose outcome is
     known: features built once per feature set, window and scaler, models run in chunks. Returns
-    (probs by id, pooled data, row ends); the data's one label column is ``horizon``'s."""
+    (probs by id, pooled data, row ends, the relative target's probabilities by id for the models that
+    have it); the data's one label column is ``horizon``'s (``forward`` labels its relative target)."""
     groups: dict[tuple, list[str]] = {}
     for m, entry in ready.items():
         groups.setdefault((entry.feature_set.hash, entry.manifest.window, id(entry.scaler)), []).append(m)
     probs: dict[str, np.ndarray] = {}
+    relative: dict[str, np.ndarray] = {}
     ends_ref = ref = None
     for (_, window, _), ids in groups.items():
         entry = ready[ids[0]]
         data = build_pooled(series, entry.feature_set, window=window, horizons=(horizon,), anchors=anchors,
-                            market=market)
+                            market=market, forward=forward)
         ends = data.select(start_ms, end_ms)
         data.scale(entry.scaler)
         if ends_ref is None:
@@ -81,12 +85,15 @@ def _model_probabilities(ready: dict, series: list[Candles], start_ms: int, end_
             raise ArtifactError("models were trained with different windows; evaluate them separately")
         for m in ids:
             model, column = ready[m].model, ready[m].horizons.index(horizon)
+            other = ready[m].manifest.output_column("outperform", horizon)
             out = [model.predict_proba(data.windows(ends[lo:lo + CHUNK]) if model.input_kind == "sequence"
-                                       else data.tables(ends[lo:lo + CHUNK]))[:, column]
+                                       else data.tables(ends[lo:lo + CHUNK]))
                    for lo in range(0, len(ends), CHUNK)]
-            probs[m] = np.concatenate(out) if out else np.zeros(0)
+            probs[m] = np.concatenate([o[:, column] for o in out]) if out else np.zeros(0)
+            if other is not None:
+                relative[m] = np.concatenate([o[:, other] for o in out]) if out else np.zeros(0)
             log.info("scored %s on %d rows", m, len(ends))
-    return probs, ref, ends_ref
+    return probs, ref, ends_ref, relative
 
 
 def _folder_market(data_dir: Path, timeframe: str, entries: list, series: list[Candles],
@@ -113,6 +120,7 @@ class Scored:
     rule_move: np.ndarray
     move: np.ndarray  # what the served signal uses (the move model's where it serves, else the rule's)
     ensemble: Ensemble | None = None  # the served ensemble's rule at this horizon, when it was combined
+    outperform: dict[str, np.ndarray] | None = None  # probability_outperform by id, for the models that have it
 
 
 def score_rows(store, *, data_dir: Path, timeframe: str, start_ms: int, end_ms: int, horizon: int,
@@ -132,8 +140,10 @@ def score_rows(store, *, data_dir: Path, timeframe: str, start_ms: int, end_ms: 
     anchors = load_anchors(Path(data_dir), timeframe, needed, list(series.values()), None, last_ms)
     market = _folder_market(data_dir, timeframe, [*ready.values(), getattr(store, "moves", {}).get(timeframe)],
                             list(series.values()), last_ms)
-    probs, data, ends = _model_probabilities(ready, list(series.values()), start_ms, end_ms, horizon, anchors,
-                                             market)
+    # The relative target's label: the coin against the mean of the evaluated coins over the same candles.
+    forward = forward_means(list(series.values()), timeframe, (horizon,))
+    probs, data, ends, relative = _model_probabilities(ready, list(series.values()), start_ms, end_ms, horizon,
+                                                       anchors, market, forward)
     sym = data.symbol_index[ends]
     # The expected move the served signal uses, from each symbol's own candles up to t.
     rule_move = expected_move_bps(data.close, ends, horizon=horizon, first=np.searchsorted(data.symbol_index, sym))
@@ -147,7 +157,10 @@ def score_rows(store, *, data_dir: Path, timeframe: str, start_ms: int, end_ms: 
         members = {m: p for m, p in probs.items() if ens is not None and m in ens.weights_}
         if members:
             probs[ENSEMBLE_ID] = ens.combine(members)["probability_up"]
-    return Scored(probs, ready, data, ends, series, anchors, mover, rule_move, move, ens)
+        having = {m: p for m, p in relative.items() if ens is not None and m in ens.weights_}
+        if members and having:  # as served: the same rule over the members that predict the relative target
+            relative[ENSEMBLE_ID] = ens.combine(having)["probability_up"]
+    return Scored(probs, ready, data, ends, series, anchors, mover, rule_move, move, ens, relative)
 
 
 def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir: Path, out_dir: Path, store,
@@ -187,6 +200,9 @@ def evaluate(*, data_dir: Path, timeframe: str, start: str, end: str, models_dir
     for name, p in baseline_probabilities(prev, train_rate, seed).items():
         report["baselines"][name], curves[f"baseline:{name}"] = _score(y, p, fut, sym, t, move, timeframe,
                                                                         horizon, fee_bps)
+    if scored.outperform:
+        outperform_sections(report, scored.outperform, data.outperform[ends, 0].astype(np.float64), fut, sym, t,
+                            fee_bps)
     report["ensemble_comparison"] = _ensemble_comparison(report, probs, (y, fut, sym, t, move), scored.ensemble,
                                                          fee_bps)
     trained_on = (next(iter(scored.ready.values())).manifest.training or {}).get("train")

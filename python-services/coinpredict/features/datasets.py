@@ -2,7 +2,9 @@
 gathered from it by index, so nothing is copied once per window.
 
 Labels: one column per horizon h, 1 when the close h candles ahead is above the close at t (ties are
-not up); the future candle must sit exactly h steps later, so gaps never produce a label.
+not up); the future candle must sit exactly h steps later, so gaps never produce a label. The relative
+target (``outperform``): 1 when the coin's log return over those h candles is above the market's mean
+over the same candles (``market_context.forward_means``); unknown where the market's mean is.
 """
 
 from __future__ import annotations
@@ -31,6 +33,26 @@ def direction_labels(candles: Candles, horizons: tuple[int, ...]) -> np.ndarray:
             exact = candles.t[h:] - candles.t[:-h] == h * step
             up = (candles.close[h:] > candles.close[:-h]).astype(np.float32)
             y[:-h, j] = np.where(exact, up, np.nan)
+    return y
+
+
+def outperform_labels(candles: Candles, horizons: tuple[int, ...],
+                      forward: dict[int, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """(n, H) float32: 1 when the coin's log return over the h candles after t beats the market's mean
+    log return over them (``forward[h]``: open times, means), 0 when not, NaN where either is unknown."""
+    n = len(candles)
+    y = np.full((n, len(horizons)), np.nan, dtype=np.float32)
+    step = TIMEFRAME_MS[candles.timeframe]
+    for j, h in enumerate(horizons):
+        if n <= h or h not in forward:
+            continue
+        t, mean = forward[h]
+        pos = np.clip(np.searchsorted(t, candles.t[:-h]), 0, max(len(t) - 1, 0))
+        market = np.where(t[pos] == candles.t[:-h], mean[pos], np.nan) if len(t) else np.full(n - h, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            own = np.log(candles.close[h:] / candles.close[:-h])
+        known = (candles.t[h:] - candles.t[:-h] == h * step) & np.isfinite(own) & np.isfinite(market)
+        y[:-h, j] = np.where(known, (own > market).astype(np.float32), np.nan)
     return y
 
 
@@ -78,6 +100,18 @@ class PooledData:
     meta: dict = field(default_factory=dict)
     high: np.ndarray | None = None  # raw highs and lows (the move model's targets and inputs)
     low: np.ndarray | None = None
+    outperform: np.ndarray | None = None  # (N, H) the relative target's labels, NaN where unknown
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """What a model trained on this data predicts: direction, and the relative target when labelled."""
+        return ("direction",) if self.outperform is None else ("direction", "outperform")
+
+    def target_labels(self, ends: np.ndarray) -> np.ndarray:
+        """(n, T*H) labels of every target, direction's horizons first: a model's output columns."""
+        if self.outperform is None:
+            return self.labels[ends]
+        return np.concatenate([self.labels[ends], self.outperform[ends]], axis=1)
 
     def select(self, start_ms: int | None = None, end_ms: int | None = None, *, labelled: bool = True,
                label_before_ms: int | None = None, horizon_ms: int = 0, column: int | None = None) -> np.ndarray:
@@ -139,10 +173,12 @@ def min_history(window: int) -> int:
 
 def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int,
                  horizons: tuple[int, ...] = (1,), anchors: dict[str, Candles] | None = None,
-                 market: MarketFrame | None = None) -> PooledData:
+                 market: MarketFrame | None = None,
+                 forward: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> PooledData:
     """``anchors``: the anchor candles (by symbol) the feature set's market context reads; ``market``:
-    the cross-sectional market (``features.market_context``) its ``mkt_*`` features read."""
-    blocks, ts, closes, labels, sym, can_end, highs, lows = [], [], [], [], [], [], [], []
+    the cross-sectional market (``features.market_context``) its ``mkt_*`` features read; ``forward``:
+    the market's forward means (``market_context.forward_means``), which label the relative target."""
+    blocks, ts, closes, labels, sym, can_end, highs, lows, rel = [], [], [], [], [], [], [], [], []
     for i, candles in enumerate(series):
         x = feature_set.compute(candles, anchors, market)
         n = len(x)
@@ -155,6 +191,8 @@ def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int,
         highs.append(candles.high)
         lows.append(candles.low)
         labels.append(direction_labels(candles, horizons))
+        if forward is not None:
+            rel.append(outperform_labels(candles, horizons, forward))
         sym.append(np.full(n, i, dtype=np.int32))
         can_end.append(ok)
 
@@ -163,6 +201,7 @@ def build_pooled(series: list[Candles], feature_set: FeatureSet, *, window: int,
 
     features = np.concatenate(blocks) if blocks else np.zeros((0, len(feature_set)), np.float32)
     y = np.concatenate(labels) if labels else np.zeros((0, len(horizons)), np.float32)
+    outperform = None if forward is None else (np.concatenate(rel) if rel else np.zeros_like(y))
     return PooledData(feature_set, window, features, cat(ts, np.int64), cat(closes, np.float64), y,
                       cat(sym, np.int32), [c.symbol for c in series], cat(can_end, bool), tuple(horizons),
-                      high=cat(highs, np.float64), low=cat(lows, np.float64))
+                      high=cat(highs, np.float64), low=cat(lows, np.float64), outperform=outperform)

@@ -127,10 +127,12 @@ def market_columns(c: Candles, market: MarketFrame | None, wanted: set[str]) -> 
     return out
 
 
-def market_forward_mean(series: list[Candles], timeframe: str, h: int) -> tuple[np.ndarray, np.ndarray]:
+def market_forward_mean(series: list[Candles], timeframe: str, h: int,
+                        min_coins: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """(open times, the market's mean log return over the ``h`` candles after each): at t, over the coins
-    with a candle at t and one exactly h steps later, mean of log(close_{t+h} / close_t). It reads the
-    future by design: a label (the relative target), never a feature."""
+    with a candle at t and one exactly h steps later, mean of log(close_{t+h} / close_t); NaN where fewer
+    than ``min_coins`` have them. It reads the future by design: a label (the relative target), never a
+    feature."""
     step = TIMEFRAME_MS[timeframe]
     series = sorted((c for c in series if len(c)), key=lambda c: c.symbol)
     t = np.unique(np.concatenate([c.t for c in series])) if series else np.zeros(0, np.int64)
@@ -146,7 +148,24 @@ def market_forward_mean(series: list[Candles], timeframe: str, h: int) -> tuple[
         total[pos] += fwd[ok]
         count[pos] += 1
     with np.errstate(divide="ignore", invalid="ignore"):
-        return t, np.where(count > 0, total / count, np.nan)
+        return t, np.where((count > 0) & (count >= min_coins), total / count, np.nan)
+
+
+def forward_means(series: list[Candles], timeframe: str,
+                  horizons: tuple[int, ...]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """``market_forward_mean`` per horizon, over at least ``MIN_COINS`` coins (the features' rule: the
+    mean of one or two coins is those coins): what the relative target's labels compare against."""
+    return {h: market_forward_mean(series, timeframe, h, MIN_COINS) for h in horizons}
+
+
+def folder_series(data_dir: Path, timeframe: str, have: list[Candles], start_ms: int | None,
+                  end_ms: int | None) -> list[Candles]:
+    """Every coin of the folder on ``timeframe`` (series already loaded are reused, the rest read)."""
+    loaded = {c.symbol: c for c in have}
+    every = CsvFolderSource(Path(data_dir)).symbols(timeframe)
+    missing = [s for s in every if s not in loaded]
+    rest = load_folder(Path(data_dir), timeframe, missing, start_ms, end_ms) if missing else []
+    return [loaded[s] for s in every if s in loaded] + rest
 
 
 def folder_market(data_dir: Path, timeframe: str, have: list[Candles], start_ms: int | None,
@@ -154,8 +173,5 @@ def folder_market(data_dir: Path, timeframe: str, have: list[Candles], start_ms:
     """The market of every coin of the folder on ``timeframe`` (series already loaded are reused), so a
     run over a subset of coins still sees the whole market. ``start_ms`` should reach back ~75 candles
     before the first row that matters (the volatility and 24-candle warm-up)."""
-    loaded = {c.symbol: c for c in have}
-    every = CsvFolderSource(Path(data_dir)).symbols(timeframe)
-    missing = [s for s in every if s not in loaded]
-    rest = load_folder(Path(data_dir), timeframe, missing, start_ms, end_ms) if missing else []
-    return build_market([loaded[s] for s in every if s in loaded] + rest, timeframe, key=("folder", timeframe))
+    return build_market(folder_series(data_dir, timeframe, have, start_ms, end_ms), timeframe,
+                        key=("folder", timeframe))

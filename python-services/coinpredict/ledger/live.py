@@ -126,6 +126,8 @@ class _Scored:
         order = np.argsort(columns["as_of"], kind="stable")
         self.p, self.y = columns["probability_up"][order], columns["outcome_up"][order]
         self.as_of = columns["as_of"][order]
+        self.p_rel = columns.get("probability_outperform", np.full(len(order), np.nan))[order]
+        self.y_rel = columns.get("outcome_outperform", np.full(len(order), np.nan))[order]
         self.since_ms, self.window_days, self.timeframe, self.horizon = since_ms, window_days, timeframe, horizon
         # Forecasts of one candle across coins, and of the candles one label spans, move together.
         self.clusters = self.as_of // (horizon * TIMEFRAME_MS[timeframe])
@@ -135,7 +137,7 @@ def _summary(s: _Scored, test: dict | None) -> dict:
     out = {"window_days": s.window_days, "timeframe": s.timeframe, "horizon": s.horizon, "n_scored": len(s.p),
            "since": iso(s.since_ms), "auc": None, "auc_ci95": None, "accuracy": None, "log_loss": None,
            "calibration_error": None, "p_value": None, "drift": "insufficient_data",
-           "drift_reason": "no served forecast in the window is scored yet"}
+           "drift_reason": "no served forecast in the window is scored yet", "outperform": None}
     if not len(s.p):
         return out
     p, y = s.p, s.y
@@ -149,7 +151,20 @@ def _summary(s: _Scored, test: dict | None) -> dict:
             out["p_value"] = 0.5 * math.erfc((auc - 0.5) / se / math.sqrt(2))  # the normal's upper tail
             deff = max(1.0, (se / clustered_auc_se(y, p, np.arange(len(y)))[1]) ** 2)
     out["drift"], out["drift_reason"] = _drift(s, out, test or {}, deff)
+    out["outperform"] = _relative(s)
     return out
+
+
+def _relative(s: _Scored) -> dict | None:
+    """Live skill of ``probability_outperform`` on the forecasts whose relative outcome is known; None
+    when none is (a model trained without the relative target)."""
+    known = np.isfinite(s.p_rel) & np.isfinite(s.y_rel)
+    if not known.any():
+        return None
+    p, y = s.p_rel[known], s.y_rel[known]
+    return {"n_scored": int(known.sum()), "auc": _finite(fast_auc(y, p)),
+            "auc_ci95": _interval(y, p, s.clusters[known]), "accuracy": float(np.mean((p > 0.5) == (y == 1))),
+            "log_loss": log_loss(y, p)}
 
 
 def _calibration(s: _Scored, bins: int = 10) -> list[dict]:

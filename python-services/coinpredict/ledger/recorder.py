@@ -28,7 +28,8 @@ def rows_of(answer: dict, member_versions: dict[str, str | None] | None = None, 
     base = {"symbol": answer["symbol"], "timeframe": answer["timeframe"], "horizon": int(answer["horizon"]),
             "as_of": to_ms(answer["as_of"]), "recorded_at": now}
     rows = [{**base, "model": answer["model"], "model_version": answer["model_version"],
-             "probability_up": float(answer["probability_up"]), "signal": answer["signal"], **_move_of(answer)}]
+             "probability_up": float(answer["probability_up"]), "signal": answer["signal"],
+             "probability_outperform": _float_or_none(answer.get("probability_outperform")), **_move_of(answer)}]
     for member, p in (answer.get("members") or {}).items():
         version = (member_versions or {}).get(member)
         if version:
@@ -36,6 +37,10 @@ def rows_of(answer: dict, member_versions: dict[str, str | None] | None = None, 
             rows.append({**base, "model": member, "model_version": version, "probability_up": float(p),
                          "signal": signal})
     return rows
+
+
+def _float_or_none(value) -> float | None:
+    return None if value is None else float(value)
 
 
 def _move_of(answer: dict) -> dict:

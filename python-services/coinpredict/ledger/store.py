@@ -35,6 +35,9 @@ predictions = sa.Table(
     # null for rows recorded before, and for an ensemble's members (centred on the answer's probability).
     *[sa.Column(f"{name}_bps", sa.Float) for name in QUANTILE_NAMES],
     sa.Column("move_source", sa.String(8)),
+    # The relative target (migration 0007): null for rows recorded before and models trained without it.
+    sa.Column("probability_outperform", sa.Float),
+    sa.Column("outcome_outperform", sa.Boolean),
     sa.UniqueConstraint("model", "model_version", "symbol", "timeframe", "horizon", "as_of", name="one_forecast"),
     sa.Index("by_model", "model", "timeframe", "as_of"),
     sa.Index("unscored", "scored_at", "timeframe", "symbol"),
@@ -42,7 +45,7 @@ predictions = sa.Table(
 )
 QUANTILE_FIELDS = tuple(f"{name}_bps" for name in QUANTILE_NAMES)
 FIELDS = ("model", "model_version", "symbol", "timeframe", "horizon", "as_of", "probability_up", "signal",
-          "recorded_at", *QUANTILE_FIELDS, "move_source")
+          "recorded_at", *QUANTILE_FIELDS, "move_source", "probability_outperform")
 
 
 class LedgerStore:
@@ -70,13 +73,15 @@ class LedgerStore:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def score(self, outcomes: list[dict], scored_at: float) -> None:
-        """``outcomes``: {"id", "outcome_up", "return_bps"}."""
+        """``outcomes``: {"id", "outcome_up", "return_bps", "outcome_outperform"?}."""
         if not outcomes:
             return
         stmt = predictions.update().where(predictions.c.id == sa.bindparam("row_id")).values(
-            outcome_up=sa.bindparam("up"), return_bps=sa.bindparam("bps"), scored_at=scored_at)
+            outcome_up=sa.bindparam("up"), return_bps=sa.bindparam("bps"),
+            outcome_outperform=sa.bindparam("beat"), scored_at=scored_at)
         with self.engine.begin() as conn:
-            conn.execute(stmt, [{"row_id": o["id"], "up": o["outcome_up"], "bps": o["return_bps"]} for o in outcomes])
+            conn.execute(stmt, [{"row_id": o["id"], "up": o["outcome_up"], "bps": o["return_bps"],
+                                 "beat": o.get("outcome_outperform")} for o in outcomes])
 
     def history(self, *, symbol: str | None = None, timeframe: str | None = None, model: str | None = None,
                 horizon: int | None = None, since_ms: int | None = None, limit: int = 100) -> list[dict]:
@@ -106,14 +111,21 @@ class LedgerStore:
 
     def scored(self, model: str, timeframe: str, horizon: int, since_ms: int) -> dict[str, np.ndarray]:
         """Scored forecasts of one model, timeframe and horizon made at or after ``since_ms``, as columns
-        (probability_up, outcome_up as 0/1, as_of): tens of thousands of rows, so no per-row objects."""
+        (probability_up, outcome_up as 0/1, as_of, and the relative target's probability_outperform and
+        outcome_outperform, NaN where null): tens of thousands of rows, so no per-row objects."""
         c = predictions.c
-        query = sa.select(c.probability_up, sa.cast(c.outcome_up, sa.Integer), c.as_of).where(
+        query = sa.select(c.probability_up, sa.cast(c.outcome_up, sa.Integer), c.as_of, c.probability_outperform,
+                          sa.cast(c.outcome_outperform, sa.Integer)).where(
             *self._scored_where(model, timeframe, horizon, since_ms))
         with self.engine.connect() as conn:
-            columns = list(zip(*conn.execute(query).all())) or [(), (), ()]
+            columns = list(zip(*conn.execute(query).all())) or [()] * 5
+
+        def floats(values) -> np.ndarray:
+            return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
         return {"probability_up": np.array(columns[0], dtype=np.float64),
-                "outcome_up": np.array(columns[1], dtype=np.float64), "as_of": np.array(columns[2], dtype=np.int64)}
+                "outcome_up": np.array(columns[1], dtype=np.float64), "as_of": np.array(columns[2], dtype=np.int64),
+                "probability_outperform": floats(columns[3]), "outcome_outperform": floats(columns[4])}
 
     def scored_marker(self, model: str, timeframe: str, horizon: int, since_ms: int) -> tuple[int, float | None]:
         """(count, last scoring time) of what ``scored`` would read: it changes whenever that set does

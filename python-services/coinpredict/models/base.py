@@ -34,6 +34,12 @@ class DataView:
         return self.data.labels[self.ends]
 
     @property
+    def targets(self) -> np.ndarray:
+        """(n, T*H): every target's labels (direction's horizons, then the relative target's when the data
+        has it), NaN where unknown: what a model's outputs are fitted to, one column each."""
+        return self.data.target_labels(self.ends)
+
+    @property
     def horizons(self) -> tuple[int, ...]:
         return self.data.horizons
 
@@ -48,7 +54,9 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 class PredictionModel(ABC):
     """Predicts P(close[t+h] > close[t]) for each of its horizons h (one output column per horizon, in
-    the order of the training data's ``horizons``) from a window (sequence models) or a row (boosting)."""
+    the order of the training data's ``horizons``) from a window (sequence models) or a row (boosting);
+    trained with the relative target, as many columns again after them: P(the coin beats the market's
+    mean over those candles) per horizon (``PooledData.targets``, the manifest's ``targets``)."""
 
     family: ClassVar[str]
     input_kind: ClassVar[str] = "sequence"  # or "table"
@@ -68,9 +76,12 @@ class PredictionModel(ABC):
         """Uncalibrated scores (logits), shape (n, n_outputs_)."""
 
     def calibrate(self, valid: DataView) -> PredictionModel:
-        """Platt scaling on validation, per horizon: ``probability_up`` then means what it says."""
-        scores, labels = self.decision_function(valid.inputs(self.input_kind)), valid.labels
-        self.calibration_ = [fit_platt(scores[:, j], labels[:, j]) for j in range(scores.shape[1])]
+        """Platt scaling on validation, per output (rows whose label is unknown left out): ``probability_up``
+        then means what it says, and so does ``probability_outperform``."""
+        scores, labels = self.decision_function(valid.inputs(self.input_kind)), valid.targets
+        known = np.isfinite(labels)
+        self.calibration_ = [fit_platt(scores[known[:, j], j], labels[known[:, j], j]) if known[:, j].any()
+                             else (1.0, 0.0) for j in range(scores.shape[1])]
         return self
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:

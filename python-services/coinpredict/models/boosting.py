@@ -1,5 +1,6 @@
 """Gradient-boosted trees on the flat table (features at t plus lagged returns); native formats.
-One booster per horizon (trees do not share a multi-task head the way networks do). The
+One booster per output: per horizon, and per target (direction, then the relative target; trees do not
+share a multi-task head the way networks do). The
 library-specific parts live in ``boosters`` (one wrapper per library)."""
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ from .base import MANIFEST, DataView, PredictionModel, refused
 from .boosters import BOOSTERS, Booster
 from .manifest import Manifest
 from .options import FitOptions
+
+
+def _known(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows whose label is known (the relative target's is not where the market's mean is not)."""
+    known = np.isfinite(y)
+    return (x, y) if known.all() else (x[known], y[known])
 
 
 class BoostingModel(PredictionModel):
@@ -43,10 +50,10 @@ class BoostingModel(PredictionModel):
         rows = np.arange(len(train))
         if opts.max_rows and len(rows) > opts.max_rows:
             rows = np.sort(rng.choice(rows, opts.max_rows, replace=False))
-        x, y = train.inputs("table", rows), train.labels[rows]
-        x_valid, y_valid = valid.inputs("table"), valid.labels
+        x, y = train.inputs("table", rows), train.targets[rows]
+        x_valid, y_valid = valid.inputs("table"), valid.targets
         self.n_features_in_, self.n_outputs_ = x.shape[1], y.shape[1]
-        self.boosters_ = [self._train(x, y[:, j], opts.rounds, opts, (x_valid, y_valid[:, j]))
+        self.boosters_ = [self._train(*_known(x, y[:, j]), opts.rounds, opts, _known(x_valid, y_valid[:, j]))
                           for j in range(self.n_outputs_)]
         self.history_ = [{"best_iteration": [r - 1 for r in self.rounds_used()]}]
         return self
@@ -63,8 +70,8 @@ class BoostingModel(PredictionModel):
         take = len(train) if not opts.max_rows else max(0, min(len(train), opts.max_rows - len(valid)))
         rows = np.sort(rng.choice(len(train), take, replace=False))
         x = np.concatenate([train.inputs("table", rows), valid.inputs("table")])
-        y = np.concatenate([train.labels[rows], valid.labels])
-        self.boosters_ = [self._train(x, y[:, j], rounds[j], opts, None) for j in range(self.n_outputs_)]
+        y = np.concatenate([train.targets[rows], valid.targets])
+        self.boosters_ = [self._train(*_known(x, y[:, j]), rounds[j], opts, None) for j in range(self.n_outputs_)]
         self.history_ = [*self.history_, {"refit_rows": int(len(y)), "refit_rounds": rounds}]
         return self
 

@@ -17,6 +17,7 @@ class Manifest:
     window: int | None = None
     horizon: int | None = None  # the first horizon (single-horizon artifacts have only this)
     horizons: list[int] | None = None
+    targets: list[str] | None = None  # what the outputs predict, horizons within each (older: direction only)
     scaler: dict | None = None
     training: dict | None = None
     metrics: dict | None = None
@@ -63,6 +64,18 @@ class Manifest:
     def output_horizons(self) -> list[int]:
         """The horizons a model predicts, in output order (single-horizon artifacts name one ``horizon``)."""
         return [int(h) for h in self.horizons or [self.horizon or 1]]
+
+    @property
+    def output_targets(self) -> list[str]:
+        """The targets a model predicts, in output order: ``direction``, then ``outperform`` when it has it."""
+        return list(self.targets or ["direction"])
+
+    def output_column(self, target: str, horizon: int) -> int | None:
+        """The output column of ``target`` at ``horizon``; None when the model does not predict it."""
+        targets, horizons = self.output_targets, self.output_horizons
+        if target not in targets or horizon not in horizons:
+            return None
+        return targets.index(target) * len(horizons) + horizons.index(horizon)
 
     @property
     def job(self) -> str | None:

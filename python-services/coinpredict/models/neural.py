@@ -36,12 +36,13 @@ class NeuralModel(NetworkModel):
         opts = FitOptions.of(options)
         cfg = replace(opts.config, seed=opts.seed)
         self.n_features_in_ = train.data.features.shape[1]
-        self.n_outputs_ = len(train.horizons)  # one head per horizon, trained together (multi-task)
+        y_train, y_valid = train.targets, valid.targets
+        self.n_outputs_ = y_train.shape[1]  # one head per horizon and target, trained together (multi-task)
         torch.manual_seed(cfg.seed)
         self.module_ = self.build(self.n_features_in_, self.n_outputs_)
         self.history_ = train_module(
-            self.module_, lambda idx: train.inputs("sequence", idx), train.labels,
-            lambda idx: valid.inputs("sequence", idx), valid.labels, cfg, name=self.model_id)
+            self.module_, lambda idx: train.inputs("sequence", idx), y_train,
+            lambda idx: valid.inputs("sequence", idx), y_valid, cfg, name=self.model_id)
         return self
 
     def decision_function(self, x: np.ndarray) -> np.ndarray:

@@ -1,8 +1,9 @@
 """The one training loop for every torch model: class-balanced BCE, AdamW, cosine schedule,
 gradient clipping, early stopping on validation loss that restores the best weights.
 
-Labels are (n, H), one column per horizon; the loss is the mean over horizons, so a multi-horizon
-network learns every horizon in one model (multi-task), each with its own head."""
+Labels are (n, K), one column per output (horizon, and target: direction then the relative one); the loss
+is the mean over the known labels (NaN is unknown: the relative target where the market's mean is), so a
+network learns every output in one model (multi-task), each with its own head."""
 
 from __future__ import annotations
 
@@ -34,6 +35,19 @@ def predict_batches(module: nn.Module, x: np.ndarray, device: torch.device, batc
     return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)
 
 
+def masked_bce(logits: torch.Tensor, y: torch.Tensor, pos_weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean binary cross-entropy over the labels that are known (finite); the plain mean when all are."""
+    known = torch.isfinite(y)
+    loss = nn.functional.binary_cross_entropy_with_logits(logits, torch.where(known, y, torch.zeros_like(y)),
+                                                          pos_weight=pos_weight, reduction="none")
+    return (loss * known).sum() / known.sum().clamp(min=1)
+
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    known = np.isfinite(y)
+    return fast_auc(y[known], score[known]) if known.any() else 0.5
+
+
 def train_module(module: nn.Module, fetch, y_train: np.ndarray, fetch_valid, y_valid: np.ndarray,
                  cfg: TrainConfig, name: str = "model") -> list[dict]:
     """Train ``module`` in place. ``fetch(idx)`` returns inputs for training rows ``idx``;
@@ -45,10 +59,10 @@ def train_module(module: nn.Module, fetch, y_train: np.ndarray, fetch_valid, y_v
     torch.manual_seed(cfg.seed)
     y_train = y_train.reshape(len(y_train), -1)
     y_valid = y_valid.reshape(len(y_valid), -1)
-    pos = np.clip(y_train.mean(axis=0), 1e-6, 1 - 1e-6)
+    with np.errstate(invalid="ignore"):
+        pos = np.clip(np.nan_to_num(np.nanmean(y_train, axis=0), nan=0.5), 1e-6, 1 - 1e-6)
     balance = ((1 - pos) / pos).astype(np.float32)
-    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.from_numpy(balance).to(device))
-    plain_loss = nn.BCEWithLogitsLoss()
+    weight = torch.from_numpy(balance).to(device)
     opt = torch.optim.AdamW(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     per_epoch = min(cfg.samples_per_epoch, len(y_train))
     steps = max(1, math.ceil(per_epoch / cfg.batch_size))
@@ -71,7 +85,7 @@ def train_module(module: nn.Module, fetch, y_train: np.ndarray, fetch_valid, y_v
             xb = torch.from_numpy(fetch(idx)).to(device)
             yb = torch.from_numpy(y_train[idx].astype(np.float32)).to(device)
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(module(xb), yb)
+            loss = masked_bce(module(xb), yb, weight)
             loss.backward()
             nn.utils.clip_grad_norm_(module.parameters(), cfg.clip_norm)
             opt.step()
@@ -79,8 +93,8 @@ def train_module(module: nn.Module, fetch, y_train: np.ndarray, fetch_valid, y_v
             total += loss.item() * len(idx)
             seen += len(idx)
         logits = predict_batches(module, x_valid, device)
-        v_loss = float(plain_loss(torch.from_numpy(logits - np.log(balance)), yv_t))
-        v_auc = float(np.mean([fast_auc(yv[:, j], logits[:, j]) for j in range(yv.shape[1])]))
+        v_loss = float(masked_bce(torch.from_numpy(logits - np.log(balance)), yv_t))
+        v_auc = float(np.mean([_auc(yv[:, j], logits[:, j]) for j in range(yv.shape[1])]))
         history.append({"epoch": epoch + 1, "train_loss": total / max(seen, 1), "valid_loss": v_loss,
                         "valid_auc": v_auc})
         bar.set_postfix(train=f"{total / max(seen, 1):.4f}", valid=f"{v_loss:.4f}", auc=f"{v_auc:.4f}")

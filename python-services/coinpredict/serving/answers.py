@@ -38,6 +38,7 @@ def ensemble_parts(items: list[tuple[int, Plan, str | None]], scores: Scores,
     for (horizon, method, answered), group in groups.items():
         probs = {k: [scores.probs[(i, k)] for i, _ in group] for k in answered}
         combo = ensembles.for_horizon(horizon).combine({k: np.array(v) for k, v in probs.items()}, method)
+        relative = outperform_combined(ensembles, horizon, method, group, answered, scores)
         # Probabilities leave at full precision: the ledger records them, and live skill must be computable
         # exactly as the offline evaluation computes it (rounding would make ties the models never made).
         weights = {k: round(v, 6) for k, v in combo["weights"].items()}
@@ -45,11 +46,24 @@ def ensemble_parts(items: list[tuple[int, Plan, str | None]], scores: Scores,
         versions = {m.model_id: m.version for m in group[0][1].members if m.model_id in probs}
         for j, ((i, plan), p, spread) in enumerate(zip(group, combo["probability_up"].tolist(),
                                                        combo["uncertainty"].tolist())):
-            out[i] = p, {"members": {k: probs[k][j] for k in answered}, "method": combo["method"],
+            out[i] = p, {"probability_outperform": None if relative is None else float(relative[j]),
+                         "members": {k: probs[k][j] for k in answered}, "method": combo["method"],
                          "weights": dict(weights), "uncertainty": round(spread, 6),
                          "failed_members": _failed(i, plan, scores), "member_versions": dict(versions),
                          "model_version": manifest.version}
     return out
+
+
+def outperform_combined(ensembles: HorizonEnsembles, horizon: int, method: str | None,
+                        group: list[tuple[int, Plan]], answered: tuple[str, ...], scores: Scores) -> np.ndarray | None:
+    """The ensemble's ``probability_outperform``: its rule at ``horizon`` (the members its direction chose,
+    the next best standing in for one that cannot) over the members that predict the relative target;
+    None when none of them does."""
+    having = [k for k in answered if all((i, k) in scores.outperform for i, _ in group)]
+    if not having:
+        return None
+    rel = {k: np.array([scores.outperform[(i, k)] for i, _ in group]) for k in having}
+    return ensembles.for_horizon(horizon).combine(rel, method)["probability_up"]
 
 
 def _failed(i: int, plan: Plan, scores: Scores) -> dict[str, str]:
@@ -63,7 +77,8 @@ def single_part(i: int, plan: Plan, scores: Scores) -> tuple[float, dict]:
     if (i, entry.model_id) not in scores.probs:
         raise Unavailable(f"model {entry.model_id} failed: {scores.failures.get((i, entry.model_id))}",
                           code="model_failed", retry_after=30)
-    return scores.probs[(i, entry.model_id)], {"model_version": entry.version}
+    return scores.probs[(i, entry.model_id)], {"probability_outperform": scores.outperform.get((i, entry.model_id)),
+                                               "model_version": entry.version}
 
 
 def data_part(candles: Candles, timeframe: str) -> dict:

@@ -156,19 +156,21 @@ class Predictor:
         return self.predict_one(PredictRequest(candles.symbol, timeframe, model, horizon, candles))["probability_up"]
 
     def top(self, timeframe: str, model: str, limit: int, horizon: int | None = None,
-            as_of_ms: int | None = None) -> dict:
-        """The universe ranked as of the newest closed candle, or as of the past close ``as_of_ms``; a coin
-        whose newest candle by then is stale is skipped with its age, never ranked beside current ones."""
+            as_of_ms: int | None = None, rank_by: str = "up") -> dict:
+        """The universe ranked (by ``probability_up``, or ``rank_by="outperform"``: by
+        ``probability_outperform``) as of the newest closed candle, or as of the past close ``as_of_ms``; a
+        coin whose newest candle by then is stale is skipped with its age, never ranked beside current ones."""
         started = time.perf_counter()
         now = self.market.clock()
         check_as_of(as_of_ms, timeframe, now)  # a bad as_of fails the whole call, like an unknown model
         self.members_for(timeframe, model, horizon)  # an unknown or unready model or horizon fails the whole call
         reqs, skipped, origin = universe_requests(self.universe, self.market, timeframe, model, horizon, as_of_ms)
         stale_after_s = self.settings.stale_after_candles * TIMEFRAME_MS[timeframe] / 1000
-        ranked, failed = rank(reqs, self.predict_many(reqs), limit, stale_after_s)
+        ranked, failed = rank(reqs, self.predict_many(reqs), limit, stale_after_s, rank_by)
         as_of = max((r["as_of"] for r in ranked), default=None)
         answer = {"as_of": as_of, "universe": origin, "timeframe": timeframe,
                   "horizon": default_horizon(timeframe) if horizon is None else horizon, "model": model,
+                  "rank_by": rank_by,
                   "count": len(ranked),
                   "results": ranked, "skipped": skipped + failed,
                   "latency_ms": round((time.perf_counter() - started) * 1000, 2)}

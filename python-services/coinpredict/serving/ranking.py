@@ -1,4 +1,5 @@
-"""Ranking: the top-N of the market-cap universe by probability of an up move."""
+"""Ranking: the top-N of the market-cap universe by probability of an up move, or of beating the
+market's mean move (``rank_by``)."""
 
 from __future__ import annotations
 
@@ -30,20 +31,28 @@ def universe_requests(universe: Universe, market: MarketData, timeframe: str, mo
     return reqs, skipped, origin
 
 
+RANK_FIELDS = {"up": "probability_up", "outperform": "probability_outperform"}
+NO_OUTPERFORM = "its model has no probability_outperform (trained without the relative target)"
+
+
 def rank(reqs: list[PredictRequest], results: list[dict | ServiceError],
-         limit: int, stale_after_s: float | None = None) -> tuple[list[dict], list[dict]]:
-    """The answered results, highest probability first, cut to ``limit`` and numbered from 1; and
-    the requests that could not be answered or whose newest candle is older than ``stale_after_s`` (a
-    delisted or halted coin is not ranked as if current), with the reason."""
+         limit: int, stale_after_s: float | None = None, rank_by: str = "up") -> tuple[list[dict], list[dict]]:
+    """The answered results, highest probability (``RANK_FIELDS[rank_by]``) first, cut to ``limit`` and
+    numbered from 1; and the requests that could not be answered, whose newest candle is older than
+    ``stale_after_s`` (a delisted or halted coin is not ranked as if current), or that have no such
+    probability, with the reason."""
+    key = RANK_FIELDS[rank_by]
     ok, skipped = [], []
     for req, res in zip(reqs, results):
         if isinstance(res, ServiceError):
             skipped.append({"symbol": req.symbol, "reason": res.message})
         elif stale_after_s is not None and (res.get("last_candle_age_s") or 0) > stale_after_s:
             skipped.append({"symbol": req.symbol, "reason": stale_reason(req, res, stale_after_s)})
+        elif res.get(key) is None:
+            skipped.append({"symbol": req.symbol, "reason": NO_OUTPERFORM})
         else:
             ok.append(res)
-    ok.sort(key=lambda r: r["probability_up"], reverse=True)
+    ok.sort(key=lambda r: r[key], reverse=True)
     ok = ok[:limit]
     for position, r in enumerate(ok, 1):
         r["rank"] = position

@@ -24,10 +24,12 @@ MODEL_FAILED = "model failed on this input"  # what clients see; the log has the
 
 @dataclass
 class Scores:
-    """Probabilities and failures by (request index, model id)."""
+    """Probabilities and failures by (request index, model id); ``outperform``: the relative target's
+    probability, for the models that predict it."""
 
     probs: dict[tuple[int, str], float] = field(default_factory=dict)
     failures: dict[tuple[int, str], str] = field(default_factory=dict)
+    outperform: dict[tuple[int, str], float] = field(default_factory=dict)
 
 
 def model_inputs(entry: LoadedModel, block: np.ndarray) -> np.ndarray:
@@ -102,12 +104,25 @@ def score(plans: dict[int, Plan], candles: dict[int, Candles], cache: FeatureCac
                               for i in unique])
             x = model_inputs(entry, block)
             with entry.lock:
-                p = entry.model.predict_proba(x)[where, columns]  # each request's row and horizon
-            if not np.all(np.isfinite(p)):
+                out = entry.model.predict_proba(x)
+            p = out[where, columns]  # each request's row and horizon
+            relative = outperform_columns(entry, [plans[i].horizon for i in indices])
+            rel = out[where, relative] if relative is not None else None
+            if not np.all(np.isfinite(p)) or (rel is not None and not np.all(np.isfinite(rel))):
                 raise ValueError("non-finite probability")
         except Exception:  # noqa: BLE001 - one failing model degrades its answers only
             log.exception("model %s failed on a batch of %d", model_id, len(indices))
             scores.failures.update({(i, model_id): MODEL_FAILED for i in indices})
             continue
         scores.probs.update(zip(((i, model_id) for i in indices), p.tolist()))
+        if rel is not None:
+            scores.outperform.update(zip(((i, model_id) for i in indices), rel.tolist()))
     return scores
+
+
+def outperform_columns(entry: LoadedModel, horizons: list[int]) -> list[int] | None:
+    """The model's output column of the relative target at each horizon; None for a model trained
+    without it (its answers then say ``probability_outperform: null``)."""
+    manifest = entry.manifest
+    columns = [manifest.output_column("outperform", h) for h in horizons] if manifest is not None else [None]
+    return None if any(c is None for c in columns) else columns

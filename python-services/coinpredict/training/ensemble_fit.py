@@ -35,7 +35,8 @@ def _served_members(split: Split, valid_probs: dict[str, np.ndarray], models_dir
             continue
         probs = probs.reshape(len(probs), -1)
         if manifest.feature_hash != common.feature_hash or manifest.window != common.window or \
-                manifest.scaler != common.scaler or probs.shape != (len(split.valid), len(split.data.horizons)):
+                manifest.scaler != common.scaler or len(probs) != len(split.valid) or \
+                probs.shape[1] not in (len(split.data.horizons), len(split.data.horizons) * len(split.data.targets)):
             log.warning("ensemble: %s was trained on other data; leaving it out", model_id)
             continue
         valid_probs[model_id] = probs

@@ -32,7 +32,7 @@ from .untrained import members_the_data_supports, record_untrained
 log = logging.getLogger(__name__)
 ARRAYS = "arrays.npz"
 META = "prepared.json"
-_DATA_ARRAYS = ("features", "t", "close", "labels", "symbol_index", "can_end", "high", "low")
+_DATA_ARRAYS = ("features", "t", "close", "labels", "symbol_index", "can_end", "high", "low", "outperform")
 
 
 @dataclass
@@ -94,7 +94,7 @@ class Prepared:
                           arrays["close"], arrays["labels"], arrays["symbol_index"], list(meta["symbols"]),
                           arrays["can_end"], tuple(meta["horizons"]),
                           Scaler.from_dict(meta["scaler"]) if meta["scaler"] else None, meta["data_meta"],
-                          arrays.get("high"), arrays.get("low"))
+                          arrays.get("high"), arrays.get("low"), arrays.get("outperform"))
         raw = RawRecent(arrays["raw_rows"], arrays["raw_features"]) if "raw_rows" in arrays else None
         split = Split(data, DataView(data, arrays["train_ends"]), DataView(data, arrays["valid_ends"]),
                       meta["ranges"], raw, meta["step_ms"])
@@ -119,12 +119,16 @@ def prepare(*, data_dir: Path, timeframe: str, end: str, models_dir: Path, profi
                        report=report)
     if shuffle_labels:
         rng = np.random.default_rng(seed)
-        for view in (split.train, split.valid):
-            split.data.labels[view.ends] = rng.permutation(split.data.labels[view.ends])
+        for view in (split.train, split.valid):  # one order for both targets: a row keeps its pair of labels
+            order = rng.permutation(len(view.ends))
+            split.data.labels[view.ends] = split.data.labels[view.ends][order]
+            if split.data.outperform is not None:
+                split.data.outperform[view.ends] = split.data.outperform[view.ends][order]
     log.info("data ready in %.1fs: %s", time.time() - started, split.ranges)
     common = Manifest(
         feature_names=list(split.data.feature_set.names), feature_hash=split.data.feature_set.hash,
-        window=prof.window, horizon=horizons[0], horizons=list(horizons), scaler=split.data.scaler.to_dict(),
+        window=prof.window, horizon=horizons[0], horizons=list(horizons), targets=list(split.data.targets),
+        scaler=split.data.scaler.to_dict(),
         training={**split.ranges, "symbols": split.data.symbols, "profile": profile, "seed": seed,
                   "data_dir": str(data_dir), "shuffled_labels": shuffle_labels, **(tags or {})})
     members, skipped = members_the_data_supports([i for i in ids if i not in (ENSEMBLE_ID, MOVE_ID)], split, prof,

@@ -16,7 +16,7 @@ from ..data.timeframes import TIMEFRAME_MS
 from ..features.context import load_anchors
 from ..features.datasets import PooledData, build_pooled
 from ..features.default import default_feature_set
-from ..features.market_context import MarketFrame, folder_market
+from ..features.market_context import MarketFrame, build_market, folder_series, forward_means
 from ..models.base import DataView
 from .gate import RawRecent
 from .profiles import Profile
@@ -39,12 +39,15 @@ class Split:
 
 def make_split(series: list[Candles], timeframe: str, profile: Profile, horizons: tuple[int, ...],
                end_ms: int, anchors: dict[str, Candles] | None = None, *, keep_raw: bool = False,
-               market: MarketFrame | None = None) -> Split:
-    """Train and validation by time. Both need every horizon's label; the embargo between them is a
-    window plus the longest horizon, so no training label reaches a validation candle. ``market``: the
+               market: MarketFrame | None = None,
+               forward: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> Split:
+    """Train and validation by time. Both need every horizon's direction label (the relative target's,
+    ``forward``, may be unknown on a row: masked per column); the embargo between them is a window plus
+    the longest horizon, so no training label reaches a validation candle. ``market``: the
     cross-sectional market the set's ``mkt_*`` features read."""
     fs = default_feature_set(timeframe)
-    data = build_pooled(series, fs, window=profile.window, horizons=horizons, anchors=anchors, market=market)
+    data = build_pooled(series, fs, window=profile.window, horizons=horizons, anchors=anchors, market=market,
+                        forward=forward)
     step = TIMEFRAME_MS[timeframe]
     horizon = max(horizons)
     horizon_ms = horizon * step
@@ -84,10 +87,15 @@ def load_split(data_dir: Path, timeframe: str, prof: Profile, horizons: tuple[in
     series = load_folder(Path(data_dir), timeframe, symbols, to_ms(start), end_ms)
     fs = default_feature_set(timeframe)
     anchors = load_anchors(Path(data_dir), timeframe, fs.anchors, series, to_ms(start), end_ms)
-    market = folder_market(Path(data_dir), timeframe, series, to_ms(start), end_ms) if fs.reads_market else None
+    every = folder_series(Path(data_dir), timeframe, series, to_ms(start), end_ms)
+    market = build_market(every, timeframe, key=("folder", timeframe)) if fs.reads_market else None
+    # The relative target's market: the folder's coins, whatever ``symbols`` selects; its labels stop at
+    # ``end`` like direction's (``select``'s label_before_ms keeps every labelling candle before it).
+    forward = forward_means(every, timeframe, horizons)
     if prof.max_symbols:
         series = series[: prof.max_symbols]
     if not series:
         raise ValueError(f"no candles for {timeframe} in {data_dir}")
     report(0.03, f"computing features for {len(series)} symbols")
-    return make_split(series, timeframe, prof, horizons, end_ms, anchors, keep_raw=keep_raw, market=market)
+    return make_split(series, timeframe, prof, horizons, end_ms, anchors, keep_raw=keep_raw, market=market,
+                      forward=forward)

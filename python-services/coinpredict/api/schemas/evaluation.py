@@ -37,6 +37,10 @@ class Score(BaseModel):
                                                               "sharpe_net, max_drawdown, trades, turnover...")
     ranking: dict[str, Any] | None = Field(None, description="ordering coins at one time: rank_ic, rank_ic_t, "
                                                              "top_bottom_bps_net...")
+    outperform: dict[str, Any] | None = Field(None, description="the same for probability_outperform (models "
+                                                                "trained with the relative target): n, auc against "
+                                                                "beating the evaluated coins' mean return, rank_ic, "
+                                                                "rank_ic_t, top_bottom_bps_net, ranking")
 
 
 class SymbolScore(BaseModel):
@@ -57,6 +61,19 @@ class Combination(BaseModel):
     model: str | None = Field(None, description="the best member's id")
     rule: str | None = Field(None, description="the ensemble's rule, chosen out of fold on validation")
     members: list[str] | None = Field(None, description="the members averaged")
+
+
+class RelativeRow(Answer):
+    """One model's direction and relative-target figures side by side."""
+
+    auc_up: float | None = Field(None, description="AUC of probability_up against going up")
+    auc_outperform: float | None = Field(None, description="AUC of probability_outperform against beating the "
+                                                           "evaluated coins' mean return")
+    rank_ic_up: float | None = Field(None, description="rank IC of probability_up against the return")
+    rank_ic_outperform: float | None = Field(None, description="rank IC of probability_outperform against the return")
+    top_bottom_bps_net_up: float | None = Field(None, description="top/bottom book by probability_up, net bps per "
+                                                                  "period")
+    top_bottom_bps_net_outperform: float | None = Field(None, description="the same book by probability_outperform")
 
 
 class EnsembleComparison(Answer):
@@ -98,6 +115,9 @@ class EvaluationReport(Answer):
     audit: dict[str, Any] = Field(description="the look-ahead audit: re-predictions checked, mismatches")
     ensemble_comparison: EnsembleComparison | None = Field(None, description="the ensemble beside its best member "
                                                            "and the plain means (reports from before it: null)")
+    outperform_comparison: dict[str, RelativeRow] | None = Field(
+        None, description="per model with probability_outperform: its AUC, rank IC and top/bottom book beside "
+                          "probability_up's (null when no model has the relative target)")
     plots: list[PlotInfo] = Field(description="the report's plots")
     available: list[ReportSummary] = Field(description="every published report")
 

@@ -42,6 +42,13 @@ class Recorded(Answer):
     outcome_up: bool | None = Field(description="whether the close horizon candles later was above; null until "
                                                 "that candle has closed (or when it is missing)")
     return_bps: float | None = Field(description="the return over the horizon, in basis points")
+    probability_outperform: float | None = Field(None, description="the answer's P(the coin beats the market's "
+                                                                   "mean over the horizon); null when its model "
+                                                                   "had none (or for an ensemble's members)")
+    outcome_outperform: bool | None = Field(None, description="whether the coin's log return over the horizon "
+                                                              "beat the market's mean log return over the same "
+                                                              "candles; null until the market's candles have "
+                                                              "closed, or without probability_outperform")
     recorded_at: str = Field(description="when it was answered")
     move: RecordedMove | None = Field(None, description="the answer's return quantiles over the horizon, as "
                                                         "answered; null for forecasts recorded before they were "

@@ -164,6 +164,14 @@ class LiveQuery(Query):
                                                                       "day up to 1h candles, else week)")
 
 
+class LiveRelative(Answer):
+    n_scored: int = Field(description="served forecasts with a probability_outperform whose relative outcome is known")
+    auc: float | None = Field(description="ROC AUC of probability_outperform against beating the market's mean")
+    auc_ci95: list[float] | None = Field(description=INTERVAL)
+    accuracy: float = Field(description="share right (probability_outperform above 0.5 = beat the market)")
+    log_loss: float = Field(description="mean log loss")
+
+
 class LiveSummary(Answer):
     window_days: float = Field(description="the window, in days")
     timeframe: str = Field(description="candle length")
@@ -181,6 +189,8 @@ class LiveSummary(Answer):
                     "for either test (none yet, or fewer than they need): nothing is claimed ok")
     drift_reason: str | None = Field(description="why drift is not ok (for insufficient_data: how many are "
                                                  "scored and how many each test needs)")
+    outperform: LiveRelative | None = Field(None, description="the same figures for probability_outperform "
+                                                              "(the relative target); null without any scored")
 
 
 class CalibrationBin(Answer):

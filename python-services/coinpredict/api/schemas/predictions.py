@@ -145,6 +145,10 @@ class TopQuery(Query):
     limit: int = Field(100, ge=1, le=100, description="how many ranked coins to return")
     horizon: int | None = Field(None, ge=1, le=500, description="candles ahead; the first trained horizon when omitted")
     as_of: AsOf | None = Field(None, description=AS_OF_FIELD + " (a coin stale by then is skipped with its age)")
+    rank_by: Literal["up", "outperform"] = Field(
+        "up", description="what orders the coins: probability_up (the default), or probability_outperform (the "
+                          "coin against the market's mean: a long/short book's ranking); coins whose model has no "
+                          "probability_outperform are skipped with the reason")
 
     @field_validator("model")
     @classmethod
@@ -233,6 +237,11 @@ class Prediction(Answer):
     as_of: UtcTime = Field(description="open time of the last closed candle used, ISO 8601 UTC")
     horizon: int = Field(ge=1, description="candles ahead the prediction is about")
     probability_up: float = Field(ge=0, le=1, description="calibrated P(close[as_of + horizon] > close[as_of])")
+    probability_outperform: float | None = Field(
+        None, ge=0, le=1, description="calibrated P(the coin's log return over the horizon beats the market's mean "
+                                      "log return over the same candles; the market: the coins of the training "
+                                      "folder with those candles); null for a model trained without the relative "
+                                      "target (the ensemble: over its members that have it)")
     signal: Literal["BUY", "SELL", "HOLD"] = Field(
         description="BUY when edge_bps > cost_bps, SELL when edge_bps < -cost_bps, HOLD otherwise (the edge "
                     "does not pay the round trip); the evaluation's backtest trades exactly this signal")
@@ -305,8 +314,11 @@ class TopResponse(Answer):
     timeframe: Timeframe = Field(description="candle length of every result")
     horizon: int | None = Field(None, description="candles ahead every result is about")
     model: ModelId = Field(description="the model that ranked them")
+    rank_by: Literal["up", "outperform"] = Field("up", description="what ranked them: probability_up or "
+                                                                   "probability_outperform")
     count: int = Field(description="number of ranked results")
-    results: list[RankedPrediction] = Field(description="ranked by probability_up, best first")
+    results: list[RankedPrediction] = Field(description="ranked by probability_up (or by probability_outperform, "
+                                                        "rank_by), best first")
     skipped: list[Skipped] = Field(description="coins of the universe that got no prediction")
     latency_ms: float = Field(ge=0, description="time spent on the whole ranking")
     market_time: MarketTime | None = Field(None, description=MARKET_TIME_FIELD)
