@@ -35,6 +35,9 @@ predictions = sa.Table(
     # null for rows recorded before, and for an ensemble's members (centred on the answer's probability).
     *[sa.Column(f"{name}_bps", sa.Float) for name in QUANTILE_NAMES],
     sa.Column("move_source", sa.String(8)),
+    # The answer's expected move (migration 0006): what its signal and edge were computed from, so the live
+    # strategies trade a recorded forecast as served (null for rows recorded before).
+    sa.Column("expected_move_bps", sa.Float),
     sa.UniqueConstraint("model", "model_version", "symbol", "timeframe", "horizon", "as_of", name="one_forecast"),
     sa.Index("by_model", "model", "timeframe", "as_of"),
     sa.Index("unscored", "scored_at", "timeframe", "symbol"),
@@ -42,7 +45,8 @@ predictions = sa.Table(
 )
 QUANTILE_FIELDS = tuple(f"{name}_bps" for name in QUANTILE_NAMES)
 FIELDS = ("model", "model_version", "symbol", "timeframe", "horizon", "as_of", "probability_up", "signal",
-          "recorded_at", *QUANTILE_FIELDS, "move_source")
+          "recorded_at", *QUANTILE_FIELDS, "move_source",
+          "expected_move_bps")
 
 
 class LedgerStore:
