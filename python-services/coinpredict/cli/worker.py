@@ -6,7 +6,10 @@ Every ``WORKER_TICK_S`` (wall seconds; what is due is read from the market clock
 also keeps the service live: fetches each
 watched symbol's candle shortly after it closes (live mode: the top-100 universe, the market-context
 anchors and whatever was asked for in the last day, on every trained timeframe), scores the served
-forecasts whose outcome candle has closed, and queues the retraining ``RETRAIN_EVERY`` makes due. Only
+forecasts whose outcome candle has closed, runs every ``running`` strategy on paper at each close of its
+timeframe (``strategy.live``, wired in ``worker_strategies``; ``STRATEGY_LATE_CANDLES``, default 1: how
+long a close waits for late candles before it is skipped), and queues the retraining ``RETRAIN_EVERY``
+makes due. Only
 the worker holding the leader lease (``common.leader``) does so; the others run training jobs alone
 and take the lease over when its holder dies.
 
@@ -32,6 +35,10 @@ from coinpredict.jobs.store import worker_name
 from coinpredict.ledger import LedgerStore, score_due
 from coinpredict.ledger.watch import watched_symbols
 from coinpredict.models.artifacts import trained_timeframes
+from coinpredict.strategy.live import LiveRunner
+from coinpredict.strategy.store import StrategyStore
+
+from .worker_strategies import MarketBars, ServedForecasts, TopByVolume
 
 log = logging.getLogger("worker")
 REAP_EVERY_S = 5.0
@@ -57,12 +64,18 @@ class LiveLoop:
         self.refresher = CandleRefresher(self.market) if live else None
         self.universe = Universe(None if settings.offline else settings.universe_url)
         self.models_dir = settings.models_dir
+        self.strategies = LiveRunner(StrategyStore(settings.database_url), MarketBars(self.market),
+                                     ServedForecasts(self.ledger, self.market, settings.models_dir),
+                                     universe=TopByVolume(self.market),
+                                     late=float(os.environ.get("STRATEGY_LATE_CANDLES", "1")))
 
     def run_once(self) -> dict:
         out = {}
         if self.refresher is not None:
             out["refresh"] = self.refresher.run_once(
                 watched_symbols(self.universe, self.ledger, trained_timeframes(self.models_dir)))
+        out["strategies"] = [f"{o.strategy_id} {o.status} {o.close_time}" + (f": {o.reason}" if o.reason else "")
+                             for o in self.strategies.run_once()]
         out["scores"] = score_due(self.ledger, lambda symbol, tf, last, end: self.market.candles(symbol, tf, last,
                                                                                                  end))
         out["retraining"] = [j["id"] for j in self.scheduler.run_once()]
@@ -78,7 +91,7 @@ def live_loop(settings: Settings, queue: JobQueue, stop: threading.Event, tick_s
         try:
             done = loop.run_once()
             refreshed = done.get("refresh", {})
-            if refreshed.get("candles") or done["scores"]["scored"] or done["retraining"]:
+            if refreshed.get("candles") or done["scores"]["scored"] or done["retraining"] or done["strategies"]:
                 log.info("live: %s", done)
         except Exception:  # noqa: BLE001 - a hiccup (database busy, exchange answer) must not stop the loop
             log.exception("live round failed")

@@ -63,6 +63,19 @@ class LedgerStore:
         with self.engine.begin() as conn:
             conn.execute(insert.on_conflict_do_nothing(), [{k: r.get(k) for k in FIELDS} for r in rows])
 
+    def forecasts_at(self, model: str, timeframe: str, horizon: int, as_of: int, symbols: list[str]) -> list[dict]:
+        """The forecasts recorded for one close (``as_of``: its candle's open time), the newest per symbol,
+        among those that kept their expected move (what a live strategy trades them with)."""
+        c = predictions.c
+        query = predictions.select().where(c.model == model, c.timeframe == timeframe, c.horizon == horizon,
+                                           c.as_of == as_of, c.symbol.in_(list(symbols)),
+                                           c.expected_move_bps.is_not(None)).order_by(c.symbol, c.id)
+        newest: dict[str, dict] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                newest[row.symbol] = dict(row._mapping)
+        return list(newest.values())
+
     def unscored(self, *, now_ms: int, limit: int = 50_000) -> list[dict]:
         """Forecasts not yet scored whose outcome candle has closed by ``now_ms``."""
         c = predictions.c
