@@ -1,7 +1,9 @@
 """The shortened replay (scripts/replay.py): the Procfile's web and worker run from an empty store
 against a loopback exchange on an accelerated clock for two simulated days of 1h candles, under steady
 traffic, with a scheduled retraining; every answer is from candles at most one period old, and each
-served version's live AUC equals evaluate.py's on the same candles."""
+served version's live AUC equals evaluate.py's on the same candles. A signal and a topk strategy trade on
+paper live through the replay, and scripts/backtest.py's engine over the same candles and model versions
+gives the same trades and equity to 1e-6 of capital (the served signal at FEE_BPS=0, so smoke models trade)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ def test_two_simulated_days_live_agree_with_the_offline_evaluation(synthetic_dir
     out = tmp_path / "replay.json"
     run = subprocess.run([sys.executable, str(REPO / "scripts" / "replay.py"), "--data-dir", str(synthetic_dir),
                           "--start", start, "--days", "2", "--minutes", "0.75", "--retrain-every", "1h=36h",
-                          "--clients", "1", "--job-wait-s", "120",
+                          "--clients", "1", "--job-wait-s", "120", "--strategies", "--fee-bps", "0",
                           "--work", str(tmp_path / "work"), "--json", str(out)],
                          capture_output=True, text=True, timeout=600)
     tail = run.stdout[-3000:] + run.stderr[-3000:]
@@ -39,3 +41,9 @@ def test_two_simulated_days_live_agree_with_the_offline_evaluation(synthetic_dir
     # About one fetch per symbol and candle (the worker's, or a request's in the moments after a close), never
     # one per request or per tick: also while the clock runs past the folder's last candle at the end.
     assert result["exchange_calls"]["/api/v3/klines"] <= 2 * 3 * result["simulated_hours"] + 20
+    strategies = {r["kind"]: r for r in result["strategies"]}
+    assert set(strategies) == {"signal", "topk"}, tail
+    for r in strategies.values():
+        assert r["ok"] and not r["skipped"] and r["closes"] >= 40, (r, tail)
+        assert r["books"]["trades_live"] > 0 and r["books"]["closes_live"] == r["closes"], r
+        assert all(d["near_threshold"] for d in r["decision_diffs"]), r

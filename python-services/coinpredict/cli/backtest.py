@@ -86,6 +86,17 @@ def run_backtest(config: StrategyConfig, *, data_dir: Path, start: str, end: str
     forecasts, series = forecasts_by_time(config, store, Path(data_dir), start_ms, end_ms, universe, signal_fee_bps)
     candles = {s: c for s, c in series.items() if s in universe}
     times = np.unique(np.concatenate([c.t[(c.t >= start_ms) & (c.t < end_ms)] for c in candles.values()]))
+    points, fills, events = run_engine(config, candles, times, forecasts)
+    benchmarks = _benchmarks(Path(data_dir), config.timeframe, times, universe)
+    summary = summarize(config, iso(start_ms), iso(end_ms), points, fills, events, benchmarks)
+    summary["universe"] = universe
+    summary["signal_fee_bps"] = signal_fee_bps
+    return Backtest(summary, points, fills, benchmarks)
+
+
+def run_engine(config: StrategyConfig, candles: dict, times, forecasts: dict[int, dict[str, Forecast]]):
+    """(equity points, fills, limit events): the engine over the candles opening at ``times``, each with
+    the forecasts made at its close (the live worker feeds it the same way, one close at a time)."""
     rows = {s: {int(t): i for i, t in enumerate(c.t)} for s, c in candles.items()}
     engine = Engine(config)
     points, fills, events = [], [], []
@@ -97,11 +108,7 @@ def run_backtest(config: StrategyConfig, *, data_dir: Path, start: str, end: str
         points.append(step.point)
         fills += step.fills
         events += step.events
-    benchmarks = _benchmarks(Path(data_dir), config.timeframe, times, universe)
-    summary = summarize(config, iso(start_ms), iso(end_ms), points, fills, events, benchmarks)
-    summary["universe"] = universe
-    summary["signal_fee_bps"] = signal_fee_bps
-    return Backtest(summary, points, fills, benchmarks)
+    return points, fills, events
 
 
 def _benchmarks(data_dir: Path, timeframe: str, times: np.ndarray, universe: list[str]) -> dict[str, np.ndarray]:

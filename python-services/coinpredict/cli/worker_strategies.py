@@ -82,7 +82,8 @@ class ServedForecasts:
 
     def forecasts(self, config: StrategyConfig, symbols: list[str], t: int) -> dict[str, LiveForecast]:
         found = {r["symbol"]: LiveForecast(forecast_of(r["symbol"], r["probability_up"], r["signal"],
-                                                       r["expected_move_bps"]), r["model_version"], "ledger")
+                                                       r["expected_move_bps"]), r["model_version"], "ledger",
+                                              r["move_version"])
                  for r in self.ledger.forecasts_at(config.model, config.timeframe, config.horizon, t, symbols)}
         missing = [s for s in symbols if s not in found]
         if missing:
@@ -101,7 +102,8 @@ class ServedForecasts:
                 continue  # answered from an older candle: the close's own is missing
             rows += rows_of(answer, answer.get("member_versions"))
             out[symbol] = LiveForecast(forecast_of(symbol, answer["probability_up"], answer["signal"],
-                                                   answer["expected_move_bps"]), answer["model_version"], "computed")
+                                                   answer["expected_move_bps"]), answer["model_version"], "computed",
+                                              (answer.get("move") or {}).get("model_version"))
         self.ledger.append(rows)
         return out
 

@@ -29,6 +29,7 @@ def rows_of(answer: dict, member_versions: dict[str, str | None] | None = None, 
             "as_of": to_ms(answer["as_of"]), "recorded_at": now}
     if answer.get("expected_move_bps") is not None:  # what the signal (and each member's) was computed from
         base["expected_move_bps"] = float(answer["expected_move_bps"])
+        base["move_version"] = (answer.get("move") or {}).get("model_version")
     rows = [{**base, "model": answer["model"], "model_version": answer["model_version"],
              "probability_up": float(answer["probability_up"]), "signal": answer["signal"], **_move_of(answer)}]
     for member, p in (answer.get("members") or {}).items():

@@ -38,6 +38,7 @@ predictions = sa.Table(
     # The answer's expected move (migration 0006): what its signal and edge were computed from, so the live
     # strategies trade a recorded forecast as served (null for rows recorded before).
     sa.Column("expected_move_bps", sa.Float),
+    sa.Column("move_version", sa.String(80)),  # the move model's version that gave it; null: the rule
     sa.UniqueConstraint("model", "model_version", "symbol", "timeframe", "horizon", "as_of", name="one_forecast"),
     sa.Index("by_model", "model", "timeframe", "as_of"),
     sa.Index("unscored", "scored_at", "timeframe", "symbol"),
@@ -46,7 +47,7 @@ predictions = sa.Table(
 QUANTILE_FIELDS = tuple(f"{name}_bps" for name in QUANTILE_NAMES)
 FIELDS = ("model", "model_version", "symbol", "timeframe", "horizon", "as_of", "probability_up", "signal",
           "recorded_at", *QUANTILE_FIELDS, "move_source",
-          "expected_move_bps")
+          "expected_move_bps", "move_version")
 
 
 class LedgerStore:

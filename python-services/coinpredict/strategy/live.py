@@ -50,9 +50,11 @@ class LiveForecast:
     forecast: Forecast
     model_version: str
     source: str  # "ledger": served and recorded; "computed": by the runner through the serving path
+    move_version: str | None = None  # the move model's version behind the expected move; None: the rule
 
     def record(self) -> dict:
-        return {**self.forecast.model_dump(), "model_version": self.model_version, "source": self.source}
+        return {**self.forecast.model_dump(), "model_version": self.model_version, "source": self.source,
+                "move_version": self.move_version}
 
 
 @dataclass(frozen=True)
