@@ -201,3 +201,31 @@ def test_invented_prices_are_never_traded(new_database):
     done = LiveRunner(store, Candles(bars, invented=True), feed, now=lambda: at(2)).run_once()
     assert [o.status for o in done] == ["skipped", "skipped"] and "invented" in done[0].reason
     assert store.trades(record.id) == [] and store.equity(record.id) == [] and feed.calls == 0
+
+
+def test_a_halted_strategy_closes_what_it_holds_and_a_paused_one_trades_nothing_until_resumed(new_database):
+    """Live as in the backtest: the drawdown halt sells at the next open and then nothing opens; closes
+    while paused pass untraded, and the resume trades from the next close on."""
+    prices = [100.0, 100.0, 70.0, 70.0, 70.0, 70.0, 70.0, 70.0, 70.0]
+    bars = {T0 + k * HOUR: {s: Bar(prices[k], prices[k + 1]) for s in SYMBOLS} for k in range(CANDLES)}
+    fcs = {t: {s: forecast(s, "BUY") for s in SYMBOLS} for t in bars}
+    store = StrategyStore(new_database, clock=lambda: T0 / 1000 + 60)
+    record = store.create(parse_strategy(strategy(universe=SYMBOLS, sizing={"fraction": 0.3},
+                                                  limits={"max_position": 0.35, "max_drawdown": 0.05})))
+    now = [at(3)]
+    runner = LiveRunner(store, Candles(bars), Forecasts(fcs), now=lambda: now[0])
+    assert [o.status for o in runner.run_once()] == ["traded"] * 3
+    assert store.require(record.id).status == "halted"  # the fall at the second candle's close
+    assert store.latest_close(record.id).state.book.positions == {}  # halted, it ran on: sold at the next open
+    sells = [t for t in store.trades(record.id, limit=100) if t["side"] == "sell"]
+    assert {t["symbol"] for t in sells} == set(SYMBOLS) and {t["time"] for t in sells} == {T0 + 2 * HOUR}
+    now[0] = at(4)
+    assert [o.status for o in runner.run_once()] == ["traded"]  # and opens nothing while halted
+    assert len(store.trades(record.id, limit=100)) == 6
+    store.set_status(record.id, "paused")
+    now[0] = at(6)
+    assert [o.status for o in runner.run_once()] == ["paused", "paused"]
+    assert len(store.trades(record.id, limit=100)) == 6 and len(store.equity(record.id)) == 4
+    store.set_status(record.id, "running")
+    now[0] = at(7)
+    assert [o.close_time for o in runner.run_once()] == [T0 + 7 * HOUR]  # the next close, not the paused ones

@@ -1,4 +1,5 @@
-"""The worker's live duty: every ``running`` strategy traded on paper at each candle close of its timeframe.
+"""The worker's live duty: every ``running`` strategy traded on paper at each candle close of its timeframe
+(a ``halted`` one runs on to close what it holds; a ``paused`` one's closes pass untraded).
 
 At each close the runner takes the strategy's book (``StrategyStore.latest_close``: the state and the book's
 revision), the closed candle of every coin of its universe (``CandleFeed``) and the forecasts made at that
@@ -35,6 +36,10 @@ from .store import StaleBook, StrategyRecord, StrategyStore
 log = logging.getLogger(__name__)
 STALE_DATA = "stale_data"  # the event's ``limit``: the close was skipped, the detail says why
 TRIES = 5  # rereads of the book per close when another writer got there first
+# A halted strategy runs on: the engine closes what it holds at the next open and opens nothing (as in the
+# backtest). A paused one's closes pass without trading, so a resume trades from the next close on, never
+# through the pause.
+RUN = ("running", "halted", "paused")
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ class ForecastFeed(Protocol):
 class CloseOutcome:
     strategy_id: str
     close_time: int  # ms
-    status: str  # "traded", "skipped" (stale data, with ``reason``) or "taken" (another writer did it)
+    status: str  # "traded", "skipped" (stale data, with ``reason``), "paused" or "taken" (another writer did it)
     fills: int = 0
     reason: str | None = None
     events: list[str] = field(default_factory=list)
@@ -94,7 +99,7 @@ class LiveRunner:
     def run_once(self) -> list[CloseOutcome]:
         """Every due close of every running strategy; one failing strategy never stops the others."""
         done: list[CloseOutcome] = []
-        for record in self.store.list(status="running"):
+        for record in [r for r in self.store.list() if r.status in RUN]:
             try:
                 for _ in range(self.max_closes):
                     outcome = self.close_next(record.id)
@@ -116,7 +121,7 @@ class LiveRunner:
         """The strategy's next due close, applied once; None when none is due yet (or it waits for data)."""
         for _ in range(TRIES):
             record = self.store.get(strategy_id)
-            if record is None or record.status != "running":
+            if record is None or record.status not in RUN:
                 return None
             latest = self.store.latest_close(strategy_id)
             revision = latest.revision if latest else self.store.book_revision(strategy_id)
@@ -142,6 +147,11 @@ class LiveRunner:
     def _close(self, record: StrategyRecord, latest, revision, t: int, close_ms: int,
                late: bool) -> CloseOutcome | None:
         config = record.config
+        if record.status == "paused":  # the book stands still: no trade, no equity point, no event
+            state = latest.state if latest else Engine(config).snapshot()
+            written = self.store.record_close(record.id, record.version, close_ms, state, [], None, [],
+                                              revision=revision)
+            return CloseOutcome(record.id, close_ms, "paused" if written else "taken")
         symbols = self.symbols(record)
         held = sorted(set(latest.state.book.positions) - set(symbols)) if latest else []  # valued and sold too
         found = self.candles.bars(symbols + held, config.timeframe, t)
