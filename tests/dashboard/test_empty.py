@@ -28,6 +28,7 @@ EMPTY = {
                                  ("#history .empty", "No live predictions yet"),
                                  ("#auc-chart .empty", "Not trained on 1h")],
     "/ui/evaluation": [("#empty-state .empty", "No evaluation yet")],
+    "/ui/strategies": [("#strategies .empty", "No strategies yet: create one with POST /strategies")],
     "/ui/markets": [("#board", "No models yet, so no predictions: the first training is running")],
     "/ui/markets/BTCUSDT": [("#prob-detail", "No models yet: predictions start once the first training"),
                             ("#history .empty", "No live predictions yet for this coin"),

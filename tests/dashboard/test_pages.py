@@ -12,7 +12,8 @@ from coinpredict import dashboard
 
 STATIC = Path(dashboard.__file__).parent / "static"
 TEMPLATES = Path(dashboard.__file__).parent / "templates"
-PAGES = ["/", "/ui/models", "/ui/models/lightgbm", "/ui/markets", "/ui/markets/BTCUSDT", "/ui/evaluation", "/ui/jobs"]
+PAGES = ["/", "/ui/models", "/ui/models/lightgbm", "/ui/markets", "/ui/markets/BTCUSDT", "/ui/evaluation", "/ui/jobs",
+         "/ui/strategies", "/ui/strategies/abc123"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -37,8 +38,19 @@ def test_the_evaluation_page_is_in_the_navigation_and_reads_the_evaluation_api(c
 
 
 def test_a_page_escapes_what_the_path_carries(client):
-    page = client.get("/ui/markets/%3Cb%3Ex%3Cb%3E").get_data(as_text=True)
-    assert "<b>x" not in page and "&lt;b&gt;x" in page
+    for path in ("/ui/markets/%3Cb%3Ex%3Cb%3E", "/ui/strategies/%3Cb%3Ex%3Cb%3E"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<b>x" not in page and "&lt;b&gt;x" in page, path
+
+
+def test_the_strategies_pages_are_in_the_navigation_and_read_the_strategies_api(client):
+    page = client.get("/ui/strategies").get_data(as_text=True)
+    assert 'href="/ui/strategies" class="active"' in page and "/ui/static/strategies.js" in page
+    assert 'href="/ui/strategies"' in client.get("/").get_data(as_text=True)
+    one = client.get("/ui/strategies/abc123").get_data(as_text=True)
+    assert 'data-strategy="abc123"' in one and 'href="/ui/strategies" class="active"' in one
+    script = (STATIC / "strategy.js").read_text()
+    assert "/equity?benchmarks=true" in script and "/trades?" in script and "/events?" in script
 
 
 def test_the_json_api_is_unchanged_beside_the_pages(client):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import coinpredict
-from coinpredict.common.leader import FileLease, Leadership, Never, PostgresLease, RedisLease, make_lease
+from coinpredict.common.leader import FileLease, Leadership, Never, PostgresLease, RedisLease, lease_holder, make_lease
 
 SOURCE_ROOT = str(Path(coinpredict.__file__).resolve().parents[1])
 TAKEOVER_S = 30.0  # the contract: another worker takes over within 30 s of the leader's death
@@ -159,9 +160,11 @@ def test_two_procfile_workers_on_postgresql_one_leads_and_the_other_takes_over_a
         leader = 0 if said(0, "leads now") else 1
         other = 1 - leader
         assert not said(other, "leads now") and said(other, "follows (postgresql advisory lock")
+        assert lease_holder(env["DATABASE_URL"], None) == f"{socket.gethostname()}:{procs[leader].pid}"
         os.killpg(procs[leader].pid, signal.SIGKILL)
         procs[leader].wait(30)
         _wait_for(lambda: said(other, "leads now"), TAKEOVER_S, "the follower did not take over within 30 s")
+        assert lease_holder(env["DATABASE_URL"], None) == f"{socket.gethostname()}:{procs[other].pid}"
         assert procs[other].poll() is None
     finally:
         for proc in procs:
@@ -169,3 +172,14 @@ def test_two_procfile_workers_on_postgresql_one_leads_and_the_other_takes_over_a
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_the_holder_is_named_on_redis_and_nobody_once_released(redis_url):
+    lease = RedisLease(redis_url, "host-a:123", ttl_s=REDIS_TTL_S)
+    try:
+        assert lease_holder("sqlite:///unused.sqlite", redis_url) is None
+        assert lease.hold()
+        assert lease_holder("sqlite:///unused.sqlite", redis_url) == "host-a:123"
+    finally:
+        lease.release()
+    assert lease_holder("sqlite:///unused.sqlite", redis_url) is None

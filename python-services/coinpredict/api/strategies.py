@@ -9,12 +9,12 @@ from flask import Blueprint, request
 
 from ..common import clock
 from ..common.times import iso, to_ms
-from ..data.timeframes import TIMEFRAMES
-from ..errors import Conflict, DataError, NotFound, SourceError
+from ..data.timeframes import TIMEFRAME_MS, TIMEFRAMES
+from ..errors import Conflict, DataError, NotFound, ServiceError, SourceError
 from ..models.registry import ENSEMBLE_ID, MODEL_IDS
-from ..strategy.config import StrategyConfig, parse_strategy
+from ..strategy.config import StrategyConfig, TopUniverse, parse_strategy
 from ..strategy.engine import Engine
-from ..strategy.report import curve_stats
+from ..strategy.report import VOLUME_LOOKBACK_MS, benchmark_equity, curve_stats, top_by_quote_volume
 from ..strategy.store import StaleBook, StrategyRecord
 from .answers import checked
 from .auth import require_management_key
@@ -220,11 +220,32 @@ def trades(strategy_id: str):
 @bp.get("/<strategy_id>/equity")
 def equity(strategy_id: str):
     query = EquityQuery.model_validate(request.args.to_dict())
-    _record(strategy_id)
+    record = _record(strategy_id)
     rows = state().strategies.equity(strategy_id, since_ms=to_ms(query.since), limit=query.limit)
     points = [{"time": iso(r["time"]), "equity": r["equity"], "cash": r["cash"], "exposure": r["exposure"],
                "net_exposure": r["net_exposure"]} for r in rows]
-    return checked(StrategyEquity, {"count": len(points), "points": points})
+    answer = {"count": len(points), "points": points}
+    if query.benchmarks:
+        answer["benchmarks"] = _benchmarks(record, rows)
+    return checked(StrategyEquity, answer)
+
+
+def _benchmarks(record: StrategyRecord, rows: list[dict]) -> dict:
+    """Buy-and-hold of the strategy's universe and the equal-weight market over the points' closes, from
+    the first point's equity, out of the candles the service holds (read-only; no exchange call)."""
+    config, step = record.config, TIMEFRAME_MS[record.config.timeframe]
+    top = config.universe.top if isinstance(config.universe, TopUniverse) else None
+    times = [int(r["time"]) for r in rows]
+    if not times:
+        return {"universe": [] if top else list(config.universe), "buy_and_hold": [], "market": []}
+    lookback = VOLUME_LOOKBACK_MS // step if top else 0
+    try:
+        series = state().market.held_series(config.timeframe, (times[-1] - times[0]) // step + 1 + lookback,
+                                            times[-1])
+    except (ServiceError, DataError, SourceError, OSError):
+        series = []  # no candles readable now: the curves are null, the points still answer
+    universe = top_by_quote_volume(series, top, times[0], step) if top else list(config.universe)
+    return {"universe": universe, **benchmark_equity(times, step, series, universe, rows[0]["equity"])}
 
 
 @bp.get("/<strategy_id>/events")

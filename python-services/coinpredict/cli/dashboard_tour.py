@@ -20,17 +20,22 @@ SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "hei
 # What shows that a page has drawn from the API, not just loaded its HTML.
 READY = {"overview": "#freshness tbody tr", "models": "#models tr[data-model]", "model": "#versions tr",
          "markets": "#board tr[data-symbol], #board .muted", "coin": "#chart canvas, #chart .empty",
-         "evaluation": "main table, main .empty", "jobs": "#jobs .empty, #jobs-table"}
+         "evaluation": "main table, main .empty", "jobs": "#jobs .empty, #jobs-table",
+         "strategies": "#strategies-table, #strategies .empty",
+         "strategy": "#equity-chart canvas, #equity-chart .empty"}
 
 
 def pages(base: str, model: str, symbol: str, timeframe: str) -> dict[str, str]:
-    """The pages to visit; the Evaluation page only where the service has one."""
+    """The pages to visit; the Evaluation page and a strategy's page only where the service has one."""
     tf = f"?timeframe={timeframe}"
     paths = {"overview": "/", "models": f"/ui/models{tf}", "model": f"/ui/models/{model}{tf}",
              "markets": f"/ui/markets{tf}", "coin": f"/ui/markets/{symbol}{tf}", "evaluation": f"/ui/evaluation{tf}",
-             "jobs": "/ui/jobs"}
+             "strategies": "/ui/strategies", "jobs": "/ui/jobs"}
     if requests.get(base + "/ui/evaluation", timeout=10).status_code == 404:
         paths.pop("evaluation")
+    listed = requests.get(base + "/strategies", timeout=10).json().get("strategies", [])
+    if listed:  # the newest strategy's page, where there is one
+        paths["strategy"] = f"/ui/strategies/{listed[0]['id']}"
     return paths
 
 

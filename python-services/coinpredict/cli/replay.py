@@ -24,17 +24,18 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import requests
 
 from coinpredict.common import clock
 from coinpredict.common.times import to_ms
-from coinpredict.launch import procfile_server, procfile_worker
 from coinpredict.models.registry import MODEL_IDS
 
 from .dashboard_tour import tour
 from .replay_agreement import agreement, print_agreement
+from .replay_cluster import LeaderKill, missing_candles, start_processes, unscored
 from .replay_exchange import ReplayExchange
 from .replay_strategies import check_strategies, create_strategies, print_strategies
 
@@ -132,6 +133,10 @@ def trading_symbols(data_dir: Path, start_ms: int, end_ms: int) -> list[str]:
             and c.t[-1] >= end_ms]
 
 
+def merged_counts(traffic: list[Traffic]) -> dict[str, int]:
+    return {k: sum(t.counts[k] for t in traffic) for k in traffic[0].counts}
+
+
 def wait_until(sim_ms: int, poll_s: float = 0.05) -> None:
     while clock.now_ms() < sim_ms:
         time.sleep(poll_s)
@@ -156,27 +161,39 @@ def run(args) -> dict:
     clock.use(clock.parse(spec))
     exchange = ReplayExchange(args.data_dir, symbols)
     url = exchange.start()
+    database_url = args.database_url or f"sqlite:///{work / 'ledger.sqlite'}"
     env = {"CLOCK": spec, "EXCHANGE_URL": url, "UNIVERSE_URL": "http://127.0.0.1:9/none", "MODELS_DIR": str(models),
-           "STORE_PATH": str(work / "candles.sqlite"), "DATABASE_URL": f"sqlite:///{work / 'ledger.sqlite'}",
+           "STORE_PATH": str(work / "candles.sqlite"), "DATABASE_URL": database_url,
            "QUEUE_PATH": str(work / "queue.sqlite"), "WORKER_TICK_S": "0.1", "MODELS_POLL_S": "0.5",
-           "RETRAIN_EVERY": args.retrain_every, "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "2"}
+           "RETRAIN_EVERY": args.retrain_every, "LOG_LEVEL": "WARNING"}
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
+    for key in ("OHLCV_DIR", "OFFLINE", "SYNTHETIC", "API_KEY", "REDIS_URL", "WORKER_LIVE"):
+        if key not in env:
+            os.environ.pop(key, None)
     if args.fee_bps is not None:
         env["FEE_BPS"] = str(args.fee_bps)
     if args.strategies:  # created before the processes start, at the replay's start: its first close is theirs
         env["STRATEGY_LATE_CANDLES"] = "3"  # a loaded machine may fetch a candle late; a skip fails the check
-        create_strategies(env["DATABASE_URL"], symbols, start_ms / 1000)
-    for key in ("OHLCV_DIR", "OFFLINE", "SYNTHETIC", "API_KEY"):
-        os.environ.pop(key, None)
+        create_strategies(database_url, symbols, start_ms / 1000)
     print(f"replaying {args.days} days from {args.start} at {speed:.0f}x (an hour every {H_S / speed:.2f} s) "
-          f"for {len(symbols)} symbols; work folder {work}")
+          f"for {len(symbols)} symbols on {args.webs} web master(s) and {args.workers} worker(s); work folder {work}")
     stop = threading.Event()
     launched_ms = clock.now_ms()
-    with procfile_worker(env), procfile_server(env) as (base, _):
+    kill = None
+    if args.kill_leader_after_h is not None:
+        kill = LeaderKill(start_ms + int(args.kill_leader_after_h * H_S * 1000), database_url, args.redis_url)
+    with ExitStack() as processes:
+        bases = start_processes(processes, env, args.webs, args.workers)
+        base = bases[0]
         wait_until(start_ms)
+        if kill is not None:
+            kill.start()
         began = time.time()
-        traffic = Traffic(base, symbols, stop)
-        threads = [threading.Thread(target=traffic.ranking, daemon=True)] + \
-                  [threading.Thread(target=traffic.singles, args=(i,), daemon=True) for i in range(args.clients)]
+        traffic = [Traffic(b, symbols, stop) for b in bases]
+        threads = [threading.Thread(target=traffic[0].ranking, daemon=True)] + \
+                  [threading.Thread(target=traffic[i % len(bases)].singles, args=(i,), daemon=True)
+                   for i in range(max(args.clients, len(bases)))]
         for t in threads:
             t.start()
         wait_until(end_ms)
@@ -194,18 +211,21 @@ def run(args) -> dict:
         live = {m: requests.get(f"{base}/models/{m}/status", timeout=10).json().get("live")
                 for m in (*MODEL_IDS, "ensemble")}
     exchange.stop()
-    result = {"replay_s": round(replay_s, 1), "speed": round(speed), "traffic": traffic.counts,
-              "worst_age_s": traffic.worst_age_s, "examples": traffic.examples, "jobs": jobs, "live": live,
+    result = {"replay_s": round(replay_s, 1), "speed": round(speed), "traffic": merged_counts(traffic),
+              "worst_age_s": max(t.worst_age_s for t in traffic), "examples": [e for t in traffic for e in t.examples],
+              "jobs": jobs, "live": live, "leader_kill": kill.result if kill is not None else None,
+              "unscored": unscored(database_url, start_ms, end_ms),
+              "missing_candles": missing_candles(work / "candles.sqlite", symbols, start_ms, end_ms),
               "exchange_calls": exchange.calls, "work": str(work), "symbols": symbols, "start_ms": start_ms,
               "end_ms": end_ms, "retrain_every": args.retrain_every, "dashboard_problems": problems,
               "simulated_hours": round((clock.now_ms() - launched_ms) / 3_600_000, 1)}
     (work / "replay.json").write_text(json.dumps(result, indent=1, default=str))  # kept if the check fails
-    result["agreement"] = agreement(work / "ledger.sqlite", models, args.data_dir, symbols, start_ms, end_ms)
+    result["agreement"] = agreement(database_url, models, args.data_dir, symbols, start_ms, end_ms)
     if args.strategies:
         from coinpredict.config import Settings
 
         fee = args.fee_bps if args.fee_bps is not None else Settings.from_env().fee_bps
-        result["strategies"] = check_strategies(env["DATABASE_URL"], models, args.data_dir, end_ms, fee)
+        result["strategies"] = check_strategies(database_url, models, args.data_dir, end_ms, fee)
     return result
 
 
@@ -223,6 +243,11 @@ def report(result: dict, days: int) -> int:
         promoted = (j.get("result") or {}).get("promoted") or []
         print(f"retraining {j['id']} ({j['params']['data']}, end {j['params']['end']}): {j['status']}, "
               f"{len(promoted)} promoted of {len(gate)} gated")
+    kill = result["leader_kill"]
+    if kill is not None:
+        print(f"leader kill: {kill}")
+    lost = {s: n for s, n in result["missing_candles"].items() if n}
+    print(f"candles missing from the store: {lost or 'none'}; forecasts left unscored: {result['unscored']}")
     print_agreement(result["agreement"], result["live"])
     worst = max((abs(r["auc_diff"]) for r in result["agreement"] if r["auc_diff"] is not None), default=None)
     retrained = result["retrain_every"] == "off" or any(j["status"] == "succeeded" for j in scheduled)
@@ -230,7 +255,9 @@ def report(result: dict, days: int) -> int:
         print(f"dashboard: {problem}")
     print_strategies(result.get("strategies", []))
     ok = (t["errors"] == 0 and t["too_old"] == 0 and retrained and worst is not None and worst <= 1e-6
-          and not result["dashboard_problems"] and all(r["ok"] for r in result.get("strategies", [])))
+          and not result["dashboard_problems"] and not lost and result["unscored"] == 0
+          and (kill is None or (kill.get("takeover_s") is not None and kill["takeover_s"] <= 30))
+          and all(r["ok"] for r in result.get("strategies", [])))
     print("REPLAY OK" if ok else "REPLAY FAILED: see above")
     return 0 if ok else 1
 
@@ -254,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fee-bps", type=float, default=None, help="the service's FEE_BPS (the served signal's cost)")
     ap.add_argument("--work", default=None, help="work folder (default: a new temporary one)")
     ap.add_argument("--json", type=Path, default=None, help="also write the result here")
+    ap.add_argument("--webs", type=int, default=1, help="web masters (machines), each with its own metrics")
+    ap.add_argument("--workers", type=int, default=1, help="worker processes; one leads the live duties")
+    ap.add_argument("--database-url", default=None, help="the deployment's database (default: SQLite in --work)")
+    ap.add_argument("--redis-url", default=None, help="queue and exchange budget in Redis (default: embedded)")
+    ap.add_argument("--kill-leader-after-h", type=float, default=None,
+                    help="kill -9 the leader worker this many simulated hours after the start")
     args = ap.parse_args(argv)
     result = run(args)
     if args.json:

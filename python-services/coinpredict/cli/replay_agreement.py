@@ -9,7 +9,6 @@ covers is evaluated on its own."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from coinpredict.common.metrics import fast_auc, log_loss
 from coinpredict.common.times import iso
@@ -27,12 +27,16 @@ ENSEMBLE = "ensemble"
 HOUR_MS = 3_600_000
 
 
-def ledger_rows(path: Path) -> pd.DataFrame:
+def ledger_rows(database_url: str) -> pd.DataFrame:
     """Scored 1h, horizon-1 forecasts with a known outcome."""
-    with sqlite3.connect(path) as conn:
-        return pd.read_sql_query(
-            "SELECT model, model_version, symbol, as_of, probability_up, outcome_up FROM predictions "
-            "WHERE timeframe = '1h' AND horizon = 1 AND outcome_up IS NOT NULL", conn)
+    engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return pd.read_sql_query(sa.text(
+                "SELECT model, model_version, symbol, as_of, probability_up, outcome_up FROM predictions "
+                "WHERE timeframe = '1h' AND horizon = 1 AND outcome_up IS NOT NULL"), conn)
+    finally:
+        engine.dispose()
 
 
 def version_folder(models_dir: Path, model: str, version: str) -> Path:
@@ -91,9 +95,9 @@ def evaluate_view(models_dir: Path, view: dict[str, str], data_dir: Path, symbol
         return pd.read_csv(out / "predictions.csv")
 
 
-def agreement(ledger_path: Path, models_dir: Path, data_dir: Path, symbols: list[str], start_ms: int,
+def agreement(database_url: str, models_dir: Path, data_dir: Path, symbols: list[str], start_ms: int,
               end_ms: int) -> list[dict]:
-    live = ledger_rows(ledger_path)
+    live = ledger_rows(database_url)
     live = live[(live.as_of >= start_ms) & (live.as_of < end_ms)]
     results, done = [], set()
     for k, (view, ensemble_keys) in enumerate(views(live)):

@@ -194,6 +194,28 @@ def make_lease(database_url: str, redis_url: str | None, holder: str) -> Lease:
     return Always()
 
 
+def lease_holder(database_url: str, redis_url: str | None) -> str | None:
+    """Who holds the lease now (``<host>:<pid>``), for operators and the replay; None when nobody does or
+    the backend cannot tell (the SQLite file lock names nobody)."""
+    if sa.make_url(database_url).get_backend_name() == "postgresql":
+        engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as conn:  # a bigint advisory key is (classid, objid) = (high, low) 32 bits
+                name = conn.execute(sa.text(
+                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :hi AND l.objid = :lo "
+                    "AND l.objsubid = 1"), {"hi": PG_LEADER_KEY >> 32, "lo": PG_LEADER_KEY & 0xFFFFFFFF}).scalar()
+        finally:
+            engine.dispose()
+        return name.removeprefix("coinpredict leader ") if name else None
+    if redis_url:
+        import redis
+
+        value = redis.Redis.from_url(redis_url, socket_timeout=2.0).get(REDIS_LEADER_KEY)
+        return value.decode().rsplit(":", 1)[0] if value else None  # the token ends in a random part
+    return None
+
+
 class Leadership:
     """Holds ``lease`` on a thread of its own, every ``renew_s`` whatever the live round is doing (a long
     round never lets a Redis lease expire under it), and says in the log when this process starts or

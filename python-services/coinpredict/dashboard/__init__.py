@@ -14,7 +14,8 @@ bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder
 # Only this origin: no script, style, image or request may leave the machine.
 CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
        "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-PAGES = {"overview": "Overview", "models": "Models", "markets": "Markets", "evaluation": "Evaluation", "jobs": "Jobs"}
+PAGES = {"overview": "Overview", "models": "Models", "markets": "Markets", "evaluation": "Evaluation",
+         "strategies": "Strategies", "jobs": "Jobs"}
 
 
 def _page(template: str, nav: str, status: int = 200, **context) -> Response:
@@ -54,6 +55,17 @@ def coin(symbol: str):
 @bp.get("/ui/evaluation")
 def evaluation():
     return _page("evaluation", "evaluation")
+
+
+@bp.get("/ui/strategies")
+def strategies():
+    return _page("strategies", "strategies")
+
+
+@bp.get("/ui/strategies/<strategy_id>")
+def strategy(strategy_id: str):
+    """One strategy's page; an unknown id is shown as the API's own 404 answer on the page."""
+    return _page("strategy", "strategies", strategy_id=strategy_id[:64])
 
 
 @bp.get("/ui/jobs")

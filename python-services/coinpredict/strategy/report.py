@@ -6,6 +6,7 @@ Gross return is the same trades without fees and slippage (the equity plus what 
 the traded notional over the mean equity (1.0: the book's value traded once). Benchmarks trade nothing
 and pay no costs: buy-and-hold splits the capital equally over the universe at the first close and holds
 it; the market is the mean one-candle return of every coin with a close, rebalanced every candle.
+``benchmark_equity`` gives the same two curves for a paper book's equity points (the API's strategy page).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..common.times import iso
+from ..data.candles import Candles
 from ..data.timeframes import periods_per_year
 from .book import Fill
 from .config import StrategyConfig
@@ -62,6 +64,52 @@ def _carry(x: np.ndarray) -> np.ndarray:
         gap = ~np.isfinite(out[i])
         out[i, gap] = out[i - 1, gap]
     return out
+
+
+VOLUME_LOOKBACK_MS = 30 * 86_400_000  # a top-N universe: the most quote volume over the 30 days before
+
+
+def top_by_quote_volume(series: list[Candles], n: int, before_ms: int, step_ms: int,
+                        lookback_ms: int = VOLUME_LOOKBACK_MS) -> list[str]:
+    """The ``n`` coins with the most quote volume (close x volume) over the candles that closed in the
+    ``lookback_ms`` before ``before_ms``: the backtest's rule for ``{"top": N}``, from what was known then."""
+    volume = {}
+    for c in series:
+        closed = c.t + step_ms
+        window = (closed <= before_ms) & (closed > before_ms - lookback_ms)
+        if window.any():
+            volume[c.symbol] = float(np.sum(c.close[window] * c.volume[window]))
+    return sorted(volume, key=lambda s: (-volume[s], s))[:n]
+
+
+def closes_at(series: list[Candles], times: np.ndarray, step_ms: int) -> np.ndarray:
+    """(times x coins) matrix of the close of each coin's candle that closed at each time (ms; ascending),
+    NaN where a coin has none."""
+    times = np.asarray(times, dtype=np.int64)
+    out = np.full((len(times), len(series)), np.nan)
+    for j, c in enumerate(series):
+        closed = np.asarray(c.t, dtype=np.int64) + step_ms
+        pos = np.minimum(np.searchsorted(times, closed), max(len(times) - 1, 0))
+        hit = (times[pos] == closed) if len(times) else np.zeros(len(closed), dtype=bool)
+        out[pos[hit], j] = c.close[hit]
+    return out
+
+
+def benchmark_equity(times: list[int], step_ms: int, series: list[Candles], universe: list[str],
+                     start_equity: float) -> dict[str, list[float] | None]:
+    """Buy-and-hold of ``universe`` and the equal-weight market of every coin in ``series``, valued at the
+    closes ``times`` (a book's equity points) from ``start_equity`` at the first: what the same money would
+    be worth without the strategy. None for a curve without a coin to hold at the first close."""
+    if not times:
+        return {"buy_and_hold": [], "market": []}
+    closes = closes_at(series, np.asarray(times), step_ms)
+    wanted = set(universe)
+    cols = [j for j, c in enumerate(series) if c.symbol in wanted]
+    curves = benchmark_curves(closes, cols)
+    has_first = np.isfinite(closes[0]) if closes.shape[1] else np.zeros(0, dtype=bool)
+    scaled = {name: [float(v) * start_equity for v in curve] for name, curve in curves.items()}
+    return {"buy_and_hold": scaled["buy_and_hold"] if any(has_first[c] for c in cols) else None,
+            "market": scaled["market"] if has_first.any() else None}
 
 
 def summarize(config: StrategyConfig, start: str, end: str, points: list[EquityPoint], fills: list[Fill],

@@ -27,6 +27,8 @@ class TradesQuery(Query):
 class EquityQuery(Query):
     since: IsoTime | None = Field(None, description="only closes at or after (ISO date or time)")
     limit: int = Field(5000, ge=1, le=50_000, description="the newest this many points, oldest first")
+    benchmarks: bool = Field(False, description="add buy-and-hold of the universe and the equal-weight market "
+                                                "over the same closes, from the first point's equity")
 
 
 class EventsQuery(Query):
@@ -115,9 +117,20 @@ class StrategyEquityPoint(Answer):
     net_exposure: float = Field(description="net position value over equity")
 
 
+class StrategyBenchmarks(Answer):
+    universe: list[str] = Field(description="the coins bought and held (a top-N universe: the most quote volume "
+                                            "over the 30 days before the first point)")
+    buy_and_hold: list[float] | None = Field(description="per point: the first point's equity split equally over "
+                                                         "the universe at its close and held; null without candles")
+    market: list[float] | None = Field(description="per point: the same money in every held coin, equal weights "
+                                                   "rebalanced each close; null without candles")
+
+
 class StrategyEquity(Answer):
     count: int = Field(description="points listed")
     points: list[StrategyEquityPoint] = Field(description="oldest first")
+    benchmarks: StrategyBenchmarks | None = Field(None, description="with ?benchmarks=true: the benchmark curves, "
+                                                                    "one value per point")
 
 
 class StrategyVersion(Answer):

@@ -67,6 +67,8 @@ function aucText(auc, ci) {
   return auc === null || auc === undefined ? "–" : `${num(auc)}${interval}`;
 }
 function pct(x, digits = 0) { return x === null || x === undefined ? "–" : `${(100 * x).toFixed(digits)}%`; }
+function signedPct(x, digits = 2) { return x === null || x === undefined ? "–" : `${x > 0 ? "+" : ""}${(100 * x).toFixed(digits)}%`; }
+function money(x) { return x === null || x === undefined ? "–" : Number(x).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }); }
 function age(seconds) {
   if (seconds === null || seconds === undefined) return "–";
   const s = Math.abs(seconds);
