@@ -97,7 +97,7 @@ class LiveRunner:
         self.universe, self.now, self.late, self.max_closes = universe, now, late, max_closes
 
     def run_once(self) -> list[CloseOutcome]:
-        """Every due close of every running strategy; one failing strategy never stops the others."""
+        """Every due close of every strategy that runs (``RUN``); one failing strategy never stops the others."""
         done: list[CloseOutcome] = []
         for record in [r for r in self.store.list() if r.status in RUN]:
             try:
