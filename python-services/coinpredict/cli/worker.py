@@ -6,10 +6,10 @@ Every ``WORKER_TICK_S`` (wall seconds; what is due is read from the market clock
 also keeps the service live: fetches each
 watched symbol's candle shortly after it closes (live mode: the top-100 universe, the market-context
 anchors and whatever was asked for in the last day, on every trained timeframe), scores the served
-forecasts whose outcome candle has closed, runs every ``running`` strategy on paper at each close of its
-timeframe (``strategy.live``, wired in ``worker_strategies``; ``STRATEGY_LATE_CANDLES``, default 1: how
-long a close waits for late candles before it is skipped), and queues the retraining ``RETRAIN_EVERY``
-makes due. Only
+forecasts whose outcome candle has closed, and queues the retraining ``RETRAIN_EVERY`` makes due; on a
+thread of its own it runs the strategies on paper at each close of their timeframe (``strategy.live``,
+wired in ``worker_strategies``; ``STRATEGY_LATE_CANDLES``, default 1: how long a close waits for late
+candles before it is skipped). Only
 the worker holding the leader lease (``common.leader``) does so; the others run training jobs alone
 and take the lease over when its holder dies.
 
@@ -74,24 +74,46 @@ class LiveLoop:
         if self.refresher is not None:
             out["refresh"] = self.refresher.run_once(
                 watched_symbols(self.universe, self.ledger, trained_timeframes(self.models_dir)))
-        out["strategies"] = [f"{o.strategy_id} {o.status} {o.close_time}" + (f": {o.reason}" if o.reason else "")
-                             for o in self.strategies.run_once()]
         out["scores"] = score_due(self.ledger, lambda symbol, tf, last, end: self.market.candles(symbol, tf, last,
                                                                                                  end))
         out["retraining"] = [j["id"] for j in self.scheduler.run_once()]
         return out
 
 
+def strategies_loop(runner: LiveRunner, stop: threading.Event, tick_s: float, leadership: Leadership) -> None:
+    """The strategies on a thread of their own: a close computed through the serving path never delays the
+    next candle's refresh (requests would then fetch it from the exchange themselves)."""
+    while not stop.wait(tick_s):
+        if not leadership.leading.is_set():
+            continue
+        try:
+            for o in runner.run_once():
+                log.info("strategy %s: close %s %s%s", o.strategy_id, o.close_time, o.status,
+                         f" ({o.reason})" if o.reason else "")
+        except Exception:  # noqa: BLE001 - as the live round: logged, the next round retries
+            log.exception("strategies round failed")
+
+
 def live_loop(settings: Settings, queue: JobQueue, stop: threading.Event, tick_s: float,
               leadership: Leadership) -> None:
     loop = LiveLoop(settings, queue)
+    strategies = threading.Thread(target=strategies_loop, args=(loop.strategies, stop, tick_s, leadership),
+                                  daemon=True, name="strategies")
+    strategies.start()
+    try:
+        _live_rounds(loop, stop, tick_s, leadership)
+    finally:
+        strategies.join(10)  # a close cut short writes nothing: the next leader does it whole
+
+
+def _live_rounds(loop: LiveLoop, stop: threading.Event, tick_s: float, leadership: Leadership) -> None:
     while not stop.wait(tick_s):
         if not leadership.leading.is_set():
             continue
         try:
             done = loop.run_once()
             refreshed = done.get("refresh", {})
-            if refreshed.get("candles") or done["scores"]["scored"] or done["retraining"] or done["strategies"]:
+            if refreshed.get("candles") or done["scores"]["scored"] or done["retraining"]:
                 log.info("live: %s", done)
         except Exception:  # noqa: BLE001 - a hiccup (database busy, exchange answer) must not stop the loop
             log.exception("live round failed")
