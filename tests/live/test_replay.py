@@ -7,7 +7,11 @@ evaluate.py's on the same candles, the other worker leads within 30 s, no candle
 one retraining per due time, about one exchange call per symbol and candle.
 
 The single-machine replay (SQLite, embedded queue: the script's default) is the same run with
-``--webs 1 --workers 1``; docs/live.md gives both runs' figures."""
+``--webs 1 --workers 1``; docs/live.md gives both runs' figures.
+
+A signal and a topk strategy trade on paper live through the replay (the leader kill included), and
+scripts/backtest.py's engine over the same candles and model versions gives the same trades and equity to
+1e-6 of capital: no close skipped or doubled (the served signal at FEE_BPS=0, so smoke models trade)."""
 
 from __future__ import annotations
 
@@ -30,7 +34,8 @@ def test_two_simulated_days_on_two_machines_live_agree_with_the_offline_evaluati
                               "--start", start, "--days", "2", "--minutes", "0.75", "--retrain-every", "1h=36h",
                               "--clients", "1", "--job-wait-s", "300", "--webs", "2", "--workers", "2",
                               "--database-url", database_url, "--redis-url", queue_redis,
-                              "--kill-leader-after-h", "10", "--work", str(tmp_path / "work"), "--json", str(out)],
+                              "--kill-leader-after-h", "10",
+                              "--strategies", "--fee-bps", "0", "--work", str(tmp_path / "work"), "--json", str(out)],
                              capture_output=True, text=True, timeout=600)
     tail = run.stdout[-3000:] + run.stderr[-3000:]
     assert run.returncode == 0, tail
@@ -55,3 +60,9 @@ def test_two_simulated_days_on_two_machines_live_agree_with_the_offline_evaluati
     assert kill["takeover_s"] is not None and kill["takeover_s"] <= 30, kill  # OPERATIONS: within 30 s
     assert kill["new_leader"] != kill["killed"]
     assert not any(result["missing_candles"].values()) and result["unscored"] == 0, tail  # nothing lost
+    strategies = {r["kind"]: r for r in result["strategies"]}
+    assert set(strategies) == {"signal", "topk"}, tail
+    for r in strategies.values():
+        assert r["ok"] and not r["skipped"] and r["closes"] >= 40, (r, tail)
+        assert r["books"]["trades_live"] > 0 and r["books"]["closes_live"] == r["closes"], r
+        assert all(d["near_threshold"] for d in r["decision_diffs"]), r

@@ -187,3 +187,28 @@ def test_bad_queries_are_a_400(client, query):
     sid = create(client)["id"]
     r = client.get(f"/strategies/{sid}/trades?{query}")
     assert r.status_code == 400 and r.get_json()["error"]["code"] in ("invalid_value", "unknown_field", "bad_request")
+
+
+def test_a_close_skipped_for_stale_data_says_why_over_http(make_app):
+    """The live runner's skip (strategy.live) shows in the strategy's events and its newest close."""
+    from coinpredict.strategy.config import parse_strategy
+    from coinpredict.strategy.live import LiveRunner
+    from coinpredict.strategy.store import StrategyStore
+    from tests.strategy.test_live import SYMBOLS, Candles, Forecasts, market
+
+    app = make_app()
+    url = app.extensions[KEY].strategies.engine.url.render_as_string(hide_password=False)
+    store = StrategyStore(url, clock=lambda: T0 / 1000 + 60)  # created at T0, like the planted candles
+    record = store.create(parse_strategy(strategy(universe=SYMBOLS)))
+    bars, fcs = market()
+    candles = Candles(bars)
+    candles.hidden.add((T0, "CCCUSDT"))  # the coin's candle at the first close never came
+    runner = LiveRunner(store, candles, Forecasts(fcs), now=lambda: (T0 + 3 * HOUR) / 1000, late=1.0)
+    assert [o.status for o in runner.run_once()] == ["skipped", "traded", "traded"]
+    client = app.test_client()
+    events = client.get(f"/strategies/{record.id}/events").get_json()["events"]
+    assert [e["limit"] for e in events if e["limit"] == "stale_data"] == ["stale_data"]
+    [stale] = [e for e in events if e["limit"] == "stale_data"]
+    assert stale["symbols"] == ["CCCUSDT"] and "CCCUSDT" in stale["detail"] and stale["time"] == iso(T0 + HOUR)
+    got = client.get(f"/strategies/{record.id}").get_json()
+    assert got["last_close"] == iso(T0 + 3 * HOUR) and got["status"] == "running"

@@ -57,3 +57,21 @@ def test_a_bad_strategy_exits_2_naming_the_field(tmp_path, synthetic_dir, traine
     rc, out = _run(tmp_path, synthetic_dir, trained_dir, strategy(universe=["NOPEUSDT"]), "bad")
     assert rc == 2 and not out.exists()
     assert json.loads(capsys.readouterr().err)["error"]["field"] == "universe"
+
+
+@pytest.mark.parametrize(("start", "end", "field", "says"), [
+    ("2025-13-01", iso(SYNTHETIC_END_MS), "start", "not a date"),
+    (iso(SYNTHETIC_END_MS - 3_600_000), "yesterday", "end", "not a date"),
+    (iso(SYNTHETIC_END_MS), iso(SYNTHETIC_END_MS - 72 * 3_600_000), "end", "not before"),
+    ("2020-01-01", iso(SYNTHETIC_END_MS), "start", "before the folder's candles"),
+    (iso(SYNTHETIC_END_MS - 3_600_000), iso(SYNTHETIC_END_MS + 3_600_000), "end", "after the folder's candles"),
+])
+def test_start_and_end_are_checked_with_a_clear_error(tmp_path, synthetic_dir, start, end, field, says, capsys):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(strategy(universe=SYNTHETIC_SYMBOLS)))
+    out = tmp_path / "out"
+    rc = main(["--strategy", str(path), "--data-dir", str(synthetic_dir), "--models-dir", str(tmp_path / "none"),
+               "--start", start, "--end", end, "--out", str(out)])
+    error = json.loads(capsys.readouterr().err)["error"]
+    assert rc == 2 and not out.exists()
+    assert error["field"] == field and says in error["message"] and str(tmp_path) not in error["message"]

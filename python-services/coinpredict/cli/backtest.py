@@ -89,6 +89,17 @@ def run_backtest(config: StrategyConfig, *, data_dir: Path, start: str, end: str
     forecasts, series = forecasts_by_time(config, store, Path(data_dir), start_ms, end_ms, universe, signal_fee_bps)
     candles = {s: c for s, c in series.items() if s in universe}
     times = np.unique(np.concatenate([c.t[(c.t >= start_ms) & (c.t < end_ms)] for c in candles.values()]))
+    points, fills, events = run_engine(config, candles, times, forecasts)
+    benchmarks = _benchmarks(Path(data_dir), config.timeframe, times, universe)
+    summary = summarize(config, iso(start_ms), iso(end_ms), points, fills, events, benchmarks)
+    summary["universe"] = universe
+    summary["signal_fee_bps"] = signal_fee_bps
+    return Backtest(summary, points, fills, benchmarks)
+
+
+def run_engine(config: StrategyConfig, candles: dict, times, forecasts: dict[int, dict[str, Forecast]]):
+    """(equity points, fills, limit events): the engine over the candles opening at ``times``, each with
+    the forecasts made at its close (the live worker feeds it the same way, one close at a time)."""
     rows = {s: {int(t): i for i, t in enumerate(c.t)} for s, c in candles.items()}
     engine = Engine(config)
     points, fills, events = [], [], []
@@ -100,11 +111,7 @@ def run_backtest(config: StrategyConfig, *, data_dir: Path, start: str, end: str
         points.append(step.point)
         fills += step.fills
         events += step.events
-    benchmarks = _benchmarks(Path(data_dir), config.timeframe, times, universe)
-    summary = summarize(config, iso(start_ms), iso(end_ms), points, fills, events, benchmarks)
-    summary["universe"] = universe
-    summary["signal_fee_bps"] = signal_fee_bps
-    return Backtest(summary, points, fills, benchmarks)
+    return points, fills, events
 
 
 def _benchmarks(data_dir: Path, timeframe: str, times: np.ndarray, universe: list[str]) -> dict[str, np.ndarray]:
@@ -125,6 +132,37 @@ def _benchmarks(data_dir: Path, timeframe: str, times: np.ndarray, universe: lis
     return benchmark_curves(closes, cols)
 
 
+def check_range(start: str, end: str, data_dir: Path, config: StrategyConfig) -> tuple[int, int]:
+    """(start, end) in ms, or a 400 naming ``start`` or ``end``: each a date, start before end, and the range
+    within the folder's candles of the strategy's timeframe (its coins', or every coin's for a top-N)."""
+    times = []
+    for field, text in (("start", start), ("end", end)):
+        try:
+            times.append(to_ms(text))
+        except (TypeError, ValueError):
+            raise BadRequest(f"--{field} {text!r} is not a date (ISO, e.g. 2025-01-01 or 2025-01-01T00:00:00Z)",
+                             field=field, code="invalid_value") from None
+    start_ms, end_ms = times
+    if start_ms >= end_ms:
+        raise BadRequest(f"--start {iso(start_ms)} is not before --end {iso(end_ms)}", field="end",
+                         code="invalid_value")
+    source, tf = CsvFolderSource(data_dir), config.timeframe
+    symbols = source.symbols(tf) if isinstance(config.universe, TopUniverse) else list(config.universe)
+    spans = [(int(c.t[0]), int(c.t[-1]) + TIMEFRAME_MS[tf]) for s in symbols if len(c := source.fetch(s, tf))]
+    if not spans:
+        raise BadRequest(f"the folder has no {tf} candles for the strategy's coins", field="universe",
+                         code="invalid_value")
+    first, last = min(a for a, _ in spans), max(b for _, b in spans)
+    held = f"the folder's {tf} candles run from {iso(first)} to {iso(last)}"
+    if start_ms < first:
+        raise BadRequest(f"--start {iso(start_ms)} is before the folder's candles: {held}", field="start",
+                         code="invalid_value")
+    if end_ms > last:
+        raise BadRequest(f"--end {iso(end_ms)} is after the folder's candles: {held}", field="end",
+                         code="invalid_value")
+    return start_ms, end_ms
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--strategy", required=True, type=Path, help="a strategy as JSON (API.md, Strategies)")
@@ -142,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         config = parse_strategy(raw, models=[*MODEL_IDS, ENSEMBLE_ID])
         config = parse_strategy(raw, models=[*MODEL_IDS, ENSEMBLE_ID],
                                 symbols=CsvFolderSource(args.data_dir).symbols(config.timeframe))
+        check_range(args.start, args.end, args.data_dir, config)
         from coinpredict.serving import ModelStore
 
         store = ModelStore(models_dir).load_all()

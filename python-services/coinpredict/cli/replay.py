@@ -6,6 +6,9 @@ store: the worker ingests each new candle, scores outcomes and runs the schedule
 gate; clients send a steady stream of single, batch and top-100 requests, each checked to be answered
 from candles at most one period old. At the end the ledger's live AUC of every model version is set
 beside what ``evaluate.py`` computes with that version on the same candles (``replay_agreement.py``).
+With ``--strategies`` the worker also trades a ``signal`` and a ``topk`` strategy on paper over the replayed
+days, and ``scripts/backtest.py``'s engine over the same candles and model versions must give the same
+trades and equity to 1e-6 of capital (``replay_strategies.py``).
 
     .venv/bin/python scripts/replay.py --data-dir ../shared/data/ohlcv --start 2025-05-01 --days 30
 """
@@ -34,6 +37,7 @@ from .dashboard_tour import tour
 from .replay_agreement import agreement, print_agreement
 from .replay_cluster import LeaderKill, missing_candles, start_processes, unscored
 from .replay_exchange import ReplayExchange
+from .replay_strategies import check_strategies, create_strategies, print_strategies
 
 H_S = 3600
 
@@ -167,6 +171,11 @@ def run(args) -> dict:
     for key in ("OHLCV_DIR", "OFFLINE", "SYNTHETIC", "API_KEY", "REDIS_URL", "WORKER_LIVE"):
         if key not in env:
             os.environ.pop(key, None)
+    if args.fee_bps is not None:
+        env["FEE_BPS"] = str(args.fee_bps)
+    if args.strategies:  # created before the processes start, at the replay's start: its first close is theirs
+        env["STRATEGY_LATE_CANDLES"] = "3"  # a loaded machine may fetch a candle late; a skip fails the check
+        create_strategies(database_url, symbols, start_ms / 1000)
     print(f"replaying {args.days} days from {args.start} at {speed:.0f}x (an hour every {H_S / speed:.2f} s) "
           f"for {len(symbols)} symbols on {args.webs} web master(s) and {args.workers} worker(s); work folder {work}")
     stop = threading.Event()
@@ -212,6 +221,11 @@ def run(args) -> dict:
               "simulated_hours": round((clock.now_ms() - launched_ms) / 3_600_000, 1)}
     (work / "replay.json").write_text(json.dumps(result, indent=1, default=str))  # kept if the check fails
     result["agreement"] = agreement(database_url, models, args.data_dir, symbols, start_ms, end_ms)
+    if args.strategies:
+        from coinpredict.config import Settings
+
+        fee = args.fee_bps if args.fee_bps is not None else Settings.from_env().fee_bps
+        result["strategies"] = check_strategies(database_url, models, args.data_dir, end_ms, fee)
     return result
 
 
@@ -239,9 +253,11 @@ def report(result: dict, days: int) -> int:
     retrained = result["retrain_every"] == "off" or any(j["status"] == "succeeded" for j in scheduled)
     for problem in result["dashboard_problems"]:
         print(f"dashboard: {problem}")
+    print_strategies(result.get("strategies", []))
     ok = (t["errors"] == 0 and t["too_old"] == 0 and retrained and worst is not None and worst <= 1e-6
           and not result["dashboard_problems"] and not lost and result["unscored"] == 0
-          and (kill is None or (kill.get("takeover_s") is not None and kill["takeover_s"] <= 30)))
+          and (kill is None or (kill.get("takeover_s") is not None and kill["takeover_s"] <= 30))
+          and all(r["ok"] for r in result.get("strategies", [])))
     print("REPLAY OK" if ok else "REPLAY FAILED: see above")
     return 0 if ok else 1
 
@@ -260,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lead-s", type=float, default=25.0, help="wall seconds for the processes to start")
     ap.add_argument("--job-wait-s", type=float, default=300.0, help="how long to wait for a running job at the end")
     ap.add_argument("--shots", default=None, help="walk the dashboard at the end, screenshots into this folder")
+    ap.add_argument("--strategies", action="store_true", help="also trade a signal and a topk strategy live and "
+                    "check them against scripts/backtest.py's engine")
+    ap.add_argument("--fee-bps", type=float, default=None, help="the service's FEE_BPS (the served signal's cost)")
     ap.add_argument("--work", default=None, help="work folder (default: a new temporary one)")
     ap.add_argument("--json", type=Path, default=None, help="also write the result here")
     ap.add_argument("--webs", type=int, default=1, help="web masters (machines), each with its own metrics")

@@ -72,7 +72,7 @@ def views(live: pd.DataFrame) -> list[tuple[dict[str, str], set]]:
     return out
 
 
-def _folder(models_dir: Path, view: dict[str, str], root: Path) -> Path:
+def models_folder(models_dir: Path, view: dict[str, str], root: Path) -> Path:
     """A MODELS_DIR holding copies of exactly the versions of ``view``, each current."""
     for model, version in view.items():
         source = version_folder(models_dir, model, version)
@@ -86,7 +86,7 @@ def evaluate_view(models_dir: Path, view: dict[str, str], data_dir: Path, symbol
                   end_ms: int) -> pd.DataFrame:
     """``evaluate.py``'s probabilities (and labels) with the versions of ``view`` on [start, end)."""
     with tempfile.TemporaryDirectory(prefix="replay-eval-") as tmp:
-        folder = _folder(models_dir, view, Path(tmp) / "models")
+        folder = models_folder(models_dir, view, Path(tmp) / "models")
         out = Path(tmp) / "out"
         subprocess.run([sys.executable, str(REPO / "scripts" / "evaluate.py"), "--data-dir", str(data_dir),
                         "--timeframe", "1h", "--start", iso(start_ms), "--end", iso(end_ms), "--out", str(out),

@@ -6,7 +6,10 @@ Every ``WORKER_TICK_S`` (wall seconds; what is due is read from the market clock
 also keeps the service live: fetches each
 watched symbol's candle shortly after it closes (live mode: the top-100 universe, the market-context
 anchors and whatever was asked for in the last day, on every trained timeframe), scores the served
-forecasts whose outcome candle has closed, and queues the retraining ``RETRAIN_EVERY`` makes due. Only
+forecasts whose outcome candle has closed, and queues the retraining ``RETRAIN_EVERY`` makes due; on a
+thread of its own it runs the strategies on paper at each close of their timeframe (``strategy.live``,
+wired in ``worker_strategies``; ``STRATEGY_LATE_CANDLES``, default 1: how long a close waits for late
+candles before it is skipped). Only
 the worker holding the leader lease (``common.leader``) does so; the others run training jobs alone
 and take the lease over when its holder dies.
 
@@ -32,6 +35,10 @@ from coinpredict.jobs.store import worker_name
 from coinpredict.ledger import LedgerStore, score_due
 from coinpredict.ledger.watch import watched_symbols
 from coinpredict.models.artifacts import trained_timeframes
+from coinpredict.strategy.live import LiveRunner
+from coinpredict.strategy.store import StrategyStore
+
+from .worker_strategies import MarketBars, ServedForecasts, TopByVolume
 
 log = logging.getLogger("worker")
 REAP_EVERY_S = 5.0
@@ -57,6 +64,10 @@ class LiveLoop:
         self.refresher = CandleRefresher(self.market) if live else None
         self.universe = Universe(None if settings.offline else settings.universe_url)
         self.models_dir = settings.models_dir
+        self.strategies = LiveRunner(StrategyStore(settings.database_url), MarketBars(self.market),
+                                     ServedForecasts(self.ledger, self.market, settings.models_dir),
+                                     universe=TopByVolume(self.market),
+                                     late=float(os.environ.get("STRATEGY_LATE_CANDLES", "1")))
 
     def run_once(self) -> dict:
         out = {}
@@ -70,9 +81,33 @@ class LiveLoop:
         return out
 
 
+def strategies_loop(runner: LiveRunner, stop: threading.Event, tick_s: float, leadership: Leadership) -> None:
+    """The strategies on a thread of their own: a close computed through the serving path never delays the
+    next candle's refresh (requests would then fetch it from the exchange themselves)."""
+    while not stop.wait(tick_s):
+        if not leadership.leading.is_set():
+            continue
+        try:
+            for o in runner.run_once():
+                log.info("strategy %s: close %s %s%s", o.strategy_id, o.close_time, o.status,
+                         f" ({o.reason})" if o.reason else "")
+        except Exception:  # noqa: BLE001 - as the live round: logged, the next round retries
+            log.exception("strategies round failed")
+
+
 def live_loop(settings: Settings, queue: JobQueue, stop: threading.Event, tick_s: float,
               leadership: Leadership) -> None:
     loop = LiveLoop(settings, queue)
+    strategies = threading.Thread(target=strategies_loop, args=(loop.strategies, stop, tick_s, leadership),
+                                  daemon=True, name="strategies")
+    strategies.start()
+    try:
+        _live_rounds(loop, stop, tick_s, leadership)
+    finally:
+        strategies.join(10)  # a close cut short writes nothing: the next leader does it whole
+
+
+def _live_rounds(loop: LiveLoop, stop: threading.Event, tick_s: float, leadership: Leadership) -> None:
     while not stop.wait(tick_s):
         if not leadership.leading.is_set():
             continue

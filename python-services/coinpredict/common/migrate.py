@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # worker after the first start) never loads it, about 27 MB of resident memory each.
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 # The newest revision in migrations/versions: a new revision updates it (a test compares it with alembic's).
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 # pg_advisory_xact_lock's key: any constant the service's other locks do not use.
 PG_LOCK_KEY = 0x636F696E6D6967  # "coinmig"
 

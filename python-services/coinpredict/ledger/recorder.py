@@ -27,6 +27,9 @@ def rows_of(answer: dict, member_versions: dict[str, str | None] | None = None, 
     now = clock.now() if now is None else now
     base = {"symbol": answer["symbol"], "timeframe": answer["timeframe"], "horizon": int(answer["horizon"]),
             "as_of": to_ms(answer["as_of"]), "recorded_at": now}
+    if answer.get("expected_move_bps") is not None:  # what the signal (and each member's) was computed from
+        base["expected_move_bps"] = float(answer["expected_move_bps"])
+        base["move_version"] = (answer.get("move") or {}).get("model_version")
     rows = [{**base, "model": answer["model"], "model_version": answer["model_version"],
              "probability_up": float(answer["probability_up"]), "signal": answer["signal"],
              "probability_outperform": _float_or_none(answer.get("probability_outperform")), **_move_of(answer)}]

@@ -38,6 +38,10 @@ predictions = sa.Table(
     # The relative target (migration 0007): null for rows recorded before and models trained without it.
     sa.Column("probability_outperform", sa.Float),
     sa.Column("outcome_outperform", sa.Boolean),
+    # The answer's expected move (migration 0008): what its signal and edge were computed from, so the live
+    # strategies trade a recorded forecast as served (null for rows recorded before).
+    sa.Column("expected_move_bps", sa.Float),
+    sa.Column("move_version", sa.String(80)),  # the move model's version that gave it; null: the rule
     sa.UniqueConstraint("model", "model_version", "symbol", "timeframe", "horizon", "as_of", name="one_forecast"),
     sa.Index("by_model", "model", "timeframe", "as_of"),
     sa.Index("unscored", "scored_at", "timeframe", "symbol"),
@@ -45,7 +49,8 @@ predictions = sa.Table(
 )
 QUANTILE_FIELDS = tuple(f"{name}_bps" for name in QUANTILE_NAMES)
 FIELDS = ("model", "model_version", "symbol", "timeframe", "horizon", "as_of", "probability_up", "signal",
-          "recorded_at", *QUANTILE_FIELDS, "move_source", "probability_outperform")
+          "recorded_at", *QUANTILE_FIELDS, "move_source", "probability_outperform",
+          "expected_move_bps", "move_version")
 
 
 class LedgerStore:
@@ -61,6 +66,19 @@ class LedgerStore:
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(predictions)
         with self.engine.begin() as conn:
             conn.execute(insert.on_conflict_do_nothing(), [{k: r.get(k) for k in FIELDS} for r in rows])
+
+    def forecasts_at(self, model: str, timeframe: str, horizon: int, as_of: int, symbols: list[str]) -> list[dict]:
+        """The forecasts recorded for one close (``as_of``: its candle's open time), the newest per symbol,
+        among those that kept their expected move (what a live strategy trades them with)."""
+        c = predictions.c
+        query = predictions.select().where(c.model == model, c.timeframe == timeframe, c.horizon == horizon,
+                                           c.as_of == as_of, c.symbol.in_(list(symbols)),
+                                           c.expected_move_bps.is_not(None)).order_by(c.symbol, c.id)
+        newest: dict[str, dict] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                newest[row.symbol] = dict(row._mapping)
+        return list(newest.values())
 
     def unscored(self, *, now_ms: int, limit: int = 50_000) -> list[dict]:
         """Forecasts not yet scored whose outcome candle has closed by ``now_ms``."""

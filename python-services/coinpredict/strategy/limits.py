@@ -22,6 +22,7 @@ class LimitEvent(BaseModel):
 
     time: int  # ms: the close the limit acted at (a cooldown: the exit's fill)
     limit: str  # daily_loss | drawdown | resumed | cooldown | max_position | max_gross | max_net | max_positions
+    #             | stale_data (strategy.live: a close skipped)
     detail: str
     symbols: list[str] = Field(default_factory=list)
 

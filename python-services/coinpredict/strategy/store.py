@@ -56,6 +56,7 @@ strategy_closes = sa.Table(
     sa.Column("close_time", sa.BigInteger, nullable=False),  # ms
     sa.Column("state", sa.Text, nullable=False),  # EngineState JSON after the close
     sa.Column("events", sa.Text, nullable=False),  # the close's LimitEvents, JSON
+    sa.Column("forecasts", sa.Text),  # the forecasts the live runner traded on, JSON (migration 0008)
     sa.Column("recorded_at", sa.Float, nullable=False),
     # The live runner's exactly-once key: one close per strategy version, whoever writes it.
     sa.UniqueConstraint("strategy_id", "version", "close_time", name="one_close_per_version"),
@@ -215,26 +216,30 @@ class StrategyStore:
     # --- the paper book ----------------------------------------------------------------------------
 
     def record_close(self, strategy_id: str, version: int, close_time: int, state: EngineState,
-                     fills: list[Fill], point: EquityPoint, events: list[LimitEvent] = (),
-                     revision: int | None = None) -> bool:
+                     fills: list[Fill], point: EquityPoint | None, events: list[LimitEvent] = (),
+                     revision: int | None = None, forecasts: list[dict] | None = None) -> bool:
         """Write one close (state, fills, equity point) at once; False, writing nothing, when this close of
         this version is already recorded; ``StaleBook`` when ``revision`` (the one the state was computed
-        from) is no longer the book's. A halt in ``state`` halts a running strategy, with its reason."""
+        from) is no longer the book's. A halt in ``state`` halts a running strategy, with its reason.
+        ``point`` None: a close skipped (stale data; its events say why), the book unchanged and unvalued.
+        ``forecasts``: what the close traded on (kept for audit and the replay's check)."""
         base = {"strategy_id": strategy_id, "version": version}
         try:
             with self.engine.begin() as conn:
                 self._advance(conn, strategy_id, revision)
                 conn.execute(strategy_closes.insert().values(
                     **base, close_time=close_time, state=state.model_dump_json(),
-                    events=json.dumps([e.model_dump() for e in events]), recorded_at=self.clock()))
+                    events=json.dumps([e.model_dump() for e in events]), recorded_at=self.clock(),
+                    forecasts=None if forecasts is None else json.dumps(forecasts)))
                 if fills:
                     conn.execute(strategy_trades.insert(), [
                         {**base, "time": f.time, "symbol": f.symbol, "side": f.side, "quantity": f.quantity,
                          "price": f.price, "fee": f.fee, "slippage": f.slippage, "reason": f.reason[:64],
                          "pnl": f.pnl} for f in fills])
-                conn.execute(strategy_equity.insert().values(
-                    **base, time=point.time, equity=point.equity, cash=point.cash, exposure=point.exposure,
-                    net_exposure=point.net_exposure, costs=point.costs))
+                if point is not None:
+                    conn.execute(strategy_equity.insert().values(
+                        **base, time=point.time, equity=point.equity, cash=point.cash, exposure=point.exposure,
+                        net_exposure=point.net_exposure, costs=point.costs))
                 if state.limits.halted is not None:
                     conn.execute(strategies.update().where(strategies.c.id == strategy_id,
                                                            strategies.c.status == "running")
@@ -275,6 +280,21 @@ class StrategyStore:
         return CloseRecord(version=row.version, close_time=row.close_time,
                            state=EngineState.model_validate_json(row.state),
                            events=[LimitEvent.model_validate(e) for e in json.loads(row.events)], revision=revision)
+
+    def book_revision(self, strategy_id: str) -> int | None:
+        """The book's revision now (a first close passes it: no close to read it from yet)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(strategies.c.book_revision).where(strategies.c.id == strategy_id)).scalar()
+
+    def closes(self, strategy_id: str) -> list[dict]:
+        """Every close, oldest first: version, close time, events and the forecasts traded on (for checks)."""
+        c = strategy_closes.c
+        query = (sa.select(c.version, c.close_time, c.events, c.forecasts).where(c.strategy_id == strategy_id)
+                 .order_by(c.close_time, c.id))
+        with self.engine.connect() as conn:
+            return [{"version": r.version, "close_time": r.close_time, "events": json.loads(r.events),
+                     "forecasts": None if r.forecasts is None else json.loads(r.forecasts)}
+                    for r in conn.execute(query)]
 
     def first_close_version(self, strategy_id: str) -> int | None:
         """The version the book started under (its capital is what returns count from)."""

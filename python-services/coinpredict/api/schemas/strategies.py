@@ -65,7 +65,8 @@ class StrategyPosition(Answer):
 class StrategyLimitEvent(Answer):
     time: UtcTime = Field(description="when the limit acted")
     limit: str = Field(description="daily_loss, drawdown, resumed, cooldown, max_position, max_gross, max_net, "
-                                   "max_positions")
+                                   "max_positions, or stale_data (the close was skipped: its candles or forecasts "
+                                   "were missing, or its prices invented)")
     detail: str = Field(description="what it did and why")
     symbols: list[str] = Field(description="the coins it concerned")
 
