@@ -108,4 +108,4 @@ def test_the_openapi_document_describes_the_route_and_its_query():
     info = doc["components"]["schemas"]["SymbolInfo"]["properties"]
     assert set(info) == FIELDS and "open time" in info["first"]["description"]
     top = [p["name"] for p in doc["paths"]["/predict/top100"]["get"]["parameters"]]
-    assert top == ["timeframe", "model", "limit", "horizon", "as_of"]
+    assert top == ["timeframe", "model", "limit", "horizon", "as_of", "rank_by"]

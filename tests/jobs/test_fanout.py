@@ -104,7 +104,7 @@ def test_a_job_fans_out_over_two_workers_and_serves(workers):
 def test_a_job_cancelled_mid_way_serves_nothing_and_keeps_no_version(workers):
     queue, models = workers["queue"], workers["models"]
     before = served(models)
-    job = queue.submit("train", "1h", {**SMOKE, "models": ["gru_standard", "cnn_tcn", "lstm_attention",
+    job = queue.submit("train", "1h", {**SMOKE, "models": ["gru_standard", "cnn_tcn", "lstm_standard",
                                                            "lightgbm", "ensemble", "move"]})
     wait(queue, job["id"], lambda j: running_tasks(queue, j["id"]) or ended(j), "no task started")
     queue.store.request_cancel(job["id"])
@@ -117,7 +117,7 @@ def test_a_job_cancelled_mid_way_serves_nothing_and_keeps_no_version(workers):
 def test_a_task_worker_killed_fails_the_job_and_one_worker_alone_runs_the_next(workers):
     queue, models = workers["queue"], workers["models"]
     before = served(models)
-    job = queue.submit("train", "1h", {**SMOKE, "models": ["gru_standard", "cnn_tcn", "lstm_attention", "xgboost",
+    job = queue.submit("train", "1h", {**SMOKE, "models": ["gru_standard", "cnn_tcn", "lstm_standard", "xgboost",
                                                            "ensemble"]})
     seen: list[tuple[str, str]] = []  # the tasks running when first seen, read in one query
     wait(queue, job["id"], lambda j: seen.extend(running_tasks(queue, j["id"])) or seen or ended(j), "no task ran")
