@@ -111,8 +111,10 @@ def compare_books(live_fills: list[dict], live_points: list[dict], fills, points
                   tolerance: float) -> dict:
     """Trades (time, coin, side, notional, fee) and equity per close, each within ``tolerance`` x capital."""
     tol = tolerance * capital
-    mine = sorted(live_fills, key=lambda f: (f["time"], f["symbol"], f["side"]))
-    theirs = sorted(fills, key=lambda f: (f.time, f.symbol, f.side))
+    # Two fills of one coin and side at one open (closing a position and opening the next) are told apart
+    # by their size: the two lists need not hold them in the same order.
+    mine = sorted(live_fills, key=lambda f: (f["time"], f["symbol"], f["side"], f["quantity"] * f["price"]))
+    theirs = sorted(fills, key=lambda f: (f.time, f.symbol, f.side, f.quantity * f.price))
     apart = [(a, b) for a, b in zip(mine, theirs)
              if (a["time"], a["symbol"], a["side"]) != (b.time, b.symbol, b.side)
              or abs(a["quantity"] * a["price"] - b.quantity * b.price) > tol or abs(a["fee"] - b.fee) > tol]
