@@ -1,17 +1,15 @@
-"""The shortened replay (scripts/replay.py) on many machines: two Procfile web masters and two Procfile
-workers on one PostgreSQL and one Redis run from an empty store against a loopback exchange on an
-accelerated clock for two simulated days of 1h candles, under steady traffic, with a scheduled
-retraining, and the leader worker is killed with kill -9 ten simulated hours in. They behave as one
-service: every answer is from candles at most one period old, each served version's live AUC equals
-evaluate.py's on the same candles, the other worker leads within 30 s, no candle or outcome is lost,
-one retraining per due time, about one exchange call per symbol and candle.
+"""The shortened replay (scripts/replay.py): the Procfile's web and worker run from an empty store
+against a loopback exchange on an accelerated clock for two simulated days of 1h candles, under steady
+traffic, with a scheduled retraining; every answer is from candles at most one period old, each served
+version's live AUC equals evaluate.py's on the same candles, no candle or outcome is lost, and one
+retraining runs per due time.
 
-The single-machine replay (SQLite, embedded queue: the script's default) is the same run with
-``--webs 1 --workers 1``; docs/live.md gives both runs' figures.
+A signal and a topk strategy trade on paper live through the replay, and scripts/backtest.py's engine over
+the same candles and model versions gives the same trades and equity to 1e-6 of capital: no close skipped
+or doubled (the served signal at FEE_BPS=0, so smoke models trade).
 
-A signal and a topk strategy trade on paper live through the replay (the leader kill included), and
-scripts/backtest.py's engine over the same candles and model versions gives the same trades and equity to
-1e-6 of capital: no close skipped or doubled (the served signal at FEE_BPS=0, so smoke models trade)."""
+The many-machine run (``--webs 2 --workers 2 --database-url --redis-url --kill-leader-after-h``) is run by
+hand; docs/live.md gives its figures and what it found."""
 
 from __future__ import annotations
 
@@ -21,22 +19,16 @@ import sys
 
 from coinpredict.common.times import iso
 from tests.conftest import REPO, SYNTHETIC_END_MS
-from tests.jobs.servers import fresh_database
 
 
-def test_two_simulated_days_on_two_machines_live_agree_with_the_offline_evaluation(synthetic_dir, postgres,
-                                                                                    redis_url, tmp_path):
+def test_two_simulated_days_live_agree_with_the_offline_evaluation(synthetic_dir, tmp_path):
     start = iso(SYNTHETIC_END_MS - 3 * 86_400_000)
     out = tmp_path / "replay.json"
-    queue_redis = redis_url.rsplit("/", 1)[0] + "/7"  # a Redis database of its own: the queue, budget, lease
-    with fresh_database(postgres, "replay") as database_url:
-        run = subprocess.run([sys.executable, str(REPO / "scripts" / "replay.py"), "--data-dir", str(synthetic_dir),
-                              "--start", start, "--days", "2", "--minutes", "0.75", "--retrain-every", "1h=36h",
-                              "--clients", "1", "--job-wait-s", "300", "--webs", "2", "--workers", "2",
-                              "--database-url", database_url, "--redis-url", queue_redis,
-                              "--kill-leader-after-h", "10",
-                              "--strategies", "--fee-bps", "0", "--work", str(tmp_path / "work"), "--json", str(out)],
-                             capture_output=True, text=True, timeout=600)
+    run = subprocess.run([sys.executable, str(REPO / "scripts" / "replay.py"), "--data-dir", str(synthetic_dir),
+                          "--start", start, "--days", "2", "--minutes", "0.75", "--retrain-every", "1h=36h",
+                          "--clients", "1", "--job-wait-s", "300", "--strategies", "--fee-bps", "0",
+                          "--work", str(tmp_path / "work"), "--json", str(out)],
+                         capture_output=True, text=True, timeout=600)
     tail = run.stdout[-3000:] + run.stderr[-3000:]
     assert run.returncode == 0, tail
     result = json.loads(out.read_text())
@@ -56,9 +48,6 @@ def test_two_simulated_days_on_two_machines_live_agree_with_the_offline_evaluati
     # About one fetch per symbol and candle (the worker's, or a request's in the moments after a close), never
     # one per request or per tick: also while the clock runs past the folder's last candle at the end.
     assert result["exchange_calls"]["/api/v3/klines"] <= 2 * 3 * result["simulated_hours"] + 20
-    kill = result["leader_kill"]
-    assert kill["takeover_s"] is not None and kill["takeover_s"] <= 30, kill  # OPERATIONS: within 30 s
-    assert kill["new_leader"] != kill["killed"]
     assert not any(result["missing_candles"].values()) and result["unscored"] == 0, tail  # nothing lost
     strategies = {r["kind"]: r for r in result["strategies"]}
     assert set(strategies) == {"signal", "topk"}, tail

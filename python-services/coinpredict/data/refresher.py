@@ -20,7 +20,6 @@ from .sources.exchange import BudgetSpent, ExchangeSource, RateLimited
 from .timeframes import TIMEFRAME_MS
 
 log = logging.getLogger(__name__)
-CLAIM_TTL_S = 10.0  # the refresher's read timeout: a claim outlives the fetch it stands for
 
 
 class CandleRefresher:
@@ -84,8 +83,6 @@ class CandleRefresher:
                 self._backfilled.add(key)
                 return "fetched", self.live.backfill(symbol, timeframe, self.backfill, first, exchange=self.exchange)
             newest = self.market.newest_closed(timeframe)
-            if self.live.store.shared and not self.budget.claim(f"{symbol}:{timeframe}:{newest}", CLAIM_TTL_S):
-                return "waiting", 0  # a web request is fetching it into the shared store; looked at next round
             got = self.live.refresh(symbol, timeframe, self.backfill, exchange=self.exchange)
             if (self.live.store.last_time(symbol, timeframe) or -1) < newest:
                 self._nothing_new[key] = newest  # halted or late: asked again once the next candle closes
