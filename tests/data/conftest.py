@@ -3,25 +3,16 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
+
+from tests.jobs.servers import fresh_database
 
 
 @pytest.fixture(scope="module")
 def candle_database(postgres):
-    server = sa.make_url(postgres)
-    name = f"candles_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:  # FORCE: the stores' pooled connections are still open
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(postgres, "candles") as url:
+        yield url
 
 
 @pytest.fixture()
